@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = "帳號與單位"
+
+    def ready(self) -> None:
+        from accounts import audit  # noqa: F401 — registers models with the audit log

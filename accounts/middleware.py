@@ -1,0 +1,55 @@
+"""Session and sign-in rules that apply to every request (SPEC §9)."""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy
+
+from accounts import permissions
+
+SESSION_STARTED_KEY = "inservice_signed_in_at"
+
+MSG_SESSION_EXPIRED = gettext_lazy("登入已超過 12 小時，請重新登入。")
+MSG_MFA_REQUIRED = gettext_lazy("業務帳號須先設定兩步驟驗證（TOTP 驗證器），才能使用業務功能。")
+
+# Paths a business account may reach before it has a second factor: setting one up, signing out.
+_MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/i18n/")
+
+
+class AbsoluteSessionLimitMiddleware:
+    """Ends a session 12 hours after sign-in, however active it was (idle expiry is the cookie age).
+
+    Also sends a business account without a TOTP authenticator to the set-up page before any other
+    page, so that no business page is reached on a password alone.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated:
+            started = request.session.get(SESSION_STARTED_KEY)
+            now = int(time.time())
+            if started is None:
+                request.session[SESSION_STARTED_KEY] = now
+            elif now - started > settings.SESSION_ABSOLUTE_LIMIT_SECONDS:
+                logout(request)
+                messages.info(request, MSG_SESSION_EXPIRED)
+                return redirect(settings.LOGIN_URL)
+            if self._needs_mfa_setup(request):
+                messages.warning(request, MSG_MFA_REQUIRED)
+                return redirect(reverse("mfa_activate_totp"))
+        return self.get_response(request)
+
+    @staticmethod
+    def _needs_mfa_setup(request) -> bool:
+        if request.path.startswith(_MFA_EXEMPT_PREFIXES) or not permissions.requires_mfa(request.user):
+            return False
+        from allauth.mfa.models import Authenticator
+
+        return not Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists()

@@ -1,0 +1,189 @@
+"""People, units, authorities and accounts."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts import national_id
+from accounts.masking import mask_name
+
+
+class UnitKind(models.TextChoices):
+    AUTHORITY = "authority", _("主管機關")
+    SCHOOL = "school", _("學校")
+    UNIVERSITY = "university", _("大專校院")
+    LEGAL_ENTITY = "legal_entity", _("法人")
+    SOCIAL_EDU = "social_edu", _("社教機構")
+    OPERATOR = "operator", _("教師進修網")
+
+
+class Stage(models.TextChoices):
+    KINDERGARTEN = "幼兒園", _("幼兒園")
+    PRIMARY = "國小", _("國小")
+    JUNIOR = "國中", _("國中")
+    SENIOR = "高中", _("高中")
+    VOCATIONAL = "高職", _("高職")
+    SPECIAL = "特殊教育學校", _("特殊教育學校")
+
+
+# Stages inside the planning service and the reward population (SPEC §6, §7): not 幼兒園.
+PLANNING_STAGES = (Stage.PRIMARY, Stage.JUNIOR, Stage.SENIOR, Stage.VOCATIONAL, Stage.SPECIAL)
+
+
+class UnitQuerySet(models.QuerySet):
+    def authorities(self):
+        return self.filter(kind=UnitKind.AUTHORITY)
+
+    def schools(self):
+        return self.filter(kind=UnitKind.SCHOOL)
+
+
+class Unit(models.Model):
+    """單位/機關: a competent authority (主管機關, also the 區管中心), a school or another body."""
+
+    code = models.CharField(_("代碼"), max_length=10, unique=True)
+    name = models.CharField(_("名稱"), max_length=100)
+    kind = models.CharField(_("類別"), max_length=20, choices=UnitKind.choices)
+    stage = models.CharField(_("教育階段"), max_length=10, choices=Stage.choices, blank=True)
+    authority = models.ForeignKey(
+        "self",
+        verbose_name=_("主管機關"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="units",
+        limit_choices_to={"kind": UnitKind.AUTHORITY},
+    )
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("單位")
+        verbose_name_plural = _("單位")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                name="unit_stage_only_for_schools",
+                condition=(Q(kind=UnitKind.SCHOOL) & ~Q(stage="")) | (~Q(kind=UnitKind.SCHOOL) & Q(stage="")),
+            ),
+            models.CheckConstraint(
+                name="unit_school_has_authority",
+                condition=~Q(kind=UnitKind.SCHOOL) | Q(authority__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_school(self) -> bool:
+        return self.kind == UnitKind.SCHOOL
+
+    @property
+    def is_k12_school(self) -> bool:
+        return self.kind == UnitKind.SCHOOL
+
+
+class PersonQuerySet(models.QuerySet):
+    def by_national_id(self, value: str):
+        return self.filter(national_id_digest=national_id.digest(value))
+
+
+class Person(models.Model):
+    """人員: one real person, identified by national ID (身分證字號/居留證號), with or without an account."""
+
+    name = models.CharField(_("姓名"), max_length=60)
+    email = models.EmailField(_("電子郵件"), blank=True)
+    national_id_digest = models.CharField(max_length=64, unique=True, editable=False)
+    national_id_encrypted = models.TextField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("人員")
+        verbose_name_plural = _("人員")
+
+    def __str__(self) -> str:
+        # Never the ID: this string reaches admin lists, logs and the audit trail.
+        return self.masked_name
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name)
+
+    def set_national_id(self, value: str) -> None:
+        national_id.validate_national_id(value)
+        self.national_id_digest = national_id.digest(value)
+        self.national_id_encrypted = national_id.encrypt(value)
+
+    def reveal_national_id(self) -> str:
+        """Only for those entitled (the unit's roster download, the operator's reward export)."""
+        return national_id.decrypt(self.national_id_encrypted)
+
+
+class User(AbstractUser):
+    """使用者帳號: a teacher account (教師個人帳號) or a business account's sign-in (業務帳號)."""
+
+    person = models.ForeignKey(
+        Person,
+        verbose_name=_("人員"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("使用者帳號")
+        verbose_name_plural = _("使用者帳號")
+
+    @property
+    def display_name(self) -> str:
+        if self.person_id:
+            return self.person.name
+        return self.get_full_name() or self.username
+
+
+class BusinessAccountType(models.TextChoices):
+    CHIEF = "chief", _("總負責人")
+    CONTACT = "contact", _("連絡人")
+    CLERK = "clerk", _("作業人員")
+
+
+class BusinessAccountStatus(models.TextChoices):
+    PENDING = "pending", _("待啟用")
+    ACTIVE = "active", _("啟用中")
+
+
+class BusinessAccount(models.Model):
+    """業務帳號: a personal business account of one person at one unit (attachment 二)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="business_account")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="business_accounts")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("單位"), on_delete=models.PROTECT, related_name="business_accounts"
+    )
+    type = models.CharField(_("帳號類型"), max_length=10, choices=BusinessAccountType.choices)
+    status = models.CharField(
+        _("狀態"), max_length=10, choices=BusinessAccountStatus.choices, default=BusinessAccountStatus.PENDING
+    )
+    phone = models.CharField(_("聯絡電話"), max_length=30, blank=True)
+    applied_at = models.DateTimeField(_("申請時間"), auto_now_add=True)
+    enabled_at = models.DateTimeField(_("啟用時間"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("業務帳號")
+        verbose_name_plural = _("業務帳號")
+        constraints = [
+            # One business account per national ID, site-wide (SPEC §3.2).
+            models.UniqueConstraint(fields=["person"], name="one_business_account_per_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.get_type_display()} {self.person}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == BusinessAccountStatus.ACTIVE

@@ -1,0 +1,149 @@
+"""The single source of who may do what (SPEC §3.2 and §1).
+
+Menus, views, services and selectors all ask this module; nothing else names a role. The matrix
+is data: ROLE_PERMISSIONS maps each role to its permissions, and the object rules below decide
+which unit's things an account may touch.
+"""
+
+from enum import StrEnum
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+
+from accounts.models import BusinessAccountType, UnitKind
+
+
+class Role(StrEnum):
+    TEACHER = "teacher"  # 教師個人帳號
+    CHIEF = "chief"  # 總負責人
+    CONTACT = "contact"  # 連絡人
+    CLERK = "clerk"  # 作業人員
+    CENTRE = "centre"  # 區管中心 (the competent authority's account)
+    OPERATOR = "operator"  # 教師進修網 operator
+
+
+class Perm(StrEnum):
+    PROFILE_EDIT = "profile_edit"  # 修改個人基本資料
+    LEARNING_RECORD = "learning_record"  # 研習紀錄
+    TEACHER_PLAN = "teacher_plan"  # 教師自我進修規劃
+    REWARD_LOOKUP = "reward_lookup"  # 獎勵查詢 (own result)
+    COURSE_REGISTER = "course_register"  # 研習課程登錄作業
+    COURSE_MANAGE = "course_manage"  # 研習課程管理 / 資料上傳
+    UNIT_BUSINESS_ACCOUNTS = "unit_business_accounts"  # 本單位業務帳號管理
+    UNIT_TEACHER_ACCOUNTS = "unit_teacher_accounts"  # 本單位教師帳號管理, 教師資料登錄
+    STATISTICS_CHARTS = "statistics_charts"  # 統計圖表
+    SCHOOL_PLAN = "school_plan"  # 學校本位進修規劃
+    LISTED_IN_DIRECTORY = "listed_in_directory"  # shown in 業務帳號查詢
+    CENTRE_CHIEF_MANAGEMENT = "centre_chief_management"  # 總負責人管理
+    FILL_RATES = "fill_rates"  # 填報率
+    REWARD_LISTS = "reward_lists"  # a unit's or an authority's reward lists
+    REWARD_JOB = "reward_job"  # 獎勵作業
+    OPERATOR_ADMIN = "operator_admin"  # the Django admin: units, cycles, operator accounts
+
+
+_BUSINESS_ALL = {Perm.COURSE_REGISTER, Perm.COURSE_MANAGE, Perm.STATISTICS_CHARTS}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    Role.TEACHER: frozenset({Perm.PROFILE_EDIT, Perm.LEARNING_RECORD, Perm.TEACHER_PLAN, Perm.REWARD_LOOKUP}),
+    # Attachment 二 of the notice, column by column.
+    Role.CHIEF: frozenset(
+        _BUSINESS_ALL
+        | {
+            Perm.UNIT_BUSINESS_ACCOUNTS,
+            Perm.UNIT_TEACHER_ACCOUNTS,
+            Perm.SCHOOL_PLAN,
+            Perm.LISTED_IN_DIRECTORY,
+            Perm.REWARD_LISTS,
+        }
+    ),
+    Role.CONTACT: frozenset(
+        _BUSINESS_ALL
+        | {Perm.UNIT_TEACHER_ACCOUNTS, Perm.SCHOOL_PLAN, Perm.LISTED_IN_DIRECTORY, Perm.REWARD_LISTS}
+    ),
+    Role.CLERK: frozenset(_BUSINESS_ALL),
+    Role.CENTRE: frozenset({Perm.CENTRE_CHIEF_MANAGEMENT, Perm.FILL_RATES, Perm.REWARD_LISTS}),
+    Role.OPERATOR: frozenset({Perm.FILL_RATES, Perm.REWARD_JOB, Perm.OPERATOR_ADMIN, Perm.REWARD_LISTS}),
+}
+
+# Roles that must sign in with a second factor before reaching any of their pages (SPEC §3.3, §9).
+MFA_ROLES = frozenset({Role.CHIEF, Role.CONTACT, Role.CLERK, Role.CENTRE, Role.OPERATOR})
+
+_TYPE_ROLE = {
+    BusinessAccountType.CHIEF: Role.CHIEF,
+    BusinessAccountType.CONTACT: Role.CONTACT,
+    BusinessAccountType.CLERK: Role.CLERK,
+}
+
+
+def _business_account(user):
+    """The user's business account in any state, or None."""
+    try:
+        return user.business_account
+    except ObjectDoesNotExist:
+        return None
+
+
+def active_business_account(user):
+    """The user's enabled business account, or None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    account = _business_account(user)
+    return account if account is not None and account.is_active else None
+
+
+def role_of(user) -> Role | None:
+    """A user has at most one role: the business account decides, otherwise the teacher account."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Role.OPERATOR
+    account = active_business_account(user)
+    if account is not None:
+        if account.unit.kind == UnitKind.OPERATOR:
+            return Role.OPERATOR
+        if account.unit.kind == UnitKind.AUTHORITY:
+            return Role.CENTRE
+        return _TYPE_ROLE[account.type]
+    if _business_account(user) is not None:
+        # A pending business account is not a teacher account either.
+        return None
+    if user.person_id:
+        return Role.TEACHER
+    return None
+
+
+def permissions_of(user) -> frozenset[Perm]:
+    role = role_of(user)
+    return ROLE_PERMISSIONS[role] if role else frozenset()
+
+
+def has_perm(user, perm: Perm) -> bool:
+    return perm in permissions_of(user)
+
+
+def require(user, perm: Perm) -> None:
+    """Raise PermissionDenied (HTTP 403) unless the user holds the permission."""
+    if not has_perm(user, perm):
+        raise PermissionDenied
+
+
+def requires_mfa(user) -> bool:
+    return role_of(user) in MFA_ROLES
+
+
+def unit_of(user):
+    """The unit a business account acts for, or None."""
+    account = active_business_account(user)
+    return account.unit if account else None
+
+
+def may_act_for_unit(user, unit) -> bool:
+    """Object rule: a business account acts only for its own unit; a centre for the schools under it."""
+    role = role_of(user)
+    if role == Role.OPERATOR:
+        return True
+    own = unit_of(user)
+    if own is None:
+        return False
+    if role == Role.CENTRE:
+        return unit.pk == own.pk or unit.authority_id == own.pk
+    return unit.pk == own.pk

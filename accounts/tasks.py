@@ -1,0 +1,13 @@
+from celery import shared_task
+from django.core.management import call_command
+
+
+@shared_task
+def clear_expired_sessions() -> None:
+    call_command("clearsessions")
+
+
+@shared_task
+def ping() -> str:
+    """A no-op used by the health check and the worker integration test."""
+    return "pong"

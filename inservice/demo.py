@@ -1,0 +1,139 @@
+"""Demo data for `make demo` and the browser tests: a small county (屏東縣) with one account per role.
+
+Idempotent: running it again changes nothing. The sign-in names, the password and the TOTP secret
+are written in the README.
+"""
+
+import datetime as dt
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import national_id
+from accounts.models import (
+    BusinessAccount,
+    BusinessAccountStatus,
+    BusinessAccountType,
+    Person,
+    Stage,
+    Unit,
+    UnitKind,
+    User,
+)
+from teachers.models import Category, Membership
+
+DEMO_PASSWORD = "inservice-demo"
+# Base32; every demo business account uses it, so a demo user can compute the code (README).
+DEMO_TOTP_SECRET = "INSERVICEDEMOTOTPSECRETABCDEFGHI"
+COUNTY_CODE = "10013"  # 屏東縣
+OPERATOR_CODE = "OP0001"
+
+SCHOOLS = (
+    ("134601", "屏東縣立示範國民小學", Stage.PRIMARY),
+    ("133602", "屏東縣立示範國民中學", Stage.JUNIOR),
+    ("131303", "屏東縣立示範高級中學", Stage.SENIOR),
+    ("134K04", "屏東縣立示範幼兒園", Stage.KINDERGARTEN),
+)
+MAIN_SCHOOL = "134601"
+
+# (ID prefix without check digit, name, unit code, category, title, start, end)
+PEOPLE = (
+    ("T12345678", "王大明", MAIN_SCHOOL, Category.TEACHER, "教師", dt.date(2015, 8, 1), None),
+    ("T22345671", "陳美玲", MAIN_SCHOOL, Category.TEACHER, "教務主任", dt.date(2010, 8, 1), None),
+    ("T12345602", "林志豪", MAIN_SCHOOL, Category.STAFF, "幹事", dt.date(2018, 8, 1), None),
+    ("T22345603", "張雅婷", MAIN_SCHOOL, Category.STAFF, "組長", dt.date(2019, 8, 1), None),
+    ("T12345604", "李建國", MAIN_SCHOOL, Category.TEACHER, "導師", dt.date(2020, 8, 1), None),
+    ("T22345605", "黃淑芬", MAIN_SCHOOL, Category.TEACHER, "教師", dt.date(2021, 8, 1), None),
+    ("T12345606", "吳俊傑", "133602", Category.TEACHER, "教師", dt.date(2016, 8, 1), dt.date(2023, 7, 31)),
+    ("T12345606", "吳俊傑", MAIN_SCHOOL, Category.TEACHER, "教師", dt.date(2023, 8, 1), None),
+    ("T22345607", "周怡君", "133602", Category.TEACHER, "教師", dt.date(2017, 8, 1), None),
+    ("T12345608", "鄭文華", "131303", Category.TEACHER, "教師", dt.date(2012, 8, 1), None),
+    ("T22345609", "謝佩威", "134K04", Category.TEACHER, "教保員", dt.date(2022, 8, 1), None),
+    ("T12345610", "許志明", "131303", Category.TEACHER, "教師", dt.date(2005, 8, 1), dt.date(2024, 1, 31)),
+    ("T22345611", "蔡宜蓁", COUNTY_CODE, Category.STAFF, "承辦人", dt.date(2019, 2, 1), None),
+    ("T12345612", "劉家豪", OPERATOR_CODE, Category.STAFF, "系統管理員", dt.date(2020, 2, 1), None),
+)
+
+# (username, ID prefix, account kind) — "teacher" or a business account (unit code, type).
+ACCOUNTS = (
+    ("teacher1", "T12345678", None),
+    ("chief1", "T22345671", (MAIN_SCHOOL, BusinessAccountType.CHIEF)),
+    ("contact1", "T22345603", (MAIN_SCHOOL, BusinessAccountType.CONTACT)),
+    ("clerk1", "T12345602", (MAIN_SCHOOL, BusinessAccountType.CLERK)),
+    ("region1", "T22345611", (COUNTY_CODE, BusinessAccountType.CHIEF)),
+    ("operator1", "T12345612", (OPERATOR_CODE, BusinessAccountType.CHIEF)),
+)
+
+
+def demo_national_id(prefix: str) -> str:
+    return national_id.with_check_digit(prefix)
+
+
+@transaction.atomic
+def build_demo() -> dict[str, int]:
+    county, _ = Unit.objects.get_or_create(
+        code=COUNTY_CODE, defaults={"name": "屏東縣", "kind": UnitKind.AUTHORITY}
+    )
+    Unit.objects.get_or_create(code=OPERATOR_CODE, defaults={"name": "教師進修網", "kind": UnitKind.OPERATOR})
+    Unit.objects.get_or_create(code="0013", defaults={"name": "國立示範大學", "kind": UnitKind.UNIVERSITY})
+    for code, name, stage in SCHOOLS:
+        Unit.objects.get_or_create(
+            code=code, defaults={"name": name, "kind": UnitKind.SCHOOL, "stage": stage, "authority": county}
+        )
+    units = {unit.code: unit for unit in Unit.objects.all()}
+
+    people: dict[str, Person] = {}
+    for prefix, name, unit_code, category, title, start, end in PEOPLE:
+        nid = demo_national_id(prefix)
+        person = Person.objects.by_national_id(nid).first()
+        if person is None:
+            person = Person(name=name, email=f"{prefix.lower()}@demo.inservice.example")
+            person.set_national_id(nid)
+            person.save()
+        people[prefix] = person
+        Membership.objects.get_or_create(
+            person=person,
+            unit=units[unit_code],
+            start_date=start,
+            defaults={
+                "category": category,
+                "title": title,
+                "end_date": end,
+                "end_reason": "調校" if end else "",
+            },
+        )
+
+    for username, prefix, business in ACCOUNTS:
+        person = people[prefix]
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User.objects.create_user(username=username, email=f"{username}@demo.inservice.example")
+            user.set_password(DEMO_PASSWORD)
+            user.person = person
+            user.is_staff = username == "operator1"
+            user.save()
+            EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+        if business is not None:
+            unit_code, account_type = business
+            BusinessAccount.objects.get_or_create(
+                user=user,
+                defaults={
+                    "person": person,
+                    "unit": units[unit_code],
+                    "type": account_type,
+                    "status": BusinessAccountStatus.ACTIVE,
+                    "phone": "08-7320415",
+                    "enabled_at": timezone.now(),
+                },
+            )
+            if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+                TOTP.activate(user, DEMO_TOTP_SECRET)
+    return {
+        "units": Unit.objects.count(),
+        "people": Person.objects.count(),
+        "memberships": Membership.objects.count(),
+        "accounts": User.objects.count(),
+    }

@@ -1,0 +1,81 @@
+"""The site navigation of SPEC §1: each entry shown only to those entitled (accounts.permissions)."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from accounts import permissions
+from accounts.permissions import Perm
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    key: str
+    label: str
+    path: str
+    perm: Perm | None = None  # None: everyone, signed in or not
+    placeholder: bool = True  # the page comes with a later capability
+
+    @property
+    def url_name(self) -> str:
+        return f"menu-{self.key}"
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+MENU: tuple[MenuEntry, ...] = (
+    # Public
+    MenuEntry("course-search", "研習課程查詢", "courses/"),
+    MenuEntry("directory", "業務帳號查詢", "directory/"),
+    MenuEntry("statistics", "統計專區", "statistics/"),
+    # Teacher (教師個人帳號)
+    MenuEntry("profile", "修改個人基本資料", "me/profile/", Perm.PROFILE_EDIT),
+    MenuEntry("learning-record", "研習紀錄", "me/learning-record/", Perm.LEARNING_RECORD),
+    MenuEntry("teacher-plan", "教師自我進修規劃", "me/plan/", Perm.TEACHER_PLAN),
+    MenuEntry("reward-lookup", "獎勵查詢", "me/rewards/", Perm.REWARD_LOOKUP),
+    # Business accounts (業務帳號)
+    MenuEntry("unit-teachers", "本單位教師帳號管理", "unit/teachers/", Perm.UNIT_TEACHER_ACCOUNTS),
+    MenuEntry("teacher-register", "教師資料登錄", "unit/teachers/register/", Perm.UNIT_TEACHER_ACCOUNTS),
+    MenuEntry("unit-accounts", "本單位業務帳號管理", "unit/accounts/", Perm.UNIT_BUSINESS_ACCOUNTS),
+    MenuEntry("course-register", "研習課程登錄", "unit/courses/new/", Perm.COURSE_REGISTER),
+    MenuEntry("course-manage", "研習課程管理/資料上傳", "unit/courses/", Perm.COURSE_MANAGE),
+    MenuEntry("unit-charts", "統計圖表", "unit/charts/", Perm.STATISTICS_CHARTS),
+    MenuEntry("school-plan", "學校本位進修規劃", "unit/plan/", Perm.SCHOOL_PLAN),
+    MenuEntry("unit-rewards", "獎勵名單", "unit/rewards/", Perm.REWARD_LISTS),
+    # Regional management centre (區管中心)
+    MenuEntry("centre-chiefs", "總負責人管理", "centre/chiefs/", Perm.CENTRE_CHIEF_MANAGEMENT),
+    MenuEntry("fill-rates", "填報率", "centre/fill-rates/", Perm.FILL_RATES),
+    # Network operator
+    MenuEntry("reward-job", "獎勵作業", "operator/rewards/", Perm.REWARD_JOB),
+)
+
+MENU_BY_KEY = {entry.key: entry for entry in MENU}
+
+
+def entries_for(user) -> list[MenuEntry]:
+    granted = permissions.permissions_of(user)
+    return [entry for entry in MENU if entry.perm is None or entry.perm in granted]
+
+
+def navigation(request) -> dict:
+    """Template context processor: the menu and the signed-in user's role."""
+    user = request.user
+    role = permissions.role_of(user)
+    return {
+        "menu": entries_for(user),
+        "user_role_label": ROLE_LABELS.get(role, "") if role else "",
+        "user_unit": permissions.unit_of(user),
+        "show_admin_link": permissions.has_perm(user, Perm.OPERATOR_ADMIN) and user.is_staff,
+    }
+
+
+ROLE_LABELS = {
+    permissions.Role.TEACHER: "教師",
+    permissions.Role.CHIEF: "總負責人",
+    permissions.Role.CONTACT: "連絡人",
+    permissions.Role.CLERK: "作業人員",
+    permissions.Role.CENTRE: "區管中心",
+    permissions.Role.OPERATOR: "教師進修網管理者",
+}

@@ -1,0 +1,69 @@
+"""Browser test harness: Playwright for Python driving Debian's headless Chromium against a live server."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import skip_or_fail
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make around it
+# (seeding data) are ordinary synchronous calls, so Django's async-safety guard does not apply.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+AXE_JS = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+# Without these, Chromium keeps calling home on a closed network (see the machine notes).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="zh-TW")
+    # An init script is injected through the DevTools protocol, so the page's CSP does not block it.
+    context.add_init_script(path=str(AXE_JS))
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    problems: list[str] = []
+    # A CSP violation (an inline script, say) or a script error is a failure, not noise.
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    yield page
+    context.close()
+    assert not problems, problems
+
+
+def assert_accessible(page) -> None:
+    """Run axe-core on the current page; any WCAG 2.1 A/AA violation fails the test."""
+    violations = page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ')),
+            }));
+        }""",
+        WCAG_TAGS,
+    )
+    assert violations == [], f"axe violations on {page.url}: {violations}"
