@@ -12,6 +12,20 @@ class Category(models.TextChoices):
     STAFF = "行政職員", _("行政職員")
 
 
+class Subject(models.Model):
+    """任教科目: the reference list of subjects a teacher may teach (several per membership)."""
+
+    name = models.CharField(_("科目"), max_length=30, unique=True)
+
+    class Meta:
+        verbose_name = _("任教科目")
+        verbose_name_plural = _("任教科目")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class MembershipQuerySet(models.QuerySet):
     def current(self):
         return self.filter(end_date__isnull=True)
@@ -32,6 +46,9 @@ class Membership(models.Model):
     )
     category = models.CharField(_("類別"), max_length=10, choices=Category.choices, default=Category.TEACHER)
     title = models.CharField(_("職稱"), max_length=60, blank=True)
+    subjects = models.ManyToManyField(
+        Subject, verbose_name=_("任教科目"), blank=True, related_name="memberships"
+    )
     start_date = models.DateField(_("到職日期"))
     end_date = models.DateField(_("離職日期"), null=True, blank=True)
     end_reason = models.CharField(_("異動原因"), max_length=20, blank=True)
