@@ -1,5 +1,12 @@
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
+
+from accounts import national_id
+from accounts.models import BusinessAccountType, Unit
+from accounts.national_id import validate_national_id
 
 
 class LoginForm(AllauthLoginForm):
@@ -9,3 +16,88 @@ class LoginForm(AllauthLoginForm):
         super().__init__(*args, **kwargs)
         self.fields["login"].label = _("帳號或電子郵件")
         self.fields["login"].widget.attrs["autocomplete"] = "username"
+
+
+class NationalIdInput(forms.TextInput):
+    """Never echoes the number back into the page, even when the form is shown again with errors."""
+
+    def format_value(self, value):
+        return None
+
+
+class BusinessAccountApplyForm(forms.Form):
+    unit_code = forms.CharField(
+        label=_("單位代碼"),
+        max_length=10,
+        help_text=_("學校請填教育部 6 碼學校代碼；其他單位請填本網站的單位代碼。"),
+    )
+    account_type = forms.ChoiceField(
+        label=_("申請的帳號類型"),
+        choices=BusinessAccountType.choices,
+        widget=forms.RadioSelect,
+        help_text=_("大專校院、法人及社教機構僅提供作業人員。"),
+    )
+    national_id = forms.CharField(
+        label=_("身分證字號或居留證號"),
+        max_length=10,
+        validators=[validate_national_id],
+        widget=NationalIdInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text=_("每一組身分證字號僅能申請一組業務帳號。"),
+    )
+    name = forms.CharField(
+        label=_("姓名"), max_length=60, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(label=_("電子郵件"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    phone = forms.CharField(
+        label=_("聯絡電話"), max_length=30, widget=forms.TextInput(attrs={"autocomplete": "tel"})
+    )
+    username = forms.CharField(
+        label=_("使用者帳號"),
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+        help_text=_("英文字母、數字及 @ . + - _；帳號刪除後，若無人使用，可再以原帳號申請。"),
+    )
+    password1 = forms.CharField(
+        label=_("密碼"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label=_("確認密碼"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean_unit_code(self):
+        code = self.cleaned_data["unit_code"].strip()
+        unit = Unit.objects.filter(code__iexact=code).first()
+        if unit is None:
+            raise forms.ValidationError(_("查無此單位代碼。"))
+        self.unit = unit
+        return unit.code
+
+    def clean_national_id(self):
+        return national_id.normalize(self.cleaned_data["national_id"])
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        if username.lower().startswith("deleted-"):
+            raise forms.ValidationError(_("使用者帳號不能以 deleted- 開頭。"))
+        return username
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("兩次輸入的密碼不一致。"))
+        elif first:
+            try:
+                password_validation.validate_password(first)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class ChangeTypeForm(forms.Form):
+    new_type = forms.ChoiceField(label=_("新的帳號類型"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_type"].choices = choices

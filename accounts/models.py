@@ -27,6 +27,8 @@ class Stage(models.TextChoices):
     SPECIAL = "特殊教育學校", _("特殊教育學校")
 
 
+CLERK_ONLY_KINDS = (UnitKind.UNIVERSITY, UnitKind.LEGAL_ENTITY, UnitKind.SOCIAL_EDU)
+
 # Stages inside the planning service and the reward population (SPEC §6, §7): not 幼兒園.
 PLANNING_STAGES = (Stage.PRIMARY, Stage.JUNIOR, Stage.SENIOR, Stage.VOCATIONAL, Stage.SPECIAL)
 
@@ -77,12 +79,13 @@ class Unit(models.Model):
         return self.name
 
     @property
-    def is_school(self) -> bool:
+    def is_k12_school(self) -> bool:
         return self.kind == UnitKind.SCHOOL
 
     @property
-    def is_k12_school(self) -> bool:
-        return self.kind == UnitKind.SCHOOL
+    def clerks_only(self) -> bool:
+        """大專校院, 法人 and 社教機構 may only hold 作業人員, managed by the operator (rule 1)."""
+        return self.kind in CLERK_ONLY_KINDS
 
 
 class PersonQuerySet(models.QuerySet):
@@ -155,12 +158,19 @@ class BusinessAccountType(models.TextChoices):
 class BusinessAccountStatus(models.TextChoices):
     PENDING = "pending", _("待啟用")
     ACTIVE = "active", _("啟用中")
+    DELETED = "deleted", _("已刪除")
+
+
+class BusinessAccountQuerySet(models.QuerySet):
+    def live(self):
+        """Pending or active: a deleted account stays only as history."""
+        return self.exclude(status=BusinessAccountStatus.DELETED)
 
 
 class BusinessAccount(models.Model):
     """業務帳號: a personal business account of one person at one unit (attachment 二)."""
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="business_account")
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="business_account")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="business_accounts")
     unit = models.ForeignKey(
         Unit, verbose_name=_("單位"), on_delete=models.PROTECT, related_name="business_accounts"
@@ -172,18 +182,32 @@ class BusinessAccount(models.Model):
     phone = models.CharField(_("聯絡電話"), max_length=30, blank=True)
     applied_at = models.DateTimeField(_("申請時間"), auto_now_add=True)
     enabled_at = models.DateTimeField(_("啟用時間"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("刪除時間"), null=True, blank=True)
+    # The sign-in name the account had: deletion frees it for reuse (SPEC §3.2 rule 6).
+    username = models.CharField(_("使用者帳號"), max_length=150, default="")
+
+    objects = BusinessAccountQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("業務帳號")
         verbose_name_plural = _("業務帳號")
+        ordering = ["unit__code", "type", "applied_at"]
         constraints = [
-            # One business account per national ID, site-wide (SPEC §3.2).
-            models.UniqueConstraint(fields=["person"], name="one_business_account_per_person"),
+            # One live business account per national ID, site-wide (SPEC §3.2); deleted ones are history.
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=~Q(status="deleted"),
+                name="one_business_account_per_person",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.unit} {self.get_type_display()} {self.person}"
+        return f"{self.unit} {self.get_type_display()} {self.person}（{self.username}）"
 
     @property
     def is_active(self) -> bool:
         return self.status == BusinessAccountStatus.ACTIVE
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == BusinessAccountStatus.PENDING

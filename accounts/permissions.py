@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 
-from accounts.models import BusinessAccountType, UnitKind
+from accounts.models import CLERK_ONLY_KINDS, BusinessAccountType, UnitKind
 
 
 class Role(StrEnum):
@@ -38,6 +38,8 @@ class Perm(StrEnum):
     REWARD_LISTS = "reward_lists"  # a unit's or an authority's reward lists
     REWARD_JOB = "reward_job"  # 獎勵作業
     OPERATOR_ADMIN = "operator_admin"  # the Django admin: units, cycles, operator accounts
+    OPERATOR_ACCOUNTS = "operator_accounts"  # accounts of 大專校院, 法人, 社教機構 and the centres
+    AUDIT_LOG = "audit_log"  # 業務帳號異動紀錄
 
 
 _BUSINESS_ALL = {Perm.COURSE_REGISTER, Perm.COURSE_MANAGE, Perm.STATISTICS_CHARTS}
@@ -61,7 +63,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     ),
     Role.CLERK: frozenset(_BUSINESS_ALL),
     Role.CENTRE: frozenset({Perm.CENTRE_CHIEF_MANAGEMENT, Perm.FILL_RATES, Perm.REWARD_LISTS}),
-    Role.OPERATOR: frozenset({Perm.FILL_RATES, Perm.REWARD_JOB, Perm.OPERATOR_ADMIN, Perm.REWARD_LISTS}),
+    Role.OPERATOR: frozenset(
+        {
+            Perm.FILL_RATES,
+            Perm.REWARD_JOB,
+            Perm.OPERATOR_ADMIN,
+            Perm.REWARD_LISTS,
+            Perm.OPERATOR_ACCOUNTS,
+            Perm.AUDIT_LOG,
+        }
+    ),
 }
 
 # Roles that must sign in with a second factor before reaching any of their pages (SPEC §3.3, §9).
@@ -80,6 +91,14 @@ def _business_account(user):
         return user.business_account
     except ObjectDoesNotExist:
         return None
+
+
+# Types shown in the public 業務帳號查詢 directory: read off the matrix, not listed twice.
+DIRECTORY_TYPES = tuple(
+    account_type
+    for account_type, role in _TYPE_ROLE.items()
+    if Perm.LISTED_IN_DIRECTORY in ROLE_PERMISSIONS[role]
+)
 
 
 def active_business_account(user):
@@ -147,3 +166,34 @@ def may_act_for_unit(user, unit) -> bool:
     if role == Role.CENTRE:
         return unit.pk == own.pk or unit.authority_id == own.pk
     return unit.pk == own.pk
+
+
+def business_account_types_for(unit) -> tuple[BusinessAccountType, ...]:
+    """The account types a unit may hold (rule 1): clerks only outside K-12 schools."""
+    if unit.kind == UnitKind.SCHOOL:
+        return (BusinessAccountType.CHIEF, BusinessAccountType.CONTACT, BusinessAccountType.CLERK)
+    if unit.kind in CLERK_ONLY_KINDS:
+        return (BusinessAccountType.CLERK,)
+    if unit.kind == UnitKind.AUTHORITY:
+        # The regional centre's own accounts; the type carries no further meaning there.
+        return (BusinessAccountType.CHIEF,)
+    return ()
+
+
+def may_manage_business_account(actor, *, unit, account_type: str) -> bool:
+    """Rule 2: who enables, changes and deletes an account of this type at this unit.
+
+    A K-12 school's 總負責人: its regional centre only. Its 連絡人 and 作業人員: the school's own
+    總負責人. Every other unit's accounts (大專校院, 法人, 社教機構, the centres): the operator.
+    """
+    role = role_of(actor)
+    own = unit_of(actor)
+    if unit.kind == UnitKind.SCHOOL:
+        if account_type == BusinessAccountType.CHIEF:
+            return role == Role.CENTRE and own is not None and unit.authority_id == own.pk
+        return role == Role.CHIEF and own is not None and unit.pk == own.pk
+    return role == Role.OPERATOR
+
+
+def may_manage_any_business_account(actor) -> bool:
+    return role_of(actor) in (Role.CHIEF, Role.CENTRE, Role.OPERATOR)

@@ -23,6 +23,8 @@ from accounts.models import (
     UnitKind,
     User,
 )
+from accounts.services import business_account_apply
+from courses.models import Course, CourseStatus
 from teachers.models import Category, Membership
 
 DEMO_PASSWORD = "inservice-demo"
@@ -53,6 +55,9 @@ PEOPLE = (
     ("T12345608", "鄭文華", "131303", Category.TEACHER, "教師", dt.date(2012, 8, 1), None),
     ("T22345609", "謝佩威", "134K04", Category.TEACHER, "教保員", dt.date(2022, 8, 1), None),
     ("T12345610", "許志明", "131303", Category.TEACHER, "教師", dt.date(2005, 8, 1), dt.date(2024, 1, 31)),
+    ("T22345613", "蘇怡萱", MAIN_SCHOOL, Category.TEACHER, "教師", dt.date(2022, 8, 1), None),
+    ("T12345614", "歐陽志明", MAIN_SCHOOL, Category.TEACHER, "教師", dt.date(2019, 8, 1), None),
+    ("T22345615", "洪佳琪", "133602", Category.TEACHER, "導師", dt.date(2021, 8, 1), None),
     ("T22345611", "蔡宜蓁", COUNTY_CODE, Category.STAFF, "承辦人", dt.date(2019, 2, 1), None),
     ("T12345612", "劉家豪", OPERATOR_CODE, Category.STAFF, "系統管理員", dt.date(2020, 2, 1), None),
 )
@@ -66,6 +71,51 @@ ACCOUNTS = (
     ("region1", "T22345611", (COUNTY_CODE, BusinessAccountType.CHIEF)),
     ("operator1", "T12345612", (OPERATOR_CODE, BusinessAccountType.CHIEF)),
 )
+
+
+# Pending applications, so that chief1 and region1 have something to enable.
+APPLICATIONS = (
+    ("applicant1", "T12345604", "李建國", MAIN_SCHOOL, BusinessAccountType.CONTACT),
+    ("applicant2", "T22345607", "周怡君", "133602", BusinessAccountType.CHIEF),
+)
+
+
+def _demo_applications(units: dict[str, Unit]) -> None:
+    for username, prefix, name, unit_code, account_type in APPLICATIONS:
+        if User.objects.filter(username=username).exists():
+            continue
+        business_account_apply(
+            unit=units[unit_code],
+            account_type=account_type,
+            national_id=demo_national_id(prefix),
+            name=name,
+            email=f"{username}@demo.inservice.example",
+            phone="08-7320415",
+            username=username,
+            password=DEMO_PASSWORD,
+        )
+
+
+def _demo_courses(units: dict[str, Unit]) -> None:
+    """One course of clerk1 still open (so its deletion is refused) and one confirmed."""
+    clerk = User.objects.get(username="clerk1")
+    for code, title, status in (
+        ("DEMO-1130001", "校園安全教育研習", CourseStatus.OPEN),
+        ("DEMO-1130002", "素養導向評量工作坊", CourseStatus.CONFIRMED),
+    ):
+        Course.objects.get_or_create(
+            code=code,
+            defaults={
+                "title": title,
+                "organiser": units[MAIN_SCHOOL],
+                "registered_by": clerk,
+                "start_date": dt.date(2024, 9, 18),
+                "end_date": dt.date(2024, 9, 18),
+                "hours": 3,
+                "place": "屏東縣立示範國民小學 視聽教室",
+                "status": status,
+            },
+        )
 
 
 def demo_national_id(prefix: str) -> str:
@@ -126,11 +176,14 @@ def build_demo() -> dict[str, int]:
                     "type": account_type,
                     "status": BusinessAccountStatus.ACTIVE,
                     "phone": "08-7320415",
+                    "username": username,
                     "enabled_at": timezone.now(),
                 },
             )
             if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
                 TOTP.activate(user, DEMO_TOTP_SECRET)
+    _demo_applications(units)
+    _demo_courses(units)
     return {
         "units": Unit.objects.count(),
         "people": Person.objects.count(),

@@ -14,11 +14,15 @@ class MenuEntry:
     label: str
     path: str
     perm: Perm | None = None  # None: everyone, signed in or not
-    placeholder: bool = True  # the page comes with a later capability
+    view_name: str = ""  # the real page; empty while the page is a placeholder for a later capability
+
+    @property
+    def placeholder(self) -> bool:
+        return not self.view_name
 
     @property
     def url_name(self) -> str:
-        return f"menu-{self.key}"
+        return self.view_name or f"menu-{self.key}"
 
     @property
     def url(self) -> str:
@@ -28,7 +32,7 @@ class MenuEntry:
 MENU: tuple[MenuEntry, ...] = (
     # Public
     MenuEntry("course-search", "研習課程查詢", "courses/"),
-    MenuEntry("directory", "業務帳號查詢", "directory/"),
+    MenuEntry("directory", "業務帳號查詢", "directory/", view_name="accounts:directory"),
     MenuEntry("statistics", "統計專區", "statistics/"),
     # Teacher (教師個人帳號)
     MenuEntry("profile", "修改個人基本資料", "me/profile/", Perm.PROFILE_EDIT),
@@ -38,17 +42,37 @@ MENU: tuple[MenuEntry, ...] = (
     # Business accounts (業務帳號)
     MenuEntry("unit-teachers", "本單位教師帳號管理", "unit/teachers/", Perm.UNIT_TEACHER_ACCOUNTS),
     MenuEntry("teacher-register", "教師資料登錄", "unit/teachers/register/", Perm.UNIT_TEACHER_ACCOUNTS),
-    MenuEntry("unit-accounts", "本單位業務帳號管理", "unit/accounts/", Perm.UNIT_BUSINESS_ACCOUNTS),
+    MenuEntry(
+        "unit-accounts",
+        "本單位業務帳號管理",
+        "unit/accounts/",
+        Perm.UNIT_BUSINESS_ACCOUNTS,
+        "accounts:unit-accounts",
+    ),
     MenuEntry("course-register", "研習課程登錄", "unit/courses/new/", Perm.COURSE_REGISTER),
     MenuEntry("course-manage", "研習課程管理/資料上傳", "unit/courses/", Perm.COURSE_MANAGE),
     MenuEntry("unit-charts", "統計圖表", "unit/charts/", Perm.STATISTICS_CHARTS),
     MenuEntry("school-plan", "學校本位進修規劃", "unit/plan/", Perm.SCHOOL_PLAN),
     MenuEntry("unit-rewards", "獎勵名單", "unit/rewards/", Perm.REWARD_LISTS),
     # Regional management centre (區管中心)
-    MenuEntry("centre-chiefs", "總負責人管理", "centre/chiefs/", Perm.CENTRE_CHIEF_MANAGEMENT),
+    MenuEntry(
+        "centre-chiefs",
+        "總負責人管理",
+        "centre/chiefs/",
+        Perm.CENTRE_CHIEF_MANAGEMENT,
+        "accounts:centre-chiefs",
+    ),
     MenuEntry("fill-rates", "填報率", "centre/fill-rates/", Perm.FILL_RATES),
     # Network operator
     MenuEntry("reward-job", "獎勵作業", "operator/rewards/", Perm.REWARD_JOB),
+    MenuEntry(
+        "operator-accounts",
+        "業務帳號管理（非學校單位）",
+        "operator/accounts/",
+        Perm.OPERATOR_ACCOUNTS,
+        "accounts:operator-accounts",
+    ),
+    MenuEntry("audit-log", "業務帳號異動紀錄", "operator/audit/", Perm.AUDIT_LOG, "accounts:audit-log"),
 )
 
 MENU_BY_KEY = {entry.key: entry for entry in MENU}

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("accounts.urls")),
 ]
 
 urlpatterns += [

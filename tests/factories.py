@@ -105,6 +105,7 @@ class BusinessAccountFactory(factory.django.DjangoModelFactory):
     type = BusinessAccountType.CHIEF
     status = BusinessAccountStatus.ACTIVE
     enabled_at = factory.LazyFunction(timezone.now)
+    username = factory.LazyAttribute(lambda o: o.user.username)
 
     @factory.post_generation
     def totp(obj, create, extracted, **kwargs):

@@ -1,0 +1,37 @@
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import BusinessAccount, Unit
+
+
+def authority_choices():
+    return [(unit.code, unit.name) for unit in Unit.objects.authorities().order_by("code")]
+
+
+class DirectoryFilter(django_filters.FilterSet):
+    """業務帳號查詢: search by unit code or name, narrow by competent authority."""
+
+    q = django_filters.CharFilter(label=_("單位名稱或代碼"), method="filter_unit")
+    authority = django_filters.ChoiceFilter(
+        label=_("主管機關"), choices=authority_choices, method="filter_authority", empty_label=_("全部")
+    )
+
+    class Meta:
+        model = BusinessAccount
+        fields: list[str] = []
+
+    def filter_unit(self, queryset, name, value):
+        value = value.strip()
+        return (
+            queryset.filter(Q(unit__code__iexact=value) | Q(unit__name__icontains=value))
+            if value
+            else queryset
+        )
+
+    def filter_authority(self, queryset, name, value):
+        return queryset.filter(Q(unit__authority__code=value) | Q(unit__code=value))
+
+    @property
+    def has_criteria(self) -> bool:
+        return any((self.form.cleaned_data or {}).get(key) for key in ("q", "authority"))

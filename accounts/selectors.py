@@ -1,0 +1,70 @@
+"""Reads of units and business accounts, already scoped to what the actor may see."""
+
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, When
+
+from accounts import permissions
+from accounts.models import (
+    BusinessAccount,
+    BusinessAccountStatus,
+    BusinessAccountType,
+    Unit,
+    UnitKind,
+)
+from accounts.permissions import Role
+
+
+def business_accounts_visible_to(actor) -> QuerySet[BusinessAccount]:
+    """Live accounts the actor manages or sees on a management screen; others answer 404."""
+    live = BusinessAccount.objects.live().select_related("unit", "person", "user")
+    role = permissions.role_of(actor)
+    own = permissions.unit_of(actor)
+    if role == Role.CHIEF:
+        return live.filter(unit=own)
+    if role == Role.CENTRE:
+        return live.filter(unit__authority=own, unit__kind=UnitKind.SCHOOL, type=BusinessAccountType.CHIEF)
+    if role == Role.OPERATOR:
+        return live.exclude(unit__kind=UnitKind.SCHOOL)
+    return live.none()
+
+
+def schools_with_chiefs(actor) -> QuerySet[Unit]:
+    """The centre's schools with their 總負責人; schools without an active one come first."""
+    own = permissions.unit_of(actor)
+    if permissions.role_of(actor) != Role.CENTRE or own is None:
+        return Unit.objects.none()
+    chiefs = BusinessAccount.objects.live().filter(type=BusinessAccountType.CHIEF).select_related("person")
+    return (
+        Unit.objects.schools()
+        .filter(authority=own)
+        .annotate(
+            active_chiefs=Count(
+                "business_accounts",
+                filter=Q(
+                    business_accounts__type=BusinessAccountType.CHIEF,
+                    business_accounts__status=BusinessAccountStatus.ACTIVE,
+                ),
+            )
+        )
+        .prefetch_related(Prefetch("business_accounts", queryset=chiefs, to_attr="chief_accounts"))
+        .annotate(has_chief=Case(When(active_chiefs__gt=0, then=1), default=0, output_field=IntegerField()))
+        .order_by("has_chief", "code")
+    )
+
+
+def directory() -> QuerySet[BusinessAccount]:
+    """業務帳號查詢: active 總負責人 and 連絡人 (never 作業人員) with their unit's contact data."""
+    return (
+        BusinessAccount.objects.filter(
+            status=BusinessAccountStatus.ACTIVE, type__in=permissions.DIRECTORY_TYPES
+        )
+        .select_related("unit", "person", "user")
+        .order_by("unit__code", "type", "person__name")
+    )
+
+
+def business_account_audit_log() -> QuerySet[LogEntry]:
+    """Every enable, type change and deletion (and application) of a business account, newest first."""
+    content_type = ContentType.objects.get_for_model(BusinessAccount)
+    return LogEntry.objects.filter(content_type=content_type).select_related("actor").order_by("-timestamp")

@@ -1,0 +1,216 @@
+"""Business account screens (業務帳號): apply, directory, the three management screens, the audit log."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts import permissions, selectors, services
+from accounts.filters import DirectoryFilter
+from accounts.forms import BusinessAccountApplyForm, ChangeTypeForm
+from accounts.models import BusinessAccount, BusinessAccountType
+from accounts.permissions import Perm, Role
+
+# Which service error belongs to which field of the application form.
+_APPLY_ERROR_FIELDS = {
+    services.MSG_TYPE_NOT_ALLOWED: "account_type",
+    services.MSG_UNIT_NOT_OPEN: "unit_code",
+    services.MSG_NAME_MISMATCH: "name",
+    services.MSG_ALREADY_HAS_ACCOUNT: "national_id",
+    services.MSG_USERNAME_TAKEN: "username",
+    services.MSG_EMAIL_TAKEN: "email",
+}
+
+
+def requires(perm: Perm):
+    """Signed in (else to the sign-in page) and holding the permission (else 403)."""
+
+    def decorator(view):
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            permissions.require(request.user, perm)
+            return view(request, *args, **kwargs)
+
+        wrapped.__name__ = view.__name__
+        wrapped.__doc__ = view.__doc__
+        return wrapped
+
+    return decorator
+
+
+@require_http_methods(["GET", "POST"])
+def apply(request):
+    """業務帳號申請: anyone may apply; the account stays pending until its manager enables it."""
+    form = BusinessAccountApplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.business_account_apply(
+                unit=form.unit,
+                account_type=data["account_type"],
+                national_id=data["national_id"],
+                name=data["name"],
+                email=data["email"],
+                phone=data["phone"],
+                username=data["username"],
+                password=data["password1"],
+            )
+        except services.BusinessAccountError as error:
+            form.add_error(_APPLY_ERROR_FIELDS.get(error.message), error.message)
+        else:
+            return redirect("accounts:apply-done")
+    return render(request, "accounts/apply.html", {"form": form})
+
+
+def apply_done(request):
+    return render(request, "accounts/apply_done.html")
+
+
+def directory(request):
+    """業務帳號查詢 (public): 總負責人 and 連絡人 of a unit with phone and email."""
+    filterset = DirectoryFilter(request.GET or None, queryset=selectors.directory())
+    page = None
+    if filterset.is_bound and filterset.is_valid() and filterset.has_criteria:
+        page = Paginator(filterset.qs, 20).get_page(request.GET.get("page"))
+    return render(request, "accounts/directory.html", {"filter": filterset, "page": page})
+
+
+def _rows(actor, accounts):
+    """Each account with the actions the actor may take on it (rule 2), decided here, not in templates."""
+    return [
+        {
+            "account": account,
+            "can_manage": permissions.may_manage_business_account(
+                actor, unit=account.unit, account_type=account.type
+            ),
+        }
+        for account in accounts
+    ]
+
+
+@requires(Perm.UNIT_BUSINESS_ACCOUNTS)
+def unit_accounts(request):
+    """本單位業務帳號管理 (總負責人)."""
+    accounts = selectors.business_accounts_visible_to(request.user)
+    return render(
+        request,
+        "accounts/unit_accounts.html",
+        {"rows": _rows(request.user, accounts), "unit": permissions.unit_of(request.user)},
+    )
+
+
+@requires(Perm.CENTRE_CHIEF_MANAGEMENT)
+def centre_chiefs(request):
+    """總負責人管理 (區管中心): each school's 總負責人, schools without one first."""
+    schools = selectors.schools_with_chiefs(request.user)
+    page = Paginator(schools, 50).get_page(request.GET.get("page"))
+    for school in page:
+        school.rows = _rows(request.user, school.chief_accounts)
+    return render(
+        request,
+        "accounts/centre_chiefs.html",
+        {"page": page, "authority": permissions.unit_of(request.user)},
+    )
+
+
+@requires(Perm.OPERATOR_ACCOUNTS)
+def operator_accounts(request):
+    """Accounts of 大專校院, 法人, 社教機構 and the regional centres, managed by the operator."""
+    accounts = selectors.business_accounts_visible_to(request.user)
+    page = Paginator(accounts, 50).get_page(request.GET.get("page"))
+    return render(
+        request, "accounts/operator_accounts.html", {"page": page, "rows": _rows(request.user, page)}
+    )
+
+
+@requires(Perm.AUDIT_LOG)
+def audit_log(request):
+    """業務帳號異動紀錄: who enabled, changed or deleted which account, when, before and after."""
+    page = Paginator(selectors.business_account_audit_log(), 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/audit_log.html", {"page": page})
+
+
+def _manage_home(actor) -> str:
+    role = permissions.role_of(actor)
+    if role == Role.CENTRE:
+        return reverse("accounts:centre-chiefs")
+    if role == Role.OPERATOR:
+        return reverse("accounts:operator-accounts")
+    return reverse("accounts:unit-accounts")
+
+
+def _managed_account(request, pk: int) -> BusinessAccount:
+    """An account the actor may see (else 404) and manage (else 403)."""
+    if not permissions.may_manage_any_business_account(request.user):
+        raise PermissionDenied
+    account = get_object_or_404(selectors.business_accounts_visible_to(request.user), pk=pk)
+    if not permissions.may_manage_business_account(
+        request.user, unit=account.unit, account_type=account.type
+    ):
+        raise PermissionDenied
+    return account
+
+
+def _refused(request, template, context, error):
+    context.update({"error": error.message, "error_details": error.details})
+    status = 403 if error.message == services.MSG_FORBIDDEN else 409
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def enable(request, pk: int):
+    account = _managed_account(request, pk)
+    context = {"account": account, "back": _manage_home(request.user)}
+    if request.method == "POST":
+        try:
+            services.business_account_enable(actor=request.user, account=account)
+        except services.BusinessAccountError as error:
+            return _refused(request, "accounts/confirm_enable.html", context, error)
+        messages.success(request, _("已啟用 %(user)s 的業務帳號。") % {"user": account.username})
+        return redirect(context["back"])
+    return render(request, "accounts/confirm_enable.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_type(request, pk: int):
+    account = _managed_account(request, pk)
+    choices = [
+        (value, label)
+        for value, label in BusinessAccountType.choices
+        if value != account.type
+        and value in permissions.business_account_types_for(account.unit)
+        and permissions.may_manage_business_account(request.user, unit=account.unit, account_type=value)
+    ]
+    form = ChangeTypeForm(request.POST or None, choices=choices)
+    context = {"account": account, "form": form, "back": _manage_home(request.user)}
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.business_account_change_type(
+                actor=request.user, account=account, new_type=form.cleaned_data["new_type"]
+            )
+        except services.BusinessAccountError as error:
+            return _refused(request, "accounts/change_type.html", context, error)
+        messages.success(request, _("已變更 %(user)s 的帳號類型。") % {"user": account.username})
+        return redirect(context["back"])
+    return render(request, "accounts/change_type.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete(request, pk: int):
+    account = _managed_account(request, pk)
+    context = {"account": account, "back": _manage_home(request.user)}
+    if request.method == "POST":
+        try:
+            services.business_account_delete(actor=request.user, account=account)
+        except services.BusinessAccountError as error:
+            return _refused(request, "accounts/confirm_delete.html", context, error)
+        messages.success(request, _("已刪除 %(user)s 的業務帳號。") % {"user": account.username})
+        return redirect(context["back"])
+    return render(request, "accounts/confirm_delete.html", context)
