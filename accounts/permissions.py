@@ -195,5 +195,12 @@ def may_manage_business_account(actor, *, unit, account_type: str) -> bool:
     return role == Role.OPERATOR
 
 
+def may_change_business_account_type(actor, *, unit, old_type: str, new_type: str) -> bool:
+    """Making or unmaking a K-12 school's 總負責人 is the centre's (rule 2); other changes follow the old type."""
+    if unit.kind == UnitKind.SCHOOL and BusinessAccountType.CHIEF in (old_type, new_type):
+        return may_manage_business_account(actor, unit=unit, account_type=BusinessAccountType.CHIEF)
+    return may_manage_business_account(actor, unit=unit, account_type=old_type)
+
+
 def may_manage_any_business_account(actor) -> bool:
     return role_of(actor) in (Role.CHIEF, Role.CENTRE, Role.OPERATOR)

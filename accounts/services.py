@@ -127,10 +127,13 @@ def business_account_enable(*, actor: User, account: BusinessAccount) -> Busines
 
 @transaction.atomic
 def business_account_change_type(*, actor: User, account: BusinessAccount, new_type: str) -> BusinessAccount:
-    """The actor must be entitled to manage both the old and the new type at the unit (rule 2)."""
+    """Rule 2 for changes: to or from a school's 總負責人 only by the centre (accounts.permissions)."""
     account = _lock(account)
     _require_manager(actor, unit=account.unit, account_type=account.type)
-    _require_manager(actor, unit=account.unit, account_type=new_type)
+    if not permissions.may_change_business_account_type(
+        actor, unit=account.unit, old_type=account.type, new_type=new_type
+    ):
+        raise BusinessAccountError(MSG_FORBIDDEN)
     if new_type not in permissions.business_account_types_for(account.unit):
         raise BusinessAccountError(MSG_TYPE_NOT_ALLOWED)
     if new_type == account.type:

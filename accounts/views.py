@@ -185,7 +185,9 @@ def change_type(request, pk: int):
         for value, label in BusinessAccountType.choices
         if value != account.type
         and value in permissions.business_account_types_for(account.unit)
-        and permissions.may_manage_business_account(request.user, unit=account.unit, account_type=value)
+        and permissions.may_change_business_account_type(
+            request.user, unit=account.unit, old_type=account.type, new_type=value
+        )
     ]
     form = ChangeTypeForm(request.POST or None, choices=choices)
     context = {"account": account, "form": form, "back": _manage_home(request.user)}
