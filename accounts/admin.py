@@ -28,7 +28,18 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(BusinessAccount)
 class BusinessAccountAdmin(admin.ModelAdmin):
+    """Read-only: enabling, changing and deleting go through the screens that enforce SPEC §3.2."""
+
     list_display = ["user", "unit", "type", "status", "applied_at", "enabled_at"]
     list_filter = ["type", "status", "unit__kind"]
     search_fields = ["user__username", "unit__code", "unit__name"]
     raw_id_fields = ["user", "person", "unit"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

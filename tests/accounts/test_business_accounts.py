@@ -478,3 +478,17 @@ def test_enabled_applicant_must_set_up_a_second_factor_before_business_pages(cli
 def test_person_model_keeps_one_row_per_id(client, school):
     client.post(reverse("accounts:apply"), apply_data(school))
     assert Person.objects.by_national_id(valid_national_id(9001)).count() == 1
+
+
+@pytest.mark.django_db
+def test_operator_reaches_the_admin_but_business_accounts_are_read_only_there(operator, chief):
+    client = signed_in_client(operator)
+    assert client.get(reverse("admin:accounts_unit_changelist")).status_code == 200
+    assert client.get(reverse("admin:accounts_businessaccount_changelist")).status_code == 200
+    account = chief.business_account
+    response = client.post(
+        reverse("admin:accounts_businessaccount_delete", args=[account.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 403
+    assert snapshot(account)[0] == ACTIVE
+    assert signed_in_client(chief).get(reverse("admin:index"), follow=True).status_code == 403
