@@ -161,19 +161,30 @@ def _refused(request, template, context, error):
     return render(request, template, context, status=status)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def enable(request, pk: int):
+def _confirmed_action(request, pk: int, *, service, template: str, done: str):
+    """A confirmation page (GET) and the action itself (POST) on one managed account."""
     account = _managed_account(request, pk)
     context = {"account": account, "back": _manage_home(request.user)}
     if request.method == "POST":
         try:
-            services.business_account_enable(actor=request.user, account=account)
+            service(actor=request.user, account=account)
         except services.BusinessAccountError as error:
-            return _refused(request, "accounts/confirm_enable.html", context, error)
-        messages.success(request, _("已啟用 %(user)s 的業務帳號。") % {"user": account.username})
+            return _refused(request, template, context, error)
+        messages.success(request, done % {"user": account.username})
         return redirect(context["back"])
-    return render(request, "accounts/confirm_enable.html", context)
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def enable(request, pk: int):
+    return _confirmed_action(
+        request,
+        pk,
+        service=services.business_account_enable,
+        template="accounts/confirm_enable.html",
+        done=_("已啟用 %(user)s 的業務帳號。"),
+    )
 
 
 @login_required
@@ -206,13 +217,10 @@ def change_type(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def delete(request, pk: int):
-    account = _managed_account(request, pk)
-    context = {"account": account, "back": _manage_home(request.user)}
-    if request.method == "POST":
-        try:
-            services.business_account_delete(actor=request.user, account=account)
-        except services.BusinessAccountError as error:
-            return _refused(request, "accounts/confirm_delete.html", context, error)
-        messages.success(request, _("已刪除 %(user)s 的業務帳號。") % {"user": account.username})
-        return redirect(context["back"])
-    return render(request, "accounts/confirm_delete.html", context)
+    return _confirmed_action(
+        request,
+        pk,
+        service=services.business_account_delete,
+        template="accounts/confirm_delete.html",
+        done=_("已刪除 %(user)s 的業務帳號。"),
+    )
