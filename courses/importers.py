@@ -1,0 +1,359 @@
+"""SPEC §8 kind `hours`: issued hours, keyed by (person, course code, date), at national scale.
+
+Four million rows a year: the Python pass keeps per-row work to dictionary look-ups (national
+IDs, dates and hour values repeat, so each distinct value is checked, and each national ID
+hashed, once) and streams the rows into a staging table with COPY; the database then merges
+with one set-based INSERT. Decisions:
+- The person must exist (import the roster first); an unknown national ID is a row error.
+- A course named for the first time is created from its first row: confirmed (名單確認通過),
+  organised by organiser_code, dated by its first and last hour record, so its hours count
+  everywhere hours count. Every row of one course must repeat the same title and organiser.
+  An existing course keeps its title; a different organiser is a row error.
+- An existing record (same person, course, date) takes the file's hours; re-importing the
+  same file changes nothing. The same key twice in one file with different hours is an error.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from accounts import national_id
+from accounts.importers import check_national_id
+from accounts.models import Person, Unit
+from courses.models import Course, CourseStatus, HoursSource, IssuedHours
+from inservice.dataexchange import (
+    MSG_BAD_DATE,
+    MSG_REQUIRED,
+    MSG_TOO_LONG,
+    Staging,
+    Table,
+    TableWriter,
+    collect,
+    estimated_rows,
+    parse_date,
+    parse_decimal,
+    phase,
+    refuse_if,
+    secondary_indexes_dropped,
+    tune_session,
+)
+
+COLUMNS = ("national_id", "course_code", "course_title", "organiser_code", "date", "hours")
+
+MSG_UNKNOWN_PERSON = "此身分證字號不在人員資料中（請先匯入 roster）"
+MSG_UNKNOWN_ORGANISER = "organiser_code 不是已知的單位"
+MSG_HOURS_NOT_NUMBER = "hours 須為數字"
+MSG_HOURS_NEGATIVE = "hours 不可為負數"
+MSG_HOURS_PRECISION = "hours 最多一位小數"
+MSG_HOURS_TOO_LARGE = "hours 超過 99999.9"
+MSG_COURSE_DIFFERS_FROM_LINE = "同一 course_code 的 course_title 或 organiser_code 與第 {0} 列不同"
+MSG_COURSE_ORGANISER_DIFFERS = "course_code 已存在，但 organiser_code 不同"
+MSG_CONFLICTING_DUPLICATE = "同一人、同一課程、同一 date 在檔案中出現多次且 hours 不同"
+
+PERSON = Person._meta.db_table
+COURSE = Course._meta.db_table
+HOURS = IssuedHours._meta.db_table
+MAX_HOURS = Decimal("99999.9")
+# PostgreSQL: a file this large, and at least a quarter of the table's size, is loaded with the
+# table's secondary indexes and foreign keys rebuilt once (see secondary_indexes_dropped).
+BULK_MIN_ROWS = 50_000
+
+
+class _Course:
+    """A course as the file names it: from its first row, with the span of its hour records."""
+
+    __slots__ = ("line", "code", "title", "organiser_code", "organiser_id", "error", "first", "last", "hours")
+
+    def __init__(self, line, code, title, organiser_code, organiser_id, error):
+        self.line, self.code, self.title = line, code, title
+        self.organiser_code, self.organiser_id, self.error = organiser_code, organiser_id, error
+        self.first = self.last = None
+        self.hours = Decimal(0)
+
+
+def _check_hours(value: str) -> tuple[str, Decimal] | str:
+    """(normalised text, value) or the row error."""
+    value = value.strip()
+    if not value:
+        return MSG_REQUIRED.format(column="hours")
+    number = parse_decimal(value)
+    if number is None:
+        return MSG_HOURS_NOT_NUMBER
+    if number < 0:
+        return MSG_HOURS_NEGATIVE
+    if number != number.quantize(Decimal("0.1")):
+        return MSG_HOURS_PRECISION
+    if number > MAX_HOURS:
+        return MSG_HOURS_TOO_LARGE
+    number = number.quantize(Decimal("0.1"))
+    return str(number), number
+
+
+def _check_date(value: str) -> str | tuple[str]:
+    """ISO text of the date, or a one-tuple holding the row error."""
+    value = value.strip()
+    if not value:
+        return (MSG_REQUIRED.format(column="date"),)
+    day = parse_date(value)
+    return day.isoformat() if day else (MSG_BAD_DATE.format(column="date"),)
+
+
+def import_hours(path: Path) -> dict[str, int]:
+    table = Table(path, COLUMNS)
+    errors = table.errors
+    with transaction.atomic():
+        tune_session(connection)
+        staging = Staging(
+            connection,
+            "dx_hours",
+            [
+                ("line_no", "integer"),
+                ("person_id", "bigint"),
+                ("course_code", "text"),
+                ("date", "date"),
+                ("hours", "numeric(6,1)"),
+            ],
+        ).create()
+        with phase("read and stage"):
+            courses = _stream(table, staging, errors)
+        with phase("check"):
+            course_staging = _stage_courses(courses)
+            del courses
+            _check(staging, errors)
+        refuse_if(errors)
+        counts = _merge(staging, errors)
+        refuse_if(errors)
+        staging.drop()
+        course_staging.drop()
+    return counts
+
+
+def _stream(table: Table, staging: Staging, errors) -> dict[str, _Course]:
+    # Every person's digest, to resolve national IDs without a query per row.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT national_id_digest, id FROM {PERSON}")
+        person_by_digest: dict[str, str] = {}
+        while rows := cursor.fetchmany(10000):
+            person_by_digest.update((d, str(i)) for d, i in rows)
+    unit_by_code = dict(Unit.objects.values_list("code", "id"))
+
+    people: dict[str, str | tuple[str]] = {}  # raw national ID → person id text, or (error,)
+    dates: dict[str, str | tuple[str]] = {}
+    hour_values: dict[str, tuple[str, Decimal] | str] = {}
+    courses: dict[str, _Course] = {}  # normalised code → course
+    course_by_raw: dict[tuple[str, str, str], _Course | tuple[str]] = {}
+    text = Staging.text
+
+    with staging.writer() as add:
+        for line, row in table.rows():
+            raw_nid, raw_code, raw_title, raw_org, raw_day, raw_hours = row
+            ok = True
+
+            person = people.get(raw_nid)
+            if person is None:
+                nid, problem = check_national_id(raw_nid)
+                if problem:
+                    person = (problem,)
+                else:
+                    person = person_by_digest.get(national_id.digest(nid)) or (MSG_UNKNOWN_PERSON,)
+                people[raw_nid] = person
+            if person.__class__ is tuple:
+                errors.add(line, person[0])
+                ok = False
+
+            key = (raw_code, raw_title, raw_org)
+            course = course_by_raw.get(key)
+            if course is None:
+                course = _resolve_course(line, raw_code, raw_title, raw_org, courses, unit_by_code)
+                course_by_raw[key] = course
+            if course.__class__ is tuple:
+                errors.add(line, course[0])
+                ok = False
+            elif course.error:
+                errors.add(line, course.error)
+                ok = False
+
+            day = dates.get(raw_day)
+            if day is None:
+                day = dates[raw_day] = _check_date(raw_day)
+            if day.__class__ is tuple:
+                errors.add(line, day[0])
+                ok = False
+
+            value = hour_values.get(raw_hours)
+            if value is None:
+                value = hour_values[raw_hours] = _check_hours(raw_hours)
+            if value.__class__ is str:
+                errors.add(line, value)
+                ok = False
+
+            if ok:
+                add((str(line), person, text(course.code), day, value[0]))
+                if course.first is None or day < course.first:
+                    course.first = day
+                if course.last is None or day > course.last:
+                    course.last = day
+                if value[1] > course.hours:
+                    course.hours = value[1]
+    return courses
+
+
+def _resolve_course(line, raw_code, raw_title, raw_org, courses, unit_by_code) -> _Course | tuple[str]:
+    """The course a (code, title, organiser) triple names, or a one-tuple holding the row error."""
+    code, title, organiser_code = raw_code.strip(), raw_title.strip(), raw_org.strip()
+    if not code:
+        return (MSG_REQUIRED.format(column="course_code"),)
+    if len(code) > 30:
+        return (MSG_TOO_LONG.format(column="course_code", limit=30),)
+    known = courses.get(code)
+    if known is not None:
+        if (known.title, known.organiser_code) != (title, organiser_code):
+            return (MSG_COURSE_DIFFERS_FROM_LINE.format(known.line),)
+        return known
+    error = None
+    if not title:
+        error = MSG_REQUIRED.format(column="course_title")
+    elif len(title) > 200:
+        error = MSG_TOO_LONG.format(column="course_title", limit=200)
+    elif not organiser_code:
+        error = MSG_REQUIRED.format(column="organiser_code")
+    elif organiser_code not in unit_by_code:
+        error = MSG_UNKNOWN_ORGANISER
+    course = _Course(line, code, title, organiser_code, unit_by_code.get(organiser_code), error)
+    courses[code] = course
+    return course
+
+
+def _stage_courses(courses: dict[str, _Course]) -> Staging:
+    staging = Staging(
+        connection,
+        "dx_courses",
+        [
+            ("code", "text"),
+            ("title", "text"),
+            ("organiser_id", "bigint"),
+            ("start_date", "date"),
+            ("end_date", "date"),
+            ("hours", "numeric(6,1)"),
+        ],
+    ).create()
+    text = Staging.text
+    with staging.writer() as add:
+        for c in courses.values():
+            if c.error is None and c.first is not None:
+                add((text(c.code), text(c.title), str(c.organiser_id), c.first, c.last, str(c.hours)))
+    return staging
+
+
+def _check(staging: Staging, errors) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT d.code FROM dx_courses d JOIN {COURSE} c ON c.code = d.code
+                WHERE c.organiser_id <> d.organiser_id"""
+        )
+        clashes = [code for (code,) in cursor.fetchall()]
+    for start in range(0, len(clashes), 500):
+        chunk = clashes[start : start + 500]
+        collect(
+            connection,
+            errors,
+            f"SELECT line_no FROM {staging.name} WHERE course_code IN ({', '.join(['%s'] * len(chunk))})",
+            chunk,
+            reason=MSG_COURSE_ORGANISER_DIFFERS,
+        )
+
+
+def _use_bulk_path(staging: Staging) -> bool:
+    return (
+        staging.pg
+        and staging.count >= BULK_MIN_ROWS
+        and staging.count >= estimated_rows(connection, HOURS) / 4
+    )
+
+
+def _merge(staging: Staging, errors) -> dict[str, int]:
+    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+    counts: dict[str, int] = {}
+    with connection.cursor() as cursor, phase("create courses"):
+        cursor.execute(
+            f"""INSERT INTO {COURSE} (code, title, organiser_id, registered_by_id, start_date, end_date,
+                                      hours, place, status, created_at)
+                SELECT d.code, d.title, d.organiser_id, NULL, d.start_date, d.end_date, d.hours, '', %s, %s
+                FROM dx_courses d WHERE NOT EXISTS (SELECT 1 FROM {COURSE} c WHERE c.code = d.code)""",
+            [CourseStatus.CONFIRMED.value, stamp],
+        )
+        counts["courses_created"] = cursor.rowcount
+    select = f"""SELECT s.person_id, c.id, s.date, s.hours, %s, %s
+                 FROM {staging.name} s JOIN {COURSE} c ON c.code = s.course_code"""
+    params = [HoursSource.IMPORT.value, stamp]
+    inserted = None
+    if _use_bulk_path(staging):
+        try:
+            with transaction.atomic(), phase("insert hours (bulk)"):
+                with connection.cursor() as cursor, secondary_indexes_dropped(connection, HOURS):
+                    cursor.execute(
+                        f"""INSERT INTO {HOURS} (person_id, course_id, date, hours, source, issued_at)
+                            {select} WHERE NOT EXISTS (
+                                SELECT 1 FROM {HOURS} h WHERE h.person_id = s.person_id
+                                AND h.course_id = c.id AND h.date = s.date)""",
+                        params,
+                    )
+                    inserted = cursor.rowcount
+        except IntegrityError:
+            inserted = None  # the same key twice in the file: the row-by-row path below sorts it out
+    with connection.cursor() as cursor:
+        if inserted is None:
+            with phase("insert hours"):
+                cursor.execute(
+                    f"""INSERT INTO {HOURS} (person_id, course_id, date, hours, source, issued_at)
+                        {select} WHERE true ON CONFLICT (person_id, course_id, date) DO NOTHING""",
+                    params,
+                )
+                inserted = cursor.rowcount
+        counts["hours_created"] = inserted
+        counts["hours_updated"] = 0
+        if inserted == staging.count:
+            return counts
+        # Some rows met a record already there (a re-import, or the same key twice in the file).
+        collect(
+            connection,
+            errors,
+            f"""SELECT s.line_no FROM {staging.name} s JOIN (
+                    SELECT person_id, course_code, date FROM {staging.name}
+                    GROUP BY person_id, course_code, date HAVING MIN(hours) <> MAX(hours)
+                ) d ON d.person_id = s.person_id AND d.course_code = s.course_code AND d.date = s.date""",
+            reason=MSG_CONFLICTING_DUPLICATE,
+        )
+        if errors:
+            return counts
+        cursor.execute(
+            f"""UPDATE {HOURS} SET hours = s.hours
+                FROM {staging.name} s JOIN {COURSE} c ON c.code = s.course_code
+                WHERE {HOURS}.person_id = s.person_id AND {HOURS}.course_id = c.id
+                  AND {HOURS}.date = s.date AND {HOURS}.hours <> s.hours"""
+        )
+        counts["hours_updated"] = cursor.rowcount
+    return counts
+
+
+def export_hours(path: Path) -> int:
+    records = IssuedHours.objects.order_by("person_id", "course_id", "date").values_list(
+        "person_id",
+        "person__national_id_encrypted",
+        "course__code",
+        "course__title",
+        "course__organiser__code",
+        "date",
+        "hours",
+    )
+    last_person, last_nid = None, ""
+    with TableWriter(path, COLUMNS) as out:
+        for person_id, encrypted, code, title, organiser, day, hours in records.iterator(chunk_size=5000):
+            if person_id != last_person:
+                last_person, last_nid = person_id, national_id.decrypt(encrypted)
+            out.write((last_nid, code, title, organiser, day.isoformat(), str(hours)))
+    return out.count

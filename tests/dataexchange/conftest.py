@@ -1,0 +1,111 @@
+"""Helpers for the data-exchange tests: write input files, run the commands, count what exists."""
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import Person, Unit, User
+from courses.models import Course, IssuedHours
+from planning.models import SchoolPlan, TeacherPlan
+from teachers.models import Membership, Subject
+
+HEADERS = {
+    "units": ["code", "name", "kind", "stage", "authority_code"],
+    "roster": [
+        "national_id",
+        "name",
+        "email",
+        "unit_code",
+        "category",
+        "title",
+        "subjects",
+        "start_date",
+        "end_date",
+    ],
+    "hours": ["national_id", "course_code", "course_title", "organiser_code", "date", "hours"],
+    "plans": ["kind", "subject", "year", "submitted_at"],
+}
+
+
+def write_csv(path: Path, header, rows, *, encoding="utf-8") -> Path:
+    with open(path, "w", encoding=encoding, newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        if header is not None:
+            writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def write_xlsx(path: Path, header, rows) -> Path:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(list(row))
+    workbook.save(path)
+    return path
+
+
+class Result:
+    def __init__(self, stdout: str, stderr: str, error: str | None):
+        self.stdout, self.stderr, self.error = stdout, stderr, error
+
+    @property
+    def lines(self) -> list[str]:
+        return self.stderr.splitlines()
+
+
+def run(command: str, *args) -> Result:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command(command, *[str(a) for a in args], stdout=out, stderr=err)
+    except CommandError as exc:
+        return Result(out.getvalue(), err.getvalue(), str(exc))
+    return Result(out.getvalue(), err.getvalue(), None)
+
+
+def snapshot() -> dict[str, int]:
+    """Row counts of every table an import writes."""
+    return {
+        "units": Unit.objects.count(),
+        "people": Person.objects.count(),
+        "users": User.objects.count(),
+        "memberships": Membership.objects.count(),
+        "subjects": Subject.objects.count(),
+        "membership_subjects": Membership.subjects.through.objects.count(),
+        "courses": Course.objects.count(),
+        "hours": IssuedHours.objects.count(),
+        "school_plans": SchoolPlan.objects.count(),
+        "teacher_plans": TeacherPlan.objects.count(),
+    }
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    """csv_file(kind, rows, header=None, name=None, encoding='utf-8') → path of a written file."""
+
+    def make(kind, rows, *, header=None, name=None, encoding="utf-8"):
+        path = tmp_path / (name or f"{kind}.csv")
+        return write_csv(path, HEADERS[kind] if header is None else header, rows, encoding=encoding)
+
+    return make
+
+
+@pytest.fixture
+def refused():
+    """Run an import that must be refused: nothing written, exit non-zero, the errors returned."""
+
+    def check(kind, path) -> list[str]:
+        before = snapshot()
+        result = run("import_data", kind, path)
+        assert result.error is not None, result.stdout
+        assert result.error.startswith("匯入失敗：共 ")
+        assert snapshot() == before
+        return result.lines
+
+    return check

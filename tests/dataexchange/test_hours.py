@@ -1,0 +1,188 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from courses import importers
+from courses.models import Course, CourseStatus, HoursSource, IssuedHours
+from inservice.dataexchange import PHASES
+from tests.dataexchange.conftest import run, snapshot
+from tests.factories import PersonFactory, SchoolFactory, valid_national_id
+
+pytestmark = pytest.mark.django_db
+
+ID1, ID2 = valid_national_id(11), valid_national_id(12)
+
+
+@pytest.fixture
+def setup(authority):
+    school = SchoolFactory(code="136601", authority=authority)
+    PersonFactory(name="王小明", national_id_value=ID1)
+    PersonFactory(name="李大華", national_id_value=ID2)
+    return school
+
+
+def rows():
+    return [
+        [ID1, "113A001", "素養導向教學設計", "136601", "2024-09-04", "3"],
+        [ID2, "113A001", "素養導向教學設計", "136601", "2024-09-04", "3.0"],
+        [ID1, "113A002", "校園安全教育", "10013", "2024-10-01", "1.5"],
+        [ID1, "113A002", "校園安全教育", "10013", "2024-10-02", "1.5"],
+    ]
+
+
+def test_hours_create_confirmed_courses_and_issued_hours(setup, csv_file):
+    result = run("import_data", "hours", csv_file("hours", rows()))
+    assert result.error is None, result.stderr
+    course = Course.objects.get(code="113A002")
+    assert course.status == CourseStatus.CONFIRMED
+    assert course.organiser.code == "10013" and course.title == "校園安全教育"
+    assert (course.start_date, course.end_date, course.hours) == (
+        dt.date(2024, 10, 1),
+        dt.date(2024, 10, 2),
+        Decimal("1.5"),
+    )
+    records = IssuedHours.objects.filter(person__name="王小明").order_by("date")
+    assert [(r.course.code, r.hours, r.source) for r in records] == [
+        ("113A001", Decimal("3.0"), HoursSource.IMPORT),
+        ("113A002", Decimal("1.5"), HoursSource.IMPORT),
+        ("113A002", Decimal("1.5"), HoursSource.IMPORT),
+    ]
+
+
+def test_hours_import_twice_changes_nothing(setup, csv_file):
+    path = csv_file("hours", rows())
+    run("import_data", "hours", path)
+    before = snapshot()
+    result = run("import_data", "hours", path)
+    assert "courses_created 0、hours_created 0、hours_updated 0" in result.stdout
+    assert snapshot() == before
+
+
+def test_a_later_file_corrects_the_hours_of_an_existing_record(setup, csv_file):
+    run("import_data", "hours", csv_file("hours", rows()))
+    data = rows()
+    data[1][5] = "2.5"
+    result = run("import_data", "hours", csv_file("hours", data, name="fixed.csv"))
+    assert "hours_created 0、hours_updated 1" in result.stdout
+    assert IssuedHours.objects.get(person__name="李大華").hours == Decimal("2.5")
+
+
+def test_negative_and_non_numeric_hours_are_refused(setup, csv_file, refused):
+    data = rows()
+    data[0][5] = "-1"
+    data[1][5] = "三"
+    data[2][5] = "1.25"
+    data[3][5] = ""
+    assert refused("hours", csv_file("hours", data)) == [
+        "第 2 列：hours 不可為負數",
+        "第 3 列：hours 須為數字",
+        "第 4 列：hours 最多一位小數",
+        "第 5 列：hours 不可空白",
+    ]
+
+
+def test_unknown_person_is_refused(setup, csv_file, refused):
+    data = rows()
+    data[1][0] = valid_national_id(99)
+    assert refused("hours", csv_file("hours", data)) == [
+        "第 3 列：此身分證字號不在人員資料中（請先匯入 roster）"
+    ]
+
+
+def test_bad_checksum_and_bad_date_are_refused(setup, csv_file, refused):
+    data = rows()
+    data[0][0] = ID1[:-1] + str((int(ID1[-1]) + 1) % 10)
+    data[2][4] = "113/10/01"
+    assert refused("hours", csv_file("hours", data)) == [
+        "第 2 列：身分證字號檢查碼不正確",
+        "第 4 列：date 日期格式不正確（應為 YYYY-MM-DD）",
+    ]
+
+
+def test_unknown_organiser_is_refused_on_every_row_of_the_course(setup, csv_file, refused):
+    data = rows()
+    data[2][3] = data[3][3] = "000000"
+    assert refused("hours", csv_file("hours", data)) == [
+        "第 4 列：organiser_code 不是已知的單位",
+        "第 5 列：organiser_code 不是已知的單位",
+    ]
+
+
+def test_rows_of_one_course_must_agree(setup, csv_file, refused):
+    data = rows()
+    data[3][2] = "校園安全"
+    assert refused("hours", csv_file("hours", data)) == [
+        "第 5 列：同一 course_code 的 course_title 或 organiser_code 與第 4 列不同"
+    ]
+
+
+def test_an_existing_course_of_another_organiser_is_refused(setup, csv_file, refused):
+    Course.objects.create(code="113A002", title="校園安全教育", organiser=setup)
+    assert refused("hours", csv_file("hours", rows())) == [
+        "第 4 列：course_code 已存在，但 organiser_code 不同",
+        "第 5 列：course_code 已存在，但 organiser_code 不同",
+    ]
+
+
+def test_the_same_record_twice_with_different_hours_is_refused(setup, csv_file, refused):
+    data = rows() + [[ID1, "113A001", "素養導向教學設計", "136601", "2024-09-04", "2"]]
+    assert refused("hours", csv_file("hours", data)) == [
+        "第 2 列：同一人、同一課程、同一 date 在檔案中出現多次且 hours 不同",
+        "第 6 列：同一人、同一課程、同一 date 在檔案中出現多次且 hours 不同",
+    ]
+
+
+@pytest.fixture
+def bulk_path(monkeypatch):
+    """Make even a small file take the PostgreSQL bulk path (indexes and foreign keys rebuilt)."""
+    monkeypatch.setattr(importers, "BULK_MIN_ROWS", 1)
+
+
+def test_bulk_path_loads_and_keeps_every_index_and_constraint(setup, csv_file, bulk_path):
+    before = _constraints_and_indexes()
+    result = run("import_data", "hours", csv_file("hours", rows()))
+    assert result.error is None, result.stderr
+    assert IssuedHours.objects.count() == 4
+    assert _constraints_and_indexes() == before
+    assert _phases() == (["insert hours (bulk)"] if connection.vendor == "postgresql" else ["insert hours"])
+
+
+def test_bulk_path_with_a_repeated_identical_row_falls_back_and_loads_once(setup, csv_file, bulk_path):
+    data = rows() + [list(rows()[0])]
+    result = run("import_data", "hours", csv_file("hours", data))
+    assert result.error is None, result.stderr
+    assert IssuedHours.objects.count() == 4
+    expected = (
+        ["insert hours (bulk)", "insert hours"] if connection.vendor == "postgresql" else ["insert hours"]
+    )
+    assert _phases() == expected
+
+
+def test_bulk_path_refuses_conflicting_rows(setup, csv_file, refused, bulk_path):
+    data = rows() + [[ID1, "113A001", "素養導向教學設計", "136601", "2024-09-04", "2"]]
+    assert len(refused("hours", csv_file("hours", data))) == 2
+
+
+def _phases():
+    return [name for name, _seconds in PHASES if name.startswith("insert hours")]
+
+
+def _constraints_and_indexes():
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, IssuedHours._meta.db_table)
+    return sorted(
+        (name, tuple(c["columns"]), bool(c["unique"]), bool(c["foreign_key"]))
+        for name, c in constraints.items()
+    )
+
+
+def test_export_hours(setup, csv_file, tmp_path):
+    run("import_data", "hours", csv_file("hours", rows()))
+    out = tmp_path / "hours-out.csv"
+    run("export_data", "hours", out)
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "national_id,course_code,course_title,organiser_code,date,hours"
+    assert f"{ID1},113A001,素養導向教學設計,136601,2024-09-04,3.0" in lines
+    assert len(lines) == 5

@@ -1,0 +1,114 @@
+"""File-level behaviour shared by every kind: encodings, BOM, header, .xlsx, error listing."""
+
+import datetime as dt
+
+import pytest
+
+from accounts.models import Unit
+from inservice import dataexchange
+from tests.dataexchange.conftest import HEADERS, run, write_csv, write_xlsx
+from tests.factories import PersonFactory, SchoolFactory, valid_national_id
+
+pytestmark = pytest.mark.django_db
+
+SCHOOL = ["136601", "屏東縣立示範國民小學", "school", "國小", "10013"]
+
+
+def test_a_bom_is_accepted(tmp_path):
+    path = write_csv(tmp_path / "units.csv", HEADERS["units"], [SCHOOL], encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert run("import_data", "units", path).error is None
+    assert Unit.objects.filter(code="136601").exists()
+
+
+def test_a_big5_file_is_refused_with_a_clear_message(tmp_path, refused):
+    path = write_csv(tmp_path / "units.csv", HEADERS["units"], [SCHOOL], encoding="cp950")
+    assert refused("units", path) == ["第 2 列：檔案不是 UTF-8 編碼，請以 UTF-8 另存後再匯入"]
+
+
+def test_a_missing_column_is_refused(tmp_path, refused):
+    header = ["national_id", "course_code", "course_title", "organiser_code", "date"]
+    path = write_csv(
+        tmp_path / "hours.csv", header, [[valid_national_id(1), "C1", "課", "10013", "2024-09-01"]]
+    )
+    assert refused("hours", path) == ["第 1 列：缺少欄位 hours"]
+
+
+def test_a_row_with_a_missing_cell_is_refused(tmp_path, refused):
+    path = write_csv(tmp_path / "units.csv", HEADERS["units"], [SCHOOL, SCHOOL[:4]])
+    assert refused("units", path) == ["第 3 列：欄位數不符（應有 5 欄，實有 4 欄）"]
+
+
+def test_columns_may_come_in_any_order_and_blank_lines_are_skipped(tmp_path):
+    header = ["authority_code", "stage", "kind", "name", "code"]
+    path = write_csv(tmp_path / "units.csv", header, [list(reversed(SCHOOL)), []])
+    assert run("import_data", "units", path).error is None
+    assert Unit.objects.get(code="136601").stage == "國小"
+
+
+def test_an_empty_file_is_refused(tmp_path, refused):
+    path = tmp_path / "units.csv"
+    path.write_bytes(b"")
+    assert refused("units", path) == ["第 1 列：檔案是空的，缺少標題列"]
+
+
+def test_other_file_types_are_refused(tmp_path, refused):
+    path = tmp_path / "units.txt"
+    path.write_text("code\n")
+    assert refused("units", path) == ["第 0 列：不支援的檔案類型，請使用 .csv 或 .xlsx"]
+
+
+def test_xlsx_with_typed_cells_is_read_like_csv(tmp_path, authority):
+    school = SchoolFactory(code="136601", authority=authority)
+    nid = valid_national_id(5)
+    path = write_xlsx(
+        tmp_path / "roster.xlsx",
+        HEADERS["roster"],
+        [[nid, "王小明", None, 136601, "教師", "教師", "數學", dt.datetime(2020, 8, 1), None]],
+    )
+    # 136601 as a number, the date as a date cell, trailing empty cells: all read as text.
+    result = run("import_data", "roster", path)
+    assert result.error is None, result.stderr
+    assert school.memberships.get().start_date == dt.date(2020, 8, 1)
+
+
+def test_xlsx_errors_carry_spreadsheet_line_numbers(tmp_path, authority, refused):
+    SchoolFactory(code="136601", authority=authority)
+    PersonFactory(national_id_value=valid_national_id(6))
+    path = write_xlsx(
+        tmp_path / "hours.xlsx",
+        HEADERS["hours"],
+        [
+            [valid_national_id(6), "C1", "研習", "136601", "2024-09-01", 3],
+            [valid_national_id(6), "C1", "研習", "136601", "2024-09-02", -2],
+        ],
+    )
+    assert refused("hours", path) == ["第 3 列：hours 不可為負數"]
+
+
+def test_a_broken_xlsx_is_refused(tmp_path, refused):
+    path = tmp_path / "units.xlsx"
+    path.write_bytes(b"not a zip")
+    assert refused("units", path) == ["第 0 列：無法讀取 .xlsx 檔案"]
+
+
+def test_every_bad_row_is_counted_and_printing_stops_at_the_cap(tmp_path, refused, monkeypatch):
+    monkeypatch.setattr(dataexchange, "MAX_PRINTED_ERRORS", 3)
+    rows = [[f"X{i}", "某處", "company", "", ""] for i in range(5)]
+    path = write_csv(tmp_path / "units.csv", HEADERS["units"], rows)
+    result = run("import_data", "units", path)
+    assert result.error == "匯入失敗：共 5 筆錯誤，未寫入任何資料。"
+    assert result.lines == [
+        "第 2 列：kind 不是有效的單位類別",
+        "第 3 列：kind 不是有效的單位類別",
+        "第 4 列：kind 不是有效的單位類別",
+        "……另有 2 筆錯誤未列出",
+    ]
+
+
+def test_the_error_list_keeps_the_lowest_line_numbers():
+    errors = dataexchange.ErrorList(cap=2)
+    for line in (9, 4, 7, 2):
+        errors.add(line, "x")
+    assert errors.items() == [(2, "x"), (4, "x")]
+    assert errors.total == 4
