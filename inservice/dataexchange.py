@@ -32,6 +32,7 @@ MAX_PRINTED_ERRORS = 1000
 
 # User-facing messages (Traditional Chinese); tests assert these exact strings.
 MSG_LINE = "第 {line} 列：{reason}"
+MSG_FILE = "檔案：{reason}"  # a problem of the whole file (line 0)
 MSG_MISSING_COLUMNS = "缺少欄位 {columns}"
 MSG_DUPLICATE_COLUMN = "欄位 {column} 重複"
 MSG_ENCODING = "檔案不是 UTF-8 編碼，請以 UTF-8 另存後再匯入"
@@ -77,7 +78,10 @@ class ErrorList:
         return [(-line, reason) for line, _seq, reason in sorted(self._heap, reverse=True)]
 
     def lines(self) -> list[str]:
-        out = [MSG_LINE.format(line=line, reason=reason) for line, reason in self.items()]
+        out = [
+            MSG_LINE.format(line=line, reason=reason) if line else MSG_FILE.format(reason=reason)
+            for line, reason in self.items()
+        ]
         if self.total > len(out):
             out.append(MSG_MORE_ERRORS.format(count=self.total - len(out)))
         return out

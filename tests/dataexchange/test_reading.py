@@ -55,7 +55,7 @@ def test_an_empty_file_is_refused(tmp_path, refused):
 def test_other_file_types_are_refused(tmp_path, refused):
     path = tmp_path / "units.txt"
     path.write_text("code\n")
-    assert refused("units", path) == ["第 0 列：不支援的檔案類型，請使用 .csv 或 .xlsx"]
+    assert refused("units", path) == ["檔案：不支援的檔案類型，請使用 .csv 或 .xlsx"]
 
 
 def test_xlsx_with_typed_cells_is_read_like_csv(tmp_path, authority):
@@ -86,10 +86,14 @@ def test_xlsx_errors_carry_spreadsheet_line_numbers(tmp_path, authority, refused
     assert refused("hours", path) == ["第 3 列：hours 不可為負數"]
 
 
+def test_a_missing_file_is_refused(tmp_path, refused):
+    assert refused("units", tmp_path / "none.csv") == ["檔案：找不到檔案 none.csv"]
+
+
 def test_a_broken_xlsx_is_refused(tmp_path, refused):
     path = tmp_path / "units.xlsx"
     path.write_bytes(b"not a zip")
-    assert refused("units", path) == ["第 0 列：無法讀取 .xlsx 檔案"]
+    assert refused("units", path) == ["檔案：無法讀取 .xlsx 檔案"]
 
 
 def test_every_bad_row_is_counted_and_printing_stops_at_the_cap(tmp_path, refused, monkeypatch):
