@@ -18,6 +18,7 @@ from inservice.dataexchange import (
     ErrorList,
     Table,
     TableWriter,
+    at,
     refuse_if,
 )
 
@@ -30,7 +31,7 @@ MSG_STAGE_ONLY_FOR_SCHOOLS = "只有學校可填 stage"
 MSG_SCHOOL_NEEDS_AUTHORITY = "學校須填 authority_code"
 MSG_UNKNOWN_AUTHORITY = "authority_code 不是已知的主管機關"
 MSG_AUTHORITY_HAS_AUTHORITY = "主管機關不可填 authority_code"
-MSG_DUPLICATE_CODE = "code 與第 {line} 列重複"
+MSG_DUPLICATE_CODE = "code 與{at}重複"
 MSG_KIND_CHANGED = "code 已存在且類別不同，不可變更單位類別"
 
 # National IDs in any kind's file. The message never repeats the number (SPEC §9).
@@ -100,7 +101,7 @@ def import_units(path: Path) -> dict[str, int]:
                 errors.add(line, MSG_AUTHORITY_HAS_AUTHORITY)
                 ok = False
         if code and code in rows:
-            errors.add(line, MSG_DUPLICATE_CODE.format(line=rows[code][0]))
+            errors.add(line, MSG_DUPLICATE_CODE.format(at=at(rows[code][0])))
             continue
         if ok:
             rows[code] = (line, name, kind, stage, authority_code)

@@ -32,6 +32,7 @@ from inservice.dataexchange import (
     Staging,
     Table,
     TableWriter,
+    at,
     collect,
     estimated_rows,
     parse_date,
@@ -50,7 +51,7 @@ MSG_HOURS_NOT_NUMBER = "hours 須為數字"
 MSG_HOURS_NEGATIVE = "hours 不可為負數"
 MSG_HOURS_PRECISION = "hours 最多一位小數"
 MSG_HOURS_TOO_LARGE = "hours 超過 99999.9"
-MSG_COURSE_DIFFERS_FROM_LINE = "同一 course_code 的 course_title 或 organiser_code 與第 {0} 列不同"
+MSG_COURSE_DIFFERS_FROM_LINE = "同一 course_code 的 course_title 或 organiser_code 與{0}不同"
 MSG_COURSE_ORGANISER_DIFFERS = "course_code 已存在，但 organiser_code 不同"
 MSG_CONFLICTING_DUPLICATE = "同一人、同一課程、同一 date 在檔案中出現多次且 hours 不同"
 
@@ -124,6 +125,10 @@ def import_hours(path: Path) -> dict[str, int]:
             course_staging = _stage_courses(courses)
             del courses
             _check(staging, errors)
+            if errors:
+                # A good file meets its repeats in the merge, where they cost nothing; a file
+                # refused anyway lists them now, so that one pass shows every bad row.
+                _check_conflicting_duplicates(staging, errors)
         refuse_if(errors)
         counts = _merge(staging, errors)
         refuse_if(errors)
@@ -212,7 +217,7 @@ def _resolve_course(line, raw_code, raw_title, raw_org, courses, unit_by_code) -
     known = courses.get(code)
     if known is not None:
         if (known.title, known.organiser_code) != (title, organiser_code):
-            return (MSG_COURSE_DIFFERS_FROM_LINE.format(known.line),)
+            return (MSG_COURSE_DIFFERS_FROM_LINE.format(at(known.line)),)
         return known
     error = None
     if not title:
@@ -267,6 +272,19 @@ def _check(staging: Staging, errors) -> None:
         )
 
 
+def _check_conflicting_duplicates(staging: Staging, errors) -> None:
+    """The same (person, course, date) twice in the file with different hours: every such row."""
+    collect(
+        connection,
+        errors,
+        f"""SELECT s.line_no FROM {staging.name} s JOIN (
+                SELECT person_id, course_code, date FROM {staging.name}
+                GROUP BY person_id, course_code, date HAVING MIN(hours) <> MAX(hours)
+            ) d ON d.person_id = s.person_id AND d.course_code = s.course_code AND d.date = s.date""",
+        reason=MSG_CONFLICTING_DUPLICATE,
+    )
+
+
 def _use_bulk_path(staging: Staging) -> bool:
     return (
         staging.pg
@@ -319,15 +337,7 @@ def _merge(staging: Staging, errors) -> dict[str, int]:
         if inserted == staging.count:
             return counts
         # Some rows met a record already there (a re-import, or the same key twice in the file).
-        collect(
-            connection,
-            errors,
-            f"""SELECT s.line_no FROM {staging.name} s JOIN (
-                    SELECT person_id, course_code, date FROM {staging.name}
-                    GROUP BY person_id, course_code, date HAVING MIN(hours) <> MAX(hours)
-                ) d ON d.person_id = s.person_id AND d.course_code = s.course_code AND d.date = s.date""",
-            reason=MSG_CONFLICTING_DUPLICATE,
-        )
+        _check_conflicting_duplicates(staging, errors)
         if errors:
             return counts
         cursor.execute(

@@ -31,10 +31,13 @@ from pathlib import Path
 MAX_PRINTED_ERRORS = 1000
 
 # User-facing messages (Traditional Chinese); tests assert these exact strings.
-MSG_LINE = "第 {line} 列：{reason}"
+MSG_LINE = "{at}：{reason}"
+MSG_AT_LINE = "第 {line} 列"
+MSG_AT_SHEET_LINE = "第 {sheet} 個工作表第 {line} 列"
 MSG_FILE = "檔案：{reason}"  # a problem of the whole file (line 0)
 MSG_MISSING_COLUMNS = "缺少欄位 {columns}"
 MSG_DUPLICATE_COLUMN = "欄位 {column} 重複"
+MSG_SHEET_HEADER = "第 {sheet} 個工作表的標題列與第 1 個工作表不同"
 MSG_ENCODING = "檔案不是 UTF-8 編碼，請以 UTF-8 另存後再匯入"
 MSG_FIELD_COUNT = "欄位數不符（應有 {expected} 欄，實有 {actual} 欄）"
 MSG_CSV_FORMAT = "CSV 格式不正確"
@@ -51,6 +54,20 @@ MSG_BAD_DATE = "{column} 日期格式不正確（應為 YYYY-MM-DD）"
 MSG_END_BEFORE_START = "end_date 早於 start_date"
 
 ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+# Excel's limit of one sheet, header included; a longer export continues on further sheets.
+XLSX_SHEET_ROWS = 1_048_576
+# A row's position in a file is one integer (the staging tables' line_no): the spreadsheet's
+# line number, plus SHEET_SPAN for each sheet before its own. `at()` turns it back into words.
+SHEET_SPAN = 10_000_000
+
+
+def at(position: int) -> str:
+    """Where a row is, in the words a user looks for: 第 12 列, or 第 2 個工作表第 12 列."""
+    sheet, line = divmod(position, SHEET_SPAN)
+    if sheet:
+        return MSG_AT_SHEET_LINE.format(sheet=sheet + 1, line=line)
+    return MSG_AT_LINE.format(line=line)
 
 
 class ErrorList:
@@ -79,7 +96,7 @@ class ErrorList:
 
     def lines(self) -> list[str]:
         out = [
-            MSG_LINE.format(line=line, reason=reason) if line else MSG_FILE.format(reason=reason)
+            MSG_LINE.format(at=at(line), reason=reason) if line else MSG_FILE.format(reason=reason)
             for line, reason in self.items()
         ]
         if self.total > len(out):
@@ -129,18 +146,18 @@ class Table:
         self.columns = tuple(columns)
         self.errors = ErrorList()
 
-    def _map_header(self, header: list[str]) -> list[int] | None:
+    def _map_header(self, header: list[str], line: int = 1) -> list[int] | None:
         header = [(h or "").strip().lstrip("\ufeff").strip().lower() for h in header]
         while header and not header[-1]:
             header.pop()
         seen: set[str] = set()
         for name in header:
             if name and name in seen:
-                self.errors.add(1, MSG_DUPLICATE_COLUMN.format(column=name))
+                self.errors.add(line, MSG_DUPLICATE_COLUMN.format(column=name))
             seen.add(name)
         missing = [c for c in self.columns if c not in seen]
         if missing:
-            self.errors.add(1, MSG_MISSING_COLUMNS.format(columns="、".join(missing)))
+            self.errors.add(line, MSG_MISSING_COLUMNS.format(columns="、".join(missing)))
         refuse_if(self.errors)
         self.width = len(header)
         return [header.index(c) for c in self.columns]
@@ -188,6 +205,12 @@ class Table:
                 raise ImportRefused(self.errors) from None
 
     def _xlsx_rows(self) -> Iterator[tuple[int, list[str]]]:
+        """Every sheet in turn: an export over Excel's row limit continues on further sheets.
+
+        The first sheet sets the columns. A later sheet is read when its header names them all;
+        one whose first row names none of them (say a sheet of notes) is skipped, and one that
+        names only some is an error rather than a silent loss of rows.
+        """
         import zipfile
 
         from openpyxl import load_workbook
@@ -198,27 +221,40 @@ class Table:
             self.errors.add(0, MSG_XLSX_BROKEN)
             raise ImportRefused(self.errors) from None
         try:
-            sheet = workbook.worksheets[0]
-            rows = sheet.iter_rows(values_only=True)
-            header = next(rows, None)
-            if header is None:
-                self.errors.add(1, MSG_EMPTY_FILE)
-                raise ImportRefused(self.errors)
-            index = self._map_header([cell_text(v) for v in header])
-            width = self.width
-            for line, values in enumerate(rows, start=2):
-                row = [cell_text(v) for v in values[:width]]
-                if len(row) < width:
-                    row.extend([""] * (width - len(row)))
-                if not any(row):
-                    continue
-                if any(cell_text(v) for v in values[width:]):
-                    actual = max(i for i, v in enumerate(values) if cell_text(v)) + 1
-                    self.errors.add(line, MSG_FIELD_COUNT.format(expected=width, actual=actual))
-                    continue
-                yield line, [row[i] for i in index]
+            for number, sheet in enumerate(workbook.worksheets):
+                rows = sheet.iter_rows(values_only=True)
+                header = next(rows, None)
+                offset = number * SHEET_SPAN
+                if number == 0:
+                    if header is None:
+                        self.errors.add(1, MSG_EMPTY_FILE)
+                        raise ImportRefused(self.errors)
+                    index = self._map_header([cell_text(v) for v in header])
+                else:
+                    names = {cell_text(v).strip().lower() for v in header or ()}
+                    if not names & set(self.columns):
+                        continue
+                    if not names >= set(self.columns):
+                        self.errors.add(offset + 1, MSG_SHEET_HEADER.format(sheet=number + 1))
+                        raise ImportRefused(self.errors)
+                    index = self._map_header([cell_text(v) for v in header], offset + 1)
+                yield from self._sheet_rows(rows, index, offset)
         finally:
             workbook.close()
+
+    def _sheet_rows(self, rows, index: list[int], offset: int) -> Iterator[tuple[int, list[str]]]:
+        width = self.width
+        for line, values in enumerate(rows, start=offset + 2):
+            row = [cell_text(v) for v in values[:width]]
+            if len(row) < width:
+                row.extend([""] * (width - len(row)))
+            if not any(row):
+                continue
+            if any(cell_text(v) for v in values[width:]):
+                actual = max(i for i, v in enumerate(values) if cell_text(v)) + 1
+                self.errors.add(line, MSG_FIELD_COUNT.format(expected=width, actual=actual))
+                continue
+            yield line, [row[i] for i in index]
 
 
 def cell_text(value) -> str:
@@ -444,7 +480,13 @@ def estimated_rows(connection, table: str) -> int:
 
 
 class TableWriter:
-    """Writes a header and rows to .csv (UTF-8 with BOM, so Excel reads it) or .xlsx, streaming."""
+    """Writes a header and rows to .csv (UTF-8 with BOM, so Excel reads it) or .xlsx, streaming.
+
+    An .xlsx sheet holds at most `sheet_rows` lines (Excel's limit, header included); a longer
+    export goes on in a new sheet with the header repeated, and `import_data` reads every sheet.
+    """
+
+    sheet_rows = XLSX_SHEET_ROWS
 
     def __init__(self, path: Path, columns: Sequence[str]):
         self.path = Path(path)
@@ -460,8 +502,8 @@ class TableWriter:
             from openpyxl import Workbook
 
             self._workbook = Workbook(write_only=True)
-            self._sheet = self._workbook.create_sheet()
-            self._sheet.append(self.columns)
+            self._sheets = 0
+            self._new_sheet()
             self.write = self._write_xlsx
         else:
             self._file = open(self.path, "w", encoding="utf-8-sig", newline="")
@@ -470,12 +512,21 @@ class TableWriter:
             self.write = self._write_csv
         return self
 
+    def _new_sheet(self) -> None:
+        self._sheets += 1
+        self._sheet = self._workbook.create_sheet(title=f"資料{self._sheets}")
+        self._sheet.append(self.columns)
+        self._room = self.sheet_rows - 1
+
     def _write_csv(self, row: Sequence[str]) -> None:
         self._csv.writerow(row)
         self.count += 1
 
     def _write_xlsx(self, row: Sequence[str]) -> None:
+        if not self._room:
+            self._new_sheet()
         self._sheet.append(list(row))
+        self._room -= 1
         self.count += 1
 
     def __exit__(self, exc_type, exc, tb):

@@ -23,6 +23,7 @@ from inservice.dataexchange import (
     Staging,
     Table,
     TableWriter,
+    at,
     collect,
     refuse_if,
     tune_session,
@@ -36,7 +37,7 @@ MSG_BAD_YEAR = "year 須為民國學年度（整數）"
 MSG_BAD_SUBMITTED_AT = "submitted_at 須為含時區的 ISO 8601 時間（例如 2024-08-05T10:30:00+08:00）"
 MSG_UNKNOWN_SCHOOL = "subject 不是已知的學校代碼"
 MSG_NOT_A_SCHOOL = "subject 不是學校"
-MSG_DUPLICATE_PLAN = "與第 {0} 列重複（同一 kind、subject、year）"
+MSG_DUPLICATE_PLAN = "與{0}重複（同一 kind、subject、year）"
 
 YEAR_RE = re.compile(r"^\d{1,3}$")
 PERSON = Person._meta.db_table
@@ -128,7 +129,7 @@ def _check(errors) -> None:
         """SELECT s.line_no, MIN(o.line_no) FROM dx_plans s JOIN dx_plans o
             ON o.kind = s.kind AND o.subject = s.subject AND o.year = s.year AND o.line_no < s.line_no
             GROUP BY s.line_no""",
-        reason=MSG_DUPLICATE_PLAN,
+        reason=lambda other: MSG_DUPLICATE_PLAN.format(at(other)),
     )
 
 

@@ -34,6 +34,7 @@ from inservice.dataexchange import (
     Staging,
     Table,
     TableWriter,
+    at,
     collect,
     parse_date,
     phase,
@@ -57,10 +58,10 @@ COLUMNS = (
 MSG_BAD_EMAIL = "email 格式不正確"
 MSG_UNKNOWN_CATEGORY = "category 不是有效的類別（教師或行政職員）"
 MSG_UNKNOWN_UNIT = "unit_code 不是已知的單位"
-MSG_NAME_DIFFERS_FROM_LINE = "同一身分證字號的 name 與第 {0} 列不同"
-MSG_EMAIL_DIFFERS_FROM_LINE = "同一身分證字號的 email 與第 {0} 列不同"
+MSG_NAME_DIFFERS_FROM_LINE = "同一身分證字號的 name 與{0}不同"
+MSG_EMAIL_DIFFERS_FROM_LINE = "同一身分證字號的 email 與{0}不同"
 MSG_NAME_DIFFERS_FROM_DATABASE = "此身分證字號已登錄為「{0}」，name 不同"
-MSG_DUPLICATE_MEMBERSHIP = "與第 {0} 列重複（同一人、同一單位、同一 start_date）"
+MSG_DUPLICATE_MEMBERSHIP = "與{0}重複（同一人、同一單位、同一 start_date）"
 MSG_TWO_OPEN_MEMBERSHIPS = "同一人有一筆以上未結束的服務紀錄（end_date 空白）"
 
 CATEGORIES = set(Category.values)
@@ -217,7 +218,7 @@ def _check(errors) -> None:
         errors,
         f"""SELECT s.line_no, f.line_no FROM dx_roster s JOIN {first_rows} f ON f.digest = s.digest
             WHERE s.line_no <> f.line_no AND s.name <> f.name""",
-        reason=MSG_NAME_DIFFERS_FROM_LINE,
+        reason=lambda other: MSG_NAME_DIFFERS_FROM_LINE.format(at(other)),
     )
     collect(
         connection,
@@ -225,7 +226,7 @@ def _check(errors) -> None:
         """SELECT s.line_no, MIN(o.line_no) FROM dx_roster s JOIN dx_roster o
             ON o.digest = s.digest AND o.line_no < s.line_no AND o.email <> '' AND o.email <> s.email
             WHERE s.email <> '' GROUP BY s.line_no""",
-        reason=MSG_EMAIL_DIFFERS_FROM_LINE,
+        reason=lambda other: MSG_EMAIL_DIFFERS_FROM_LINE.format(at(other)),
     )
     collect(
         connection,
@@ -233,7 +234,7 @@ def _check(errors) -> None:
         """SELECT s.line_no, MIN(o.line_no) FROM dx_roster s JOIN dx_roster o
             ON o.digest = s.digest AND o.unit_code = s.unit_code AND o.start_date = s.start_date
             AND o.line_no < s.line_no GROUP BY s.line_no""",
-        reason=MSG_DUPLICATE_MEMBERSHIP,
+        reason=lambda other: MSG_DUPLICATE_MEMBERSHIP.format(at(other)),
     )
     # Resolved rows: the person, unit and membership each row names, where they exist already.
     with connection.cursor() as cursor:

@@ -3,11 +3,13 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from openpyxl import Workbook, load_workbook
 
 from courses import importers
 from courses.models import Course, CourseStatus, HoursSource, IssuedHours
+from inservice import dataexchange
 from inservice.dataexchange import PHASES
-from tests.dataexchange.conftest import run, snapshot
+from tests.dataexchange.conftest import HEADERS, run, snapshot
 from tests.factories import PersonFactory, SchoolFactory, valid_national_id
 
 pytestmark = pytest.mark.django_db
@@ -186,3 +188,58 @@ def test_export_hours(setup, csv_file, tmp_path):
     assert lines[0] == "national_id,course_code,course_title,organiser_code,date,hours"
     assert f"{ID1},113A001,素養導向教學設計,136601,2024-09-04,3.0" in lines
     assert len(lines) == 5
+
+
+def test_an_xlsx_export_over_the_sheet_limit_goes_on_in_new_sheets_and_imports_back(
+    setup, csv_file, tmp_path, monkeypatch
+):
+    run("import_data", "hours", csv_file("hours", rows()))
+    before = snapshot()
+    # Excel's limit is 1,048,576 lines a sheet; three (a header and two rows) stand in for it.
+    monkeypatch.setattr(dataexchange.TableWriter, "sheet_rows", 3)
+    out = tmp_path / "hours-out.xlsx"
+    assert run("export_data", "hours", out).error is None
+    workbook = load_workbook(out, read_only=True)
+    sheets = [list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets]
+    workbook.close()
+    assert [len(sheet) for sheet in sheets] == [3, 3]
+    assert all(sheet[0] == tuple(HEADERS["hours"]) for sheet in sheets)
+    IssuedHours.objects.all().delete()
+    result = run("import_data", "hours", out)
+    assert result.error is None, result.stderr
+    assert snapshot() == before
+
+
+def test_errors_on_a_later_sheet_name_the_sheet(setup, tmp_path, refused):
+    data = rows()
+    data[3][5] = "-1"
+    workbook = Workbook()
+    first = workbook.active
+    for row in [HEADERS["hours"], *data[:2]]:
+        first.append(row)
+    second = workbook.create_sheet()
+    # The same record as line 2 of the first sheet, with other hours; then a negative value.
+    for row in [HEADERS["hours"], [*data[0][:5], "2"], data[3]]:
+        second.append(row)
+    notes = workbook.create_sheet("說明")
+    notes.append(["本檔由舊系統匯出"])
+    workbook.save(tmp_path / "hours.xlsx")
+    assert refused("hours", tmp_path / "hours.xlsx") == [
+        "第 2 列：同一人、同一課程、同一 date 在檔案中出現多次且 hours 不同",
+        "第 2 個工作表第 2 列：同一人、同一課程、同一 date 在檔案中出現多次且 hours 不同",
+        "第 2 個工作表第 3 列：hours 不可為負數",
+    ]
+
+
+def test_a_later_sheet_with_only_some_columns_is_refused(setup, tmp_path, refused):
+    workbook = Workbook()
+    first = workbook.active
+    for row in [HEADERS["hours"], *rows()]:
+        first.append(row)
+    second = workbook.create_sheet()
+    second.append(HEADERS["hours"][:4])
+    second.append(rows()[0][:4])
+    workbook.save(tmp_path / "hours.xlsx")
+    assert refused("hours", tmp_path / "hours.xlsx") == [
+        "第 2 個工作表第 1 列：第 2 個工作表的標題列與第 1 個工作表不同"
+    ]
