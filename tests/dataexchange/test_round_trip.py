@@ -31,20 +31,20 @@ def read_rows(path) -> set[tuple[str, ...]]:
 @pytest.fixture(scope="module")
 def national_set(tmp_path_factory):
     out = tmp_path_factory.mktemp("national")
-    result = run("seed_national", "--teachers", "200", "--seed", "7", "--out", out)
+    result = run("seed_national", "--teachers", "2000", "--seed", "7", "--out", out)
     assert result.error is None
     return out
 
 
 def test_seed_national_is_deterministic_and_realistic(national_set, tmp_path):
-    run("seed_national", "--teachers", "200", "--seed", "7", "--out", tmp_path)
+    run("seed_national", "--teachers", "2000", "--seed", "7", "--out", tmp_path)
     for kind in KINDS:
         assert (tmp_path / f"{kind}.csv").read_bytes() == (national_set / f"{kind}.csv").read_bytes()
     counts = json.loads((national_set / "manifest.json").read_text())["counts"]
-    assert counts["people"] == 200
+    assert counts["people"] == 2000
     assert counts["transfers"] > 0 and counts["retirements"] > 0 and counts["staff"] > 0
     assert counts["plans_outside_window"] > 0
-    assert 3000 <= counts["hours"] <= 5000
+    assert 30000 <= counts["hours"] <= 50000
     units = read_rows(national_set / "units.csv")
     assert {row[3] for row in units if row[2] == "school"} == {
         "幼兒園",
@@ -64,7 +64,7 @@ def test_each_kind_imports_and_exports_back_to_the_same_rows(national_set, tmp_p
     for kind in KINDS:
         result = run("import_data", kind, national_set / f"{kind}.csv")
         assert result.error is None, result.stderr
-    assert Person.objects.count() == 200
+    assert Person.objects.count() == 2000
     before = snapshot()
     for kind in KINDS:
         assert run("import_data", kind, national_set / f"{kind}.csv").error is None
