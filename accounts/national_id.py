@@ -6,6 +6,7 @@ by the units digit of its letter code. The number is personal data: it is stored
 digest for look-up and a Fernet-encrypted copy, with both keys outside the database.
 """
 
+import functools
 import hashlib
 import hmac
 import re
@@ -77,8 +78,15 @@ def digest(value: str) -> str:
     return hmac.new(key, normalize(value).encode(), hashlib.sha256).hexdigest()
 
 
+@functools.lru_cache(maxsize=4)
+def _fernet_for(key: str) -> Fernet:
+    return Fernet(key.encode())
+
+
 def _fernet() -> Fernet:
-    return Fernet(settings.NATIONAL_ID_FERNET_KEY.encode())
+    # Keyed by the setting's value, so a changed key (a test's override) takes effect at once;
+    # an import encrypts hundreds of thousands of numbers and need not rebuild the cipher each time.
+    return _fernet_for(settings.NATIONAL_ID_FERNET_KEY)
 
 
 def encrypt(value: str) -> str:

@@ -33,8 +33,8 @@ from inservice.dataexchange import (
     Table,
     TableWriter,
     at,
+    bulk_load_pays,
     collect,
-    estimated_rows,
     parse_date,
     parse_decimal,
     phase,
@@ -59,9 +59,6 @@ PERSON = Person._meta.db_table
 COURSE = Course._meta.db_table
 HOURS = IssuedHours._meta.db_table
 MAX_HOURS = Decimal("99999.9")
-# PostgreSQL: a file this large, and at least a quarter of the table's size, is loaded with the
-# table's secondary indexes and foreign keys rebuilt once (see secondary_indexes_dropped).
-BULK_MIN_ROWS = 50_000
 
 
 class _Course:
@@ -285,14 +282,6 @@ def _check_conflicting_duplicates(staging: Staging, errors) -> None:
     )
 
 
-def _use_bulk_path(staging: Staging) -> bool:
-    return (
-        staging.pg
-        and staging.count >= BULK_MIN_ROWS
-        and staging.count >= estimated_rows(connection, HOURS) / 4
-    )
-
-
 def _merge(staging: Staging, errors) -> dict[str, int]:
     stamp = connection.ops.adapt_datetimefield_value(timezone.now())
     counts: dict[str, int] = {}
@@ -309,7 +298,7 @@ def _merge(staging: Staging, errors) -> dict[str, int]:
                  FROM {staging.name} s JOIN {COURSE} c ON c.code = s.course_code"""
     params = [HoursSource.IMPORT.value, stamp]
     inserted = None
-    if _use_bulk_path(staging):
+    if bulk_load_pays(connection, staging.count, HOURS):
         try:
             with transaction.atomic(), phase("insert hours (bulk)"):
                 with connection.cursor() as cursor, secondary_indexes_dropped(connection, HOURS):

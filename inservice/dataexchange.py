@@ -466,6 +466,18 @@ def secondary_indexes_dropped(connection, table: str):
             cursor.execute(definition)
 
 
+# PostgreSQL: a file this large, and at least a quarter of the table's size, is loaded with the
+# table's secondary indexes and foreign keys rebuilt once (see secondary_indexes_dropped).
+BULK_MIN_ROWS = 50_000
+
+
+def bulk_load_pays(connection, rows: int, table: str) -> bool:
+    """Whether rebuilding `table`'s indexes once beats keeping them up to date row by row."""
+    return (
+        is_postgresql(connection) and rows >= BULK_MIN_ROWS and rows >= estimated_rows(connection, table) / 4
+    )
+
+
 def estimated_rows(connection, table: str) -> int:
     """The planner's row estimate of a table (PostgreSQL), cheap at any size."""
     with connection.cursor() as cursor:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts import national_id
@@ -35,10 +35,12 @@ from inservice.dataexchange import (
     Table,
     TableWriter,
     at,
+    bulk_load_pays,
     collect,
     parse_date,
     phase,
     refuse_if,
+    secondary_indexes_dropped,
     tune_session,
 )
 from teachers.models import Category, Membership, Subject
@@ -187,8 +189,7 @@ def import_roster(path: Path) -> dict[str, int]:
         with phase("check"):
             _check(errors)
         refuse_if(errors)
-        with phase("merge"):
-            counts = _merge(subject_names)
+        counts = _merge(subject_names, rows=roster.count)
         roster.drop()
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS dx_roster_subjects")
@@ -269,10 +270,10 @@ def _check(errors) -> None:
     )
 
 
-def _merge(subject_names: set[str]) -> dict[str, int]:
+def _merge(subject_names: set[str], rows: int) -> dict[str, int]:
     counts: dict[str, int] = {}
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, phase("merge people"):
         cursor.execute(
             f"""INSERT INTO {PERSON} (name, email, national_id_digest, national_id_encrypted, created_at)
                 SELECT s.name, g.email, s.digest, s.nid_enc, %s
@@ -288,16 +289,56 @@ def _merge(subject_names: set[str]) -> dict[str, int]:
                 FROM (SELECT digest, MAX(email) AS email FROM dx_roster GROUP BY digest) g
                 WHERE {PERSON}.national_id_digest = g.digest AND {PERSON}.email = '' AND g.email <> ''"""
         )
+        # The rows again with every person resolved: a new table costs less than updating the
+        # indexed dx_roster_m in place.
+        cursor.execute("DROP TABLE IF EXISTS dx_roster_r")
         cursor.execute(
-            f"""UPDATE dx_roster_m SET person_id = p.id FROM {PERSON} p
-                WHERE p.national_id_digest = dx_roster_m.digest AND dx_roster_m.person_id IS NULL"""
+            f"""CREATE TEMPORARY TABLE dx_roster_r AS
+                SELECT d.line_no, COALESCE(d.person_id, p.id) AS person_id, d.unit_id, d.membership_id,
+                       d.category, d.title, d.start_date, d.end_date
+                FROM dx_roster_m d
+                LEFT JOIN {PERSON} p ON d.person_id IS NULL AND p.national_id_digest = d.digest"""
         )
+        cursor.execute("ANALYZE dx_roster_r")
+    Subject.objects.bulk_create([Subject(name=n) for n in sorted(subject_names)], ignore_conflicts=True)
+    if bulk_load_pays(connection, rows, MEMBERSHIP):
+        # A first national load: the membership tables' indexes and foreign keys are rebuilt once
+        # instead of row by row (and checked row by row again at commit). The checks above leave
+        # nothing for the rebuilt unique indexes to find; should they find something after all,
+        # the savepoint takes the attempt back and the ordinary path runs.
+        try:
+            with (
+                transaction.atomic(),
+                phase("merge memberships (bulk)"),
+                secondary_indexes_dropped(connection, MEMBERSHIP_SUBJECTS),
+                secondary_indexes_dropped(connection, MEMBERSHIP),
+            ):
+                counts.update(_merge_memberships())
+        except IntegrityError:
+            pass
+        else:
+            return _finish(counts)
+    with phase("merge memberships"):
+        counts.update(_merge_memberships())
+    return _finish(counts)
+
+
+def _finish(counts: dict[str, int]) -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS dx_roster_m")
+        cursor.execute("DROP TABLE IF EXISTS dx_roster_r")
+    return counts
+
+
+def _merge_memberships() -> dict[str, int]:
+    """Memberships and their subjects from dx_roster_r (dx_roster_m with every person resolved)."""
+    with connection.cursor() as cursor:
         # Close before reopening, so the one-open-membership index never sees two at once.
         updated = 0
         for condition in ("d.end_date IS NOT NULL", "d.end_date IS NULL"):
             cursor.execute(
                 f"""UPDATE {MEMBERSHIP} SET category = d.category, title = d.title, end_date = d.end_date
-                    FROM dx_roster_m d
+                    FROM dx_roster_r d
                     WHERE {MEMBERSHIP}.id = d.membership_id AND {condition}
                       AND ({MEMBERSHIP}.category <> d.category OR {MEMBERSHIP}.title <> d.title
                            OR {MEMBERSHIP}.end_date IS DISTINCT FROM d.end_date)"""
@@ -306,31 +347,50 @@ def _merge(subject_names: set[str]) -> dict[str, int]:
         cursor.execute(
             f"""INSERT INTO {MEMBERSHIP} (person_id, unit_id, category, title, start_date, end_date, end_reason)
                 SELECT person_id, unit_id, category, title, start_date, end_date, ''
-                FROM dx_roster_m WHERE membership_id IS NULL ORDER BY person_id, start_date"""
+                FROM dx_roster_r WHERE membership_id IS NULL ORDER BY person_id, start_date"""
         )
-        counts["memberships_created"] = cursor.rowcount
-        counts["memberships_updated"] = updated
-    Subject.objects.bulk_create([Subject(name=n) for n in sorted(subject_names)], ignore_conflicts=True)
-    with connection.cursor() as cursor:
-        wanted = f"""SELECT m.id AS membership_id, sub.id AS subject_id FROM dx_roster_subjects ds
-                     JOIN dx_roster_m d ON d.line_no = ds.line_no
-                     JOIN {MEMBERSHIP} m ON m.person_id = d.person_id AND m.unit_id = d.unit_id
-                                        AND m.start_date = d.start_date
-                     JOIN {SUBJECT} sub ON sub.name = ds.subject"""
+        created = cursor.rowcount
+        if created >= 10_000 and connection.vendor == "postgresql":
+            # Fresh statistics, or the planner takes the new rows for none and joins them below
+            # by a nested loop over the whole table (minutes instead of a second).
+            cursor.execute(f"ANALYZE {MEMBERSHIP}")
+        # The (membership, subject) pairs the file names, once, as a table of their own: every
+        # statement below then joins plain tables and the planner needs no guesswork.
+        cursor.execute("DROP TABLE IF EXISTS dx_roster_w")
+        cursor.execute(
+            f"""CREATE TEMPORARY TABLE dx_roster_w AS
+                SELECT m.id AS membership_id, sub.id AS subject_id FROM dx_roster_subjects ds
+                JOIN dx_roster_r d ON d.line_no = ds.line_no
+                JOIN {MEMBERSHIP} m ON m.person_id = d.person_id AND m.unit_id = d.unit_id
+                                   AND m.start_date = d.start_date
+                JOIN {SUBJECT} sub ON sub.name = ds.subject"""
+        )
+        cursor.execute("ANALYZE dx_roster_w")
         cursor.execute(
             f"""DELETE FROM {MEMBERSHIP_SUBJECTS}
-                WHERE membership_id IN (SELECT membership_id FROM dx_roster_m WHERE membership_id IS NOT NULL)
-                AND NOT EXISTS (SELECT 1 FROM ({wanted}) w
+                WHERE membership_id IN (SELECT membership_id FROM dx_roster_r WHERE membership_id IS NOT NULL)
+                AND NOT EXISTS (SELECT 1 FROM dx_roster_w w
                     WHERE w.membership_id = {MEMBERSHIP_SUBJECTS}.membership_id
                     AND w.subject_id = {MEMBERSHIP_SUBJECTS}.subject_id)"""
         )
+        # Each pair comes from one line at most (a membership named twice is refused above, a
+        # line's subjects are distinct), so NOT EXISTS is enough and needs no unique index, which
+        # the bulk path has dropped. The new pairs are set aside first: an INSERT that tests NOT
+        # EXISTS against its own target table may rescan it for every row as it grows.
+        cursor.execute("DROP TABLE IF EXISTS dx_roster_ms")
+        cursor.execute(
+            f"""CREATE TEMPORARY TABLE dx_roster_ms AS
+                SELECT w.membership_id, w.subject_id FROM dx_roster_w w
+                WHERE NOT EXISTS (SELECT 1 FROM {MEMBERSHIP_SUBJECTS} x
+                    WHERE x.membership_id = w.membership_id AND x.subject_id = w.subject_id)"""
+        )
         cursor.execute(
             f"""INSERT INTO {MEMBERSHIP_SUBJECTS} (membership_id, subject_id)
-                SELECT membership_id, subject_id FROM ({wanted}) w WHERE true
-                ON CONFLICT (membership_id, subject_id) DO NOTHING"""
+                SELECT membership_id, subject_id FROM dx_roster_ms ORDER BY membership_id, subject_id"""
         )
-        cursor.execute("DROP TABLE IF EXISTS dx_roster_m")
-    return counts
+        cursor.execute("DROP TABLE dx_roster_ms")
+        cursor.execute("DROP TABLE dx_roster_w")
+    return {"memberships_created": created, "memberships_updated": updated}
 
 
 def export_roster(path: Path) -> int:

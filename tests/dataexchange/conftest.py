@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from accounts.models import Person, Unit, User
 from courses.models import Course, IssuedHours
+from inservice import dataexchange
 from planning.models import SchoolPlan, TeacherPlan
 from teachers.models import Membership, Subject
 
@@ -109,3 +111,20 @@ def refused():
         return result.lines
 
     return check
+
+
+@pytest.fixture
+def bulk_path(monkeypatch):
+    """Make even a small file take the PostgreSQL bulk path (indexes and foreign keys rebuilt)."""
+    monkeypatch.setattr(dataexchange, "BULK_MIN_ROWS", 1)
+
+
+def constraints_and_indexes(*models) -> list[tuple]:
+    """Every constraint and index of the models' tables, to show a bulk load put each one back."""
+    found = []
+    with connection.cursor() as cursor:
+        for model in models:
+            table = model._meta.db_table
+            for name, c in connection.introspection.get_constraints(cursor, table).items():
+                found.append((table, name, tuple(c["columns"]), bool(c["unique"]), bool(c["foreign_key"])))
+    return sorted(found)

@@ -5,11 +5,10 @@ import pytest
 from django.db import connection
 from openpyxl import Workbook, load_workbook
 
-from courses import importers
 from courses.models import Course, CourseStatus, HoursSource, IssuedHours
 from inservice import dataexchange
 from inservice.dataexchange import PHASES
-from tests.dataexchange.conftest import HEADERS, run, snapshot
+from tests.dataexchange.conftest import HEADERS, constraints_and_indexes, run, snapshot
 from tests.factories import PersonFactory, SchoolFactory, valid_national_id
 
 pytestmark = pytest.mark.django_db
@@ -136,18 +135,12 @@ def test_the_same_record_twice_with_different_hours_is_refused(setup, csv_file, 
     ]
 
 
-@pytest.fixture
-def bulk_path(monkeypatch):
-    """Make even a small file take the PostgreSQL bulk path (indexes and foreign keys rebuilt)."""
-    monkeypatch.setattr(importers, "BULK_MIN_ROWS", 1)
-
-
 def test_bulk_path_loads_and_keeps_every_index_and_constraint(setup, csv_file, bulk_path):
-    before = _constraints_and_indexes()
+    before = constraints_and_indexes(IssuedHours)
     result = run("import_data", "hours", csv_file("hours", rows()))
     assert result.error is None, result.stderr
     assert IssuedHours.objects.count() == 4
-    assert _constraints_and_indexes() == before
+    assert constraints_and_indexes(IssuedHours) == before
     assert _phases() == (["insert hours (bulk)"] if connection.vendor == "postgresql" else ["insert hours"])
 
 
@@ -169,15 +162,6 @@ def test_bulk_path_refuses_conflicting_rows(setup, csv_file, refused, bulk_path)
 
 def _phases():
     return [name for name, _seconds in PHASES if name.startswith("insert hours")]
-
-
-def _constraints_and_indexes():
-    with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, IssuedHours._meta.db_table)
-    return sorted(
-        (name, tuple(c["columns"]), bool(c["unique"]), bool(c["foreign_key"]))
-        for name, c in constraints.items()
-    )
 
 
 def test_export_hours(setup, csv_file, tmp_path):

@@ -1,10 +1,12 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
 
 from accounts.models import Person
+from inservice.dataexchange import PHASES
 from teachers.models import Category, Membership, Subject
-from tests.dataexchange.conftest import run, snapshot
+from tests.dataexchange.conftest import constraints_and_indexes, run, snapshot
 from tests.factories import MembershipFactory, PersonFactory, SchoolFactory, valid_national_id
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +77,24 @@ def test_an_existing_membership_takes_the_files_end_date_and_subjects(schools, c
     staff = Membership.objects.get(person__name="李大華")
     assert staff.end_date == dt.date(2024, 7, 31)
     assert [s.name for s in staff.subjects.all()] == ["健康與體育"]
+
+
+def test_bulk_path_loads_updates_and_keeps_every_index_and_constraint(schools, csv_file, bulk_path):
+    tables = (Membership, Membership.subjects.through)
+    before = constraints_and_indexes(*tables)
+    assert run("import_data", "roster", csv_file("roster", rows())).error is None
+    expected = "merge memberships (bulk)" if connection.vendor == "postgresql" else "merge memberships"
+    assert [name for name, _s in PHASES if name.startswith("merge memberships")] == [expected]
+    changed = rows()
+    changed[2][8] = "2024-07-31"
+    changed[0][6] = "數學;健康與體育"
+    result = run("import_data", "roster", csv_file("roster", changed, name="later.csv"))
+    assert "memberships_created 0、memberships_updated 1" in result.stdout
+    assert constraints_and_indexes(*tables) == before
+    first = Membership.objects.get(person__name="王小明", unit__code="136601")
+    assert sorted(s.name for s in first.subjects.all()) == ["健康與體育", "數學"]
+    assert Membership.objects.get(person__name="李大華").end_date == dt.date(2024, 7, 31)
+    assert Membership.subjects.through.objects.count() == 4
 
 
 def test_bad_national_id_checksum_is_refused_without_echoing_the_number(schools, csv_file, refused):
