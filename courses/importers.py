@@ -64,17 +64,29 @@ MAX_HOURS = Decimal("99999.9")
 class _Course:
     """A course as the file names it: from its first row, with the span of its hour records."""
 
-    __slots__ = ("line", "code", "title", "organiser_code", "organiser_id", "error", "first", "last", "hours")
+    __slots__ = (
+        "line",
+        "code",
+        "staged_code",
+        "title",
+        "organiser_code",
+        "organiser_id",
+        "error",
+        "first",
+        "last",
+        "tenths",
+    )
 
     def __init__(self, line, code, title, organiser_code, organiser_id, error):
         self.line, self.code, self.title = line, code, title
+        self.staged_code = Staging.text(code)  # escaped once, written for each of its rows
         self.organiser_code, self.organiser_id, self.error = organiser_code, organiser_id, error
         self.first = self.last = None
-        self.hours = Decimal(0)
+        self.tenths = 0  # the largest hours of its rows, in tenths (ints compare faster than Decimals)
 
 
-def _check_hours(value: str) -> tuple[str, Decimal] | str:
-    """(normalised text, value) or the row error."""
+def _check_hours(value: str) -> tuple[str, int] | str:
+    """(normalised text, value in tenths) or the row error."""
     value = value.strip()
     if not value:
         return MSG_REQUIRED.format(column="hours")
@@ -88,7 +100,7 @@ def _check_hours(value: str) -> tuple[str, Decimal] | str:
     if number > MAX_HOURS:
         return MSG_HOURS_TOO_LARGE
     number = number.quantize(Decimal("0.1"))
-    return str(number), number
+    return str(number), int(number * 10)
 
 
 def _check_date(value: str) -> str | tuple[str]:
@@ -145,11 +157,9 @@ def _stream(table: Table, staging: Staging, errors) -> dict[str, _Course]:
 
     people: dict[str, str | tuple[str]] = {}  # raw national ID → person id text, or (error,)
     dates: dict[str, str | tuple[str]] = {}
-    hour_values: dict[str, tuple[str, Decimal] | str] = {}
+    hour_values: dict[str, tuple[str, int] | str] = {}
     courses: dict[str, _Course] = {}  # normalised code → course
     course_by_raw: dict[tuple[str, str, str], _Course | tuple[str]] = {}
-    text = Staging.text
-
     with staging.writer() as add:
         for line, row in table.rows():
             raw_nid, raw_code, raw_title, raw_org, raw_day, raw_hours = row
@@ -194,13 +204,13 @@ def _stream(table: Table, staging: Staging, errors) -> dict[str, _Course]:
                 ok = False
 
             if ok:
-                add((str(line), person, text(course.code), day, value[0]))
+                add((str(line), person, course.staged_code, day, value[0]))
                 if course.first is None or day < course.first:
                     course.first = day
                 if course.last is None or day > course.last:
                     course.last = day
-                if value[1] > course.hours:
-                    course.hours = value[1]
+                if value[1] > course.tenths:
+                    course.tenths = value[1]
     return courses
 
 
@@ -247,7 +257,8 @@ def _stage_courses(courses: dict[str, _Course]) -> Staging:
     with staging.writer() as add:
         for c in courses.values():
             if c.error is None and c.first is not None:
-                add((text(c.code), text(c.title), str(c.organiser_id), c.first, c.last, str(c.hours)))
+                hours = f"{c.tenths // 10}.{c.tenths % 10}"
+                add((c.staged_code, text(c.title), str(c.organiser_id), c.first, c.last, hours))
     return staging
 
 

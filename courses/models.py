@@ -61,7 +61,8 @@ class HoursSource(models.TextChoices):
 class IssuedHours(models.Model):
     """核發研習時數: hours issued to one person for one course on one date; what every hours figure sums."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="issued_hours")
+    # No index of its own: (person, date) and the natural key both begin with person.
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="issued_hours", db_index=False)
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="issued_hours")
     date = models.DateField(_("研習日期"))
     hours = models.DecimalField(_("時數"), max_digits=6, decimal_places=1)
