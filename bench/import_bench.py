@@ -53,6 +53,24 @@ def run_child(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     return elapsed, usage.ru_maxrss / 1024, output
 
 
+def commit() -> str:
+    """The commit measured, marked when the work tree differs from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head} with uncommitted changes" if dirty else head
+
+
 def data_rows(path: Path) -> int:
     with open(path, "rb") as f:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) - 1
@@ -173,7 +191,8 @@ def main() -> int:
         "",
         f"## import_bench — {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
         "",
-        f"Machine: {machine()}; PostgreSQL {postgres_version()} (default settings), same host.",
+        f"Machine: {machine()}; PostgreSQL {postgres_version()} (default settings), same host. "
+        f"Code: {commit()}.",
         f"Data: `seed_national --teachers {TEACHERS} --seed {SEED}`. Each import is `manage.py import_data` "
         "in its own process (wall time includes start-up); peak = the child's max RSS.",
         "",
