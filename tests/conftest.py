@@ -22,6 +22,23 @@ def skip_or_fail(reason: str):
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: no sign-in rate limit and no TOTP code marked used
+    (allauth remembers a used code per user id for 30 s, and user ids repeat from test to test).
+    On Redis only the cache's own keys go: the Celery broker shares the database."""
+    from django.core.cache import cache
+
+    if hasattr(cache, "_cache") and hasattr(cache._cache, "get_client"):
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=cache.make_key("*")))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+    yield
+
+
 def signed_in_client(user) -> Client:
     """A client signed in as the user, past the second factor (force_login skips allauth's stages)."""
     client = Client()
