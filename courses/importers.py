@@ -313,11 +313,18 @@ def _merge(staging: Staging, errors) -> dict[str, int]:
         try:
             with transaction.atomic(), phase("insert hours (bulk)"):
                 with connection.cursor() as cursor, secondary_indexes_dropped(connection, HOURS):
+                    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {HOURS})")
+                    # Into an empty table, no test for records already there: planned against an
+                    # empty table, that test may become a rescan of the growing table per row.
+                    absent = (
+                        f"""WHERE NOT EXISTS (SELECT 1 FROM {HOURS} h WHERE h.person_id = s.person_id
+                                AND h.course_id = c.id AND h.date = s.date)"""
+                        if cursor.fetchone()[0]
+                        else ""
+                    )
                     cursor.execute(
                         f"""INSERT INTO {HOURS} (person_id, course_id, date, hours, source, issued_at)
-                            {select} WHERE NOT EXISTS (
-                                SELECT 1 FROM {HOURS} h WHERE h.person_id = s.person_id
-                                AND h.course_id = c.id AND h.date = s.date)""",
+                            {select} {absent}""",
                         params,
                     )
                     inserted = cursor.rowcount

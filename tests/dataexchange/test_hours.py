@@ -155,6 +155,17 @@ def test_bulk_path_with_a_repeated_identical_row_falls_back_and_loads_once(setup
     assert _phases() == expected
 
 
+def test_bulk_path_into_a_table_with_records_adds_only_the_new_ones(setup, csv_file, bulk_path):
+    run("import_data", "hours", csv_file("hours", rows()))
+    PHASES.clear()
+    data = rows() + [[ID2, "113A002", "校園安全教育", "10013", "2024-10-01", "1.5"]]
+    result = run("import_data", "hours", csv_file("hours", data, name="more.csv"))
+    assert result.error is None, result.stderr
+    assert "hours_created 1、hours_updated 0" in result.stdout
+    assert IssuedHours.objects.count() == 5
+    assert _phases() == (["insert hours (bulk)"] if connection.vendor == "postgresql" else ["insert hours"])
+
+
 def test_bulk_path_refuses_conflicting_rows(setup, csv_file, refused, bulk_path):
     data = rows() + [[ID1, "113A001", "素養導向教學設計", "136601", "2024-09-04", "2"]]
     assert len(refused("hours", csv_file("hours", data))) == 2
