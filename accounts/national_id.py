@@ -10,6 +10,7 @@ import functools
 import hashlib
 import hmac
 import re
+import unicodedata
 
 from cryptography.fernet import Fernet
 from django.conf import settings
@@ -23,8 +24,8 @@ LETTER_CODES = {
 }  # fmt: skip
 WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 1)
 
-NATIONAL_ID_RE = re.compile(r"^[A-Z][1289]\d{8}$")
-OLD_RESIDENT_RE = re.compile(r"^[A-Z]{2}\d{8}$")
+NATIONAL_ID_RE = re.compile(r"^[A-Z][1289][0-9]{8}$")
+OLD_RESIDENT_RE = re.compile(r"^[A-Z]{2}[0-9]{8}$")
 # Anything shaped like an ID inside free text: used to redact logs.
 ANY_ID_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z](?:[1289]\d{8}|[A-Za-z]\d{8})(?![A-Za-z0-9])")
 
@@ -33,7 +34,11 @@ MSG_CHECKSUM = _("身分證字號或居留證號檢查碼不正確。")
 
 
 def normalize(value: str) -> str:
-    return (value or "").strip().upper()
+    """Trimmed and upper-case, full-width characters (Ａ１２３, common in typed data) made ASCII."""
+    value = (value or "").strip()
+    if not value.isascii():
+        value = unicodedata.normalize("NFKC", value)
+    return value.upper()
 
 
 def _checksum_ok(first_letter: str, second_value: int, digits: str) -> bool:

@@ -77,9 +77,9 @@ class _Course:
         "tenths",
     )
 
-    def __init__(self, line, code, title, organiser_code, organiser_id, error):
+    def __init__(self, line, code, title, organiser_code, organiser_id, error, staged_code):
         self.line, self.code, self.title = line, code, title
-        self.staged_code = Staging.text(code)  # escaped once, written for each of its rows
+        self.staged_code = staged_code  # as the staging table takes it: escaped once, written per row
         self.organiser_code, self.organiser_id, self.error = organiser_code, organiser_id, error
         self.first = self.last = None
         self.tenths = 0  # the largest hours of its rows, in tenths (ints compare faster than Decimals)
@@ -95,10 +95,10 @@ def _check_hours(value: str) -> tuple[str, int] | str:
         return MSG_HOURS_NOT_NUMBER
     if number < 0:
         return MSG_HOURS_NEGATIVE
+    if number > MAX_HOURS:  # before quantize(), which cannot hold a number as large as 1e30
+        return MSG_HOURS_TOO_LARGE
     if number != number.quantize(Decimal("0.1")):
         return MSG_HOURS_PRECISION
-    if number > MAX_HOURS:
-        return MSG_HOURS_TOO_LARGE
     number = number.quantize(Decimal("0.1"))
     return str(number), int(number * 10)
 
@@ -180,7 +180,9 @@ def _stream(table: Table, staging: Staging, errors) -> dict[str, _Course]:
             key = (raw_code, raw_title, raw_org)
             course = course_by_raw.get(key)
             if course is None:
-                course = _resolve_course(line, raw_code, raw_title, raw_org, courses, unit_by_code)
+                course = _resolve_course(
+                    line, raw_code, raw_title, raw_org, courses, unit_by_code, staging.text
+                )
                 course_by_raw[key] = course
             if course.__class__ is tuple:
                 errors.add(line, course[0])
@@ -214,7 +216,9 @@ def _stream(table: Table, staging: Staging, errors) -> dict[str, _Course]:
     return courses
 
 
-def _resolve_course(line, raw_code, raw_title, raw_org, courses, unit_by_code) -> _Course | tuple[str]:
+def _resolve_course(
+    line, raw_code, raw_title, raw_org, courses, unit_by_code, escape
+) -> _Course | tuple[str]:
     """The course a (code, title, organiser) triple names, or a one-tuple holding the row error."""
     code, title, organiser_code = raw_code.strip(), raw_title.strip(), raw_org.strip()
     if not code:
@@ -235,7 +239,7 @@ def _resolve_course(line, raw_code, raw_title, raw_org, courses, unit_by_code) -
         error = MSG_REQUIRED.format(column="organiser_code")
     elif organiser_code not in unit_by_code:
         error = MSG_UNKNOWN_ORGANISER
-    course = _Course(line, code, title, organiser_code, unit_by_code.get(organiser_code), error)
+    course = _Course(line, code, title, organiser_code, unit_by_code.get(organiser_code), error, escape(code))
     courses[code] = course
     return course
 
@@ -253,7 +257,7 @@ def _stage_courses(courses: dict[str, _Course]) -> Staging:
             ("hours", "numeric(6,1)"),
         ],
     ).create()
-    text = Staging.text
+    text = staging.text
     with staging.writer() as add:
         for c in courses.values():
             if c.error is None and c.first is not None:

@@ -147,6 +147,12 @@ class Table:
         self.errors = ErrorList()
 
     def _map_header(self, header: list[str], line: int = 1) -> list[int] | None:
+        """Column positions of the kind's columns; refuses the file when the header lacks some.
+
+        Only this header's own problems refuse here: row errors of earlier sheets wait, so that
+        the whole file is still read and every bad row listed.
+        """
+        errors_before = self.errors.total
         header = [(h or "").strip().lstrip("\ufeff").strip().lower() for h in header]
         while header and not header[-1]:
             header.pop()
@@ -158,7 +164,8 @@ class Table:
         missing = [c for c in self.columns if c not in seen]
         if missing:
             self.errors.add(line, MSG_MISSING_COLUMNS.format(columns="、".join(missing)))
-        refuse_if(self.errors)
+        if self.errors.total > errors_before:
+            raise ImportRefused(self.errors)
         self.width = len(header)
         return [header.index(c) for c in self.columns]
 
@@ -188,14 +195,21 @@ class Table:
                     raise ImportRefused(self.errors)
                 index = self._map_header(header)
                 width = self.width
-                identity = index == list(range(len(self.columns)))
+                identity = index == list(range(width))
                 for row in reader:
                     line += 1
                     if len(row) != width:
-                        if not row or (len(row) == 1 and not row[0]):
-                            continue  # blank line
-                        self.errors.add(line, MSG_FIELD_COUNT.format(expected=width, actual=len(row)))
-                        continue
+                        # Spreadsheets save padding: a row of empty cells, empty cells past the
+                        # header's last column. Neither is data; anything else is a wrong count.
+                        if not any(cell.strip() for cell in row):
+                            continue
+                        if len(row) < width or any(cell.strip() for cell in row[width:]):
+                            actual = len(row) if len(row) < width else _last_filled(row)
+                            self.errors.add(line, MSG_FIELD_COUNT.format(expected=width, actual=actual))
+                            continue
+                        row = row[:width]
+                    elif not any(row):
+                        continue  # a row of empty cells
                     yield line, (row if identity else [row[i] for i in index])
             except UnicodeDecodeError:
                 self.errors.add(_first_undecodable_line(self.path), MSG_ENCODING)
@@ -276,6 +290,10 @@ def cell_text(value) -> str:
     return str(value)
 
 
+def _last_filled(row: list[str]) -> int:
+    return max(i for i, cell in enumerate(row) if cell.strip()) + 1
+
+
 def _first_undecodable_line(path: Path) -> int:
     """Error path only: the physical line where UTF-8 decoding first fails."""
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -336,9 +354,10 @@ class Staging:
         self.null = "\\N" if self.pg else None
         self.count = 0
 
-    @staticmethod
-    def text(value: str) -> str:
-        """Escape a free-text value for the COPY text format (a no-op for most values)."""
+    def text(self, value: str) -> str:
+        """Escape a free-text value for the COPY text format; as it is for batched inserts."""
+        if not self.pg:
+            return value
         if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
             return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
         return value
@@ -420,7 +439,6 @@ def tune_session(connection) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 @contextmanager
@@ -524,6 +542,14 @@ class TableWriter:
             self.write = self._write_csv
         return self
 
+    def _text_cell(self, value: str):
+        """A cell that stays text: openpyxl would store a value starting with = as a formula."""
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(self._sheet, value)
+        cell.data_type = "s"
+        return cell
+
     def _new_sheet(self) -> None:
         self._sheets += 1
         self._sheet = self._workbook.create_sheet(title=f"資料{self._sheets}")
@@ -537,7 +563,7 @@ class TableWriter:
     def _write_xlsx(self, row: Sequence[str]) -> None:
         if not self._room:
             self._new_sheet()
-        self._sheet.append(list(row))
+        self._sheet.append([self._text_cell(v) if v.startswith("=") else v for v in row])
         self._room -= 1
         self.count += 1
 

@@ -99,7 +99,7 @@ def import_plans(path: Path) -> dict[str, int]:
                     ok = False
                 if ok:
                     stamp = moment.isoformat() if staging.pg else adapt(moment)
-                    add((str(line), kind, Staging.text(subject), str(int(year)), stamp))
+                    add((str(line), kind, staging.text(subject), str(int(year)), stamp))
         _check(errors)
         refuse_if(errors)
         counts = _merge()

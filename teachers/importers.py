@@ -99,7 +99,7 @@ def import_roster(path: Path) -> dict[str, int]:
             ],
         ).create()
         subject_names: set[str] = set()
-        text, null = Staging.text, roster.null
+        text, null = roster.text, roster.null
         with phase("read and stage"), roster.writer() as add:
             for line, row in table.rows():
                 nid, name, email, unit_code, category, title, subject_list, start, end = (
@@ -117,11 +117,15 @@ def import_roster(path: Path) -> dict[str, int]:
                     errors.add(line, MSG_TOO_LONG.format(column="name", limit=60))
                     ok = False
                 if email:
-                    try:
-                        validate_email(email)
-                    except ValidationError:
-                        errors.add(line, MSG_BAD_EMAIL)
+                    if len(email) > 254:
+                        errors.add(line, MSG_TOO_LONG.format(column="email", limit=254))
                         ok = False
+                    else:
+                        try:
+                            validate_email(email)
+                        except ValidationError:
+                            errors.add(line, MSG_BAD_EMAIL)
+                            ok = False
                 if not unit_code:
                     errors.add(line, MSG_REQUIRED.format(column="unit_code"))
                     ok = False

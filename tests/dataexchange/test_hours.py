@@ -238,3 +238,13 @@ def test_a_later_sheet_with_only_some_columns_is_refused(setup, tmp_path, refuse
     assert refused("hours", tmp_path / "hours.xlsx") == [
         "第 2 個工作表第 1 列：第 2 個工作表的標題列與第 1 個工作表不同"
     ]
+
+
+def test_an_enormous_hours_value_is_a_row_error_not_a_crash(setup, csv_file, refused):
+    data = rows()
+    data[0][5] = "1e30"
+    data[1][4] = "2024-13-01"
+    assert refused("hours", csv_file("hours", data)) == [
+        "第 2 列：hours 超過 99999.9",
+        "第 3 列：date 日期格式不正確（應為 YYYY-MM-DD）",
+    ]

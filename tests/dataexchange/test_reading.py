@@ -3,10 +3,13 @@
 import datetime as dt
 
 import pytest
+from openpyxl import Workbook
 
 from accounts.models import Unit
+from courses.models import Course
 from inservice import dataexchange
-from tests.dataexchange.conftest import HEADERS, run, write_csv, write_xlsx
+from teachers.models import Membership
+from tests.dataexchange.conftest import HEADERS, run, snapshot, write_csv, write_xlsx
 from tests.factories import PersonFactory, SchoolFactory, valid_national_id
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +119,80 @@ def test_the_error_list_keeps_the_lowest_line_numbers():
         errors.add(line, "x")
     assert errors.items() == [(2, "x"), (4, "x")]
     assert errors.total == 4
+
+
+def test_an_extra_column_after_the_kinds_columns_is_ignored(tmp_path):
+    path = write_csv(tmp_path / "units.csv", [*HEADERS["units"], "備註"], [[*SCHOOL, "舊系統"]])
+    result = run("import_data", "units", path)
+    assert result.error is None, result.stderr
+    assert Unit.objects.get(code="136601").name == SCHOOL[1]
+
+
+def test_spreadsheet_padding_in_a_csv_is_not_data(tmp_path):
+    # Excel saves rows of empty cells and empty cells past the last column as commas.
+    path = tmp_path / "units.csv"
+    path.write_text(
+        "code,name,kind,stage,authority_code,,\n" + ",".join([*SCHOOL, "", ""]) + "\n,,,,,,\n,,,,\n",
+        encoding="utf-8",
+    )
+    result = run("import_data", "units", path)
+    assert result.error is None, result.stderr
+    assert Unit.objects.filter(code="136601").exists()
+
+
+def test_a_value_past_the_header_is_still_a_wrong_count(tmp_path, refused):
+    path = write_csv(tmp_path / "units.csv", HEADERS["units"], [[*SCHOOL, "", "多出來"]])
+    assert refused("units", path) == ["第 2 列：欄位數不符（應有 5 欄，實有 7 欄）"]
+
+
+def test_every_sheet_is_read_before_the_file_is_refused(tmp_path, refused):
+    workbook = Workbook()
+    for sheet, code in ((workbook.active, "X1"), (workbook.create_sheet(), "X2")):
+        sheet.append(HEADERS["units"])
+        sheet.append([code, "某處", "company", "", ""])
+    workbook.save(tmp_path / "units.xlsx")
+    assert refused("units", tmp_path / "units.xlsx") == [
+        "第 2 列：kind 不是有效的單位類別",
+        "第 2 個工作表第 2 列：kind 不是有效的單位類別",
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_text_with_backslashes_quotes_and_a_leading_equals_sign_round_trips(tmp_path, authority, suffix):
+    SchoolFactory(code="136601", authority=authority)
+    nid = valid_national_id(7)
+    unit = ["X9", "=市立\\機構", "legal_entity", "", ""]
+    roster = [nid, "王小明", "", "136601", "教師", "組長\\導師", '資訊\\科技;"特教"資源班', "2020-08-01", ""]
+    hours = [nid, "C\\1", '研習"一"', "136601", "2024-09-01", "3"]
+    for kind, row in (("units", unit), ("roster", roster), ("hours", hours)):
+        result = run("import_data", kind, write_csv(tmp_path / f"{kind}.csv", HEADERS[kind], [row]))
+        assert result.error is None, result.stderr
+    membership = Membership.objects.get()
+    assert membership.title == "組長\\導師"
+    assert sorted(s.name for s in membership.subjects.all()) == ['"特教"資源班', "資訊\\科技"]
+    course = Course.objects.get()
+    assert (course.code, course.title) == ("C\\1", '研習"一"')
+    assert Unit.objects.get(code="X9").name == "=市立\\機構"
+    before = snapshot()
+    for kind in ("units", "roster", "hours"):
+        out = tmp_path / f"{kind}-out{suffix}"
+        assert run("export_data", kind, out).error is None
+        result = run("import_data", kind, out)
+        assert result.error is None, result.stderr
+    assert snapshot() == before
+
+
+def test_a_database_refusal_the_checks_missed_is_a_clear_error(tmp_path, monkeypatch):
+    from django.db import IntegrityError
+
+    from inservice.management.commands import import_data
+
+    def refuse(path):
+        raise IntegrityError("duplicate key value violates unique constraint, Key (name)=(王小明)")
+
+    monkeypatch.setitem(import_data.IMPORTERS, "units", refuse)
+    result = run("import_data", "units", write_csv(tmp_path / "units.csv", HEADERS["units"], [SCHOOL]))
+    assert result.error == (
+        "匯入失敗：資料庫拒絕寫入（IntegrityError），未寫入任何資料。請將檔案與時間告知系統管理者。"
+    )
+    assert "王小明" not in result.error + result.stderr

@@ -191,3 +191,19 @@ def test_export_roster_round_trip(schools, csv_file, tmp_path):
     expected = {tuple(r) for r in rows()}
     expected = {r[:6] + (";".join(sorted(r[6].split(";"))) if r[6] else "",) + r[7:] for r in expected}
     assert exported == expected
+
+
+def test_full_width_digits_name_the_same_person(schools, csv_file):
+    full_width = ID1[:1] + "".join(chr(ord(c) + 0xFEE0) for c in ID1[1:])
+    data = rows()
+    data[1][0] = full_width  # typed data: Ａ１２３…
+    result = run("import_data", "roster", csv_file("roster", data))
+    assert result.error is None, result.stderr
+    assert Person.objects.count() == 3
+    assert Person.objects.by_national_id(ID1).get().memberships.count() == 2
+
+
+def test_an_email_longer_than_the_column_is_refused(schools, csv_file, refused):
+    data = rows()
+    data[2][2] = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".tw"
+    assert refused("roster", csv_file("roster", data)) == ["第 4 列：email 超過 254 字"]

@@ -1,14 +1,20 @@
 """manage.py import_data KIND FILE: import a SPEC §8 kind from .csv or .xlsx, all or nothing."""
 
+import logging
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DataError, IntegrityError
 
 from accounts.importers import import_units
 from courses.importers import import_hours
 from inservice.dataexchange import PHASES, ImportRefused
 from planning.importers import import_plans
 from teachers.importers import import_roster
+
+logger = logging.getLogger(__name__)
+
+MSG_DATABASE_REFUSED = "匯入失敗：資料庫拒絕寫入（{error}），未寫入任何資料。請將檔案與時間告知系統管理者。"
 
 IMPORTERS = {
     "units": import_units,
@@ -38,6 +44,11 @@ class Command(BaseCommand):
             for line in refused.errors.lines():
                 self.stderr.write(line)
             raise CommandError(str(refused)) from None
+        except (IntegrityError, DataError) as exc:
+            # A case the checks above did not foresee. The transaction is rolled back; the
+            # database's own message is not shown, since it may quote the offending values.
+            logger.exception("import_data %s refused by the database", kind)
+            raise CommandError(MSG_DATABASE_REFUSED.format(error=type(exc).__name__)) from None
         elapsed = time.monotonic() - started
         summary = "、".join(f"{key} {value}" for key, value in counts.items())
         if options["verbosity"] >= 2:
