@@ -19,6 +19,7 @@ from inservice.dataexchange import (
     Table,
     TableWriter,
     at,
+    control_characters,
     refuse_if,
 )
 
@@ -68,6 +69,9 @@ def import_units(path: Path) -> dict[str, int]:
             authority_code.strip(),
         )
         ok = True
+        if problem := control_characters(code=code, name=name):
+            errors.add(line, problem)
+            ok = False
         if not code:
             errors.add(line, MSG_REQUIRED.format(column="code"))
             ok = False

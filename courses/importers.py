@@ -35,6 +35,7 @@ from inservice.dataexchange import (
     at,
     bulk_load_pays,
     collect,
+    control_characters,
     parse_date,
     parse_decimal,
     phase,
@@ -221,6 +222,8 @@ def _resolve_course(
 ) -> _Course | tuple[str]:
     """The course a (code, title, organiser) triple names, or a one-tuple holding the row error."""
     code, title, organiser_code = raw_code.strip(), raw_title.strip(), raw_org.strip()
+    if problem := control_characters(course_code=code, course_title=title, organiser_code=organiser_code):
+        return (problem,)
     if not code:
         return (MSG_REQUIRED.format(column="course_code"),)
     if len(code) > 30:

@@ -52,8 +52,11 @@ MSG_REQUIRED = "{column} 不可空白"
 MSG_TOO_LONG = "{column} 超過 {limit} 字"
 MSG_BAD_DATE = "{column} 日期格式不正確（應為 YYYY-MM-DD）"
 MSG_END_BEFORE_START = "end_date 早於 start_date"
+MSG_CONTROL_CHARACTERS = "{column} 含有控制字元（如換行、NUL），請刪除後再匯入"
 
 ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# No one-line value holds these; PostgreSQL cannot store NUL at all, and .xlsx refuses most.
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 # Excel's limit of one sheet, header included; a longer export continues on further sheets.
 XLSX_SHEET_ROWS = 1_048_576
@@ -308,6 +311,14 @@ def _first_undecodable_line(path: Path) -> int:
 
 # --------------------------------------------------------------------------------------------
 # Field parsing (row-local, cached by the caller where values repeat)
+
+
+def control_characters(**values: str) -> str | None:
+    """The row error for the first named value holding a control character, or None."""
+    for column, value in values.items():
+        if CONTROL_RE.search(value):
+            return MSG_CONTROL_CHARACTERS.format(column=column)
+    return None
 
 
 def parse_date(value: str) -> dt.date | None:

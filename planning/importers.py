@@ -25,6 +25,7 @@ from inservice.dataexchange import (
     TableWriter,
     at,
     collect,
+    control_characters,
     refuse_if,
     tune_session,
 )
@@ -82,6 +83,9 @@ def import_plans(path: Path) -> dict[str, int]:
                     ok = False
                 if not subject:
                     errors.add(line, MSG_REQUIRED.format(column="subject"))
+                    ok = False
+                elif problem := control_characters(subject=subject):
+                    errors.add(line, problem)
                     ok = False
                 elif kind == "teacher":
                     nid, problem = check_national_id(subject)

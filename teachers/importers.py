@@ -37,6 +37,7 @@ from inservice.dataexchange import (
     at,
     bulk_load_pays,
     collect,
+    control_characters,
     parse_date,
     phase,
     refuse_if,
@@ -106,6 +107,11 @@ def import_roster(path: Path) -> dict[str, int]:
                     v.strip() for v in row
                 )
                 ok = True
+                if problem := control_characters(
+                    name=name, email=email, unit_code=unit_code, title=title, subjects=subject_list
+                ):
+                    errors.add(line, problem)
+                    ok = False
                 nid, problem = check_national_id(nid)
                 if problem:
                     errors.add(line, problem)

@@ -196,3 +196,27 @@ def test_a_database_refusal_the_checks_missed_is_a_clear_error(tmp_path, monkeyp
         "匯入失敗：資料庫拒絕寫入（IntegrityError），未寫入任何資料。請將檔案與時間告知系統管理者。"
     )
     assert "王小明" not in result.error + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("kind", "row", "message"),
+    [
+        ("units", ["X1", "某\x00處", "legal_entity", "", ""], "name 含有控制字元"),
+        (
+            "roster",
+            [valid_national_id(8), "王小明", "", "136601", "教師", "組\n長", "", "2020-08-01", ""],
+            "title 含有控制字元",
+        ),
+        (
+            "hours",
+            [valid_national_id(8), "C1", "研\x00習", "136601", "2024-09-01", "3"],
+            "course_title 含有控制字元",
+        ),
+        ("plans", ["school", "1366\x0001", "113", "2024-08-10T10:00:00+08:00"], "subject 含有控制字元"),
+    ],
+)
+def test_control_characters_are_a_row_error(tmp_path, authority, refused, kind, row, message):
+    SchoolFactory(code="136601", authority=authority)
+    PersonFactory(national_id_value=valid_national_id(8))
+    lines = refused(kind, write_csv(tmp_path / f"{kind}.csv", HEADERS[kind], [row]))
+    assert lines == [f"第 2 列：{message}（如換行、NUL），請刪除後再匯入"]
