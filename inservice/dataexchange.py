@@ -122,6 +122,9 @@ def refuse_if(errors: ErrorList) -> None:
 
 # Wall time of each phase of the last import, for `import_data -v 2` and the benchmark.
 PHASES: list[tuple[str, float]] = []
+# What the last import passed over on purpose (a sheet of notes), for `import_data` to print.
+NOTICES: list[str] = []
+MSG_SHEET_SKIPPED = "略過第 {sheet} 個工作表「{title}」：第一列沒有任何匯入欄位名稱"
 
 
 @contextmanager
@@ -250,6 +253,8 @@ class Table:
                 else:
                     names = {cell_text(v).strip().lower() for v in header or ()}
                     if not names & set(self.columns):
+                        if header is not None:
+                            NOTICES.append(MSG_SHEET_SKIPPED.format(sheet=number + 1, title=sheet.title))
                         continue
                     if not names >= set(self.columns):
                         self.errors.add(offset + 1, MSG_SHEET_HEADER.format(sheet=number + 1))

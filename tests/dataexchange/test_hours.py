@@ -248,3 +248,17 @@ def test_an_enormous_hours_value_is_a_row_error_not_a_crash(setup, csv_file, ref
         "第 2 列：hours 超過 99999.9",
         "第 3 列：date 日期格式不正確（應為 YYYY-MM-DD）",
     ]
+
+
+def test_a_sheet_of_notes_is_passed_over_and_said_so(setup, tmp_path):
+    workbook = Workbook()
+    first = workbook.active
+    for row in [HEADERS["hours"], *rows()]:
+        first.append(row)
+    notes = workbook.create_sheet("說明")
+    notes.append(["本檔由舊系統匯出"])
+    workbook.save(tmp_path / "hours.xlsx")
+    result = run("import_data", "hours", tmp_path / "hours.xlsx")
+    assert result.error is None, result.stderr
+    assert "略過第 2 個工作表「說明」：第一列沒有任何匯入欄位名稱" in result.stdout
+    assert IssuedHours.objects.count() == 4

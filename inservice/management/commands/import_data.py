@@ -8,7 +8,7 @@ from django.db import DataError, IntegrityError
 
 from accounts.importers import import_units
 from courses.importers import import_hours
-from inservice.dataexchange import PHASES, ImportRefused
+from inservice.dataexchange import NOTICES, PHASES, ImportRefused
 from planning.importers import import_plans
 from teachers.importers import import_roster
 
@@ -38,6 +38,7 @@ class Command(BaseCommand):
     def handle(self, *args, kind, file, **options):
         started = time.monotonic()
         PHASES.clear()
+        NOTICES.clear()
         try:
             counts = IMPORTERS[kind](file)
         except ImportRefused as refused:
@@ -49,6 +50,8 @@ class Command(BaseCommand):
             # database's own message is not shown, since it may quote the offending values.
             logger.exception("import_data %s refused by the database", kind)
             raise CommandError(MSG_DATABASE_REFUSED.format(error=type(exc).__name__)) from None
+        for notice in NOTICES:
+            self.stdout.write(self.style.WARNING(notice))
         elapsed = time.monotonic() - started
         summary = "、".join(f"{key} {value}" for key, value in counts.items())
         if options["verbosity"] >= 2:
