@@ -214,8 +214,8 @@ class Table:
                             self.errors.add(line, MSG_FIELD_COUNT.format(expected=width, actual=actual))
                             continue
                         row = row[:width]
-                    elif not any(row):
-                        continue  # a row of empty cells
+                    elif not any(row) or not any(cell.strip() for cell in row):
+                        continue  # a row of empty (or blank) cells
                     yield line, (row if identity else [row[i] for i in index])
             except UnicodeDecodeError:
                 self.errors.add(_first_undecodable_line(self.path), MSG_ENCODING)
@@ -242,6 +242,9 @@ class Table:
             raise ImportRefused(self.errors) from None
         try:
             for number, sheet in enumerate(workbook.worksheets):
+                # The size a file states may be stale (some writers never update it), and
+                # read-only openpyxl would stop there without a word: read to the real end.
+                sheet.reset_dimensions()
                 rows = sheet.iter_rows(values_only=True)
                 header = next(rows, None)
                 offset = number * SHEET_SPAN
@@ -270,10 +273,10 @@ class Table:
             row = [cell_text(v) for v in values[:width]]
             if len(row) < width:
                 row.extend([""] * (width - len(row)))
-            if not any(row):
-                continue
-            if any(cell_text(v) for v in values[width:]):
-                actual = max(i for i, v in enumerate(values) if cell_text(v)) + 1
+            if not any(cell.strip() for cell in row):
+                continue  # a row of empty (or blank) cells
+            if any(cell_text(v).strip() for v in values[width:]):
+                actual = max(i for i, v in enumerate(values) if cell_text(v).strip()) + 1
                 self.errors.add(line, MSG_FIELD_COUNT.format(expected=width, actual=actual))
                 continue
             yield line, [row[i] for i in index]

@@ -54,7 +54,11 @@ def _parse_submitted_at(value: str) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else None
+    if moment.tzinfo is None or not 1900 <= moment.year <= 2200:
+        # Out of that range it is a typing slip; near year 1 or 9999 it cannot even be
+        # converted to UTC, or stored and read back.
+        return None
+    return moment
 
 
 def import_plans(path: Path) -> dict[str, int]:

@@ -1,4 +1,7 @@
+import csv
 import datetime as dt
+import re
+import zipfile
 from decimal import Decimal
 
 import pytest
@@ -261,4 +264,40 @@ def test_a_sheet_of_notes_is_passed_over_and_said_so(setup, tmp_path):
     result = run("import_data", "hours", tmp_path / "hours.xlsx")
     assert result.error is None, result.stderr
     assert "略過第 2 個工作表「說明」：第一列沒有任何匯入欄位名稱" in result.stdout
+    assert IssuedHours.objects.count() == 4
+
+
+def test_a_row_of_blank_cells_is_skipped_whatever_its_width(setup, tmp_path):
+    header = list(reversed(HEADERS["hours"]))
+    data = [list(reversed(row)) for row in rows()] + [[" "] * 6, [" "] * 7]
+    csv_path = tmp_path / "hours.csv"
+    with open(csv_path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows([header, *data])
+    result = run("import_data", "hours", csv_path)
+    assert result.error is None, result.stderr
+    workbook = Workbook()
+    for row in [HEADERS["hours"], *rows(), [" "] * 6]:
+        workbook.active.append(row)
+    workbook.save(tmp_path / "hours.xlsx")
+    result = run("import_data", "hours", tmp_path / "hours.xlsx")
+    assert result.error is None, result.stderr
+    assert IssuedHours.objects.count() == 4
+
+
+def test_an_xlsx_that_understates_its_size_is_read_to_the_end(setup, tmp_path):
+    workbook = Workbook()
+    for row in [HEADERS["hours"], *rows()]:
+        workbook.active.append(row)
+    workbook.save(tmp_path / "good.xlsx")
+    # Some writers leave a stale <dimension>; read-only openpyxl would stop where it says.
+    stale = tmp_path / "stale.xlsx"
+    with zipfile.ZipFile(tmp_path / "good.xlsx") as zin, zipfile.ZipFile(stale, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data, count = re.subn(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:F2"/>', data)
+                assert count == 1
+            zout.writestr(item, data)
+    result = run("import_data", "hours", stale)
+    assert result.error is None, result.stderr
     assert IssuedHours.objects.count() == 4

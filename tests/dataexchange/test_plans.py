@@ -97,3 +97,9 @@ def test_export_plans_in_taipei_time(setup, csv_file, tmp_path):
         f"teacher,{ID1},112,2023-09-30T17:00:00+08:00",
         f"teacher,{ID1},113,2024-09-10T08:00:00+08:00",
     ]
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+08:00", "9999-12-31T23:00:00-08:00"])
+def test_a_submission_time_at_the_ends_of_the_calendar_is_a_row_error(setup, csv_file, refused, moment):
+    lines = refused("plans", csv_file("plans", [["school", "136601", "113", moment]]))
+    assert lines == ["第 2 列：submitted_at 須為含時區的 ISO 8601 時間（例如 2024-08-05T10:30:00+08:00）"]
