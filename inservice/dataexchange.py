@@ -214,8 +214,11 @@ class Table:
                             self.errors.add(line, MSG_FIELD_COUNT.format(expected=width, actual=actual))
                             continue
                         row = row[:width]
-                    elif not any(row) or not any(cell.strip() for cell in row):
-                        continue  # a row of empty (or blank) cells
+                    elif not row[0] or row[0].isspace():
+                        # Only a row whose first cell is blank can be all blank (checked so,
+                        # since this runs for each of millions of rows).
+                        if not any(cell.strip() for cell in row):
+                            continue  # a row of empty (or blank) cells
                     yield line, (row if identity else [row[i] for i in index])
             except UnicodeDecodeError:
                 self.errors.add(_first_undecodable_line(self.path), MSG_ENCODING)
@@ -323,6 +326,8 @@ def _first_undecodable_line(path: Path) -> int:
 
 def control_characters(**values: str) -> str | None:
     """The row error for the first named value holding a control character, or None."""
+    if not CONTROL_RE.search("".join(values.values())):
+        return None  # the common case, in one search
     for column, value in values.items():
         if CONTROL_RE.search(value):
             return MSG_CONTROL_CHARACTERS.format(column=column)
