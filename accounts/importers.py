@@ -13,14 +13,13 @@ from django.db import transaction
 from accounts import national_id
 from accounts.models import Stage, Unit, UnitKind
 from inservice.dataexchange import (
-    MSG_REQUIRED,
-    MSG_TOO_LONG,
     ErrorList,
     Table,
     TableWriter,
     at,
     control_characters,
     refuse_if,
+    text_problem,
 )
 
 COLUMNS = ("code", "name", "kind", "stage", "authority_code")
@@ -72,18 +71,10 @@ def import_units(path: Path) -> dict[str, int]:
         if problem := control_characters(code=code, name=name):
             errors.add(line, problem)
             ok = False
-        if not code:
-            errors.add(line, MSG_REQUIRED.format(column="code"))
-            ok = False
-        elif len(code) > 10:
-            errors.add(line, MSG_TOO_LONG.format(column="code", limit=10))
-            ok = False
-        if not name:
-            errors.add(line, MSG_REQUIRED.format(column="name"))
-            ok = False
-        elif len(name) > 100:
-            errors.add(line, MSG_TOO_LONG.format(column="name", limit=100))
-            ok = False
+        for problem in (text_problem("code", code, 10), text_problem("name", name, 100)):
+            if problem:
+                errors.add(line, problem)
+                ok = False
         if kind not in KINDS:
             errors.add(line, MSG_UNKNOWN_KIND)
             ok = False

@@ -28,7 +28,6 @@ from courses.models import Course, CourseStatus, HoursSource, IssuedHours
 from inservice.dataexchange import (
     MSG_BAD_DATE,
     MSG_REQUIRED,
-    MSG_TOO_LONG,
     Staging,
     Table,
     TableWriter,
@@ -41,6 +40,7 @@ from inservice.dataexchange import (
     phase,
     refuse_if,
     secondary_indexes_dropped,
+    text_problem,
     tune_session,
 )
 
@@ -224,23 +224,15 @@ def _resolve_course(
     code, title, organiser_code = raw_code.strip(), raw_title.strip(), raw_org.strip()
     if problem := control_characters(course_code=code, course_title=title, organiser_code=organiser_code):
         return (problem,)
-    if not code:
-        return (MSG_REQUIRED.format(column="course_code"),)
-    if len(code) > 30:
-        return (MSG_TOO_LONG.format(column="course_code", limit=30),)
+    if problem := text_problem("course_code", code, 30):
+        return (problem,)
     known = courses.get(code)
     if known is not None:
         if (known.title, known.organiser_code) != (title, organiser_code):
             return (MSG_COURSE_DIFFERS_FROM_LINE.format(at(known.line)),)
         return known
-    error = None
-    if not title:
-        error = MSG_REQUIRED.format(column="course_title")
-    elif len(title) > 200:
-        error = MSG_TOO_LONG.format(column="course_title", limit=200)
-    elif not organiser_code:
-        error = MSG_REQUIRED.format(column="organiser_code")
-    elif organiser_code not in unit_by_code:
+    error = text_problem("course_title", title, 200) or text_problem("organiser_code", organiser_code)
+    if error is None and organiser_code not in unit_by_code:
         error = MSG_UNKNOWN_ORGANISER
     course = _Course(line, code, title, organiser_code, unit_by_code.get(organiser_code), error, escape(code))
     courses[code] = course

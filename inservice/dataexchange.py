@@ -324,6 +324,15 @@ def _first_undecodable_line(path: Path) -> int:
 # Field parsing (row-local, cached by the caller where values repeat)
 
 
+def text_problem(column: str, value: str, limit: int | None = None, *, required: bool = True) -> str | None:
+    """The row error for a stripped text value that is missing or longer than `limit`, or None."""
+    if not value:
+        return MSG_REQUIRED.format(column=column) if required else None
+    if limit is not None and len(value) > limit:
+        return MSG_TOO_LONG.format(column=column, limit=limit)
+    return None
+
+
 def control_characters(**values: str) -> str | None:
     """The row error for the first named value holding a control character, or None."""
     if not CONTROL_RE.search("".join(values.values())):

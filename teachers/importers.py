@@ -42,6 +42,7 @@ from inservice.dataexchange import (
     phase,
     refuse_if,
     secondary_indexes_dropped,
+    text_problem,
     tune_session,
 )
 from teachers.models import Category, Membership, Subject
@@ -116,30 +117,26 @@ def import_roster(path: Path) -> dict[str, int]:
                 if problem:
                     errors.add(line, problem)
                     ok = False
-                if not name:
-                    errors.add(line, MSG_REQUIRED.format(column="name"))
+                if problem := text_problem("name", name, 60):
+                    errors.add(line, problem)
                     ok = False
-                elif len(name) > 60:
-                    errors.add(line, MSG_TOO_LONG.format(column="name", limit=60))
+                if problem := text_problem("email", email, 254, required=False):
+                    errors.add(line, problem)
                     ok = False
-                if email:
-                    if len(email) > 254:
-                        errors.add(line, MSG_TOO_LONG.format(column="email", limit=254))
+                elif email:
+                    try:
+                        validate_email(email)
+                    except ValidationError:
+                        errors.add(line, MSG_BAD_EMAIL)
                         ok = False
-                    else:
-                        try:
-                            validate_email(email)
-                        except ValidationError:
-                            errors.add(line, MSG_BAD_EMAIL)
-                            ok = False
-                if not unit_code:
-                    errors.add(line, MSG_REQUIRED.format(column="unit_code"))
+                if problem := text_problem("unit_code", unit_code):
+                    errors.add(line, problem)
                     ok = False
                 if category not in CATEGORIES:
                     errors.add(line, MSG_UNKNOWN_CATEGORY)
                     ok = False
-                if len(title) > 60:
-                    errors.add(line, MSG_TOO_LONG.format(column="title", limit=60))
+                if problem := text_problem("title", title, 60, required=False):
+                    errors.add(line, problem)
                     ok = False
                 names = [s for s in SUBJECT_SPLIT.split(subject_list) if s] if subject_list else []
                 if any(len(s) > 30 for s in names):
