@@ -20,7 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from accounts.authorities import AUTHORITIES, AUTHORITY_CODE_BY_NAME
+from accounts.importers import COLUMNS as UNIT_COLUMNS
 from accounts.national_id import with_check_digit
+from courses.importers import COLUMNS as HOURS_COLUMNS
+from planning.importers import COLUMNS as PLAN_COLUMNS
+from teachers.importers import COLUMNS as ROSTER_COLUMNS
 
 YEAR = 113  # ROC academic year: 2024-08-01 to 2025-07-31
 TAIPEI = dt.timezone(dt.timedelta(hours=8), "Asia/Taipei")
@@ -191,7 +195,7 @@ def generate(out: Path, *, teachers: int = NATIONAL_TEACHERS, seed: int = 1) -> 
     unit_rows.append(("OP0001", "教師進修網", "operator", "", ""))
     with open(out / "units.csv", "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(("code", "name", "kind", "stage", "authority_code"))
+        writer.writerow(UNIT_COLUMNS)
         writer.writerows(unit_rows)
     summary.units = len(unit_rows)
 
@@ -205,19 +209,7 @@ def generate(out: Path, *, teachers: int = NATIONAL_TEACHERS, seed: int = 1) -> 
     current: list[tuple[str, School, str]] = []  # (national ID, school, category) of those serving
     with open(out / "roster.csv", "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(
-            (
-                "national_id",
-                "name",
-                "email",
-                "unit_code",
-                "category",
-                "title",
-                "subjects",
-                "start_date",
-                "end_date",
-            )
-        )
+        writer.writerow(ROSTER_COLUMNS)
         for index in range(teachers):
             nid = _national_id(rng, index)
             name = _name(rng)
@@ -281,7 +273,7 @@ def generate(out: Path, *, teachers: int = NATIONAL_TEACHERS, seed: int = 1) -> 
     per_person = HOURS_PER_PERSON * teachers / max(1, len(current))
     top = round(2 * per_person)
     with open(out / "hours.csv", "w", encoding="utf-8", newline="") as f:
-        f.write("national_id,course_code,course_title,organiser_code,date,hours\n")
+        f.write(",".join(HOURS_COLUMNS) + "\n")
         buffer = []
         for nid, _school, _category in current:
             k = min(rng.randint(0, top), course_count)
@@ -298,7 +290,7 @@ def generate(out: Path, *, teachers: int = NATIONAL_TEACHERS, seed: int = 1) -> 
     school_windows, teacher_windows = _windows(SCHOOL_WINDOWS), _windows(TEACHER_WINDOWS)
     with open(out / "plans.csv", "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(("kind", "subject", "year", "submitted_at"))
+        writer.writerow(PLAN_COLUMNS)
         for school in schools:
             if school.stage not in PLANNING_STAGES or rng.random() < 0.08:
                 continue
