@@ -199,7 +199,8 @@ def import_roster(path: Path) -> dict[str, int]:
         counts = _merge(subject_names, rows=roster.count)
         roster.drop()
         with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE IF EXISTS dx_roster_subjects")
+            for table in ("dx_roster_subjects", "dx_roster_m", "dx_roster_r"):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
     return counts
 
 
@@ -321,19 +322,11 @@ def _merge(subject_names: set[str], rows: int) -> dict[str, int]:
                 secondary_indexes_dropped(connection, MEMBERSHIP),
             ):
                 counts.update(_merge_memberships())
+            return counts
         except IntegrityError:
             pass
-        else:
-            return _finish(counts)
     with phase("merge memberships"):
         counts.update(_merge_memberships())
-    return _finish(counts)
-
-
-def _finish(counts: dict[str, int]) -> dict[str, int]:
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS dx_roster_m")
-        cursor.execute("DROP TABLE IF EXISTS dx_roster_r")
     return counts
 
 
