@@ -204,21 +204,19 @@ class Table:
                 identity = index == list(range(width))
                 for row in reader:
                     line += 1
-                    if len(row) != width:
-                        # Spreadsheets save padding: a row of empty cells, empty cells past the
-                        # header's last column. Neither is data; anything else is a wrong count.
+                    # Spreadsheets save padding: rows of blank cells, blank cells past the
+                    # header's last column. Neither is data; anything else is a wrong count.
+                    # Only a row of another width or with a blank first cell can be padding:
+                    # the one test each of millions of rows pays.
+                    if len(row) != width or not row[0] or row[0].isspace():
                         if not any(cell.strip() for cell in row):
                             continue
-                        if len(row) < width or any(cell.strip() for cell in row[width:]):
-                            actual = len(row) if len(row) < width else _last_filled(row)
-                            self.errors.add(line, MSG_FIELD_COUNT.format(expected=width, actual=actual))
-                            continue
-                        row = row[:width]
-                    elif not row[0] or row[0].isspace():
-                        # Only a row whose first cell is blank can be all blank (checked so,
-                        # since this runs for each of millions of rows).
-                        if not any(cell.strip() for cell in row):
-                            continue  # a row of empty (or blank) cells
+                        if len(row) != width:
+                            if len(row) < width or any(cell.strip() for cell in row[width:]):
+                                actual = len(row) if len(row) < width else _last_filled(row)
+                                self.errors.add(line, MSG_FIELD_COUNT.format(expected=width, actual=actual))
+                                continue
+                            row = row[:width]
                     yield line, (row if identity else [row[i] for i in index])
             except UnicodeDecodeError:
                 self.errors.add(_first_undecodable_line(self.path), MSG_ENCODING)
