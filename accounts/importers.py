@@ -12,7 +12,7 @@ from django.db import transaction
 
 from accounts import national_id
 from accounts.models import Stage, Unit, UnitKind
-from inservice.dataexchange import (
+from core.dataexchange import (
     ErrorList,
     Table,
     TableWriter,

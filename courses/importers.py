@@ -24,8 +24,7 @@ from django.utils import timezone
 from accounts import national_id
 from accounts.importers import check_national_id
 from accounts.models import Person, Unit
-from courses.models import Course, CourseStatus, HoursSource, IssuedHours
-from inservice.dataexchange import (
+from core.dataexchange import (
     MSG_BAD_DATE,
     MSG_REQUIRED,
     Staging,
@@ -43,6 +42,7 @@ from inservice.dataexchange import (
     text_problem,
     tune_session,
 )
+from courses.models import Course, CourseStatus, HoursSource, IssuedHours
 
 COLUMNS = ("national_id", "course_code", "course_title", "organiser_code", "date", "hours")
 

@@ -107,7 +107,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "inservice.navigation.navigation",
             ],
-            "builtins": ["inservice.templatetags.roc"],
+            "builtins": ["core.templatetags.roc"],
         },
     }
 ]

@@ -17,8 +17,7 @@ from django.utils import timezone
 from accounts import national_id
 from accounts.importers import check_national_id
 from accounts.models import Person, Unit, UnitKind
-from courses.importers import MSG_UNKNOWN_PERSON
-from inservice.dataexchange import (
+from core.dataexchange import (
     MSG_REQUIRED,
     Staging,
     Table,
@@ -29,6 +28,7 @@ from inservice.dataexchange import (
     refuse_if,
     tune_session,
 )
+from courses.importers import MSG_UNKNOWN_PERSON
 from planning.models import SchoolPlan, TeacherPlan
 
 COLUMNS = ("kind", "subject", "year", "submitted_at")

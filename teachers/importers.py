@@ -26,7 +26,7 @@ from accounts import national_id
 from accounts.importers import check_national_id
 from accounts.masking import mask_name
 from accounts.models import Person, Unit
-from inservice.dataexchange import (
+from core.dataexchange import (
     MSG_BAD_DATE,
     MSG_END_BEFORE_START,
     MSG_REQUIRED,

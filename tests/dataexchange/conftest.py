@@ -9,8 +9,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from accounts.models import Person, Unit, User
+from core import dataexchange
 from courses.models import Course, IssuedHours
-from inservice import dataexchange
 from planning.models import SchoolPlan, TeacherPlan
 from teachers.models import Membership, Subject
 

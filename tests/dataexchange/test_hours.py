@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 from openpyxl import Workbook, load_workbook
 
+from core import dataexchange
+from core.dataexchange import PHASES
 from courses.models import Course, CourseStatus, HoursSource, IssuedHours
-from inservice import dataexchange
-from inservice.dataexchange import PHASES
 from tests.dataexchange.conftest import HEADERS, constraints_and_indexes, run, snapshot
 from tests.factories import PersonFactory, SchoolFactory, valid_national_id
 

@@ -6,8 +6,8 @@ import pytest
 from openpyxl import Workbook
 
 from accounts.models import Unit
+from core import dataexchange
 from courses.models import Course
-from inservice import dataexchange
 from teachers.models import Membership
 from tests.dataexchange.conftest import HEADERS, run, snapshot, write_csv, write_xlsx
 from tests.factories import PersonFactory, SchoolFactory, valid_national_id

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from accounts.models import Person
-from inservice.dataexchange import PHASES
+from core.dataexchange import PHASES
 from teachers.models import Category, Membership, Subject
 from tests.dataexchange.conftest import constraints_and_indexes, run, snapshot
 from tests.factories import MembershipFactory, PersonFactory, SchoolFactory, valid_national_id

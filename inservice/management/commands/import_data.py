@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DataError, IntegrityError
 
 from accounts.importers import import_units
+from core.dataexchange import NOTICES, PHASES, ImportRefused
 from courses.importers import import_hours
-from inservice.dataexchange import NOTICES, PHASES, ImportRefused
 from planning.importers import import_plans
 from teachers.importers import import_roster
 

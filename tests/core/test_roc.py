@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.template import Context, Template
 
-from inservice import roc
+from core import roc
 
 
 def test_roc_date_formats_like_the_notice():

@@ -1,7 +1,7 @@
 """Shared machinery of the SPEC §8 data exchange: reading, error collection, staging, writing.
 
 Pure plumbing with no import from any app, so every app's `importers.py` may use it (like
-`inservice.roc`). Each kind lives in the app that owns its tables:
+`core.roc`). Each kind lives in the app that owns its tables:
 `accounts.importers` (units), `teachers.importers` (roster), `courses.importers` (hours),
 `planning.importers` (plans).
 

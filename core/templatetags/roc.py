@@ -5,7 +5,7 @@ import datetime as dt
 from django import template
 from django.utils import timezone
 
-from inservice.roc import format_roc_date, format_roc_datetime
+from core.roc import format_roc_date, format_roc_datetime
 
 register = template.Library()
 

@@ -1,0 +1,1 @@
+"""Plumbing shared by every app that imports no app: ROC calendar, data-exchange engine, small helpers."""
