@@ -177,7 +177,11 @@ class BusinessAccount(models.Model):
     """業務帳號: a personal business account of one person at one unit (attachment 二)."""
 
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="business_account")
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="business_accounts")
+    # Empty while the account is an application: an application never creates or changes roster
+    # data (SPEC §3.2 rule 4). The manager's enabling links it to the person of the roster.
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="business_accounts", null=True, blank=True
+    )
     unit = models.ForeignKey(
         Unit, verbose_name=_("單位"), on_delete=models.PROTECT, related_name="business_accounts"
     )
@@ -191,6 +195,10 @@ class BusinessAccount(models.Model):
     deleted_at = models.DateTimeField(_("刪除時間"), null=True, blank=True)
     # The sign-in name the account had: deletion frees it for reuse (SPEC §3.2 rule 6).
     username = models.CharField(_("使用者帳號"), max_length=150, default="")
+    # What the applicant typed, checked against the roster only when the manager enables it.
+    applicant_name = models.CharField(_("申請人填寫的姓名"), max_length=60, blank=True)
+    applicant_national_id_digest = models.CharField(max_length=64, blank=True, editable=False)
+    applicant_national_id_encrypted = models.TextField(blank=True, editable=False)
 
     objects = BusinessAccountQuerySet.as_manager()
 
@@ -205,10 +213,25 @@ class BusinessAccount(models.Model):
                 condition=~Q(status="deleted"),
                 name="one_business_account_per_person",
             ),
+            models.CheckConstraint(
+                # An enabled account belongs to a person of the roster; an application (or one
+                # deleted before it was enabled) does not.
+                name="business_account_active_has_person",
+                condition=~Q(status="active") | Q(person__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.unit} {self.get_type_display()} {self.person}（{self.username}）"
+        return f"{self.unit} {self.get_type_display()} {mask_name(self.holder_name)}（{self.username}）"
+
+    @property
+    def holder_name(self) -> str:
+        """The roster's name once enabled; before that, only what the applicant typed."""
+        return self.person.name if self.person_id else self.applicant_name
+
+    @property
+    def masked_holder_name(self) -> str:
+        return mask_name(self.holder_name)
 
     @property
     def is_active(self) -> bool:

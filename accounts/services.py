@@ -4,10 +4,12 @@ from allauth.account.models import EmailAddress
 from auditlog.context import set_actor
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts import deletion_guards, permissions
+from accounts import applying, deletion_guards, permissions
+from accounts import national_id as national_id_module
 from accounts.models import (
     BusinessAccount,
     BusinessAccountStatus,
@@ -29,8 +31,13 @@ MSG_ALREADY_HAS_ACCOUNT = _(
 )
 MSG_USERNAME_TAKEN = _("此使用者帳號已被使用，請換一個。")
 MSG_EMAIL_TAKEN = _("此電子郵件已被其他帳號使用。")
-MSG_NAME_MISMATCH = _("姓名與本網站登錄的資料不符，請確認後再申請。")
+MSG_NAME_MISMATCH = _("申請人填寫的姓名與本網站名冊登錄的姓名不符。")
 MSG_UNIT_NOT_OPEN = _("此單位不受理業務帳號申請。")
+MSG_CANNOT_ENABLE = _("此申請與本網站名冊的資料不符，不能啟用；請刪除此申請，並請申請人確認資料後重新申請：")
+MSG_OWN_ACCOUNT = _("不能刪除自己的帳號；請由另一位管理者處理。")
+MSG_LAST_OPERATOR = _("教師進修網至少須保留一個啟用中的管理帳號，不能刪除或降級最後一個。")
+MAIL_SUBJECT_RECEIVED = _("【全國教師在職進修資訊網】業務帳號申請已收到")
+MAIL_SUBJECT_NOT_RECORDED = _("【全國教師在職進修資訊網】業務帳號申請未能受理")
 
 
 class BusinessAccountError(Exception):
@@ -68,6 +75,37 @@ def _would_leave_school_without_chief(account: BusinessAccount) -> bool:
     return chiefs == [account.pk]
 
 
+def _taken(*, username: str, email: str) -> list[str]:
+    """What stops an application from being recorded at all; told only to the given mailbox."""
+    problems = []
+    # Rule 6: a deleted account's name was freed at deletion, so its former holder may take it
+    # again as long as nobody else has.
+    if User.objects.filter(username__iexact=username).exists():
+        problems.append(MSG_USERNAME_TAKEN)
+    if (
+        EmailAddress.objects.filter(email__iexact=email).exists()
+        or User.objects.filter(email__iexact=email).exists()
+    ):
+        problems.append(MSG_EMAIL_TAKEN)
+    return problems
+
+
+def _is_last_operator(account: BusinessAccount) -> bool:
+    """Issue 9 point 11: the last active operator account may not go (nobody could reach the admin)."""
+    if account.unit.kind != UnitKind.OPERATOR or not account.is_active:
+        return False
+    # Lock every active operator account, so two concurrent removals cannot both see "another one left".
+    others = list(
+        BusinessAccount.objects.select_for_update()
+        .filter(unit__kind=UnitKind.OPERATOR, status=BusinessAccountStatus.ACTIVE)
+        .exclude(pk=account.pk)
+        .values_list("pk", flat=True)
+    )
+    if others:
+        return False
+    return not User.objects.filter(is_active=True, is_superuser=True).exclude(pk=account.user_id).exists()
+
+
 @transaction.atomic
 def business_account_apply(
     *,
@@ -79,49 +117,127 @@ def business_account_apply(
     phone: str,
     username: str,
     password: str,
-) -> BusinessAccount:
-    """Rule 4: an application is pending until the responsible manager enables it."""
+) -> BusinessAccount | None:
+    """Rule 4: an application is pending until the responsible manager enables it.
+
+    It never creates or changes roster data (the ID and the name stay on the application) and its
+    outcome never depends on whose ID it is: the roster checks happen when the manager enables
+    it (application_problems). A username or e-mail already in use is told to the given address
+    only, and nothing is recorded (None).
+    """
     if unit.kind == UnitKind.OPERATOR:
         raise BusinessAccountError(MSG_UNIT_NOT_OPEN)
     if account_type not in permissions.business_account_types_for(unit):
         raise BusinessAccountError(MSG_TYPE_NOT_ALLOWED)
-    person = Person.objects.select_for_update().by_national_id(national_id).first()
-    if person is not None:
-        if person.name != name:
-            raise BusinessAccountError(MSG_NAME_MISMATCH)
-        if person.business_accounts.live().exists():
-            raise BusinessAccountError(MSG_ALREADY_HAS_ACCOUNT)
-    # Rule 6: a deleted account's name was freed at deletion, so its former holder may take it
-    # again as long as nobody else has.
-    if User.objects.filter(username__iexact=username).exists():
-        raise BusinessAccountError(MSG_USERNAME_TAKEN)
-    if EmailAddress.objects.filter(email__iexact=email).exists():
-        raise BusinessAccountError(MSG_EMAIL_TAKEN)
-    if person is None:
-        person = Person(name=name, email=email)
-        person.set_national_id(national_id)
-        person.save()
-    user = User.objects.create(
-        username=username, email=email, password=make_password(password), person=person, is_active=False
-    )
+    # Hash first, so an application that is not recorded takes as long as one that is.
+    password_hash = make_password(password)
+    taken = _taken(username=username, email=email)
+    receipt = {"unit": unit, "account_type": BusinessAccountType(account_type).label, "username": username}
+    if taken:
+        applying.tell_applicant(
+            email=email,
+            subject=MAIL_SUBJECT_NOT_RECORDED,
+            template="accounts/email/application_not_recorded.txt",
+            context={**receipt, "problems": taken},
+        )
+        return None
+    user = User.objects.create(username=username, email=email, password=password_hash, is_active=False)
     EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
-    return BusinessAccount.objects.create(
-        user=user, person=person, unit=unit, type=account_type, phone=phone, username=username
+    account = BusinessAccount.objects.create(
+        user=user,
+        unit=unit,
+        type=account_type,
+        phone=phone,
+        username=username,
+        applicant_name=name,
+        applicant_national_id_digest=national_id_module.digest(national_id),
+        applicant_national_id_encrypted=national_id_module.encrypt(national_id),
     )
+    applying.tell_applicant(
+        email=email,
+        subject=MAIL_SUBJECT_RECEIVED,
+        template="accounts/email/application_received.txt",
+        context=receipt,
+    )
+    return account
+
+
+def _roster_person(account: BusinessAccount, *, lock: bool = False) -> Person | None:
+    people = Person.objects.select_for_update() if lock else Person.objects.all()
+    return people.filter(national_id_digest=account.applicant_national_id_digest).first()
+
+
+def application_problems(account: BusinessAccount, person: Person | None) -> list[str]:
+    """Why a pending application may not be enabled, for the manager's eyes (never the applicant's page)."""
+    if not account.is_pending or person is None:
+        return []
+    problems = []
+    if account.person_id is None and person.name != account.applicant_name:
+        problems.append(MSG_NAME_MISMATCH)
+    if person.business_accounts.live().exclude(pk=account.pk).exists():
+        problems.append(MSG_ALREADY_HAS_ACCOUNT)
+    return problems
+
+
+def application_problems_of(accounts) -> dict[int, list[str]]:
+    """application_problems for a page of accounts in two queries (the management screens)."""
+    pending = [a for a in accounts if a.is_pending and a.applicant_national_id_digest]
+    if not pending:
+        return {}
+    people = {
+        p.national_id_digest: p
+        for p in Person.objects.filter(
+            national_id_digest__in={a.applicant_national_id_digest for a in pending}
+        ).prefetch_related(
+            Prefetch("business_accounts", queryset=BusinessAccount.objects.live(), to_attr="live_accounts")
+        )
+    }
+    problems = {}
+    for account in pending:
+        person = people.get(account.applicant_national_id_digest)
+        if person is None:
+            continue
+        found = []
+        if person.name != account.applicant_name:
+            found.append(MSG_NAME_MISMATCH)
+        if any(other.pk != account.pk for other in person.live_accounts):
+            found.append(MSG_ALREADY_HAS_ACCOUNT)
+        if found:
+            problems[account.pk] = found
+    return problems
 
 
 @transaction.atomic
 def business_account_enable(*, actor: User, account: BusinessAccount) -> BusinessAccount:
+    """Enable against the roster: the person of the applicant's ID, or a new one the manager vouches for."""
     account = _lock(account)
     _require_manager(actor, unit=account.unit, account_type=account.type)
     if not account.is_pending:
         raise BusinessAccountError(MSG_NOT_PENDING)
+    person = account.person or _roster_person(account, lock=True)
+    problems = application_problems(account, person)
+    if problems:
+        raise BusinessAccountError(MSG_CANNOT_ENABLE, details=[str(p) for p in problems])
     with set_actor(actor):
+        if person is None:
+            person = Person(
+                name=account.applicant_name,
+                email=account.user.email,
+                national_id_digest=account.applicant_national_id_digest,
+                national_id_encrypted=account.applicant_national_id_encrypted,
+            )
+            person.save()
+        account.person = person
         account.status = BusinessAccountStatus.ACTIVE
         account.enabled_at = timezone.now()
-        account.save(update_fields=["status", "enabled_at"])
-        account.user.is_active = True
-        account.user.save(update_fields=["is_active"])
+        account.save(update_fields=["person", "status", "enabled_at"])
+        user = account.user
+        user.person = person
+        user.is_active = True
+        # Issue 8 point 3: the admin follows the role; an operator's account reaches it once enabled.
+        if account.unit.kind == UnitKind.OPERATOR:
+            user.is_staff = True
+        user.save(update_fields=["person", "is_active", "is_staff"])
     return account
 
 
@@ -153,8 +269,12 @@ def business_account_delete(*, actor: User, account: BusinessAccount) -> Busines
     _require_manager(actor, unit=account.unit, account_type=account.type)
     if account.status == BusinessAccountStatus.DELETED:
         raise BusinessAccountError(MSG_FORBIDDEN)
+    if account.user_id == actor.pk:
+        raise BusinessAccountError(MSG_OWN_ACCOUNT)
     if _would_leave_school_without_chief(account):
         raise BusinessAccountError(MSG_LAST_CHIEF)
+    if _is_last_operator(account):
+        raise BusinessAccountError(MSG_LAST_OPERATOR)
     unfinished = deletion_guards.unfinished_work(account)
     if unfinished:
         raise BusinessAccountError(MSG_UNFINISHED_COURSES, details=unfinished)
@@ -164,8 +284,11 @@ def business_account_delete(*, actor: User, account: BusinessAccount) -> Busines
         account.save(update_fields=["status", "deleted_at"])
         user = account.user
         user.is_active = False
+        # Issue 8 point 3: the admin follows the role, so a deleted operator loses it too.
+        user.is_staff = False
+        user.is_superuser = False
         user.username = f"deleted-{account.pk}"
         user.email = ""
-        user.save(update_fields=["is_active", "username", "email"])
+        user.save(update_fields=["is_active", "is_staff", "is_superuser", "username", "email"])
         EmailAddress.objects.filter(user=user).delete()
     return account

@@ -7,23 +7,22 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from accounts import permissions, selectors, services
+from accounts import applying, permissions, selectors, services
 from accounts.filters import DirectoryFilter
 from accounts.forms import BusinessAccountApplyForm, ChangeTypeForm
 from accounts.models import BusinessAccount, BusinessAccountType
 from accounts.permissions import Perm, Role
 
-# Which service error belongs to which field of the application form.
+# Which service error belongs to which field of the application form. Only errors that depend on
+# the unit the visitor chose, never on whose ID it is (accounts.applying).
 _APPLY_ERROR_FIELDS = {
     services.MSG_TYPE_NOT_ALLOWED: "account_type",
     services.MSG_UNIT_NOT_OPEN: "unit_code",
-    services.MSG_NAME_MISMATCH: "name",
-    services.MSG_ALREADY_HAS_ACCOUNT: "national_id",
-    services.MSG_USERNAME_TAKEN: "username",
-    services.MSG_EMAIL_TAKEN: "email",
 }
+APPLY_ACTION = "business_account_apply"
 
 
 def requires(perm: Perm):
@@ -42,12 +41,21 @@ def requires(perm: Perm):
     return decorator
 
 
+@sensitive_post_parameters("national_id", "password1", "password2")
 @require_http_methods(["GET", "POST"])
 def apply(request):
-    """業務帳號申請: anyone may apply; the account stays pending until its manager enables it."""
+    """業務帳號申請: anyone may apply; the account stays pending until its manager enables it.
+
+    Not an oracle (accounts.applying): once the typed data is well-formed the answer is always
+    申請已送出, whoever the ID belongs to; the form is throttled per client and per ID.
+    """
+    if request.method == "POST" and not applying.allowed_client(request, APPLY_ACTION):
+        return applying.too_many(request)
     form = BusinessAccountApplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if not applying.allowed_id(request, APPLY_ACTION, data["national_id"]):
+            return applying.too_many(request)
         try:
             services.business_account_apply(
                 unit=form.unit,
@@ -79,14 +87,19 @@ def directory(request):
     return render(request, "accounts/directory.html", {"filter": filterset, "page": page})
 
 
-def _rows(actor, accounts):
-    """Each account with the actions the actor may take on it (rule 2), decided here, not in templates."""
+def _rows(actor, accounts, problems=None):
+    """Each account with the actions the actor may take on it (rule 2), decided here, not in templates,
+    and, for an application, what its manager must know before enabling it."""
+    accounts = list(accounts)
+    if problems is None:
+        problems = services.application_problems_of(accounts)
     return [
         {
             "account": account,
             "can_manage": permissions.may_manage_business_account(
                 actor, unit=account.unit, account_type=account.type
             ),
+            "problems": problems.get(account.pk, []),
         }
         for account in accounts
     ]
@@ -108,8 +121,9 @@ def centre_chiefs(request):
     """總負責人管理 (區管中心): each school's 總負責人, schools without one first."""
     schools = selectors.schools_with_chiefs(request.user)
     page = Paginator(schools, 50).get_page(request.GET.get("page"))
+    problems = services.application_problems_of([a for school in page for a in school.chief_accounts])
     for school in page:
-        school.rows = _rows(request.user, school.chief_accounts)
+        school.rows = _rows(request.user, school.chief_accounts, problems)
     return render(
         request,
         "accounts/centre_chiefs.html",
@@ -164,7 +178,11 @@ def _refused(request, template, context, error):
 def _confirmed_action(request, pk: int, *, service, template: str, done: str):
     """A confirmation page (GET) and the action itself (POST) on one managed account."""
     account = _managed_account(request, pk)
-    context = {"account": account, "back": _manage_home(request.user)}
+    context = {
+        "account": account,
+        "back": _manage_home(request.user),
+        "problems": services.application_problems_of([account]).get(account.pk, []),
+    }
     if request.method == "POST":
         try:
             service(actor=request.user, account=account)

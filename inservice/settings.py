@@ -180,8 +180,16 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_RATE_LIMITS = {
-    # Five failed attempts per account per five minutes, ten per minute per address.
-    "login_failed": "10/m/ip,5/300s/key",
+    # Five failed attempts per account per five minutes (the key is the account, whichever of its
+    # username or e-mail was typed: accounts.adapters), thirty per minute per address.
+    "login_failed": "30/m/ip,5/300s/key",
+    # Sign-ins per address: a school of a hundred teachers behind one address at a deadline.
+    "login": "300/m/ip",
+    # Public application forms (accounts.applying): per client address and per national ID.
+    "business_account_apply": "10/10m/ip",
+    "business_account_apply_per_id": "3/h/key",
+    # The public directory, for anonymous clients.
+    "directory": "60/m/ip",
 }
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]

@@ -2,9 +2,10 @@
 
 import pytest
 from auditlog.models import LogEntry
+from django.core import mail
 from django.urls import reverse
 
-from accounts import services
+from accounts import national_id, services
 from accounts.models import (
     BusinessAccount,
     BusinessAccountStatus,
@@ -90,7 +91,7 @@ def test_application_is_pending_and_cannot_sign_in(client, school):
     assert response.status_code == 302
     account = BusinessAccount.objects.get(username="applicant")
     assert (account.status, account.type, account.unit) == (PENDING, CONTACT, school)
-    assert account.person.reveal_national_id() == valid_national_id(9001)
+    assert account.applicant_national_id_digest == national_id.digest(valid_national_id(9001))
     assert not account.user.is_active
     client.post(reverse("account_login"), {"login": "applicant", "password": "a-long-enough-secret"})
     assert "_auth_user_id" not in client.session
@@ -110,23 +111,38 @@ def test_application_form_refuses_bad_input_and_writes_nothing(client, school):
 
 
 @pytest.mark.django_db
-def test_one_business_account_per_national_id(client, school, other_school):
+def test_one_business_account_per_national_id(client, chief, school, centre, other_school):
     client.post(reverse("accounts:apply"), apply_data(school))
+    post(chief, "enable", BusinessAccount.objects.get(username="applicant"))
     response = client.post(
-        reverse("accounts:apply"), apply_data(other_school, username="second", email="second@example.org")
+        reverse("accounts:apply"),
+        apply_data(other_school, username="second", email="second@example.org", account_type=CHIEF),
     )
+    assert response.status_code == 302  # the applicant is told nothing about the ID
+    second = BusinessAccount.objects.get(username="second")
+    response = post(centre, "enable", second)
     assert str(services.MSG_ALREADY_HAS_ACCOUNT) in response.content.decode()
-    assert BusinessAccount.objects.count() == 1
+    assert (
+        BusinessAccount.objects.filter(status=ACTIVE, person__isnull=False).exclude(pk=second.pk).count()
+        == BusinessAccount.objects.filter(status=ACTIVE).count()
+    )
+    assert snapshot(second)[0] == PENDING
 
 
 @pytest.mark.django_db
-def test_existing_person_must_give_the_same_name(client, school, teacher):
+def test_existing_person_must_give_the_same_name(client, chief, school, teacher):
     nid = teacher.person.reveal_national_id()
-    response = client.post(reverse("accounts:apply"), apply_data(school, national_id=nid, name="別人"))
+    client.post(reverse("accounts:apply"), apply_data(school, national_id=nid, name="別人"))
+    wrong = BusinessAccount.objects.get(username="applicant")
+    response = post(chief, "enable", wrong)
     assert str(services.MSG_NAME_MISMATCH) in response.content.decode()
-    assert not BusinessAccount.objects.exists()
+    assert snapshot(wrong)[0] == PENDING and teacher.person.name != "別人"
+    post(chief, "delete", wrong)
     client.post(reverse("accounts:apply"), apply_data(school, national_id=nid, name=teacher.person.name))
-    assert BusinessAccount.objects.get().person == teacher.person
+    right = BusinessAccount.objects.live().get(username="applicant")
+    post(chief, "enable", right)
+    right.refresh_from_db()
+    assert right.person == teacher.person and right.user.person == teacher.person
 
 
 # Rule 1: 大專校院, 法人, 社教機構 hold only 作業人員, managed by the operator ---------------------------
@@ -331,20 +347,25 @@ def test_deleted_holder_reapplies_elsewhere_with_the_old_username(client, chief,
     assert not account.user.is_active and account.user.username != "applicant"
     response = client.post(reverse("accounts:apply"), apply_data(other_school))
     assert response.status_code == 302
-    again = BusinessAccount.objects.live().get(person=account.person)
-    assert (again.unit, again.username, again.status) == (other_school, "applicant", PENDING)
-    assert BusinessAccount.objects.filter(person=account.person).count() == 2  # the old one kept as history
+    again = BusinessAccount.objects.live().get(username="applicant")
+    assert (again.unit, again.status) == (other_school, PENDING)
+    assert again.applicant_national_id_digest == account.applicant_national_id_digest
+    assert BusinessAccount.objects.filter(person=account.person).count() == 1  # the old one kept as history
 
 
 @pytest.mark.django_db
-def test_deleted_username_taken_by_someone_else_is_not_given_back(client, chief, school):
+def test_deleted_username_taken_by_someone_else_is_not_given_back(
+    client, chief, school, django_capture_on_commit_callbacks
+):
     client.post(reverse("accounts:apply"), apply_data(school))
     account = BusinessAccount.objects.get(username="applicant")
     post(chief, "delete", account)
     UserFactory(username="applicant")
-    response = client.post(reverse("accounts:apply"), apply_data(school))
-    assert str(services.MSG_USERNAME_TAKEN) in response.content.decode()
-    assert BusinessAccount.objects.live().filter(person=account.person).count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("accounts:apply"), apply_data(school))
+    assert response.status_code == 302  # told by e-mail to the given address, not on the page
+    assert str(services.MSG_USERNAME_TAKEN) in mail.outbox[-1].body
+    assert not BusinessAccount.objects.live().filter(username="applicant").exists()
 
 
 # Rule 7: every enable, type change and deletion is recorded ----------------------------------------
@@ -475,8 +496,10 @@ def test_enabled_applicant_must_set_up_a_second_factor_before_business_pages(cli
 
 
 @pytest.mark.django_db
-def test_person_model_keeps_one_row_per_id(client, school):
+def test_person_model_keeps_one_row_per_id(client, chief, school):
     client.post(reverse("accounts:apply"), apply_data(school))
+    assert not Person.objects.by_national_id(valid_national_id(9001)).exists()
+    post(chief, "enable", BusinessAccount.objects.get(username="applicant"))
     assert Person.objects.by_national_id(valid_national_id(9001)).count() == 1
 
 
