@@ -6,4 +6,8 @@ class AccountsConfig(AppConfig):
     verbose_name = "帳號與單位"
 
     def ready(self) -> None:
-        from accounts import audit  # noqa: F401 — registers models with the audit log
+        from accounts import (
+            audit,  # noqa: F401 — registers models with the audit log
+            checks,  # noqa: F401 — the deploy checks of the shared cache
+            security_log,  # noqa: F401 — connects the sign-in receivers
+        )

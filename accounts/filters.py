@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import BusinessAccount, Unit
+from accounts.models import BusinessAccount, SecurityEvent, SecurityEventKind, Unit
 
 
 def authority_choices():
@@ -35,3 +35,19 @@ class DirectoryFilter(django_filters.FilterSet):
     @property
     def has_criteria(self) -> bool:
         return any((self.form.cleaned_data or {}).get(key) for key in ("q", "authority"))
+
+
+class SecurityEventFilter(django_filters.FilterSet):
+    """安全稽核紀錄: narrow by event, account, address and period."""
+
+    kind = django_filters.ChoiceFilter(
+        label=_("事件"), choices=SecurityEventKind.choices, empty_label=_("全部")
+    )
+    username = django_filters.CharFilter(label=_("使用者帳號"), lookup_expr="iexact")
+    ip = django_filters.CharFilter(label=_("來源位址"), lookup_expr="exact")
+    since = django_filters.DateFilter(label=_("起日（含）"), field_name="at", lookup_expr="date__gte")
+    until = django_filters.DateFilter(label=_("迄日（含）"), field_name="at", lookup_expr="date__lte")
+
+    class Meta:
+        model = SecurityEvent
+        fields: list[str] = []

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext_lazy
 
 from accounts import permissions
@@ -53,3 +54,21 @@ class AbsoluteSessionLimitMiddleware:
         from allauth.mfa.models import Authenticator
 
         return not Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists()
+
+
+class NoStoreForSignedInMiddleware:
+    """Signed-in pages carry personal data: no browser or proxy keeps a copy (issue 9 point 6).
+
+    The public application form is included, since it is shown again with what was typed.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if getattr(user, "is_authenticated", False) or request.method == "POST":
+            add_never_cache_headers(response)
+            patch_cache_control(response, private=True)
+        return response

@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import national_id
@@ -240,3 +241,55 @@ class BusinessAccount(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == BusinessAccountStatus.PENDING
+
+
+class SecurityEventKind(models.TextChoices):
+    SIGN_IN = "sign_in", _("登入成功")
+    SIGN_IN_FAILED = "sign_in_failed", _("登入失敗")
+    MFA_FAILED = "mfa_failed", _("兩步驟驗證碼錯誤")
+    LOCKED_OUT = "locked_out", _("失敗次數過多，暫停登入")
+    PASSWORD_CHANGED = "password_changed", _("變更密碼")
+    PASSWORD_RESET = "password_reset", _("重設密碼")
+    EMAIL_CHANGED = "email_changed", _("變更電子郵件")
+    MFA_CHANGED = "mfa_changed", _("變更兩步驟驗證設定")
+    FORBIDDEN = "forbidden", _("拒絕存取（403）")
+    NOT_FOUND = "not_found", _("查無或無權查看（404）")
+
+
+class SecurityEvent(models.Model):
+    """安全稽核紀錄 (SPEC §9, ASVS V7): sign-ins and access decisions, which are not model changes.
+
+    Model changes (accounts, units, the roster) stay in django-auditlog's LogEntry, which needs a
+    changed object; a failed sign-in of an unknown name or a refused request has none. A table of
+    its own gives indexed columns to filter on and a retention purge that leaves the change
+    history alone. Never holds a national ID or a password (accounts.security_log redacts).
+    """
+
+    kind = models.CharField(_("事件"), max_length=20, choices=SecurityEventKind.choices)
+    at = models.DateTimeField(_("時間"), default=timezone.now)
+    user = models.ForeignKey(
+        User, verbose_name=_("帳號"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The username at the time, or what was typed at a failed sign-in (redacted).
+    username = models.CharField(_("使用者帳號"), max_length=150, blank=True)
+    ip = models.GenericIPAddressField(_("來源位址"), null=True, blank=True)
+    path = models.CharField(_("請求路徑"), max_length=300, blank=True)
+    method = models.CharField(_("方法"), max_length=8, blank=True)
+
+    class Meta:
+        verbose_name = _("安全稽核紀錄")
+        verbose_name_plural = _("安全稽核紀錄")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["at"], name="security_event_at"),
+            models.Index(fields=["kind", "at"], name="security_event_kind_at"),
+            models.Index(fields=["user", "at"], name="security_event_user_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="security_event_kind_valid", condition=Q(kind__in=SecurityEventKind.values)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.username}"

@@ -8,6 +8,14 @@ def clear_expired_sessions() -> None:
 
 
 @shared_task
+def purge_security_log() -> int:
+    """Drop security audit entries older than settings.SECURITY_LOG_RETENTION_DAYS."""
+    from accounts import security_log
+
+    return security_log.purge()
+
+
+@shared_task
 def ping() -> str:
     """A no-op used by the health check and the worker integration test."""
     return "pong"

@@ -15,4 +15,6 @@ urlpatterns = [
     path("centre/chiefs/", views.centre_chiefs, name="centre-chiefs"),
     path("operator/accounts/", views.operator_accounts, name="operator-accounts"),
     path("operator/audit/", views.audit_log, name="audit-log"),
+    path("operator/security-log/", views.security_log, name="security-log"),
+    path("operator/admin-log/", views.admin_log, name="admin-log"),
 ]

@@ -1,6 +1,8 @@
 """Business account screens (業務帳號): apply, directory, the three management screens, the audit log."""
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -11,9 +13,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from accounts import applying, permissions, selectors, services
-from accounts.filters import DirectoryFilter
+from accounts.filters import DirectoryFilter, SecurityEventFilter
 from accounts.forms import BusinessAccountApplyForm, ChangeTypeForm
-from accounts.models import BusinessAccount, BusinessAccountType
+from accounts.models import BusinessAccount, BusinessAccountType, SecurityEvent
 from accounts.permissions import Perm, Role
 
 # Which service error belongs to which field of the application form. Only errors that depend on
@@ -146,6 +148,27 @@ def audit_log(request):
     """業務帳號異動紀錄: who enabled, changed or deleted which account, when, before and after."""
     page = Paginator(selectors.business_account_audit_log(), 50).get_page(request.GET.get("page"))
     return render(request, "accounts/audit_log.html", {"page": page})
+
+
+@requires(Perm.AUDIT_LOG)
+def security_log(request):
+    """安全稽核紀錄: sign-ins and refused requests, filtered; read-only, like every audit page."""
+    filterset = SecurityEventFilter(request.GET or None, queryset=SecurityEvent.objects.all())
+    events = filterset.qs if filterset.is_bound and filterset.is_valid() else SecurityEvent.objects.all()
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "accounts/security_log.html",
+        {"filter": filterset, "page": page, "retention_days": settings.SECURITY_LOG_RETENTION_DAYS},
+    )
+
+
+@requires(Perm.AUDIT_LOG)
+def admin_log(request):
+    """管理後台異動紀錄: every change made in the Django admin, by whom and when (issue 9 point 3)."""
+    entries = AdminLogEntry.objects.select_related("user", "content_type").order_by("-action_time", "-pk")
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/admin_log.html", {"page": page})
 
 
 def _manage_home(actor) -> str:

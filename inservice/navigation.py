@@ -73,6 +73,10 @@ MENU: tuple[MenuEntry, ...] = (
         "accounts:operator-accounts",
     ),
     MenuEntry("audit-log", "業務帳號異動紀錄", "operator/audit/", Perm.AUDIT_LOG, "accounts:audit-log"),
+    MenuEntry(
+        "security-log", "安全稽核紀錄", "operator/security-log/", Perm.AUDIT_LOG, "accounts:security-log"
+    ),
+    MenuEntry("admin-log", "管理後台異動紀錄", "operator/admin-log/", Perm.AUDIT_LOG, "accounts:admin-log"),
 )
 
 MENU_BY_KEY = {entry.key: entry for entry in MENU}

@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.AbsoluteSessionLimitMiddleware",
+    "accounts.middleware.NoStoreForSignedInMiddleware",
+    "accounts.security_log.AccessDecisionLogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
@@ -265,7 +267,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),
     },
+    "purge-security-log": {
+        "task": "accounts.tasks.purge_security_log",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
+
+# The security audit trail (accounts.security_log): how long its entries are kept.
+SECURITY_LOG_RETENTION_DAYS = int(os.environ.get("SECURITY_LOG_RETENTION_DAYS", "365"))
 
 # Portal settings (SPEC §4): the yearly minimum of in-service hours of the supervision indicator.
 SUPERVISION_MIN_HOURS = int(os.environ.get("SUPERVISION_MIN_HOURS", "18"))
@@ -273,14 +282,36 @@ SUPERVISION_MIN_HOURS = int(os.environ.get("SUPERVISION_MIN_HOURS", "18"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_national_ids": {"()": "accounts.logging.RedactNationalIdFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "redact_national_ids": {"()": "accounts.logging.RedactNationalIdFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["redact_national_ids"],
             "formatter": "plain",
-        }
+        },
+        # The dev server's request log, redefined so that it redacts too (a path or a query string
+        # may hold an ID). Django's debug console handler is replaced by "console" (loggers below).
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_national_ids"],
+            "formatter": "django.server",
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Replaces Django's default "django" logger (console in DEBUG plus mail_admins): the root's
+        # console above already takes its records, so it only needs not to write them twice.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
