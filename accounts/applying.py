@@ -10,7 +10,7 @@ Both limits use allauth's rate-limit machinery (the shared cache): per client ad
 national ID, keyed by the ID's HMAC digest so the cache never holds an ID.
 """
 
-from allauth.core import ratelimit
+from allauth.core.internal import ratelimit as ratelimit_impl
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -23,14 +23,22 @@ from accounts import national_id
 MSG_TOO_MANY = _("送出次數過多，請稍後再試（約一小時後）。")
 
 
+def _consume(request, action: str, key=None) -> bool:
+    # allauth's own limiter (the public wrapper skips GET requests; a directory is read by GET).
+    usage = ratelimit_impl.consume(
+        request=request, app="allauth.account", action=action, key=key, limit_get=True
+    )
+    return bool(usage)
+
+
 def allowed_client(request, action: str) -> bool:
     """One use of settings.ACCOUNT_RATE_LIMITS[action] (per client address), before the form is read."""
-    return ratelimit.consume(request, action=action)
+    return _consume(request, action)
 
 
 def allowed_id(request, action: str, national_id_value: str) -> bool:
     """One use of settings.ACCOUNT_RATE_LIMITS[action + "_per_id"], keyed by the ID's digest."""
-    return ratelimit.consume(request, action=f"{action}_per_id", key=national_id.digest(national_id_value))
+    return _consume(request, f"{action}_per_id", key=national_id.digest(national_id_value))
 
 
 def too_many(request, *, template: str = "accounts/too_many.html"):

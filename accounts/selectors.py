@@ -59,6 +59,7 @@ def directory() -> QuerySet[BusinessAccount]:
         BusinessAccount.objects.filter(
             status=BusinessAccountStatus.ACTIVE, type__in=permissions.DIRECTORY_TYPES
         )
+        .exclude(unit__kind=UnitKind.OPERATOR)  # the operator's own accounts are not a unit's contacts
         .select_related("unit", "person", "user")
         .order_by("unit__code", "type", "person__name")
     )

@@ -81,7 +81,10 @@ def apply_done(request):
 
 
 def directory(request):
-    """業務帳號查詢 (public): 總負責人 and 連絡人 of a unit with phone and email."""
+    """業務帳號查詢 (public): 總負責人 and 連絡人 of a unit with phone and email; throttled for
+    anonymous clients, so that it cannot be harvested."""
+    if not request.user.is_authenticated and not applying.allowed_client(request, "directory"):
+        return applying.too_many(request)
     filterset = DirectoryFilter(request.GET or None, queryset=selectors.directory())
     page = None
     if filterset.is_bound and filterset.is_valid() and filterset.has_criteria:

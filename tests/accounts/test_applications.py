@@ -211,3 +211,31 @@ def test_another_operator_may_be_deleted_while_one_remains(operator, second_oper
     services.business_account_delete(actor=operator, account=second_operator.business_account)
     second_operator.business_account.refresh_from_db()
     assert second_operator.business_account.status == BusinessAccountStatus.DELETED
+
+
+# The public directory (issue 9 point 10) -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_directory_leaves_out_the_operators_own_accounts(client, operator, operator_unit):
+    html = client.get(reverse("accounts:directory"), {"q": operator_unit.code}).content.decode()
+    assert operator.username not in html and operator.email not in html
+    assert "查無符合的業務帳號" in html
+
+
+@pytest.mark.django_db
+def test_the_directory_labels_regional_centres(client, centre, authority, chief, school):
+    html = client.get(reverse("accounts:directory"), {"authority": authority.code}).content.decode()
+    assert f"{authority.name}區管中心" in html and "區管中心窗口" in html
+    assert school.name in html
+
+
+@pytest.mark.django_db
+def test_the_directory_is_throttled_for_anonymous_clients(client, chief, school):
+    codes = [
+        client.get(reverse("accounts:directory"), {"q": school.code}, REMOTE_ADDR="127.0.5.1").status_code
+        for _ in range(61)
+    ]
+    assert codes == [200] * 60 + [429]
+    assert client.get(reverse("accounts:directory"), REMOTE_ADDR="127.0.5.2").status_code == 200
+    assert signed_in_client(chief).get(reverse("accounts:directory"), REMOTE_ADDR="127.0.5.1").status_code == 200
