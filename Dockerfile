@@ -1,8 +1,13 @@
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
-COPY requirements.lock .
-RUN pip install --no-cache-dir --require-hashes -r requirements.lock
+# An up-to-date pip and setuptools first (pinned with hashes), then the runtime dependencies only:
+# requirements-runtime.lock is pyproject.toml without the dev extra (no pytest, playwright, ruff…),
+# at the versions of requirements.lock (see the command at the top of each lock file).
+COPY requirements-build.lock requirements-runtime.lock ./
+RUN python -m pip install --require-hashes -r requirements-build.lock \
+    && python -m pip install --require-hashes --no-deps -r requirements-runtime.lock \
+    && python -m pip check
 COPY . .
 RUN DJANGO_DEBUG=0 DJANGO_SECRET_KEY=build-only NATIONAL_ID_HMAC_KEY=build NATIONAL_ID_FERNET_KEY=ZGVtby1vbmx5LW5hdGlvbmFsLWlkLWZlcm5ldC1rZXk= \
     python manage.py collectstatic --noinput

@@ -238,4 +238,6 @@ def test_the_directory_is_throttled_for_anonymous_clients(client, chief, school)
     ]
     assert codes == [200] * 60 + [429]
     assert client.get(reverse("accounts:directory"), REMOTE_ADDR="127.0.5.2").status_code == 200
-    assert signed_in_client(chief).get(reverse("accounts:directory"), REMOTE_ADDR="127.0.5.1").status_code == 200
+    assert (
+        signed_in_client(chief).get(reverse("accounts:directory"), REMOTE_ADDR="127.0.5.1").status_code == 200
+    )
