@@ -1,5 +1,6 @@
 """Session and sign-in rules that apply to every request (SPEC §9)."""
 
+import re
 import time
 
 from django.conf import settings
@@ -72,3 +73,29 @@ class NoStoreForSignedInMiddleware:
             add_never_cache_headers(response)
             patch_cache_control(response, private=True)
         return response
+
+
+# Field names whose values never reach an error report (Django's SafeExceptionReporterFilter).
+SENSITIVE_FIELD_RE = re.compile(r"password|national_id|^code$|^otp", re.I)
+
+
+class SensitivePostParametersMiddleware:
+    """sensitive_post_parameters for every view (issue 9 point 6), including allauth's views that
+    lack it (password reset from a key, re-authentication) and views still to come: any posted
+    field named like a password, a national ID or a one-time code is hidden from error reports.
+    A view's own sensitive_post_parameters decorator, when present, marks the same or more."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # After CsrfViewMiddleware, which has read the body already; a csrf_exempt view may choose
+        # its own upload handlers, so its body is left unread.
+        if request.method == "POST" and not getattr(view_func, "csrf_exempt", False):
+            names = [name for name in request.POST if SENSITIVE_FIELD_RE.search(name)]
+            if names:
+                request.sensitive_post_parameters = names
+        return None

@@ -290,3 +290,31 @@ def test_no_form_sends_an_id_in_a_url():
                 continue
             assert not ID_FIELD.search(form), path
             assert "{% for field in form %}" not in form or "apply" not in path.name, path
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path, data",
+    [
+        ("/accounts/login/", {"login": "x", "password": "secret-one"}),
+        ("/accounts/reauthenticate/", {"password": "secret-one"}),
+        (
+            "/accounts/password/reset/key/1-set-password/",
+            {"password1": "secret-one", "password2": "secret-one"},
+        ),
+        (
+            "/business-accounts/apply/",
+            {"national_id": SECRET_ID, "password1": "secret-one", "password2": "x"},
+        ),
+        ("/directory/", {"teacher_national_id": SECRET_ID, "otp_code": "123456"}),
+    ],
+)
+def test_every_view_hides_ids_and_passwords_from_error_reports(client, teacher, path, data):
+    from django.views.debug import SafeExceptionReporterFilter
+
+    client.force_login(teacher)
+    request = client.post(path, data).wsgi_request
+    cleansed = SafeExceptionReporterFilter().get_post_parameters(request)
+    for name in data:
+        if name != "login":
+            assert cleansed[name] == SafeExceptionReporterFilter.cleansed_substitute, (path, name)
