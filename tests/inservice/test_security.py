@@ -33,6 +33,8 @@ PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "inservice.example.tw,www.inservice.example.tw",
     "NATIONAL_ID_HMAC_KEY": "prod-hmac",
     "NATIONAL_ID_FERNET_KEY": "ZGVtby1vbmx5LW5hdGlvbmFsLWlkLWZlcm5ldC1rZXk=",
+    # Production needs a shared cache for the sign-in limits (accounts.checks); not connected here.
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
 
 
