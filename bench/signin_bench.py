@@ -22,6 +22,7 @@ import http.client
 import os
 import platform
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -269,6 +270,11 @@ def sign_in_loop(index: int, stop_at: float, done: list[float], errors: list[str
         n += SIGNERS
 
 
+def cpu_seconds(who) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -293,6 +299,7 @@ def run(label: str) -> dict:
     busy: list[float] = []
     done: list[float] = []
     load_before = os.getloadavg()[0]
+    client_cpu = cpu_seconds(resource.RUSAGE_SELF)
     stop_at = time.monotonic() + SECONDS
     started = time.perf_counter()
     threads = [threading.Thread(target=read_pages, args=(r, stop_at, busy, errors)) for r in readers]
@@ -304,7 +311,10 @@ def run(label: str) -> dict:
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
+    client_cpu = cpu_seconds(resource.RUSAGE_SELF) - client_cpu
     return {
+        "client_cpu": client_cpu,
+        "elapsed": elapsed,
         "label": label,
         "sign_ins": len(done),
         "rate": len(done) / elapsed,
@@ -371,17 +381,24 @@ def report(results: list[dict]) -> str:
         "after each burst says how busy the machine was with other work.",
         "",
         "| hasher | sign-ins | sign-ins/s | sign-in p50 / p95 s | errors | signed-in page idle p50 / p95 s "
-        "| during the burst p50 / p95 s | load before → after |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| during the burst p50 / p95 s | load before → after | CPU s: server / load generator |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r['label']} | {r['sign_ins']} | {r['rate']:.1f} | {r['sign_in_p50']:.2f} / {r['sign_in_p95']:.2f} "
             f"| {r['errors']}{' ' + ', '.join(r['error_kinds']) if r['error_kinds'] else ''} "
             f"| {r['idle_p50']:.3f} / {r['idle_p95']:.3f} | {r['busy_p50']:.3f} / {r['busy_p95']:.3f} "
-            f"| {r['load'][0]:.1f} → {r['load'][1]:.1f} |"
+            f"| {r['load'][0]:.1f} → {r['load'][1]:.1f} | {r['server_cpu']:.1f} / {r['client_cpu']:.1f} |"
         )
     lines += [
+        "",
+        "Server CPU per sign-in (an upper bound: start-up and the readers' pages included): "
+        + "; ".join(
+            f"{r['label'].split(':')[0]} {1000 * r['server_cpu'] / max(r['sign_ins'], 1):.0f} ms"
+            for r in results
+        )
+        + f". The burst had {2 * SECONDS:.0f} CPU-seconds on 2 CPUs.",
         "",
         f"Target: ≥ {TARGET_RATE} sign-ins/s with no error (Argon2id): {after['rate']:.1f}/s, "
         f"{after['errors']} errors {'✓' if ok else '✗'}.",
@@ -399,11 +416,14 @@ def main() -> None:
     ):
         seed_users(algorithm)
         clear_rate_limits()
+        server_cpu = cpu_seconds(resource.RUSAGE_CHILDREN)
         server = start_gunicorn(hashers)
         try:
             result = run(label)
         finally:
             stop(server)
+        # gunicorn and its workers, reaped: start-up, the idle readers and the burst included.
+        result["server_cpu"] = cpu_seconds(resource.RUSAGE_CHILDREN) - server_cpu
         print(
             f"{label}: {result['sign_ins']} sign-ins, {result['rate']:.1f}/s, {result['errors']} errors; "
             f"page p95 idle {result['idle_p95']:.3f} s, during burst {result['busy_p95']:.3f} s"
