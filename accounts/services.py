@@ -90,17 +90,22 @@ def _taken(*, username: str, email: str) -> list[str]:
     return problems
 
 
+def _lock_active_operators() -> list[int]:
+    return list(
+        BusinessAccount.objects.select_for_update(of=("self",))
+        .filter(unit__kind=UnitKind.OPERATOR, status=BusinessAccountStatus.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def _is_last_operator(account: BusinessAccount) -> bool:
     """Issue 9 point 11: the last active operator account may not go (nobody could reach the admin)."""
     if account.unit.kind != UnitKind.OPERATOR or not account.is_active:
         return False
-    # Lock every active operator account, so two concurrent removals cannot both see "another one left".
-    others = list(
-        BusinessAccount.objects.select_for_update()
-        .filter(unit__kind=UnitKind.OPERATOR, status=BusinessAccountStatus.ACTIVE)
-        .exclude(pk=account.pk)
-        .values_list("pk", flat=True)
-    )
+    # Every active operator account is locked (business_account_delete), so two concurrent removals
+    # cannot both see "another one left".
+    others = [pk for pk in _lock_active_operators() if pk != account.pk]
     if others:
         return False
     return not User.objects.filter(is_active=True, is_superuser=True).exclude(pk=account.user_id).exists()
@@ -265,6 +270,10 @@ def business_account_change_type(*, actor: User, account: BusinessAccount, new_t
 @transaction.atomic
 def business_account_delete(*, actor: User, account: BusinessAccount) -> BusinessAccount:
     """Rules 3, 5 and 6: the row stays as history; the sign-in is closed and its name freed."""
+    if account.unit.kind == UnitKind.OPERATOR:
+        # All operator accounts first, in one order, so that two operators removing each other
+        # wait for one another instead of deadlocking (issue 9 point 11).
+        _lock_active_operators()
     account = _lock(account)
     _require_manager(actor, unit=account.unit, account_type=account.type)
     if account.status == BusinessAccountStatus.DELETED:

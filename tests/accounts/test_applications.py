@@ -241,3 +241,45 @@ def test_the_directory_is_throttled_for_anonymous_clients(client, chief, school)
     assert (
         signed_in_client(chief).get(reverse("accounts:directory"), REMOTE_ADDR="127.0.5.1").status_code == 200
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_operators_removing_each_other_at_once_leave_one(operator, second_operator):
+    """On PostgreSQL, with real row locks: one removal wins, the other is refused; none deadlocks."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks (select_for_update) are PostgreSQL's; SQLite serialises writers")
+    actors = {
+        "a": (User.objects.get(pk=operator.pk), operator.business_account),
+        "b": (User.objects.get(pk=second_operator.pk), second_operator.business_account),
+    }
+    for actor, _ in actors.values():
+        assert actor.business_account.is_active  # cached: both requests began while both were active
+    barrier = threading.Barrier(2)
+    outcomes = {}
+
+    def remove(actor, target, key):
+        try:
+            barrier.wait()
+            services.business_account_delete(actor=actor, account=target)
+            outcomes[key] = "deleted"
+        except services.BusinessAccountError as error:
+            outcomes[key] = str(error.message)
+        except Exception as error:  # a deadlock would land here
+            outcomes[key] = repr(error)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=remove, args=(actors["a"][0], actors["b"][1], "a")),
+        threading.Thread(target=remove, args=(actors["b"][0], actors["a"][1], "b")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes.values()) == sorted(["deleted", str(services.MSG_LAST_OPERATOR)]), outcomes
+    assert BusinessAccount.objects.filter(unit__kind="operator", status=ACTIVE).count() == 1
