@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from inservice.navigation import MENU
-from tests.conftest import signed_in_client
+from tests.helpers import signed_in_client
 
 PUBLIC = {"研習課程查詢", "業務帳號查詢", "統計專區"}
 EXPECTED = {

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from tests.conftest import signed_in_client
+from tests.helpers import signed_in_client
 
 ROOT = Path(__file__).resolve().parents[2]
 
