@@ -57,7 +57,16 @@ def _require_manager(actor: User, *, unit: Unit, account_type: str) -> None:
 
 
 def _lock(account: BusinessAccount) -> BusinessAccount:
-    return BusinessAccount.objects.select_for_update().select_related("unit", "user").get(pk=account.pk)
+    """Lock the account's unit, then the account (and its user). Every change to a unit's business
+    accounts queues on the one unit row first, so two changes at one school run one after the other:
+    rule 3's count of active 總負責人 stays true, and two removals never deadlock on each other's rows
+    (locking the account first and the school's chiefs second did, one request failing with a 500)."""
+    Unit.objects.select_for_update().filter(pk=account.unit_id).values_list("pk").first()
+    return (
+        BusinessAccount.objects.select_for_update(of=("self", "user"))
+        .select_related("unit", "user")
+        .get(pk=account.pk)
+    )
 
 
 def _would_leave_school_without_chief(account: BusinessAccount) -> bool:
@@ -68,11 +77,11 @@ def _would_leave_school_without_chief(account: BusinessAccount) -> bool:
         or not account.is_active
     ):
         return False
-    # Lock the school's active chiefs, so two concurrent removals cannot both see "another one left".
+    # The unit is locked (_lock), so no other change at this school can add or remove a chief meanwhile.
     chiefs = list(
-        BusinessAccount.objects.select_for_update()
-        .filter(unit=account.unit, type=BusinessAccountType.CHIEF, status=BusinessAccountStatus.ACTIVE)
-        .values_list("pk", flat=True)
+        BusinessAccount.objects.filter(
+            unit=account.unit, type=BusinessAccountType.CHIEF, status=BusinessAccountStatus.ACTIVE
+        ).values_list("pk", flat=True)
     )
     return chiefs == [account.pk]
 
