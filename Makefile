@@ -26,6 +26,7 @@ demo: install
 test: install lint
 	$(BIN)/python -m pytest
 
+## make lint: ruff, the migrations check and the layers contract (import-linter, see docs/architecture.md)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

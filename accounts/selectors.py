@@ -28,7 +28,11 @@ def schools_with_chiefs(actor) -> QuerySet[Unit]:
     own = permissions.unit_of(actor)
     if permissions.role_of(actor) != Role.CENTRE or own is None:
         return Unit.objects.none()
-    chiefs = BusinessAccount.objects.live().filter(type=BusinessAccountType.CHIEF).select_related("person")
+    chiefs = (
+        BusinessAccount.objects.live()
+        .filter(permissions.business_account_scope(actor), type=BusinessAccountType.CHIEF)
+        .select_related("person")
+    )
     return (
         Unit.objects.schools()
         .filter(authority=own)
