@@ -61,7 +61,7 @@ def _lock(account: BusinessAccount) -> BusinessAccount:
     accounts queues on the one unit row first, so two changes at one school run one after the other:
     rule 3's count of active 總負責人 stays true, and two removals never deadlock on each other's rows
     (locking the account first and the school's chiefs second did, one request failing with a 500)."""
-    Unit.objects.select_for_update().filter(pk=account.unit_id).values_list("pk").first()
+    Unit.objects.select_for_update().only("pk").get(pk=account.unit_id)
     return (
         BusinessAccount.objects.select_for_update(of=("self", "user"))
         .select_related("unit", "user")
