@@ -10,23 +10,17 @@ from accounts.models import (
     BusinessAccountStatus,
     BusinessAccountType,
     Unit,
-    UnitKind,
 )
 from accounts.permissions import Role
 
 
 def business_accounts_visible_to(actor) -> QuerySet[BusinessAccount]:
-    """Live accounts the actor manages or sees on a management screen; others answer 404."""
-    live = BusinessAccount.objects.live().select_related("unit", "person", "user")
-    role = permissions.role_of(actor)
-    own = permissions.unit_of(actor)
-    if role == Role.CHIEF:
-        return live.filter(unit=own)
-    if role == Role.CENTRE:
-        return live.filter(unit__authority=own, unit__kind=UnitKind.SCHOOL, type=BusinessAccountType.CHIEF)
-    if role == Role.OPERATOR:
-        return live.exclude(unit__kind=UnitKind.SCHOOL)
-    return live.none()
+    """Live accounts the actor manages or sees on a management screen (permissions.SEES); others answer 404."""
+    return (
+        BusinessAccount.objects.live()
+        .filter(permissions.business_account_scope(actor))
+        .select_related("unit", "person", "user")
+    )
 
 
 def schools_with_chiefs(actor) -> QuerySet[Unit]:
@@ -34,7 +28,11 @@ def schools_with_chiefs(actor) -> QuerySet[Unit]:
     own = permissions.unit_of(actor)
     if permissions.role_of(actor) != Role.CENTRE or own is None:
         return Unit.objects.none()
-    chiefs = BusinessAccount.objects.live().filter(type=BusinessAccountType.CHIEF).select_related("person")
+    chiefs = (
+        BusinessAccount.objects.live()
+        .filter(permissions.business_account_scope(actor), type=BusinessAccountType.CHIEF)
+        .select_related("person")
+    )
     return (
         Unit.objects.schools()
         .filter(authority=own)

@@ -89,17 +89,7 @@ def navigation(request) -> dict:
     role = permissions.role_of(user)
     return {
         "menu": entries_for(user),
-        "user_role_label": ROLE_LABELS.get(role, "") if role else "",
+        "user_role_label": role.label if role else "",
         "user_unit": permissions.unit_of(user),
         "show_admin_link": permissions.has_perm(user, Perm.OPERATOR_ADMIN) and user.is_staff,
     }
-
-
-ROLE_LABELS = {
-    permissions.Role.TEACHER: "教師",
-    permissions.Role.CHIEF: "總負責人",
-    permissions.Role.CONTACT: "連絡人",
-    permissions.Role.CLERK: "作業人員",
-    permissions.Role.CENTRE: "區管中心",
-    permissions.Role.OPERATOR: "教師進修網管理者",
-}

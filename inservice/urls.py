@@ -18,11 +18,8 @@ urlpatterns = [
 ]
 
 urlpatterns += [
-    path(entry.path, views.placeholder, {"key": entry.key}, name=entry.url_name)
-    for entry in MENU
-    if entry.placeholder
+    path(entry.path, views.placeholder(entry), name=entry.url_name) for entry in MENU if entry.placeholder
 ]
 
-handler403 = "inservice.views.error_403"
-handler404 = "inservice.views.error_404"
-handler500 = "inservice.views.error_500"
+# No handler403/404/500: Django's defaults render 403.html, 404.html and 500.html, and the default
+# 500 view renders without a request context, so the error page itself touches no database.

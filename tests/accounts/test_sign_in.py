@@ -3,17 +3,12 @@
 import time
 
 import pytest
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.core import mail
 from django.urls import reverse
 
 from accounts.middleware import SESSION_STARTED_KEY
-from tests.conftest import signed_in_client
-from tests.factories import PASSWORD, TOTP_SECRET, UserFactory
-
-
-def current_code(secret: str = TOTP_SECRET) -> str:
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+from tests.factories import PASSWORD, UserFactory
+from tests.helpers import signed_in_client, totp_code
 
 
 @pytest.mark.django_db
@@ -63,7 +58,7 @@ def test_business_account_needs_the_totp_code(client, chief):
     assert "_auth_user_id" not in client.session
     response = client.post(reverse("mfa_authenticate"), {"code": "000000"})
     assert "_auth_user_id" not in client.session
-    response = client.post(reverse("mfa_authenticate"), {"code": current_code()})
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code()})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(chief.pk)
 

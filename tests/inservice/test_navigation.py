@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from inservice.navigation import MENU
-from tests.conftest import signed_in_client
+from tests.helpers import signed_in_client
 
 PUBLIC = {"研習課程查詢", "業務帳號查詢", "統計專區"}
 EXPECTED = {
@@ -99,3 +99,13 @@ def test_admin_link_only_for_the_operator(operator, chief):
     assert "系統管理" in signed_in_client(operator).get("/").content.decode()
     assert "系統管理" not in signed_in_client(chief).get("/").content.decode()
     assert signed_in_client(chief).get("/admin/", follow=True).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "label"), [("teacher", "教師"), ("chief", "總負責人"), ("centre", "區管中心")]
+)
+def test_header_names_the_role_by_its_label(request, role, label):
+    user = request.getfixturevalue(role)
+    html = signed_in_client(user).get(reverse("home")).content.decode()
+    assert f"{user.display_name}（{label}" in html
