@@ -222,3 +222,30 @@ def test_control_characters_are_a_row_error(tmp_path, authority, refused, kind, 
     PersonFactory(national_id_value=valid_national_id(8))
     lines = refused(kind, write_csv(tmp_path / f"{kind}.csv", HEADERS[kind], [row]))
     assert lines == [f"第 2 列：{message}（如換行、NUL），請刪除"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "row", "message"),
+    [
+        ("units", ["X1", "\u200b\u3000", "legal_entity", "", ""], "name 不可空白"),
+        (
+            "roster",
+            [valid_national_id(8), "王\u202e明", "", "136601", "教師", "", "", "2020-08-01", ""],
+            "name 含有改變文字方向的隱藏字元，請刪除",
+        ),
+        (
+            "hours",
+            [valid_national_id(8), "C1", "研習\u2066", "136601", "2024-09-01", "3"],
+            "course_title 含有改變文字方向的隱藏字元，請刪除",
+        ),
+        (
+            "roster",
+            [valid_national_id(8), "王小明", "", "136601", "教師", "組" * 61, "", "2020-08-01", ""],
+            "title 超過 60 字",
+        ),
+    ],
+)
+def test_importers_use_the_text_check_of_the_web_forms(tmp_path, authority, refused, kind, row, message):
+    SchoolFactory(code="136601", authority=authority)
+    PersonFactory(national_id_value=valid_national_id(8))
+    assert refused(kind, write_csv(tmp_path / f"{kind}.csv", HEADERS[kind], [row])) == [f"第 2 列：{message}"]
