@@ -27,7 +27,6 @@ from accounts.masking import mask_name
 from accounts.models import Person, Unit
 from core.dataexchange import (
     MSG_END_BEFORE_START,
-    MSG_TOO_LONG,
     ImportRun,
     Kind,
     Table,
@@ -36,7 +35,7 @@ from core.dataexchange import (
     check_date,
     secondary_indexes_dropped,
 )
-from core.validation import Problem, check_text, problems
+from core.validation import MSG_TOO_LONG, Problem, check_text, problems
 from teachers.models import Category, Membership, Subject
 
 COLUMNS = (

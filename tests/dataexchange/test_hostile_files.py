@@ -111,7 +111,7 @@ def test_shared_strings_that_inflate_a_hundredfold_are_refused_unopened(
     strings += b"<si><t>" + b"A" * (4 * 1024 * 1024) + b"</t></si></sst>"
     bomb = _rezip(small_xlsx, tmp_path / "bomb.xlsx", {"xl/sharedStrings.xml": strings})
     assert bomb.stat().st_size < 64 * 1024
-    assert refused("units", bomb) == _too_large(512)
+    assert refused("units", bomb) == _too_large(64)  # an eighth of the sheets' 512 MB
 
 
 def test_sheet_xml_past_the_setting_is_refused_unopened(
@@ -121,6 +121,19 @@ def test_sheet_xml_past_the_setting_is_refused_unopened(
     sheet = zipfile.ZipFile(small_xlsx).read("xl/worksheets/sheet1.xml")
     padded = sheet.replace(b"<sheetData>", b"<sheetData>" + b" " * (2 * 1024 * 1024))
     bomb = _rezip(small_xlsx, small_xlsx.with_name("padded.xlsx"), {"xl/worksheets/sheet1.xml": padded})
+    assert refused("units", bomb) == _too_large(1)
+
+
+def test_shared_strings_past_an_eighth_of_the_setting_are_refused_unopened(
+    small_xlsx, refused, settings, openpyxl_must_not_open
+):
+    settings.DATAEXCHANGE_XLSX_MAX_INFLATED_BYTES = 8 * 1024 * 1024
+    strings = "".join(
+        f"<si><t>{i:08d}</t></si>" for i in range(80_000)
+    ).encode()  # 1.4 MB, barely compressible
+    bomb = _rezip(
+        small_xlsx, small_xlsx.with_name("strings.xlsx"), {"xl/sharedStrings.xml": b"<sst>" + strings}
+    )
     assert refused("units", bomb) == _too_large(1)
 
 
