@@ -1,16 +1,20 @@
-"""Shared machinery of the SPEC §8 data exchange: reading, error collection, staging, writing.
+"""Shared machinery of the SPEC §8 data exchange: reading, checking, staging, writing, running.
 
-Pure plumbing with no import from any app, so every app's `importers.py` may use it (like
-`core.roc`). Each kind lives in the app that owns its tables:
+Pure plumbing with no import from any app (like `core.roc`). Each kind lives in the app that
+owns its tables and registers itself here from its AppConfig.ready() (`register(Kind(...))`):
 `accounts.importers` (units), `teachers.importers` (roster), `courses.importers` (hours),
-`planning.importers` (plans).
+`planning.importers` (plans). The commands, the seeder, a Celery task or a web upload find the
+kinds through `kinds()` / `get_kind()` and run them through `import_file()` / `export_file()`.
 
 The contract of an import: the file is streamed (never read whole), every row is validated,
 row-local checks in Python (with caches, since national IDs, dates and hour values repeat) and
 cross-row and database checks as set-based SQL over a staging table; if any row is bad nothing is
 written and every bad row is reported by its line number. On PostgreSQL the staging table is
 filled with `COPY` (psycopg 3); elsewhere with batched inserts. The same SQL validates and merges
-on both back ends.
+on both back ends. Everything one import knows lives in its `ImportRun` (errors, notices, phase
+timings, temporary tables) and comes back as an `ImportResult`: no module-level state.
+
+Checks follow core.validation: a value or a `Problem`; a row's problems are a list.
 """
 
 from __future__ import annotations
