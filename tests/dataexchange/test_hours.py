@@ -322,3 +322,33 @@ def test_an_xlsx_that_understates_its_size_is_read_to_the_end(setup, tmp_path):
     result = run("import_data", "hours", stale)
     assert result.error is None, result.stderr
     assert IssuedHours.objects.count() == 4
+
+
+def test_notices_and_timings_belong_to_one_import_only(setup, tmp_path, csv_file):
+    """The engine keeps nothing between imports: each result carries its own notices and phases."""
+    workbook = Workbook()
+    for row in [HEADERS["hours"], *rows()]:
+        workbook.active.append(row)
+    workbook.create_sheet("說明").append(["本檔由舊系統匯出"])
+    workbook.save(tmp_path / "hours.xlsx")
+    first = imported("hours", tmp_path / "hours.xlsx")
+    assert first.notices == ["略過第 2 個工作表「說明」：第一列沒有任何匯入欄位名稱"]
+    second = imported("hours", csv_file("hours", rows()))
+    assert second.notices == []
+    assert len(second.phases) == len(first.phases)
+    assert first.notices == ["略過第 2 個工作表「說明」：第一列沒有任何匯入欄位名稱"]
+
+
+def test_an_import_leaves_no_temporary_table_behind(setup, csv_file):
+    imported("hours", csv_file("hours", rows()))
+    with pytest.raises(dataexchange.ImportRefused):
+        imported("hours", csv_file("hours", [[*rows()[0][:5], "x"]], name="bad.csv"))
+    with connection.cursor() as cursor:
+        names = connection.introspection.table_names(cursor, include_views=False)
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT relname FROM pg_class WHERE relpersistence = 't'")
+            names += [name for (name,) in cursor.fetchall()]
+        else:
+            cursor.execute("SELECT name FROM sqlite_temp_master")
+            names += [name for (name,) in cursor.fetchall()]
+    assert [name for name in names if name.startswith("import_")] == []
