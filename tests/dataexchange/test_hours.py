@@ -352,3 +352,19 @@ def test_an_import_leaves_no_temporary_table_behind(setup, csv_file):
             cursor.execute("SELECT name FROM sqlite_temp_master")
             names += [name for (name,) in cursor.fetchall()]
     assert [name for name in names if name.startswith("import_")] == []
+
+
+@postgresql_only
+def test_the_command_says_what_bulk_locks_before_it_starts(setup, csv_file):
+    result = run("import_data", "hours", csv_file("hours", rows()), "--bulk")
+    assert result.error is None, result.stderr
+    warning = result.stdout.splitlines()[0]
+    assert warning.startswith("--bulk：重建下列資料表的索引與外鍵")
+    assert "courses_issuedhours（讀寫皆須等待）" in warning
+    assert "accounts_person（寫入須等待）" in warning and "courses_course（寫入須等待）" in warning
+
+
+def test_without_bulk_the_command_locks_nothing_and_says_nothing_of_it(setup, csv_file):
+    result = run("import_data", "hours", csv_file("hours", rows()))
+    assert result.error is None, result.stderr
+    assert "--bulk" not in result.stdout
