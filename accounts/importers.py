@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from accounts import national_id
 from accounts.models import Stage, Unit, UnitKind
 from core.dataexchange import ImportRun, Kind, Table, TableWriter, at
 from core.validation import Problem, check_text, problems
@@ -30,11 +29,6 @@ KINDS = set(UnitKind.values)
 STAGES = set(Stage.values)
 CODE_LENGTH = Unit._meta.get_field("code").max_length
 NAME_LENGTH = Unit._meta.get_field("name").max_length
-
-
-def check_national_id(value: str) -> str | Problem:
-    """Kept for the importers of other apps: the one row check lives in accounts.national_id."""
-    return national_id.check(value)
 
 
 def _check_kind(kind: str, stage: str, authority_code: str) -> list[Problem]:
