@@ -2,8 +2,11 @@
 
 import pytest
 
+from accounts import national_id
 from accounts.forms import BusinessAccountApplyForm
 from accounts.models import BusinessAccountType
+from core.dataexchange import ImportRefused, import_file
+from tests.dataexchange.conftest import HEADERS, write_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +70,19 @@ def test_a_good_application_has_no_field_errors_besides_the_unknown_unit():
     form = BusinessAccountApplyForm(data=_data())
     assert not form.is_valid()
     assert set(form.errors) == {"unit_code"}  # no unit 136601 in this test
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("A12345", national_id.MSG_FORMAT), ("A123456788", national_id.MSG_CHECKSUM)],
+)
+def test_the_form_and_the_importers_word_a_bad_national_id_alike(tmp_path, value, message):
+    form = BusinessAccountApplyForm(data=_data(national_id=value))
+    assert not form.is_valid()
+    assert form.errors["national_id"] == [str(message)]
+    path = write_csv(
+        tmp_path / "hours.csv", HEADERS["hours"], [[value, "C1", "研習", "136601", "2024-09-01", "3"]]
+    )
+    with pytest.raises(ImportRefused) as refusal:
+        import_file("hours", path)
+    assert refusal.value.messages[0] == f"第 2 列：{message}"
