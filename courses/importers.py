@@ -34,7 +34,7 @@ from core.dataexchange import (
     parse_decimal,
     secondary_indexes_dropped,
 )
-from core.validation import MSG_REQUIRED, Problem, check_text
+from core.validation import MSG_REQUIRED, Problem, check_text, problems
 from courses.models import Course, CourseStatus, HoursSource, IssuedHours
 
 COLUMNS = ("national_id", "course_code", "course_title", "organiser_code", "date", "hours")
@@ -170,50 +170,41 @@ def _stream(table: Table, staging: Staging, errors) -> dict[str, _Course]:
     with staging.writer() as add:
         for line, row in table.rows():
             raw_nid, raw_code, raw_title, raw_org, raw_day, raw_hours = row
-            ok = True
-
+            # Each field's check runs once per distinct raw value: a value or a Problem.
             person = people.get(raw_nid)
             if person is None:
                 person = people[raw_nid] = _check_person(raw_nid, person_by_digest)
-            if person.__class__ is Problem:
-                errors.add(line, person)
-                ok = False
-
             key = (raw_code, raw_title, raw_org)
             course = course_by_raw.get(key)
             if course is None:
                 course = course_by_raw[key] = _resolve_course(
                     line, *(unescape(v.strip()) for v in key), courses, unit_by_code, staging.text
                 )
-            if course.__class__ is Problem:
-                errors.add(line, course)
-                ok = False
-            elif course.error:
-                errors.add(line, course.error)
-                ok = False
-
             day = dates.get(raw_day)
             if day is None:
                 day = dates[raw_day] = _check_date(raw_day)
-            if day.__class__ is Problem:
-                errors.add(line, day)
-                ok = False
-
             value = hour_values.get(raw_hours)
             if value is None:
                 value = hour_values[raw_hours] = _check_hours(raw_hours)
-            if value.__class__ is Problem:
-                errors.add(line, value)
-                ok = False
 
-            if ok:
-                add((str(line), person, course.staged_code, day, value[0]))
-                if course.first is None or day < course.first:
-                    course.first = day
-                if course.last is None or day > course.last:
-                    course.last = day
-                if value[1] > course.tenths:
-                    course.tenths = value[1]
+            if (
+                person.__class__ is Problem
+                or course.__class__ is Problem
+                or course.error
+                or day.__class__ is Problem
+                or value.__class__ is Problem
+            ):
+                # The row's problems, in column order (a course may carry its own error).
+                own = course if course.__class__ is Problem else course.error
+                errors.add_all(line, problems(person, own, day, value))
+                continue
+            add((str(line), person, course.staged_code, day, value[0]))
+            if course.first is None or day < course.first:
+                course.first = day
+            if course.last is None or day > course.last:
+                course.last = day
+            if value[1] > course.tenths:
+                course.tenths = value[1]
     return courses
 
 
