@@ -6,4 +6,10 @@ class AccountsConfig(AppConfig):
     verbose_name = "帳號與單位"
 
     def ready(self) -> None:
-        from accounts import audit  # noqa: F401 — registers models with the audit log
+        from accounts import (
+            audit,  # noqa: F401 — registers models with the audit log
+            importers,
+        )
+        from core import dataexchange
+
+        dataexchange.register(importers.KIND)  # SPEC §8 kind `units`

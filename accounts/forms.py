@@ -1,12 +1,12 @@
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts import national_id
-from accounts.models import BusinessAccountType, Unit
+from accounts.models import BusinessAccountType, Person, Unit, User
 from accounts.national_id import validate_national_id
+from core.validation import TextValidator, validate_username
 
 
 class LoginForm(AllauthLoginForm):
@@ -29,6 +29,7 @@ class BusinessAccountApplyForm(forms.Form):
     unit_code = forms.CharField(
         label=_("單位代碼"),
         max_length=10,
+        validators=[TextValidator(_("單位代碼"))],
         help_text=_("學校請填教育部 6 碼學校代碼；其他單位請填本網站的單位代碼。"),
     )
     account_type = forms.ChoiceField(
@@ -44,19 +45,31 @@ class BusinessAccountApplyForm(forms.Form):
         widget=NationalIdInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         help_text=_("每一組身分證字號僅能申請一組業務帳號。"),
     )
+    # Lengths are the columns' own (core.validation.check_text, shared with the importers).
     name = forms.CharField(
-        label=_("姓名"), max_length=60, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        label=_("姓名"),
+        max_length=Person._meta.get_field("name").max_length,
+        validators=[TextValidator(_("姓名"))],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
-    email = forms.EmailField(label=_("電子郵件"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(
+        label=_("電子郵件"),
+        max_length=User._meta.get_field("email").max_length,
+        validators=[TextValidator(_("電子郵件"))],
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
     phone = forms.CharField(
-        label=_("聯絡電話"), max_length=30, widget=forms.TextInput(attrs={"autocomplete": "tel"})
+        label=_("聯絡電話"),
+        max_length=30,
+        validators=[TextValidator(_("聯絡電話"))],
+        widget=forms.TextInput(attrs={"autocomplete": "tel"}),
     )
     username = forms.CharField(
         label=_("使用者帳號"),
         max_length=150,
-        validators=[UnicodeUsernameValidator()],
+        validators=[validate_username],
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
-        help_text=_("英文字母、數字及 @ . + - _；帳號刪除後，若無人使用，可再以原帳號申請。"),
+        help_text=_("英文字母、數字及 . _ -；帳號刪除後，若無人使用，可再以原帳號申請。"),
     )
     password1 = forms.CharField(
         label=_("密碼"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
@@ -88,8 +101,11 @@ class BusinessAccountApplyForm(forms.Form):
         if first and second and first != second:
             self.add_error("password2", _("兩次輸入的密碼不一致。"))
         elif first:
+            # An unsaved user carrying what was typed, so that UserAttributeSimilarityValidator
+            # compares the password with the username and the e-mail (without it, it checks nothing).
+            applicant = User(username=cleaned.get("username", ""), email=cleaned.get("email", ""))
             try:
-                password_validation.validate_password(first)
+                password_validation.validate_password(first, user=applicant)
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned

@@ -11,3 +11,8 @@ class CoursesConfig(AppConfig):
 
         # A business account is deleted only when its courses are all 名單確認通過 (SPEC §3.2 rule 5).
         deletion_guards.register(describe_unconfirmed_courses)
+
+        from core import dataexchange
+        from courses import importers
+
+        dataexchange.register(importers.KIND)  # SPEC §8 kind `hours`

@@ -249,6 +249,12 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 60 * 60
+
+# Data exchange: an .xlsx member (sheet XML, shared strings) may not inflate past this many bytes
+# (zip bombs are refused before openpyxl opens the file; see core.dataexchange).
+DATAEXCHANGE_XLSX_MAX_INFLATED_BYTES = int(
+    os.environ.get("DATAEXCHANGE_XLSX_MAX_INFLATED_BYTES", 512 * 1024 * 1024)
+)
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
