@@ -109,7 +109,8 @@ class Membership(models.Model):
             models.CheckConstraint(
                 name="membership_end_reason_with_end_date",
                 condition=Q(end_date__isnull=True, end_reason__isnull=True)
-                | Q(end_date__isnull=False, end_reason__in=EndReason.values),
+                # (end_reason IS NOT NULL too: a CHECK passes when its condition is NULL.)
+                | Q(end_date__isnull=False, end_reason__isnull=False, end_reason__in=EndReason.values),
             ),
             models.CheckConstraint(
                 name="membership_category_valid", condition=Q(category__in=Category.values)

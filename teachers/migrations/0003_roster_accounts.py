@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='membership',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('end_date__isnull', True), ('end_reason__isnull', True)), models.Q(('end_date__isnull', False), ('end_reason__in', ['離職', '轉校', '退休', '資料匯入', '更正'])), _connector='OR'), name='membership_end_reason_with_end_date'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('end_date__isnull', True), ('end_reason__isnull', True)), models.Q(('end_date__isnull', False), ('end_reason__in', ['離職', '轉校', '退休', '資料匯入', '更正']), ('end_reason__isnull', False)), _connector='OR'), name='membership_end_reason_with_end_date'),
         ),
         migrations.AddConstraint(
             model_name='membership',
