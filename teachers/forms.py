@@ -91,9 +91,7 @@ class RosterFilterForm(forms.Form):
     """教師姓名查詢 and 進階篩選 (GET: names and subjects only, never an ID)."""
 
     q = forms.CharField(label=_("教師姓名查詢"), max_length=60, required=False)
-    subject = forms.ModelChoiceField(
-        label=_("依任教科目篩選"), queryset=None, required=False, empty_label=_("全部科目")
-    )
+    subject = forms.TypedChoiceField(label=_("依任教科目篩選"), required=False, coerce=int, empty_value=None)
     supervision = forms.BooleanField(label=_("依教育部統合視導篩選"), required=False)
     size = forms.TypedChoiceField(
         label=_("每頁筆數"),
@@ -105,8 +103,8 @@ class RosterFilterForm(forms.Form):
 
     def __init__(self, *args, subjects, min_hours: int, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["subject"].queryset = subjects
-        self.fields["subject"].label_from_instance = lambda obj: obj.name
+        # Choices from a list the view already holds: one query for the whole form.
+        self.fields["subject"].choices = [("", _("全部科目"))] + [(s.pk, s.name) for s in subjects]
         self.fields["supervision"].help_text = _("只列出本學年度核發研習時數未達 %(hours)s 小時的教師。") % {
             "hours": min_hours
         }

@@ -36,41 +36,66 @@ def current_roster(unit: Unit) -> QuerySet[Membership]:
     )
 
 
+def _with_filters(
+    roster, *, name: str, subject_id: int | None, below_supervision: bool, today: dt.date | None
+):
+    """The roster annotated for 教師姓名查詢 and 進階篩選, and the condition a row must meet."""
+    condition = Q()
+    if name:
+        condition &= Q(person__name__contains=name)
+    if subject_id:
+        teaches = Membership.subjects.through.objects.filter(
+            membership_id=OuterRef("pk"), subject_id=subject_id
+        )
+        roster = roster.annotate(teaches=Exists(teaches))
+        condition &= Q(teaches=True)
+    if below_supervision:
+        # 依教育部統合視導: teachers whose issued hours this academic year are below the minimum.
+        start, end = academic_year_bounds(academic_year(today or timezone.localdate()))
+        roster = roster.annotate(year_hours=hours.hours_between("person_id", start, end))
+        condition &= Q(category=Category.TEACHER, year_hours__lt=settings.SUPERVISION_MIN_HOURS)
+    return roster, condition
+
+
 def filtered_roster(
     unit: Unit,
     *,
     name: str = "",
-    subject: Subject | None = None,
+    subject_id: int | None = None,
     below_supervision: bool = False,
     today: dt.date | None = None,
 ) -> QuerySet[Membership]:
     """教師姓名查詢 and 進階篩選 (依任教科目, 依教育部統合視導), all in one SQL query."""
-    roster = current_roster(unit)
-    if name:
-        roster = roster.filter(person__name__contains=name)
-    if subject is not None:
-        roster = roster.filter(subjects=subject)
-    if below_supervision:
-        start, end = academic_year_bounds(academic_year(today or timezone.localdate()))
-        roster = (
-            roster.filter(category=Category.TEACHER)
-            .annotate(year_hours=hours.hours_between("person_id", start, end))
-            .filter(year_hours__lt=settings.SUPERVISION_MIN_HOURS)
-        )
-    return roster
+    roster, condition = _with_filters(
+        current_roster(unit),
+        name=name,
+        subject_id=subject_id,
+        below_supervision=below_supervision,
+        today=today,
+    )
+    return roster.filter(condition)
 
 
-def roster_counts(unit: Unit) -> dict[str, int]:
-    """學校總人數, 已申請人數 (含帳號漫遊) split 教師 / 行政職員, 待申請人數 — one query."""
+def roster_counts(
+    unit: Unit,
+    *,
+    name: str = "",
+    subject_id: int | None = None,
+    below_supervision: bool = False,
+    today: dt.date | None = None,
+) -> dict[str, int]:
+    """學校總人數, 已申請人數 (含帳號漫遊) split 教師 / 行政職員, 待申請人數, and how many rows the
+    filters match (the pager's count) — one query."""
     has_account = Exists(TeacherAccount.objects.filter(person_id=OuterRef("person_id")))
-    counts = (
-        Membership.objects.filter(unit=unit, end_date__isnull=True)
-        .annotate(applied=has_account)
-        .aggregate(
-            total=Count("pk"),
-            applied_teachers=Count("pk", filter=Q(applied=True, category=Category.TEACHER)),
-            applied_staff=Count("pk", filter=Q(applied=True, category=Category.STAFF)),
-        )
+    roster = Membership.objects.filter(unit=unit, end_date__isnull=True).annotate(applied=has_account)
+    roster, condition = _with_filters(
+        roster, name=name, subject_id=subject_id, below_supervision=below_supervision, today=today
+    )
+    counts = roster.aggregate(
+        total=Count("pk"),
+        applied_teachers=Count("pk", filter=Q(applied=True, category=Category.TEACHER)),
+        applied_staff=Count("pk", filter=Q(applied=True, category=Category.STAFF)),
+        matched=Count("pk", filter=condition) if condition else Count("pk"),
     )
     counts["applied"] = counts["applied_teachers"] + counts["applied_staff"]
     counts["pending"] = counts["total"] - counts["applied"]

@@ -157,17 +157,19 @@ def _unit_or_403(request):
 def roster(request):
     """本單位教師帳號管理: counts, 教師姓名查詢, 進階篩選, the table, 資料下載."""
     unit = _unit_or_403(request)
-    subjects = selectors.subject_choices(unit)
+    subjects = list(selectors.subject_choices(unit))
     form = RosterFilterForm(request.GET or None, subjects=subjects, min_hours=settings.SUPERVISION_MIN_HOURS)
     filters = form.cleaned_data if form.is_valid() else {}
-    rows = selectors.filtered_roster(
-        unit,
-        name=filters.get("q", ""),
-        subject=filters.get("subject"),
-        below_supervision=filters.get("supervision", False),
-    )
+    criteria = {
+        "name": filters.get("q", ""),
+        "subject_id": filters.get("subject"),
+        "below_supervision": filters.get("supervision", False),
+    }
+    counts = selectors.roster_counts(unit, **criteria)
     size = filters.get("size") or selectors.PAGE_SIZES[0]
-    page = Paginator(rows, size).get_page(request.GET.get("page"))
+    paginator = Paginator(selectors.filtered_roster(unit, **criteria), size)
+    paginator.count = counts["matched"]  # counted with the figures above: no query of its own
+    page = paginator.get_page(request.GET.get("page"))
     for membership in page:
         membership.status = selectors.account_status(membership)
         account = getattr(membership.person, "teacher_account", None)
@@ -177,10 +179,10 @@ def roster(request):
         "teachers/roster.html",
         {
             "unit": unit,
-            "counts": selectors.roster_counts(unit),
+            "counts": counts,
             "form": form,
             "page": page,
-            "filtered": bool(filters.get("q") or filters.get("subject") or filters.get("supervision")),
+            "filtered": any(criteria.values()),
             "statuses": AccountStatus,
         },
     )
