@@ -41,10 +41,8 @@ def test_download_holds_the_whole_roster_with_ids_and_is_recorded(chief, school,
     by_name = {r[1]: r for r in rows[1:]}
     assert set(by_name) == {"謝佩威", "陳志斌"}
     assert by_name["謝佩威"][0] == a.person.reveal_national_id()
-    assert (
-        by_name["謝佩威"][2:6] == ("教師", "導師", "數學、國語文", "啟用中")
-        or by_name["謝佩威"][4] == "國語文、數學"
-    )
+    username = a.person.teacher_account.user.username
+    assert by_name["謝佩威"][2:7] == ("教師", "導師", "國語文、數學", "啟用中", username)
     assert by_name["謝佩威"][7] == "hsieh@example.org"
     assert by_name["陳志斌"][5] == "待申請" and by_name["陳志斌"][8] == "108年8月1日"
     assert by_name["陳志斌"][0] == b.person.reveal_national_id()
