@@ -26,6 +26,7 @@ from accounts.models import (
 from accounts.services import business_account_apply
 from courses.models import Course, CourseStatus
 from teachers.models import AccountStatus, Category, EndReason, Membership, Subject, TeacherAccount
+from teachers.subject_lists import ensure_reference_subjects
 
 DEMO_PASSWORD = "inservice-demo"
 # Base32; every demo business account uses it, so a demo user can compute the code (README).
@@ -139,6 +140,7 @@ def build_demo() -> dict[str, int]:
             code=code, defaults={"name": name, "kind": UnitKind.SCHOOL, "stage": stage, "authority": county}
         )
     units = {unit.code: unit for unit in Unit.objects.all()}
+    ensure_reference_subjects()
 
     people: dict[str, Person] = {}
     for prefix, name, unit_code, category, title, start, end in PEOPLE:

@@ -154,7 +154,7 @@ class RegisterForm(forms.Form):
     subjects = SubjectsField(label=_("任教科目"), queryset=None, required=False)
     start_date = forms.DateField(
         label=_("到職日期"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("西元日期，例如 2024-08-01。"),
     )
 
@@ -180,7 +180,7 @@ class EndMembershipForm(forms.Form):
     )
     end_date = forms.DateField(
         label=_("異動日期（最後服務日）"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("西元日期，例如 2024-07-31。"),
     )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)

@@ -39,3 +39,11 @@ def stages_by_subject() -> dict[str, str]:
         for name in names:
             result.setdefault(name, []).append(stage)
     return {name: ",".join(stages) for name, stages in result.items()}
+
+
+def ensure_reference_subjects() -> None:
+    """Create or update the reference lists (the demo calls it: a test database flush drops migration data)."""
+    from teachers.models import Subject
+
+    for name, stages in stages_by_subject().items():
+        Subject.objects.update_or_create(name=name, defaults={"stages": stages})

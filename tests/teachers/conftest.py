@@ -28,6 +28,15 @@ def _eager_tasks():
     current_app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def _reference_subjects(db):
+    """Migration 0005 ships the lists; a browser test's flush (transaction=True) drops them again."""
+    from teachers.subject_lists import ensure_reference_subjects
+
+    if not Subject.objects.exclude(stages="").exists():
+        ensure_reference_subjects()
+
+
 def subject(name: str) -> Subject:
     return Subject.objects.get(name=name)
 
