@@ -6,6 +6,7 @@ from typing import BinaryIO
 
 from openpyxl import Workbook
 
+from accounts import national_id
 from core.roc import format_roc_date
 from teachers import selectors
 from teachers.models import AccountStatus
@@ -35,21 +36,31 @@ def write_roster_xlsx(unit, handle: BinaryIO) -> int:
     sheet = workbook.create_sheet(title="教師名單")
     sheet.append(HEADER)
     count = 0
-    for membership in selectors.download_rows(unit):
-        person = membership.person
-        account = getattr(person, "teacher_account", None)
-        status = account.status if account is not None else AccountStatus.PENDING
+    labels = {status: str(label) for status, label in STATUS_LABELS.items()}  # translated once
+    pending = labels[AccountStatus.PENDING]
+    for (
+        encrypted,
+        name,
+        category,
+        title,
+        status,
+        username,
+        email,
+        start,
+        _pk,
+        subjects,
+    ) in selectors.download_rows(unit):
         sheet.append(
             (
-                person.reveal_national_id(),
-                _text(person.name),
-                membership.category,
-                _text(membership.title),
-                "、".join(sorted(s.name for s in membership.subjects.all())),
-                str(STATUS_LABELS[status]),
-                account.user.username if account is not None else "",
-                person.email,
-                format_roc_date(membership.start_date),
+                national_id.decrypt(encrypted),
+                _text(name),
+                category,
+                _text(title),
+                "、".join(subjects),
+                labels[status] if status else pending,
+                username or "",
+                email,
+                format_roc_date(start),
             )
         )
         count += 1
