@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Window
 from django.http import Http404
 from django.utils import timezone
 
@@ -76,31 +77,39 @@ def filtered_roster(
     return roster.filter(condition)
 
 
-def roster_counts(
-    unit: Unit,
-    *,
-    name: str = "",
-    subject_id: int | None = None,
-    below_supervision: bool = False,
-    today: dt.date | None = None,
-) -> dict[str, int]:
-    """學校總人數, 已申請人數 (含帳號漫遊) split 教師 / 行政職員, 待申請人數, and how many rows the
-    filters match (the pager's count) — one query."""
-    roster = Membership.objects.filter(unit=unit, end_date__isnull=True)
+def roster_counts(unit: Unit) -> dict[str, int]:
+    """學校總人數, 已申請人數 (含帳號漫遊) split 教師 / 行政職員, 待申請人數 — one query."""
     # A LEFT JOIN to the teacher account (one per person), not a subquery per row and count.
     applied = Q(person__teacher_account__isnull=False)
-    roster, condition = _with_filters(
-        roster, name=name, subject_id=subject_id, below_supervision=below_supervision, today=today
-    )
-    counts = roster.aggregate(
+    counts = Membership.objects.filter(unit=unit, end_date__isnull=True).aggregate(
         total=Count("pk"),
         applied_teachers=Count("pk", filter=applied & Q(category=Category.TEACHER)),
         applied_staff=Count("pk", filter=applied & Q(category=Category.STAFF)),
-        matched=Count("pk", filter=condition) if condition else Count("pk"),
     )
     counts["applied"] = counts["applied_teachers"] + counts["applied_staff"]
     counts["pending"] = counts["total"] - counts["applied"]
     return counts
+
+
+def roster_page(rows: QuerySet[Membership], *, number, size: int) -> Page:
+    """One page of a filtered roster, and how many rows match, in one query (a window count):
+    the filters (the hours of everyone in the unit, say) are evaluated once, not again to count."""
+    try:
+        number = max(int(number or 1), 1)
+    except (TypeError, ValueError):
+        number = 1
+    counted = rows.annotate(matched=Window(Count("pk")))
+    page_rows = list(counted[(number - 1) * size : number * size])
+    if page_rows:
+        matched = page_rows[0].matched
+    else:
+        # Past the last page (or nothing matches): count, and show the last page instead.
+        matched = rows.count()
+        number = max((matched + size - 1) // size, 1)
+        page_rows = list(counted[(number - 1) * size : number * size]) if matched else []
+    paginator = Paginator(rows, size)
+    paginator.count = matched  # known already: no COUNT query of its own
+    return Page(page_rows, number, paginator)
 
 
 def subject_choices(unit: Unit) -> QuerySet[Subject]:

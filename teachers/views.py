@@ -165,11 +165,10 @@ def roster(request):
         "subject_id": filters.get("subject"),
         "below_supervision": filters.get("supervision", False),
     }
-    counts = selectors.roster_counts(unit, **criteria)
     size = filters.get("size") or selectors.PAGE_SIZES[0]
-    paginator = Paginator(selectors.filtered_roster(unit, **criteria), size)
-    paginator.count = counts["matched"]  # counted with the figures above: no query of its own
-    page = paginator.get_page(request.GET.get("page"))
+    page = selectors.roster_page(
+        selectors.filtered_roster(unit, **criteria), number=request.GET.get("page"), size=size
+    )
     for membership in page:
         membership.status = selectors.account_status(membership)
         account = getattr(membership.person, "teacher_account", None)
@@ -179,7 +178,7 @@ def roster(request):
         "teachers/roster.html",
         {
             "unit": unit,
-            "counts": counts,
+            "counts": selectors.roster_counts(unit),
             "form": form,
             "page": page,
             "filtered": any(criteria.values()),
