@@ -193,12 +193,16 @@ def measure_page() -> dict[str, float]:
     with CaptureQueriesContext(connection) as captured:
         response = client.get("/unit/teachers/", query)
     assert response.status_code == 200
-    data_queries = [q for q in captured.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    times = []
+    control = ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT")
+    data_queries = [q for q in captured.captured_queries if not q["sql"].startswith(control)]
+    times, cpu, sql = [], [], []
     for _ in range(REQUESTS):
-        started = time.perf_counter()
+        reset_queries()
+        started, started_cpu = time.perf_counter(), time.process_time()
         client.get("/unit/teachers/", query)
         times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+        sql.append(sum(float(q["time"]) for q in connection.queries) * 1000)
     from accounts.models import Unit
     from teachers.selectors import filtered_roster
 
@@ -209,6 +213,8 @@ def measure_page() -> dict[str, float]:
         "queries": len(captured.captured_queries),
         "data_queries": len(data_queries),
         "median_ms": statistics.median(times),
+        "cpu_ms": statistics.median(cpu),
+        "sql_ms": statistics.median(sql),
         "p90_ms": sorted(times)[int(len(times) * 0.9) - 1],
         "matched": matched,
     }
@@ -328,10 +334,13 @@ def main() -> int:
         "| measure | figure | target |",
         "|---|---:|---|",
         f"| 本單位教師帳號管理, {BIG:,} people, both filters on: SQL queries per request "
-        f"(of which savepoint/release) | {page['queries']} ({page['queries'] - page['data_queries']}) "
+        f"(of which transaction control: BEGIN/COMMIT/SAVEPOINT) | {page['queries']} "
+        f"({page['queries'] - page['data_queries']}) "
         f"| ≤ {MAX_QUERIES} {mark[ok_queries]} |",
         f"| same page: median server time over {REQUESTS} requests (p90) | {page['median_ms']:.1f} ms "
         f"({page['p90_ms']:.1f} ms) | ≤ {MAX_MEDIAN_MS} ms {mark[ok_median]} |",
+        f"| same page: median Python CPU time / SQL time per request | {page['cpu_ms']:.1f} ms / "
+        f"{page['sql_ms']:.1f} ms | |",
         f"| same page: people matching both filters | {page['matched']:,} | |",
         f"| 資料下載 .xlsx, {download['rows']:,} people: request time | {download['seconds']:.2f} s "
         f"| ≤ {MAX_DOWNLOAD_S:.0f} s {mark[ok_seconds]} |",
