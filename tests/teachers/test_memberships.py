@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from teachers import services
-from teachers.models import Category, EndReason, Membership
+from teachers.models import EndReason, Membership
 from tests.factories import MembershipFactory, PersonFactory, valid_national_id
 
 from .conftest import member
@@ -107,17 +107,28 @@ def test_transfer_person_ends_the_old_membership_the_day_before_with_transfer(sc
     assert old.person.memberships.count() == 2
 
 
-def test_roster_of_a_unit_uses_the_partial_index_definition(school):
-    """The current roster is end_date IS NULL: an ended membership is history, not roster."""
+def test_the_current_roster_of_a_unit_has_a_partial_index(school):
+    """Issue 8 point 4: the roster page and the download read `unit = ? AND end_date IS NULL`."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, Membership._meta.db_table)
+    index = found["membership_current_roster"]
+    assert index["index"] and index["columns"] == ["unit_id"]
     current = member(school)
-    ended = MembershipFactory(
+    MembershipFactory(
         unit=school,
         start_date=dt.date(2000, 8, 1),
         end_date=dt.date(2010, 7, 31),
         end_reason=EndReason.RETIRED,
     )
     assert list(Membership.objects.current().filter(unit=school)) == [current]
-    assert ended.category == Category.TEACHER
+
+
+def test_hours_hook_is_registered_by_courses():
+    """teachers may not import courses: courses registers the hours expression in ready()."""
+    from courses.apps import issued_hours_between
+    from teachers import hours
+
+    assert hours._provider == [issued_hours_between]
 
 
 # ------------------------------------------------------------------------------------------------
