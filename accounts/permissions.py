@@ -43,6 +43,7 @@ class Perm(StrEnum):
     SCHOOL_PLAN = "school_plan"  # 學校本位進修規劃
     LISTED_IN_DIRECTORY = "listed_in_directory"  # shown in 業務帳號查詢
     CENTRE_CHIEF_MANAGEMENT = "centre_chief_management"  # 總負責人管理
+    CENTRE_ROSTER_COUNTS = "centre_roster_counts"  # each school's 本單位教師帳號管理 counts, read only
     FILL_RATES = "fill_rates"  # 填報率
     REWARD_LISTS = "reward_lists"  # a unit's or an authority's reward lists
     REWARD_JOB = "reward_job"  # 獎勵作業
@@ -71,7 +72,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.UNIT_TEACHER_ACCOUNTS, Perm.SCHOOL_PLAN, Perm.LISTED_IN_DIRECTORY, Perm.REWARD_LISTS}
     ),
     Role.CLERK: frozenset(_BUSINESS_ALL),
-    Role.CENTRE: frozenset({Perm.CENTRE_CHIEF_MANAGEMENT, Perm.FILL_RATES, Perm.REWARD_LISTS}),
+    Role.CENTRE: frozenset(
+        {Perm.CENTRE_CHIEF_MANAGEMENT, Perm.CENTRE_ROSTER_COUNTS, Perm.FILL_RATES, Perm.REWARD_LISTS}
+    ),
     Role.OPERATOR: frozenset(
         {
             Perm.FILL_RATES,

@@ -173,6 +173,7 @@ class Table:
         *,
         errors: ErrorList | None = None,
         notices: list[str] | None = None,
+        optional_columns: Sequence[str] = (),
     ):
         # A path, or an open binary file with a name (a web upload): the name gives the type.
         if isinstance(source, (str, Path)):
@@ -180,6 +181,9 @@ class Table:
         else:
             self.path, self.file = Path(getattr(source, "name", "") or "upload"), source
         self.columns = tuple(columns)
+        self.optional_columns = tuple(optional_columns)
+        # The optional columns this file's header names: their values follow the kind's columns.
+        self.optional_present: tuple[str, ...] = ()
         self.errors = ErrorList() if errors is None else errors
         self.notices = [] if notices is None else notices
         self.is_csv = self.path.suffix.lower() == ".csv"
@@ -220,7 +224,8 @@ class Table:
         if self.errors.total > errors_before:
             raise ImportRefused(self.errors)
         self.width = len(header)
-        return [header.index(c) for c in self.columns]
+        self.optional_present = tuple(c for c in self.optional_columns if c in seen)
+        return [header.index(c) for c in self.columns + self.optional_present]
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         suffix = self.path.suffix.lower()
@@ -779,6 +784,7 @@ class Kind:
     count_labels: dict[str, str]
     order: int  # import order: a kind refers only to kinds of a lower order
     bulk_tables: tuple[str, ...] = ()  # tables whose keys and indexes `--bulk` rebuilds
+    optional_columns: tuple[str, ...] = ()  # read when the header names them (SPEC §8 roster end_reason)
 
 
 _registry: dict[str, Kind] = {}
@@ -821,7 +827,9 @@ def import_file(kind: str, source, *, bulk: bool = False) -> ImportResult:
     if bulk and not is_postgresql(connection):
         raise ValueError(MSG_BULK_NEEDS_POSTGRESQL)
     run = ImportRun(spec.name, connection, bulk=bulk)
-    table = Table(source, spec.columns, errors=run.errors, notices=run.notices)
+    table = Table(
+        source, spec.columns, errors=run.errors, notices=run.notices, optional_columns=spec.optional_columns
+    )
     started = time.perf_counter()
     try:
         with transaction.atomic():

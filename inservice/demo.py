@@ -25,7 +25,8 @@ from accounts.models import (
 )
 from accounts.services import business_account_apply
 from courses.models import Course, CourseStatus
-from teachers.models import Category, Membership
+from teachers.models import AccountStatus, Category, EndReason, Membership, Subject, TeacherAccount
+from teachers.subject_lists import ensure_reference_subjects
 
 DEMO_PASSWORD = "inservice-demo"
 # Base32; every demo business account uses it, so a demo user can compute the code (README).
@@ -61,6 +62,11 @@ PEOPLE = (
     ("T22345611", "蔡宜蓁", COUNTY_CODE, Category.STAFF, "承辦人", dt.date(2019, 2, 1), None),
     ("T12345612", "劉家豪", OPERATOR_CODE, Category.STAFF, "系統管理員", dt.date(2020, 2, 1), None),
 )
+
+# Why the ended memberships above ended, in the notice's words (離職/轉校/退休).
+END_REASONS = {"T12345606": EndReason.TRANSFERRED, "T12345610": EndReason.RETIRED}
+# This semester's 任教科目 of a few teachers, from the stage's reference list.
+DEMO_SUBJECTS = {"T12345678": ("國語文", "數學"), "T12345604": ("數學",), "T22345605": ("英語文",)}
 
 # (username, ID prefix, account kind) — "teacher" or a business account (unit code, type).
 ACCOUNTS = (
@@ -134,6 +140,7 @@ def build_demo() -> dict[str, int]:
             code=code, defaults={"name": name, "kind": UnitKind.SCHOOL, "stage": stage, "authority": county}
         )
     units = {unit.code: unit for unit in Unit.objects.all()}
+    ensure_reference_subjects()
 
     people: dict[str, Person] = {}
     for prefix, name, unit_code, category, title, start, end in PEOPLE:
@@ -144,7 +151,7 @@ def build_demo() -> dict[str, int]:
             person.set_national_id(nid)
             person.save()
         people[prefix] = person
-        Membership.objects.get_or_create(
+        membership, created = Membership.objects.get_or_create(
             person=person,
             unit=units[unit_code],
             start_date=start,
@@ -152,9 +159,12 @@ def build_demo() -> dict[str, int]:
                 "category": category,
                 "title": title,
                 "end_date": end,
-                "end_reason": "調校" if end else "",
+                "end_reason": END_REASONS[prefix] if end else None,
+                "source": "示範資料",
             },
         )
+        if created and end is None and prefix in DEMO_SUBJECTS:
+            membership.subjects.set(Subject.objects.filter(name__in=DEMO_SUBJECTS[prefix]))
 
     for username, prefix, business in ACCOUNTS:
         person = people[prefix]
@@ -166,6 +176,12 @@ def build_demo() -> dict[str, int]:
             user.is_staff = username == "operator1"
             user.save()
             EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+        if business is None:
+            # A teacher's sign-in is their one teacher account (帳號狀況 啟用中).
+            TeacherAccount.objects.get_or_create(
+                person=person,
+                defaults={"user": user, "status": AccountStatus.ACTIVE, "enabled_at": timezone.now()},
+            )
         if business is not None:
             unit_code, account_type = business
             BusinessAccount.objects.get_or_create(

@@ -35,13 +35,21 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("directory", "業務帳號查詢", "directory/", view_name="accounts:directory"),
     MenuEntry("statistics", "統計專區", "statistics/"),
     # Teacher (教師個人帳號)
-    MenuEntry("profile", "修改個人基本資料", "me/profile/", Perm.PROFILE_EDIT),
+    MenuEntry("profile", "修改個人基本資料", "me/profile/", Perm.PROFILE_EDIT, "teachers:profile"),
     MenuEntry("learning-record", "研習紀錄", "me/learning-record/", Perm.LEARNING_RECORD),
     MenuEntry("teacher-plan", "教師自我進修規劃", "me/plan/", Perm.TEACHER_PLAN),
     MenuEntry("reward-lookup", "獎勵查詢", "me/rewards/", Perm.REWARD_LOOKUP),
     # Business accounts (業務帳號)
-    MenuEntry("unit-teachers", "本單位教師帳號管理", "unit/teachers/", Perm.UNIT_TEACHER_ACCOUNTS),
-    MenuEntry("teacher-register", "教師資料登錄", "unit/teachers/register/", Perm.UNIT_TEACHER_ACCOUNTS),
+    MenuEntry(
+        "unit-teachers", "本單位教師帳號管理", "unit/teachers/", Perm.UNIT_TEACHER_ACCOUNTS, "teachers:roster"
+    ),
+    MenuEntry(
+        "teacher-register",
+        "教師資料登錄",
+        "unit/teachers/register/",
+        Perm.UNIT_TEACHER_ACCOUNTS,
+        "teachers:register",
+    ),
     MenuEntry(
         "unit-accounts",
         "本單位業務帳號管理",
@@ -61,6 +69,13 @@ MENU: tuple[MenuEntry, ...] = (
         "centre/chiefs/",
         Perm.CENTRE_CHIEF_MANAGEMENT,
         "accounts:centre-chiefs",
+    ),
+    MenuEntry(
+        "centre-teachers",
+        "所屬學校教師帳號統計",
+        "centre/teachers/",
+        Perm.CENTRE_ROSTER_COUNTS,
+        "teachers:centre-counts",
     ),
     MenuEntry("fill-rates", "填報率", "centre/fill-rates/", Perm.FILL_RATES),
     # Network operator

@@ -1,11 +1,43 @@
 from django.contrib import admin
 
-from teachers.models import Membership
+from teachers.models import Membership, RosterDownload, Subject, TeacherAccount
 
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["person", "unit", "category", "title", "start_date", "end_date"]
-    list_filter = ["category", "unit__stage", "unit__authority"]
+    list_display = ["person", "unit", "category", "title", "start_date", "end_date", "end_reason"]
+    list_filter = ["category", "end_reason", "unit__stage", "unit__authority"]
     search_fields = ["unit__code", "unit__name"]
     raw_id_fields = ["person", "unit"]
+
+
+@admin.register(Subject)
+class SubjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "stages"]
+    search_fields = ["name"]
+
+
+@admin.register(TeacherAccount)
+class TeacherAccountAdmin(admin.ModelAdmin):
+    list_display = ["person", "user", "status", "enabled_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["person", "user", "enabled_by"]
+    search_fields = ["user__username"]
+
+
+@admin.register(RosterDownload)
+class RosterDownloadAdmin(admin.ModelAdmin):
+    """Who downloaded which unit's roster (with national IDs), and when: read only."""
+
+    list_display = ["at", "unit", "actor", "rows"]
+    list_filter = ["unit__authority"]
+    search_fields = ["unit__code", "unit__name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

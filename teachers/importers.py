@@ -9,6 +9,11 @@ One row per membership. People are created without an account (帳號狀況 待�
   later); re-importing the same file therefore changes nothing.
 - At most one open membership (empty end_date) per person, counting the database's open
   memberships that the file does not name: a second one is a row error, not an IntegrityError.
+- No two periods of one person may share a day (SPEC §3.1), within the file or against the
+  database's memberships the file does not name: a row error on both back ends (PostgreSQL's
+  exclusion constraint would only raise an IntegrityError).
+- The optional `end_reason` column (離職, 轉校, 退休, 資料匯入, 更正) goes with end_date; an ended
+  row without one records 資料匯入, unless the membership already holds a reason for that end date.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from core.dataexchange import (
     secondary_indexes_dropped,
 )
 from core.validation import MSG_TOO_LONG, Problem, check_text, problems
-from teachers.models import Category, Membership, Subject
+from teachers.models import Category, EndReason, Membership, Subject
 
 COLUMNS = (
     "national_id",
@@ -69,6 +74,14 @@ MSG_EMAIL_DIFFERS_FROM_LINE = "同一身分證字號的 email 與{0}不同"
 MSG_NAME_DIFFERS_FROM_DATABASE = "此身分證字號已登錄為「{0}」，name 不同"
 MSG_DUPLICATE_MEMBERSHIP = "與{0}重複（同一人、同一單位、同一 start_date）"
 MSG_TWO_OPEN_MEMBERSHIPS = "同一人有一筆以上未結束的服務紀錄（end_date 空白）"
+MSG_OVERLAP_LINE = "服務期間與{0}重疊（同一人同一天只能在一個單位服務）"
+MSG_OVERLAP_DATABASE = "服務期間與已登錄的服務紀錄（{0}，{1} 起）重疊"
+MSG_BAD_END_REASON = "end_reason 不是有效的異動原因（離職、轉校、退休、資料匯入或更正）"
+MSG_END_REASON_WITHOUT_END = "有 end_reason 但 end_date 空白"
+
+# Optional columns of SPEC §8: read when the header names them, empty otherwise.
+OPTIONAL_COLUMNS = ("end_reason",)
+END_REASONS = set(EndReason.values)
 
 CATEGORIES = set(Category.values)
 SUBJECT_SPLIT = re.compile(r"\s*;\s*")
@@ -108,8 +121,9 @@ def _check_subjects(value: str) -> list[str] | Problem:
 def check_row(values: list[str], unescape=str) -> tuple | list[Problem]:
     """One roster row: its cleaned values, or the list of its problems."""
     nid, name, email, unit_code, category, title, subject_list, start, end = (
-        unescape(v.strip()) for v in values
+        unescape(v.strip()) for v in values[:9]
     )
+    end_reason = unescape(values[9].strip()) if len(values) > 9 else ""
     row = (
         national_id.check(nid),
         check_text(name, "name", NAME_LENGTH),
@@ -125,7 +139,11 @@ def check_row(values: list[str], unescape=str) -> tuple | list[Problem]:
     start_date, end_date = row[7], row[8]
     if not found and end_date is not None and end_date < start_date:
         found.append(Problem(MSG_END_BEFORE_START))
-    return found or row
+    if end_reason and end_reason not in END_REASONS:
+        found.append(Problem(MSG_BAD_END_REASON))
+    elif end_reason and not end:
+        found.append(Problem(MSG_END_REASON_WITHOUT_END))
+    return found or (*row, end_reason)
 
 
 def import_roster(run: ImportRun, table: Table) -> dict[str, int]:
@@ -144,6 +162,7 @@ def import_roster(run: ImportRun, table: Table) -> dict[str, int]:
             ("start_date", "date"),
             ("end_date", "date"),
             ("subjects", "text"),
+            ("end_reason", "text"),
         ],
     )
     subject_names: set[str] = set()
@@ -154,7 +173,7 @@ def import_roster(run: ImportRun, table: Table) -> dict[str, int]:
             if row.__class__ is list:
                 errors.add_all(line, row)
                 continue
-            nid, name, email, unit_code, category, title, names, start_date, end_date = row
+            nid, name, email, unit_code, category, title, names, start_date, end_date, end_reason = row
             add(
                 (
                     str(line),
@@ -168,6 +187,7 @@ def import_roster(run: ImportRun, table: Table) -> dict[str, int]:
                     start_date.isoformat(),
                     end_date.isoformat() if end_date else null,
                     text(json.dumps(names, ensure_ascii=False)),
+                    text(end_reason),
                 )
             )
             subject_names.update(names)
@@ -227,7 +247,7 @@ def _check(run: ImportRun, rows: str) -> None:
     resolved = run.create_table_as(
         "resolved",
         f"""SELECT s.line_no, s.digest, p.id AS person_id, u.id AS unit_id, m.id AS membership_id,
-                   s.category, s.title, s.start_date, s.end_date
+                   s.category, s.title, s.start_date, s.end_date, s.end_reason
             FROM {rows} s
             LEFT JOIN {PERSON} p ON p.national_id_digest = s.digest
             LEFT JOIN {UNIT} u ON u.code = s.unit_code
@@ -251,6 +271,41 @@ def _check(run: ImportRun, rows: str) -> None:
             WHERE s.end_date IS NULL""",
         reason=MSG_TWO_OPEN_MEMBERSHIPS,
     )
+    _check_overlaps(run, rows, resolved)
+
+
+# Two periods [a.start, a.end] and [b.start, b.end] (an empty end: still serving) share a day.
+_OVERLAP = """(b.end_date IS NULL OR a.start_date <= b.end_date)
+              AND (a.end_date IS NULL OR b.start_date <= a.end_date)"""
+
+
+def _check_overlaps(run: ImportRun, rows: str, resolved: str) -> None:
+    """SPEC §3.1: one person, one unit on any day. Two open periods are reported above already."""
+    run.collect(
+        f"""SELECT a.line_no, MIN(b.line_no) FROM {rows} a JOIN {rows} b
+            ON b.digest = a.digest AND b.line_no < a.line_no
+            WHERE {_OVERLAP} AND NOT (a.end_date IS NULL AND b.end_date IS NULL)
+              AND NOT (b.unit_code = a.unit_code AND b.start_date = a.start_date)
+            GROUP BY a.line_no""",
+        reason=lambda other: MSG_OVERLAP_LINE.format(at(other)),
+    )
+    # Against the database's memberships of the same people that the file does not name (those
+    # it names take the file's dates).
+    run.collect(
+        f"""SELECT a.line_no, MIN(u.name), MIN(b.start_date) FROM {resolved} a
+            JOIN {MEMBERSHIP} b ON b.person_id = a.person_id
+            JOIN {UNIT} u ON u.id = b.unit_id
+            WHERE a.person_id IS NOT NULL AND {_OVERLAP}
+              AND (a.membership_id IS NULL OR b.id <> a.membership_id)
+              AND NOT (a.end_date IS NULL AND b.end_date IS NULL)
+              AND NOT EXISTS (SELECT 1 FROM {resolved} r WHERE r.membership_id = b.id)
+            GROUP BY a.line_no""",
+        reason=lambda unit, start: MSG_OVERLAP_DATABASE.format(unit, _iso(start)),
+    )
+
+
+def _iso(value) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def _merge(run: ImportRun, rows: str, subjects: str, subject_names: set[str]) -> dict[str, int]:
@@ -279,7 +334,7 @@ def _merge(run: ImportRun, rows: str, subjects: str, subject_names: set[str]) ->
     merge = run.create_table_as(
         "merge",
         f"""SELECT d.line_no, COALESCE(d.person_id, p.id) AS person_id, d.unit_id, d.membership_id,
-                   d.category, d.title, d.start_date, d.end_date
+                   d.category, d.title, d.start_date, d.end_date, d.end_reason
             FROM {resolved} d
             LEFT JOIN {PERSON} p ON d.person_id IS NULL AND p.national_id_digest = d.digest""",
     )
@@ -312,17 +367,29 @@ def _merge_memberships(run: ImportRun, merge: str, subjects: str) -> dict[str, i
         # Close before reopening, so the one-open-membership index never sees two at once.
         updated = 0
         for condition in ("d.end_date IS NOT NULL", "d.end_date IS NULL"):
+            # The reason: the file's; else the one held for the same end date; else 資料匯入.
+            reason = f"""CASE WHEN d.end_date IS NULL THEN NULL
+                              WHEN d.end_reason <> '' THEN d.end_reason
+                              WHEN {MEMBERSHIP}.end_date = d.end_date AND {MEMBERSHIP}.end_reason IS NOT NULL
+                                   THEN {MEMBERSHIP}.end_reason
+                              ELSE '{EndReason.IMPORTED}' END"""
             cursor.execute(
-                f"""UPDATE {MEMBERSHIP} SET category = d.category, title = d.title, end_date = d.end_date
+                f"""UPDATE {MEMBERSHIP} SET category = d.category, title = d.title, end_date = d.end_date,
+                        end_reason = {reason}
                     FROM {merge} d
                     WHERE {MEMBERSHIP}.id = d.membership_id AND {condition}
                       AND ({MEMBERSHIP}.category <> d.category OR {MEMBERSHIP}.title <> d.title
-                           OR {MEMBERSHIP}.end_date IS DISTINCT FROM d.end_date)"""
+                           OR {MEMBERSHIP}.end_date IS DISTINCT FROM d.end_date
+                           OR {MEMBERSHIP}.end_reason IS DISTINCT FROM ({reason}))"""
             )
             updated += cursor.rowcount
         cursor.execute(
-            f"""INSERT INTO {MEMBERSHIP} (person_id, unit_id, category, title, start_date, end_date, end_reason)
-                SELECT person_id, unit_id, category, title, start_date, end_date, ''
+            f"""INSERT INTO {MEMBERSHIP}
+                    (person_id, unit_id, category, title, start_date, end_date, end_reason, source)
+                SELECT person_id, unit_id, category, title, start_date, end_date,
+                       CASE WHEN end_date IS NULL THEN NULL WHEN end_reason <> '' THEN end_reason
+                            ELSE '{EndReason.IMPORTED}' END,
+                       '{EndReason.IMPORTED}'
                 FROM {merge} WHERE membership_id IS NULL ORDER BY person_id, start_date"""
         )
         created = cursor.rowcount
@@ -402,4 +469,5 @@ KIND = Kind(
     count_labels=COUNT_LABELS,
     order=20,
     bulk_tables=(MEMBERSHIP, MEMBERSHIP_SUBJECTS),
+    optional_columns=OPTIONAL_COLUMNS,
 )

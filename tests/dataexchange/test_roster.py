@@ -60,7 +60,7 @@ def test_roster_creates_people_without_accounts_and_their_service_history(school
     assert sorted(s.name for s in history[0].subjects.all()) == ["數學", "自然科學"]
     assert Membership.objects.get(person__name="李大華").category == Category.STAFF
     assert Membership.objects.current().filter(person__name="陳退休").count() == 0
-    assert set(Subject.objects.values_list("name", flat=True)) == {"數學", "自然科學", "國語文"}
+    assert {"數學", "自然科學", "國語文"} <= set(Subject.objects.values_list("name", flat=True))
 
 
 def test_roster_import_twice_changes_nothing(schools, csv_file):

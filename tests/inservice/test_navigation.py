@@ -32,7 +32,7 @@ EXPECTED = {
         "獎勵名單",
     },
     "clerk": PUBLIC | {"研習課程登錄", "研習課程管理/資料上傳", "統計圖表"},
-    "centre": PUBLIC | {"總負責人管理", "填報率", "獎勵名單"},
+    "centre": PUBLIC | {"總負責人管理", "所屬學校教師帳號統計", "填報率", "獎勵名單"},
     "operator": PUBLIC | {"填報率", "獎勵作業", "獎勵名單", "業務帳號管理（非學校單位）", "業務帳號異動紀錄"},
 }
 ALL_LABELS = {entry.label for entry in MENU}

@@ -1,0 +1,10 @@
+"""E-mails of 申請教師帳號, sent by the worker so the applicant's page never waits (no timing oracle)."""
+
+from celery import shared_task
+
+from teachers import mail
+
+
+@shared_task
+def send_application_mail(kind: str, person_id: int, site: str, application_id: int | None = None) -> None:
+    mail.send_application_mail(kind=kind, person_id=person_id, site=site, application_id=application_id)

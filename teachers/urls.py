@@ -1,0 +1,20 @@
+from django.urls import path
+
+from teachers import views
+
+app_name = "teachers"
+
+urlpatterns = [
+    path("teacher-account/apply/", views.apply, name="apply"),
+    path("teacher-account/apply/done/", views.apply_done, name="apply-done"),
+    path("teacher-account/activate/<str:token>/", views.activate, name="activate"),
+    path("me/profile/", views.profile, name="profile"),
+    path("unit/teachers/", views.roster, name="roster"),
+    path("unit/teachers/download/", views.download, name="download"),
+    path("unit/teachers/register/", views.register, name="register"),
+    path("unit/teachers/<int:pk>/", views.member, name="member"),
+    path("unit/teachers/<int:pk>/enable/", views.enable, name="enable"),
+    path("unit/teachers/<int:pk>/disable/", views.disable, name="disable"),
+    path("unit/teachers/<int:pk>/end/", views.end, name="end"),
+    path("centre/teachers/", views.centre_counts, name="centre-counts"),
+]
