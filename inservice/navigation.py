@@ -87,6 +87,7 @@ MENU: tuple[MenuEntry, ...] = (
         Perm.OPERATOR_ACCOUNTS,
         "accounts:operator-accounts",
     ),
+    MenuEntry("feed-runs", "夜間同步紀錄", "operator/feeds/", Perm.OPERATOR_ADMIN, "teachers:feed-runs"),
     MenuEntry("audit-log", "業務帳號異動紀錄", "operator/audit/", Perm.AUDIT_LOG, "accounts:audit-log"),
 )
 

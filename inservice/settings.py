@@ -263,7 +263,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Nightly roster sync from 全國教保資訊網 and 臺北市教師研習網 (docs/feeds.md), 03:00 Asia/Taipei.
+    "sync-teacher-feeds": {
+        "task": "teachers.tasks.sync_teacher_feeds",
+        "schedule": crontab(hour=3, minute=0),
+    },
 }
+
+# Where each nightly feed is read: an http(s) URL or a file path; empty: not configured yet.
+TEACHER_FEEDS = {
+    "ece": os.environ.get("TEACHER_FEED_ECE", ""),
+    "taipei": os.environ.get("TEACHER_FEED_TAIPEI", ""),
+}
+# Who hears of a failed nightly sync besides the operator accounts (comma-separated addresses).
+ADMINS = [("教師進修網", a.strip()) for a in os.environ.get("DJANGO_ADMINS", "").split(",") if a.strip()]
+TEACHER_FEED_TOKEN = os.environ.get("TEACHER_FEED_TOKEN", "")
+# The authority whose schools 臺北市教師研習網 speaks for.
+TAIPEI_AUTHORITY_CODE = os.environ.get("TAIPEI_AUTHORITY_CODE", "63000")
 
 # Portal settings (SPEC §4): the yearly minimum of in-service hours of the supervision indicator.
 SUPERVISION_MIN_HOURS = int(os.environ.get("SUPERVISION_MIN_HOURS", "18"))

@@ -1,11 +1,16 @@
 from django.shortcuts import render
 
-from accounts.permissions import requires
+from accounts.permissions import Perm, has_perm, requires
 from inservice.navigation import MenuEntry
 
 
 def home(request):
-    return render(request, "inservice/home.html")
+    context = {}
+    if has_perm(request.user, Perm.OPERATOR_ADMIN):
+        from teachers.feeds import failed_latest_runs
+
+        context["failed_feed_runs"] = failed_latest_runs()
+    return render(request, "inservice/home.html", context)
 
 
 def placeholder(entry: MenuEntry):

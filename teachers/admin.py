@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from teachers.models import Membership, RosterDownload, Subject, TeacherAccount
+from teachers.models import FeedRun, Membership, RosterDownload, Subject, TeacherAccount
 
 
 @admin.register(Membership)
@@ -40,4 +40,18 @@ class RosterDownloadAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FeedRun)
+class FeedRunAdmin(admin.ModelAdmin):
+    """夜間同步紀錄, read only (the operator's page is teachers:feed-runs)."""
+
+    list_display = ["source", "status", "started_at", "finished_at", "added", "moved", "ended", "refused"]
+    list_filter = ["source", "status"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -230,3 +230,54 @@ class RosterDownload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} {self.at:%Y-%m-%d %H:%M}"
+
+
+class FeedSource(models.TextChoices):
+    """The outside rosters synchronised every night (SPEC §3.1, docs/feeds.md)."""
+
+    KINDERGARTEN = "ece", _("全國教保資訊網")
+    TAIPEI = "taipei", _("臺北市教師研習網")
+
+
+class FeedRunStatus(models.TextChoices):
+    RUNNING = "running", _("執行中")
+    SUCCEEDED = "succeeded", _("完成")
+    FAILED = "failed", _("失敗")
+
+
+class FeedRun(models.Model):
+    """One nightly synchronisation of one source: what it added, moved, ended and refused.
+
+    The refusals hold a line number and a reason only, never a national ID. While the run is in
+    progress the figure of rows done lives in the cache (the run applies in one transaction, which
+    other connections cannot see); `processed` is its final value.
+    """
+
+    source = models.CharField(_("資料來源"), max_length=10, choices=FeedSource.choices)
+    status = models.CharField(
+        _("狀態"), max_length=10, choices=FeedRunStatus.choices, default=FeedRunStatus.RUNNING
+    )
+    started_at = models.DateTimeField(_("開始時間"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("結束時間"), null=True, blank=True)
+    total = models.PositiveIntegerField(_("資料筆數"), default=0)
+    processed = models.PositiveIntegerField(_("已處理筆數"), default=0)
+    added = models.PositiveIntegerField(_("新增"), default=0)
+    moved = models.PositiveIntegerField(_("轉入"), default=0)
+    ended = models.PositiveIntegerField(_("離職"), default=0)
+    updated = models.PositiveIntegerField(_("資料更新"), default=0)
+    unchanged = models.PositiveIntegerField(_("無異動"), default=0)
+    pending = models.PositiveIntegerField(_("待審核（略過）"), default=0)
+    refused = models.PositiveIntegerField(_("退回"), default=0)
+    refusals = models.JSONField(_("退回原因"), default=list, blank=True)  # [[line, reason], …]
+    error = models.TextField(_("失敗原因"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("夜間同步紀錄")
+        verbose_name_plural = _("夜間同步紀錄")
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(name="feed_run_source_valid", condition=Q(source__in=FeedSource.values)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.started_at:%Y-%m-%d %H:%M}"

@@ -8,3 +8,18 @@ from teachers import mail
 @shared_task
 def send_application_mail(kind: str, person_id: int, site: str, application_id: int | None = None) -> None:
     mail.send_application_mail(kind=kind, person_id=person_id, site=site, application_id=application_id)
+
+
+@shared_task
+def sync_teacher_feeds() -> list[int]:
+    """Celery beat, 03:00 Asia/Taipei: every nightly roster feed (teachers.feeds)."""
+    from teachers import feeds
+
+    return [run.pk for run in feeds.run_all()]
+
+
+@shared_task
+def sync_teacher_feed(source: str) -> int:
+    from teachers import feeds
+
+    return feeds.run_feed(source).pk

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from teachers import views
+from teachers import feed_views, views
 
 app_name = "teachers"
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("unit/teachers/<int:pk>/disable/", views.disable, name="disable"),
     path("unit/teachers/<int:pk>/end/", views.end, name="end"),
     path("centre/teachers/", views.centre_counts, name="centre-counts"),
+    path("operator/feeds/", feed_views.feed_runs, name="feed-runs"),
+    path("operator/feeds/<int:pk>/", feed_views.feed_run, name="feed-run"),
 ]
