@@ -281,3 +281,39 @@ class FeedRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class UploadStatus(models.TextChoices):
+    QUEUED = "queued", _("等待處理")
+    RUNNING = "running", _("檢查與匯入中")
+    DONE = "done", _("完成")
+    REFUSED = "refused", _("退回")
+
+
+class RosterUpload(models.Model):
+    """批次上傳: a school's roster file, imported by a Celery task through the data-exchange engine.
+
+    `messages` are the engine's row messages of a refused file (line and column, never an ID).
+    """
+
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("單位"), on_delete=models.PROTECT, related_name="roster_uploads"
+    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(_("檔名"), max_length=200)
+    stored_path = models.CharField(max_length=500, blank=True, default="")
+    status = models.CharField(
+        _("狀態"), max_length=10, choices=UploadStatus.choices, default=UploadStatus.QUEUED
+    )
+    created_at = models.DateTimeField(_("上傳時間"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成時間"), null=True, blank=True)
+    summary = models.CharField(_("結果"), max_length=300, blank=True, default="")
+    messages = models.JSONField(_("退回原因"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("教師名單批次上傳")
+        verbose_name_plural = _("教師名單批次上傳")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.file_name}"

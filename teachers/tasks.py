@@ -23,3 +23,11 @@ def sync_teacher_feed(source: str) -> int:
     from teachers import feeds
 
     return feeds.run_feed(source).pk
+
+
+@shared_task
+def import_roster_upload(upload_id: int) -> str:
+    """批次上傳: one school's roster file through the data-exchange engine (teachers.batch)."""
+    from teachers import batch
+
+    return batch.process_roster_upload(upload_id).status

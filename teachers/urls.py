@@ -1,6 +1,6 @@
 from django.urls import path
 
-from teachers import feed_views, views
+from teachers import batch_views, feed_views, views
 
 app_name = "teachers"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("me/profile/", views.profile, name="profile"),
     path("unit/teachers/", views.roster, name="roster"),
     path("unit/teachers/download/", views.download, name="download"),
+    path("unit/teachers/upload/", batch_views.upload, name="upload"),
+    path("unit/teachers/upload/<int:pk>/", batch_views.upload_status, name="upload-status"),
+    path("unit/teachers/enable/", batch_views.enable_many, name="enable-many"),
     path("unit/teachers/register/", views.register, name="register"),
     path("unit/teachers/<int:pk>/", views.member, name="member"),
     path("unit/teachers/<int:pk>/enable/", views.enable, name="enable"),
