@@ -18,6 +18,18 @@ def issued_hours_between(person_field: str, start, end):
     return Coalesce(Subquery(total), 0, output_field=DecimalField(max_digits=8, decimal_places=1))
 
 
+def reassign_issued_hours(source, target) -> int:
+    """Merging two person records (teachers.reassign): the duplicate's issued hours go to the kept one."""
+    from courses.models import IssuedHours
+    from teachers.services import RosterError
+
+    rows = IssuedHours.objects.filter(person=source)
+    keys = set(rows.values_list("course_id", "date"))
+    if keys & set(IssuedHours.objects.filter(person=target).values_list("course_id", "date")):
+        raise RosterError("兩筆人員資料在同一課程同一天都有研習時數，無法合併；請先更正研習時數。")
+    return rows.update(person=target)
+
+
 class CoursesConfig(AppConfig):
     name = "courses"
     verbose_name = "研習課程"
@@ -36,3 +48,7 @@ class CoursesConfig(AppConfig):
         dataexchange.register(importers.KIND)  # SPEC §8 kind `hours`
         # The roster's 依教育部統合視導 filter sums issued hours, which live here (teachers.hours).
         hours.register(issued_hours_between)
+
+        from teachers import reassign
+
+        reassign.register("研習時數", reassign_issued_hours)  # merging two person records

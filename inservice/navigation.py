@@ -87,6 +87,13 @@ MENU: tuple[MenuEntry, ...] = (
         Perm.OPERATOR_ACCOUNTS,
         "accounts:operator-accounts",
     ),
+    MenuEntry(
+        "correct-id",
+        "人員資料更正",
+        "operator/people/correct-id/",
+        Perm.OPERATOR_ADMIN,
+        "teachers:correct-id",
+    ),
     MenuEntry("feed-runs", "夜間同步紀錄", "operator/feeds/", Perm.OPERATOR_ADMIN, "teachers:feed-runs"),
     MenuEntry("audit-log", "業務帳號異動紀錄", "operator/audit/", Perm.AUDIT_LOG, "accounts:audit-log"),
 )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from teachers import batch_views, feed_views, views
+from teachers import batch_views, feed_views, people_views, views
 
 app_name = "teachers"
 
@@ -20,6 +20,8 @@ urlpatterns = [
     path("unit/teachers/<int:pk>/disable/", views.disable, name="disable"),
     path("unit/teachers/<int:pk>/end/", views.end, name="end"),
     path("centre/teachers/", views.centre_counts, name="centre-counts"),
+    path("operator/people/correct-id/", people_views.correct_id, name="correct-id"),
+    path("operator/people/merge/", people_views.merge, name="merge"),
     path("operator/feeds/", feed_views.feed_runs, name="feed-runs"),
     path("operator/feeds/<int:pk>/", feed_views.feed_run, name="feed-run"),
 ]
