@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "django_filters",
     "auditlog",
     "csp",
@@ -275,6 +277,28 @@ TEACHER_FEEDS = {
     "ece": os.environ.get("TEACHER_FEED_ECE", ""),
     "taipei": os.environ.get("TEACHER_FEED_TAIPEI", ""),
 }
+# 教育體系單一簽入 (帳號漫遊, SPEC §3.3): allauth's OpenID Connect provider, id `moe`.
+MOE_SSO_SERVER_URL = os.environ.get("MOE_SSO_SERVER_URL", "https://oidc.tanet.edu.tw")
+MOE_SSO_EDUINFO_URL = os.environ.get(
+    "MOE_SSO_EDUINFO_URL", "https://oidc.tanet.edu.tw/moeresource/api/v1/oidc/eduinfo"
+)
+SOCIALACCOUNT_ADAPTER = "teachers.sso.MoeSocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # the `sub`, bound once, is the key; never the e-mail
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "SCOPE": ["openid", "email", "profile", "eduinfo"],
+        "APPS": [
+            {
+                "provider_id": "moe",
+                "name": "教育體系單一簽入",
+                "client_id": os.environ.get("MOE_SSO_CLIENT_ID", ""),
+                "secret": os.environ.get("MOE_SSO_SECRET", ""),
+                "settings": {"server_url": MOE_SSO_SERVER_URL, "token_auth_method": "client_secret_basic"},
+            }
+        ],
+    }
+}
+
 # Who hears of a failed nightly sync besides the operator accounts (comma-separated addresses).
 ADMINS = [("教師進修網", a.strip()) for a in os.environ.get("DJANGO_ADMINS", "").split(",") if a.strip()]
 TEACHER_FEED_TOKEN = os.environ.get("TEACHER_FEED_TOKEN", "")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from teachers import batch_views, feed_views, people_views, views
+from teachers import batch_views, feed_views, people_views, sso_views, views
 
 app_name = "teachers"
 
@@ -8,6 +8,9 @@ urlpatterns = [
     path("teacher-account/apply/", views.apply, name="apply"),
     path("teacher-account/apply/done/", views.apply_done, name="apply-done"),
     path("teacher-account/activate/<str:token>/", views.activate, name="activate"),
+    path("sso/bind/", sso_views.bind, name="sso-bind"),
+    path("sso/bind/sent/", sso_views.sent, name="sso-sent"),
+    path("sso/bind/confirm/<str:token>/", sso_views.confirm, name="sso-confirm"),
     path("me/profile/", views.profile, name="profile"),
     path("unit/teachers/", views.roster, name="roster"),
     path("unit/teachers/download/", views.download, name="download"),
