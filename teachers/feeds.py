@@ -34,7 +34,7 @@ from accounts import national_id as nid
 from accounts.masking import mask_name
 from accounts.models import BusinessAccount, BusinessAccountStatus, Person, Stage, Unit, UnitKind
 from teachers import services
-from teachers.models import Category, EndReason, FeedRun, FeedRunStatus, FeedSource
+from teachers.models import Category, EndReason, FeedRun, FeedRunStatus, FeedSource, Membership
 
 logger = logging.getLogger(__name__)
 
@@ -256,35 +256,121 @@ def progress_of(run: FeedRun) -> int:
     return cache.get(progress_key(run.pk), run.processed)
 
 
+CHUNK = 1000
+
+
+def _known(rows: list[Row]) -> tuple[dict[str, Person], dict[int, Membership]]:
+    """The people the rows name, by digest, and their current memberships: a few queries per thousand."""
+    people: dict[str, Person] = {}
+    digests = [nid.digest(row.national_id) for row in rows]
+    for i in range(0, len(digests), CHUNK):
+        for person in Person.objects.filter(national_id_digest__in=digests[i : i + CHUNK]):
+            people[person.national_id_digest] = person
+    ids = [person.pk for person in people.values()]
+    current: dict[int, Membership] = {}
+    for i in range(0, len(ids), CHUNK):
+        for membership in Membership.objects.filter(person_id__in=ids[i : i + CHUNK], end_date__isnull=True):
+            current[membership.person_id] = membership
+    return people, current
+
+
+def _create_newcomers(rows: list[Row], source_label: str) -> None:
+    """New people serving at a school: inserted in bulk (nobody to overlap with, nothing to move)."""
+    for i in range(0, len(rows), CHUNK):
+        chunk = rows[i : i + CHUNK]
+        people = []
+        for row in chunk:
+            person = Person(name=row.name, email=row.email)
+            person.set_national_id(row.national_id)
+            people.append(person)
+        Person.objects.bulk_create(people)
+        if people and people[0].pk is None:  # back ends that return no keys
+            by_digest = {
+                p.national_id_digest: p
+                for p in Person.objects.filter(national_id_digest__in=[p.national_id_digest for p in people])
+            }
+            people = [by_digest[p.national_id_digest] for p in people]
+        Membership.objects.bulk_create(
+            Membership(
+                person=person,
+                unit=row.unit,
+                category=row.category,
+                title=row.title,
+                start_date=row.start,
+                source=source_label,
+            )
+            for person, row in zip(people, chunk, strict=True)
+        )
+
+
 def _apply_all(run: FeedRun, lines: list[tuple[int, str]]) -> None:
+    """Check every line, then apply: unchanged lines write nothing, newcomers go in bulk, and the
+    rest (moves, departures, updates) row by row through the services, each in a savepoint."""
     source_label = str(FeedSource(run.source).label)
     units = {unit.code: unit for unit in units_in_scope(run.source)}
     seen: dict[str, int] = {}
     counts = dict.fromkeys(("added", "moved", "ended", "updated", "unchanged", "pending", "refused"), 0)
     refusals: list[list] = []
-    for done, (line, text) in enumerate(lines, start=1):
+    rows: list[Row] = []
+    for line, text in lines:
         try:
             row = parse_row(line, text, units)
             if row is None:
-                outcome = "pending"
-            else:
-                digest = nid.digest(row.national_id)
-                if digest in seen:
-                    raise services.RosterError(
-                        _("與第 %(line)s 列是同一人，同一人只能有一列。") % {"line": seen[digest]}
-                    )
-                seen[digest] = line
+                counts["pending"] += 1
+                continue
+            digest = nid.digest(row.national_id)
+            if digest in seen:
+                raise services.RosterError(
+                    _("與第 %(line)s 列是同一人，同一人只能有一列。") % {"line": seen[digest]}
+                )
+            seen[digest] = line
+            rows.append(row)
+        except services.RosterError as exc:
+            counts["refused"] += 1
+            refusals.append([line, nid.redact(str(exc.message))])
+    done = len(lines) - len(rows)
+    cache.set(progress_key(run.pk), done, PROGRESS_TIMEOUT)
+
+    people, current = _known(rows)
+    newcomers: list[Row] = []
+    for row in rows:
+        person = people.get(nid.digest(row.national_id))
+        membership = current.get(person.pk) if person is not None else None
+        outcome = None
+        if person is None and row.status == SERVING:
+            newcomers.append(row)
+            outcome = "added"
+        elif person is not None and person.name == row.name:
+            at_school = membership is not None and membership.unit_id == row.unit.pk
+            if (
+                row.status == SERVING
+                and at_school
+                and (membership.category, membership.title)
+                == (
+                    row.category,
+                    row.title,
+                )
+            ):
+                if not row.email or person.email:
+                    outcome = "unchanged"
+            elif row.status != SERVING and not at_school:
+                outcome = "unchanged"  # already ended there
+        if outcome is None:  # a move, a departure, an update, or a refusal: through the services
+            try:
                 with transaction.atomic():
                     outcome = _apply(row, source_label)
-        except services.RosterError as exc:
-            outcome = "refused"
-            refusals.append([line, nid.redact(str(exc.message))])
-        except IntegrityError:
-            outcome = "refused"
-            refusals.append([line, _("與本網站既有的服務紀錄衝突。")])
+            except services.RosterError as exc:
+                outcome = "refused"
+                refusals.append([row.line, nid.redact(str(exc.message))])
+            except IntegrityError:
+                outcome = "refused"
+                refusals.append([row.line, _("與本網站既有的服務紀錄衝突。")])
         counts[outcome] += 1
+        done += 1
         if done % PROGRESS_EVERY == 0:
             cache.set(progress_key(run.pk), done, PROGRESS_TIMEOUT)
+    _create_newcomers(newcomers, source_label)
+    refusals.sort()
     for name, value in counts.items():
         setattr(run, name, value)
     run.refusals = refusals
