@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.account.adapter import get_adapter
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import authenticate, login
@@ -10,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from teachers import sso
+from teachers import services, sso
 from teachers.services import RosterError
 
 BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
@@ -55,6 +56,10 @@ def bind(request):
                 messages.success(request, _("已綁定帳號漫遊，之後可直接以教育體系單一簽入登入。"))
                 return redirect("home")
     if method == "id" and id_form.is_valid():
+        # Throttled like 申請教師帳號 (the same counters: one budget per client and per ID).
+        client = get_adapter(request).get_client_ip(request)
+        if not services.application_allowed(client=client, national_id=id_form.cleaned_data["national_id"]):
+            return render(request, "teachers/apply_throttled.html", status=429)
         sso.request_binding_by_id(
             national_id=id_form.cleaned_data["national_id"],
             name=id_form.cleaned_data["name"],

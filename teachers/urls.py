@@ -26,5 +26,6 @@ urlpatterns = [
     path("operator/people/correct-id/", people_views.correct_id, name="correct-id"),
     path("operator/people/merge/", people_views.merge, name="merge"),
     path("operator/feeds/", feed_views.feed_runs, name="feed-runs"),
+    path("operator/feeds/run/", feed_views.run_now, name="feed-run-now"),
     path("operator/feeds/<int:pk>/", feed_views.feed_run, name="feed-run"),
 ]

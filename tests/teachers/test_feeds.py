@@ -355,3 +355,20 @@ def test_the_beat_task_runs_every_source(db, settings, tmp_path):
         ("ece", "succeeded"),
         ("taipei", "succeeded"),
     ]
+
+
+def test_the_operator_reruns_a_source_now(
+    db, operator, chief, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    path = tmp_path / "empty.jsonl"
+    path.write_bytes(feed_bytes([]))
+    settings.TEACHER_FEEDS = {"ece": "", "taipei": str(path)}
+    assert (
+        signed_in_client(chief).post(reverse("teachers:feed-run-now"), {"source": "taipei"}).status_code
+        == 403
+    )
+    assert not FeedRun.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in_client(operator).post(reverse("teachers:feed-run-now"), {"source": "taipei"})
+    assert response.status_code == 302
+    assert list(FeedRun.objects.values_list("source", "status")) == [("taipei", "succeeded")]

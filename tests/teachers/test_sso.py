@@ -300,3 +300,46 @@ def test_an_id_token_is_read_when_pyjwt_is_installed(provider, school):
     client = Client()
     roam(client, provider, "sub-8")
     assert signed_in_as(client) == str(account.user.pk)
+
+
+def test_proof_by_id_binds_to_the_existing_teacher_account(provider, school):
+    membership = member(school, name="林已有", email="lin@example.org")
+    account = teacher_account(membership.person)
+    provider.add("sub-9", schoolid=school.code)
+    client = Client()
+    roam(client, provider, "sub-9")
+    client.post(
+        reverse("teachers:sso-bind"),
+        {"method": "id", "id-national_id": membership.person.reveal_national_id(), "id-name": "林已有"},
+    )
+    link = next(word for word in mail.outbox[0].body.split() if "/sso/bind/confirm/" in word)
+    Client().get(urllib.parse.urlsplit(link).path)
+    assert SocialAccount.objects.get(uid="sub-9").user == account.user
+    assert TeacherAccount.objects.filter(person=membership.person).count() == 1
+
+
+def test_proof_by_id_is_throttled_like_an_application(provider, school, settings):
+    membership = member(school, name="張頻繁", email="chang@example.org")
+    provider.add("sub-10", schoolid=school.code)
+    statuses = []
+    for _ in range(4):  # APPLY_LIMIT_PER_ID is 3
+        client = Client()
+        roam(client, provider, "sub-10")
+        response = client.post(
+            reverse("teachers:sso-bind"),
+            {"method": "id", "id-national_id": membership.person.reveal_national_id(), "id-name": "張頻繁"},
+        )
+        statuses.append(response.status_code)
+    assert statuses == [302, 302, 302, 429]
+    assert len(mail.outbox) == 3
+
+
+def test_sign_in_works_when_eduinfo_is_unavailable(provider, school, settings):
+    account = teacher_account(member(school).person)
+    SocialAccount.objects.create(user=account.user, provider="moe", uid="sub-11")
+    provider.add("sub-11", schoolid="NO-SUCH")
+    settings.MOE_SSO_EDUINFO_URL = "http://127.0.0.1:9/eduinfo"  # nothing listens there
+    client = Client()
+    roam(client, provider, "sub-11")
+    assert signed_in_as(client) == str(account.user.pk)
+    assert account.person.memberships.get().unit == school
