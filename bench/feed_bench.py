@@ -22,11 +22,18 @@ from teachers import feeds  # noqa: E402
 from teachers.models import FeedSource  # noqa: E402
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
-authority, _ = Unit.objects.get_or_create(code="BENCHA", defaults={"name": "測試縣", "kind": UnitKind.AUTHORITY})
+authority, _ = Unit.objects.get_or_create(
+    code="BENCHA", defaults={"name": "測試縣", "kind": UnitKind.AUTHORITY}
+)
 schools = [
     Unit.objects.get_or_create(
         code=f"BK{i:04d}",
-        defaults={"name": f"測試幼兒園{i}", "kind": UnitKind.SCHOOL, "stage": Stage.KINDERGARTEN, "authority": authority},
+        defaults={
+            "name": f"測試幼兒園{i}",
+            "kind": UnitKind.SCHOOL,
+            "stage": Stage.KINDERGARTEN,
+            "authority": authority,
+        },
     )[0]
     for i in range(50)
 ]
