@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from teachers.models import FeedRun, Membership, RosterDownload, Subject, TeacherAccount
+from teachers.models import FeedRun, Membership, RosterDownload, RosterUpload, Subject, TeacherAccount
 
 
 @admin.register(Membership)
@@ -49,6 +49,21 @@ class FeedRunAdmin(admin.ModelAdmin):
 
     list_display = ["source", "status", "started_at", "finished_at", "added", "moved", "ended", "refused"]
     list_filter = ["source", "status"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RosterUpload)
+class RosterUploadAdmin(admin.ModelAdmin):
+    """批次上傳, read only."""
+
+    list_display = ["unit", "file_name", "status", "created_at", "summary"]
+    list_filter = ["status"]
+    search_fields = ["unit__code", "unit__name"]
 
     def has_add_permission(self, request):
         return False

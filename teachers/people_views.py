@@ -31,16 +31,25 @@ def _person(form, field: str, name_field: str | None = None):
     return person
 
 
+class NoEcho(forms.TextInput):
+    """A national-ID field that is never written back into a page (a refused form is typed again)."""
+
+    def format_value(self, value):
+        return None
+
+
 class CorrectIdForm(forms.Form):
-    current_id = forms.CharField(label=gettext_lazy("目前登錄的身分證字號"), max_length=20)
+    current_id = forms.CharField(label=gettext_lazy("目前登錄的身分證字號"), max_length=20, widget=NoEcho)
     name = forms.CharField(label=gettext_lazy("姓名"), max_length=60)
-    new_id = forms.CharField(label=gettext_lazy("正確的身分證字號"), max_length=20)
+    new_id = forms.CharField(label=gettext_lazy("正確的身分證字號"), max_length=20, widget=NoEcho)
     confirmed = forms.BooleanField(label=gettext_lazy("我已核對證件，確認更正此人的身分證字號"))
 
 
 class MergeForm(forms.Form):
-    keep_id = forms.CharField(label=gettext_lazy("保留的人員資料：身分證字號"), max_length=20)
-    duplicate_id = forms.CharField(label=gettext_lazy("併入後刪除的人員資料：身分證字號"), max_length=20)
+    keep_id = forms.CharField(label=gettext_lazy("保留的人員資料：身分證字號"), max_length=20, widget=NoEcho)
+    duplicate_id = forms.CharField(
+        label=gettext_lazy("併入後刪除的人員資料：身分證字號"), max_length=20, widget=NoEcho
+    )
     confirmed = forms.BooleanField(
         label=gettext_lazy(
             "我已確認兩筆是同一人；服務紀錄、研習時數、進修規劃與帳號將移到保留的資料，另一筆刪除"

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from teachers import services, sso
+from teachers.people_views import NoEcho
 from teachers.services import RosterError
 
 BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
@@ -23,7 +24,7 @@ class AccountProofForm(forms.Form):
 
 
 class IdProofForm(forms.Form):
-    national_id = forms.CharField(label=gettext_lazy("身分證字號"), max_length=20)
+    national_id = forms.CharField(label=gettext_lazy("身分證字號"), max_length=20, widget=NoEcho)
     name = forms.CharField(label=gettext_lazy("姓名"), max_length=60)
 
 

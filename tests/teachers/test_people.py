@@ -165,3 +165,22 @@ def test_only_the_operator_merges(chief, pair):
     )
     assert response.status_code == 403
     assert Person.objects.filter(pk=duplicate.pk).exists()
+
+
+def test_a_refused_form_does_not_write_the_national_ids_back(operator, pair):
+    keep, duplicate = pair
+    teacher_account(keep)  # two teacher accounts: refused
+    html = (
+        signed_in_client(operator)
+        .post(
+            reverse("teachers:merge"),
+            {
+                "keep_id": keep.reveal_national_id(),
+                "duplicate_id": duplicate.reveal_national_id(),
+                "confirmed": "on",
+            },
+        )
+        .content.decode()
+    )
+    assert "教師帳號" in html
+    assert keep.reveal_national_id() not in html and duplicate.reveal_national_id() not in html
