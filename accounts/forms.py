@@ -1,4 +1,5 @@
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.mfa.base.forms import AuthenticateForm as AllauthMFAAuthenticateForm
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
@@ -16,6 +17,19 @@ class LoginForm(AllauthLoginForm):
         super().__init__(*args, **kwargs)
         self.fields["login"].label = _("帳號或電子郵件")
         self.fields["login"].widget.attrs["autocomplete"] = "username"
+        # allauth puts a "forgot password" link in the password's help text, between the two
+        # fields: Tab from 帳號 then lands on the link instead of 密碼, and the page has two such
+        # links. The page's own link below the form is the one.
+        self.fields["password"].help_text = ""
+
+
+class MFAAuthenticateForm(AllauthMFAAuthenticateForm):
+    """The code step of sign-in: the field has focus, so the code can be typed straight away."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].label = _("驗證碼")
+        self.fields["code"].widget.attrs.update({"autofocus": True, "placeholder": ""})
 
 
 class NationalIdInput(forms.TextInput):
