@@ -197,6 +197,9 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
+# E-mails name the portal (templates/account/email/); without django.contrib.sites allauth would
+# prefix the host name.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "【全國教師在職進修資訊網】"
 ACCOUNT_RATE_LIMITS = {
     # Five failed attempts per account per five minutes, ten per minute per address.
     "login_failed": "10/m/ip,5/300s/key",
