@@ -147,3 +147,32 @@ def test_first_use_journey(sized_page):
     expect(page.get_by_role("region", name="查詢結果")).to_be_visible()
     expect(page.get_by_role("cell", name=re.compile("chief1@"))).to_be_visible()
     check(page)
+
+
+def test_account_and_operator_pages_at_both_widths(sized_page):
+    page = sized_page
+    call_command("seed_demo")
+    for path in ("/privacy/", "/accessibility/", "/accounts/password/reset/"):
+        page.goto(path)
+        check(page)
+    page.goto("/accounts/login/")
+    page.get_by_label("帳號或電子郵件").fill("applicant1")  # pending: says who enables it
+    page.get_by_label("密碼").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登入").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("帳號尚未啟用")
+    expect(page.get_by_role("main")).to_contain_text("由該校的總負責人")
+    check(page)
+
+    page.goto("/accounts/login/")
+    page.get_by_label("帳號或電子郵件").fill("operator1")
+    page.get_by_label("密碼").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登入").click()
+    page.get_by_label("驗證碼").fill(current_code(DEMO_TOTP_SECRET))
+    page.get_by_role("button", name="登入", exact=True).click()
+    page.get_by_role("navigation", name="主選單").get_by_role("link", name="業務帳號異動紀錄").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("業務帳號異動紀錄")
+    expect(page.get_by_role("region", name=re.compile("類型變更及刪除紀錄"))).to_contain_text("申請")
+    check(page)
+    for path in ("/accounts/settings/", "/accounts/email/", "/accounts/password/change/", "/accounts/2fa/"):
+        page.goto(path)
+        check(page)
