@@ -19,7 +19,7 @@ from tests.factories import PASSWORD, BusinessAccountFactory
 # Terms allauth's own zh-Hant mixes for the same things; the portal says 兩步驟驗證, 驗證器 App,
 # 驗證碼 and 復原碼 everywhere.
 OTHER_TERMS = re.compile(
-    r"二階|雙重驗證|兩階段|多重要素|恢復碼|恢復代碼|復原代碼|[Aa]uthenticator ?驗證器|驗證器應用程式|驗証"
+    r"二階|雙重驗證|兩階段|多重要素|恢復碼|恢復代碼|復原代碼|[Aa]uthenticator ?驗證器|驗證器應用程式|TOTP 驗證器|驗証"
 )
 
 
