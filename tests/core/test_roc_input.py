@@ -70,3 +70,20 @@ def test_roc_date_field_keeps_what_was_typed_when_refused():
 
 def test_roc_date_field_explains_the_format():
     assert "113/8/5" in str(_Form()["day"].help_text)
+
+
+@pytest.mark.django_db
+def test_membership_admin_dates_accept_roc_input(rf):
+    from django.contrib import admin
+
+    from teachers.admin import MembershipAdmin
+    from teachers.models import Membership
+
+    model_admin = MembershipAdmin(Membership, admin.site)
+    form_class = model_admin.get_form(rf.get("/"), fields=["start_date", "end_date"])
+    assert isinstance(form_class.base_fields["start_date"], RocDateField)
+    form = form_class({"start_date": "113/8/5", "end_date": "114年7月31日"})
+    form.is_valid()
+    assert "start_date" not in form.errors and "end_date" not in form.errors
+    assert form.cleaned_data["start_date"] == AUG_5
+    assert form.cleaned_data["end_date"] == dt.date(2025, 7, 31)
