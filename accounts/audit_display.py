@@ -16,6 +16,7 @@ from accounts.models import BusinessAccount, BusinessAccountStatus, BusinessAcco
 from core.roc import format_roc_datetime
 
 ACTION_APPLY = _("申請")
+ACTION_CREATE_ENABLED = _("建立（已啟用）")  # made enabled at once: the demo data, an import
 ACTION_ENABLE = _("啟用")
 ACTION_CHANGE_TYPE = _("變更類型")
 ACTION_DELETE = _("刪除")
@@ -71,7 +72,8 @@ def _label(field: str) -> str:
 
 def _action(entry: LogEntry, changes: dict) -> str:
     if entry.action == LogEntry.Action.CREATE:
-        return str(ACTION_APPLY)
+        enabled = changes.get("status", [None, None])[1] == BusinessAccountStatus.ACTIVE
+        return str(ACTION_CREATE_ENABLED if enabled else ACTION_APPLY)
     if entry.action == LogEntry.Action.DELETE:
         return str(ACTION_DELETE)
     status_after = changes.get("status", [None, None])[1]

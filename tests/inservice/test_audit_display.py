@@ -99,3 +99,14 @@ def test_audit_log_page_costs_a_fixed_number_of_queries(school, chief, operator)
     for n in range(4):
         services.business_account_enable(actor=chief, account=_apply(school, f"many{n}", 700 + n))
     assert count() == few
+
+
+@pytest.mark.django_db
+def test_account_made_enabled_at_once_is_not_called_an_application(operator):
+    from auditlog.models import LogEntry
+
+    from accounts.audit_display import describe
+
+    enabled = BusinessAccountFactory()  # created active, as the demo data does
+    entry = LogEntry.objects.get_for_object(enabled).get(action=LogEntry.Action.CREATE)
+    assert describe(entry).action == "建立（已啟用）"
