@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts import national_id
 from accounts.importers import check_national_id
-from accounts.models import Person, Unit
+from accounts.models import Person, Unit, UnitKind
 from core.dataexchange import (
     MSG_BAD_DATE,
     MSG_REQUIRED,
@@ -59,6 +59,7 @@ MSG_CONFLICTING_DUPLICATE = "同一人、同一課程、同一 date 在檔案中
 PERSON = Person._meta.db_table
 COURSE = Course._meta.db_table
 HOURS = IssuedHours._meta.db_table
+UNIT = Unit._meta.db_table
 MAX_HOURS = Decimal("99999.9")
 
 
@@ -297,11 +298,14 @@ def _merge(staging: Staging, errors) -> dict[str, int]:
     counts: dict[str, int] = {}
     with connection.cursor() as cursor, phase("create courses"):
         cursor.execute(
-            f"""INSERT INTO {COURSE} (code, title, organiser_id, registered_by_id, start_date, end_date,
-                                      hours, place, status, created_at)
-                SELECT d.code, d.title, d.organiser_id, NULL, d.start_date, d.end_date, d.hours, '', %s, %s
-                FROM dx_courses d WHERE NOT EXISTS (SELECT 1 FROM {COURSE} c WHERE c.code = d.code)""",
-            [CourseStatus.CONFIRMED.value, stamp],
+            f"""INSERT INTO {COURSE} (code, title, organiser_id, authority_id, registered_by_id, start_date,
+                                      end_date, hours, place, status, created_at)
+                SELECT d.code, d.title, d.organiser_id,
+                       CASE WHEN u.kind = %s THEN u.id ELSE u.authority_id END,
+                       NULL, d.start_date, d.end_date, d.hours, '', %s, %s
+                FROM dx_courses d JOIN {UNIT} u ON u.id = d.organiser_id
+                WHERE NOT EXISTS (SELECT 1 FROM {COURSE} c WHERE c.code = d.code)""",
+            [UnitKind.AUTHORITY.value, CourseStatus.CONFIRMED.value, stamp],
         )
         counts["courses_created"] = cursor.rowcount
     select = f"""SELECT s.person_id, c.id, s.date, s.hours, %s, %s
