@@ -1,12 +1,25 @@
 """Courses (研習課程), enrolment (報名), attendance uploads and issued hours (研習時數), SPEC §5."""
 
+import datetime as dt
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Person, Stage, Unit
 from courses.choices import Admission, Domain, Mode
+
+MAX_HOURS_PER_DAY = Decimal("10")
+MSG_END_BEFORE_START = _("結束日期不能早於開始日期。")
+MSG_HOURS_POSITIVE = _("研習時數須大於 0。")
+MSG_HOURS_IMPLAUSIBLE = _("研習時數超過上課日期可容納的時數（{days} 天最多 {limit} 小時）。")
+MSG_CAPACITY = _("名額至少 1 名。")
+MSG_WINDOW_ORDER = _("報名截止時間須晚於報名開始時間。")
+MSG_WINDOW_AFTER_COURSE = _("報名須在課程結束前截止。")
 
 
 class CourseStatus(models.TextChoices):
@@ -144,6 +157,30 @@ class Course(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code or '（未編碼）'} {self.title}"
+
+    def clean(self) -> None:
+        """研習課程登錄 rules: dates in order, plausible hours, at least one seat, enrolment closes in time."""
+        errors: dict[str, str] = {}
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors["end_date"] = MSG_END_BEFORE_START
+        if self.hours is not None and self.hours <= 0:
+            errors["hours"] = MSG_HOURS_POSITIVE
+        elif self.hours and self.start_date and self.end_date and "end_date" not in errors:
+            days = (self.end_date - self.start_date).days + 1
+            if self.hours > MAX_HOURS_PER_DAY * days:
+                errors["hours"] = MSG_HOURS_IMPLAUSIBLE.format(limit=MAX_HOURS_PER_DAY * days, days=days)
+        if self.capacity is not None and self.capacity < 1:
+            errors["capacity"] = MSG_CAPACITY
+        if self.enrol_opens_at and self.enrol_closes_at and self.enrol_closes_at <= self.enrol_opens_at:
+            errors["enrol_closes_at"] = MSG_WINDOW_ORDER
+        elif self.enrol_closes_at and self.end_date:
+            course_ends = timezone.make_aware(
+                dt.datetime.combine(self.end_date + dt.timedelta(days=1), dt.time())
+            )
+            if self.enrol_closes_at >= course_ends:
+                errors["enrol_closes_at"] = MSG_WINDOW_AFTER_COURSE
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_public(self) -> bool:

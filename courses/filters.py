@@ -1,0 +1,79 @@
+"""研習課程查詢 (public): the search form and its filters (django-filter)."""
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Stage, Unit
+from courses import selectors
+from courses.choices import Domain, Mode
+from courses.models import AudienceStage, Course, Tag
+
+
+def authority_choices():
+    return [(unit.pk, unit.name) for unit in Unit.objects.authorities().order_by("code")]
+
+
+def tag_choices():
+    return [(tag.pk, tag.name) for tag in Tag.objects.all()]
+
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class CourseSearchFilter(django_filters.FilterSet):
+    code = django_filters.CharFilter(label=_("課程代碼"), method="filter_code")
+    q = django_filters.CharFilter(label=_("課程名稱關鍵字"), method="filter_words")
+    authority = django_filters.TypedChoiceFilter(
+        label=_("主管機關"),
+        choices=authority_choices,
+        coerce=int,
+        field_name="authority_id",
+        empty_label=_("全部"),
+    )
+    stage = django_filters.ChoiceFilter(
+        label=_("研習對象教育階段"), choices=Stage.choices, method="filter_stage", empty_label=_("全部")
+    )
+    tag = django_filters.TypedChoiceFilter(
+        label=_("屬性標籤"), choices=tag_choices, coerce=int, method="filter_tag", empty_label=_("全部")
+    )
+    domain = django_filters.ChoiceFilter(label=_("研習範疇"), choices=Domain.choices, empty_label=_("全部"))
+    mode = django_filters.ChoiceFilter(label=_("在職進修方式"), choices=Mode.choices, empty_label=_("全部"))
+    date_from = django_filters.DateFilter(
+        label=_("上課日期（起）"), field_name="end_date", lookup_expr="gte", widget=DATE
+    )
+    date_to = django_filters.DateFilter(
+        label=_("上課日期（迄）"), field_name="start_date", lookup_expr="lte", widget=DATE
+    )
+    open_now = django_filters.BooleanFilter(
+        label=_("只顯示目前開放報名的課程"), method="filter_open_now", widget=forms.CheckboxInput
+    )
+
+    class Meta:
+        model = Course
+        fields: list[str] = []
+
+    def filter_code(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(code=value) if value else queryset
+
+    def filter_words(self, queryset, name, value):
+        for word in value.split()[:5]:
+            queryset = queryset.filter(title__icontains=word)
+        return queryset
+
+    def filter_stage(self, queryset, name, value):
+        # Courses for every stage list all six, so one indexed look-up answers (courses.services).
+        return queryset.filter(Exists(AudienceStage.objects.filter(course=OuterRef("pk"), stage=value)))
+
+    def filter_tag(self, queryset, name, value):
+        through = Course.tags.through
+        return queryset.filter(Exists(through.objects.filter(course_id=OuterRef("pk"), tag_id=value)))
+
+    def filter_open_now(self, queryset, name, value):
+        return selectors.open_now(queryset) if value else queryset
+
+    @property
+    def has_criteria(self) -> bool:
+        return any(value not in (None, "", False) for value in (self.form.cleaned_data or {}).values())
