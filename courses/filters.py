@@ -25,18 +25,14 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class CourseSearchFilter(django_filters.FilterSet):
     code = django_filters.CharFilter(label=_("課程代碼"), method="filter_code")
     q = django_filters.CharFilter(label=_("課程名稱關鍵字"), method="filter_words")
-    authority = django_filters.TypedChoiceFilter(
-        label=_("主管機關"),
-        choices=authority_choices,
-        coerce=int,
-        field_name="authority_id",
-        empty_label=_("全部"),
+    authority = django_filters.ChoiceFilter(
+        label=_("主管機關"), choices=authority_choices, method="filter_authority", empty_label=_("全部")
     )
     stage = django_filters.ChoiceFilter(
         label=_("研習對象教育階段"), choices=Stage.choices, method="filter_stage", empty_label=_("全部")
     )
-    tag = django_filters.TypedChoiceFilter(
-        label=_("屬性標籤"), choices=tag_choices, coerce=int, method="filter_tag", empty_label=_("全部")
+    tag = django_filters.ChoiceFilter(
+        label=_("屬性標籤"), choices=tag_choices, method="filter_tag", empty_label=_("全部")
     )
     domain = django_filters.ChoiceFilter(label=_("研習範疇"), choices=Domain.choices, empty_label=_("全部"))
     mode = django_filters.ChoiceFilter(label=_("在職進修方式"), choices=Mode.choices, empty_label=_("全部"))
@@ -63,13 +59,16 @@ class CourseSearchFilter(django_filters.FilterSet):
             queryset = queryset.filter(title__icontains=word)
         return queryset
 
+    def filter_authority(self, queryset, name, value):
+        return queryset.filter(authority_id=int(value))
+
     def filter_stage(self, queryset, name, value):
         # Courses for every stage list all six, so one indexed look-up answers (courses.services).
         return queryset.filter(Exists(AudienceStage.objects.filter(course=OuterRef("pk"), stage=value)))
 
     def filter_tag(self, queryset, name, value):
         through = Course.tags.through
-        return queryset.filter(Exists(through.objects.filter(course_id=OuterRef("pk"), tag_id=value)))
+        return queryset.filter(Exists(through.objects.filter(course_id=OuterRef("pk"), tag_id=int(value))))
 
     def filter_open_now(self, queryset, name, value):
         return selectors.open_now(queryset) if value else queryset
