@@ -51,3 +51,14 @@ def make_teacher(school):
         return user
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process():
+    """Course tasks run in the test's process, with Redis or without (the worker has its own test)."""
+    from inservice.celery import app
+
+    before = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before

@@ -60,7 +60,11 @@ def test_database_refuses_unknown_status_and_end_before_start(school):
         Course.objects.create(code="X1", title="t", organiser=school, status="draft")
     with pytest.raises(IntegrityError), transaction.atomic():
         Course.objects.create(
-            code="X2", title="t", organiser=school, start_date=dt.date(2024, 9, 2), end_date=dt.date(2024, 9, 1)
+            code="X2",
+            title="t",
+            organiser=school,
+            start_date=dt.date(2024, 9, 2),
+            end_date=dt.date(2024, 9, 1),
         )
     with pytest.raises(IntegrityError), transaction.atomic():
         IssuedHours.objects.create(
@@ -163,8 +167,9 @@ def test_centre_cannot_change_a_schools_course(make_course, centre):
     assert course.status == CourseStatus.OPEN
 
 
-def test_cancelled_course_tells_its_enrolled_teachers(clerk, make_course, make_teacher, mailoutbox,
-                                                      django_capture_on_commit_callbacks):
+def test_cancelled_course_tells_its_enrolled_teachers(
+    clerk, make_course, make_teacher, mailoutbox, django_capture_on_commit_callbacks
+):
     course = make_course(capacity=1)
     with django_capture_on_commit_callbacks(execute=True):
         services.enrolment_enrol(actor=make_teacher(), course=course)
