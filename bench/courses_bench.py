@@ -346,9 +346,9 @@ def measure_enrolment(school) -> dict:
         deadline = time.time() + 60
         while True:
             try:
-                urllib.request.urlopen(base + "/", timeout=5).read()
+                urllib.request.urlopen(base + "/", timeout=15).read()
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused while starting, or slow under load
                 if time.time() > deadline:
                     raise SystemExit("gunicorn did not start") from None
                 time.sleep(0.5)
@@ -419,8 +419,11 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     data = build(connection)
     school = next(s for s in data["schools"] if s.stage == "國小")
+    print(f"built {COURSES:,} courses in {data['build_seconds']:.1f} s", flush=True)
     search = measure_search(data)
+    print("search:", [(label, round(ms, 1), full, small) for label, ms, full, small, _ in search], flush=True)
     confirm = measure_confirm(school)
+    print(f"confirm: {confirm * 1000:.0f} ms", flush=True)
     enrolment = measure_enrolment(school)
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")

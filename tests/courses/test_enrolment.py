@@ -194,3 +194,14 @@ def test_concurrent_enrolments_never_exceed_capacity_nor_double_enrol(clerk, sch
     assert course.enrolments.filter(status=EnrolmentStatus.ADMITTED).count() == 5
     assert course.enrolments.filter(status=EnrolmentStatus.WAITING).count() == 15
     assert course.enrolments.count() == 20
+
+
+def test_cancel_outside_the_window_is_refused(make_course, make_teacher):
+    course = make_course()
+    teacher = make_teacher()
+    services.enrolment_enrol(actor=teacher, course=course)
+    Course.objects.filter(pk=course.pk).update(enrol_closes_at=timezone.now() - dt.timedelta(minutes=1))
+    course.refresh_from_db()
+    with pytest.raises(services.CourseError, match="報名時間"):
+        services.enrolment_cancel(actor=teacher, course=course)
+    assert Enrolment.objects.get().status == EnrolmentStatus.ADMITTED

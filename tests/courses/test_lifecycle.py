@@ -188,3 +188,25 @@ def test_deletion_guard_counts_real_unfinished_courses(clerk, make_course):
     assert unfinished_work(clerk.business_account) == [f"{course.code} {course.title}（開放報名）"]
     Course.objects.filter(pk=course.pk).update(status=CourseStatus.CONFIRMED)
     assert unfinished_work(clerk.business_account) == []
+
+
+def test_screens_answer_only_to_those_entitled(teacher, centre, clerk, make_course):
+    course = make_course()
+    assert signed_in_client(teacher).get(reverse("courses:manage")).status_code == 403
+    assert signed_in_client(centre).get(reverse("courses:register")).status_code == 403
+    assert signed_in_client(centre).get(reverse("courses:manage-detail", args=[course.pk])).status_code == 403
+    assert signed_in_client(clerk).get(reverse("courses:corrections")).status_code == 403
+    assert signed_in_client(clerk).get(reverse("courses:manage")).status_code == 200
+    assert course.title in signed_in_client(clerk).get(reverse("courses:manage")).content.decode()
+
+
+def test_edit_allowed_while_open_and_refused_after_closing(clerk, make_course):
+    course = make_course()
+    services.course_update(actor=clerk, course=course, fields={"title": "新名稱"})
+    course.refresh_from_db()
+    assert course.title == "新名稱"
+    Course.objects.filter(pk=course.pk).update(status=CourseStatus.CLOSED)
+    with pytest.raises(services.CourseError):
+        services.course_update(actor=clerk, course=course, fields={"title": "再改"})
+    course.refresh_from_db()
+    assert course.title == "新名稱"
