@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
@@ -10,13 +11,27 @@ from courses import selectors
 from courses.choices import Domain, Mode
 from courses.models import AudienceStage, Course, Tag
 
+# The two lists change a few times a year at most; the public search reads them on every request.
+CHOICES_SECONDS = 300
+
 
 def authority_choices():
-    return [(unit.pk, unit.name) for unit in Unit.objects.authorities().order_by("code")]
+    return cache.get_or_set(
+        "courses:search:authorities",
+        lambda: [
+            (str(pk), name)
+            for pk, name in Unit.objects.authorities().order_by("code").values_list("pk", "name")
+        ],
+        CHOICES_SECONDS,
+    )
 
 
 def tag_choices():
-    return [(tag.pk, tag.name) for tag in Tag.objects.all()]
+    return cache.get_or_set(
+        "courses:search:tags",
+        lambda: [(str(pk), name) for pk, name in Tag.objects.values_list("pk", "name")],
+        CHOICES_SECONDS,
+    )
 
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -72,6 +87,28 @@ class CourseSearchFilter(django_filters.FilterSet):
 
     def filter_open_now(self, queryset, name, value):
         return selectors.open_now(queryset) if value else queryset
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read each list once per request (django-filter would call the callables on every iteration).
+        self.filters["authority"].extra["choices"] = authority_choices()
+        self.filters["tag"].extra["choices"] = tag_choices()
+
+    def select_fields(self) -> list[dict]:
+        """The option lists for the hand-written <select>s of the search page (cheaper than widget templates)."""
+        out = []
+        for name in ("authority", "stage", "tag", "domain", "mode"):
+            field = self.form[name]
+            current = str(field.value() or "")
+            out.append(
+                {
+                    "field": field,
+                    "options": [
+                        (str(value), label, str(value) == current) for value, label in field.field.choices
+                    ],
+                }
+            )
+        return out
 
     @property
     def has_criteria(self) -> bool:

@@ -36,7 +36,11 @@ def search(request):
     page = None
     if filterset.is_bound and filterset.is_valid():
         page = Paginator(filterset.qs, 20).get_page(request.GET.get("page"))
-    return render(request, "courses/search.html", {"filter": filterset, "page": page})
+    return render(
+        request,
+        "courses/search.html",
+        {"filter": filterset, "page": page, "selects": filterset.select_fields()},
+    )
 
 
 def detail(request, code: str):
