@@ -153,6 +153,8 @@ class Course(models.Model):
             models.Index(fields=["domain", "-start_date"], name="course_domain_start_idx"),
             models.Index(fields=["-start_date", "code"], name="course_start_code_idx"),
             models.Index(fields=["organiser", "status"], name="course_organiser_status_idx"),
+            # "Open for enrolment now": open courses whose window has begun.
+            models.Index(fields=["status", "enrol_opens_at"], name="course_status_opens_idx"),
         ]
 
     def __str__(self) -> str:
