@@ -41,9 +41,15 @@ def sign_out(page):
         page.get_by_role("button", name=re.compile("登出|Sign Out")).click()
 
 
-def menu(page, label):
-    page.get_by_role("navigation", name="主選單").get_by_role("link", name=label).click()
+def visit(page, control):
+    """Click a link or button that loads a page, wait for the new page, then run axe on it."""
+    with page.expect_navigation():
+        control.click()
     assert_accessible(page)
+
+
+def menu(page, label):
+    visit(page, page.get_by_role("navigation", name="主選單").get_by_role("link", name=label))
 
 
 def test_clerk_opens_teacher_enrols_unit_uploads_and_confirms(page, tmp_path):
@@ -68,8 +74,7 @@ def test_clerk_opens_teacher_enrols_unit_uploads_and_confirms(page, tmp_path):
     page.get_by_role("button", name="儲存").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("防災教育實務研習")
     assert_accessible(page)
-    page.get_by_role("link", name="開放報名").click()
-    assert_accessible(page)
+    visit(page, page.get_by_role("link", name="開放報名"))
     page.get_by_role("button", name="確認開放報名").click()
     expect(page.get_by_role("status")).to_contain_text("已開放報名")
     assert_accessible(page)
@@ -81,8 +86,7 @@ def test_clerk_opens_teacher_enrols_unit_uploads_and_confirms(page, tmp_path):
     menu(page, "研習課程查詢")
     page.get_by_label("課程名稱關鍵字").fill("防災")
     page.get_by_label("只顯示目前開放報名的課程").check()
-    page.get_by_role("button", name="查詢").click()
-    assert_accessible(page)
+    visit(page, page.get_by_role("button", name="查詢"))
     page.get_by_role("link", name="防災教育實務研習").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("防災教育實務研習")
     assert_accessible(page)
@@ -94,14 +98,11 @@ def test_clerk_opens_teacher_enrols_unit_uploads_and_confirms(page, tmp_path):
     sign_in(page, "contact1")
     second_factor(page)
     menu(page, "研習課程管理/資料上傳")
-    page.get_by_role("link", name="防災教育實務研習").click()
-    assert_accessible(page)
-    page.get_by_role("link", name="報名截止").click()
-    assert_accessible(page)
+    visit(page, page.get_by_role("link", name="防災教育實務研習"))
+    visit(page, page.get_by_role("link", name="報名截止"))
     page.get_by_role("button", name="確認報名截止").click()
     expect(page.get_by_role("status")).to_contain_text("已截止報名")
-    page.get_by_role("link", name="上傳出席資料").click()
-    assert_accessible(page)
+    visit(page, page.get_by_role("link", name="上傳出席資料"))
     attendance = tmp_path / "attendance.csv"
     attendance.write_text(f"national_id,hours\n{demo_national_id('T12345678')},3\n", encoding="utf-8")
     page.get_by_label("出席資料檔（.xlsx 或 .csv）").set_input_files(str(attendance))
@@ -109,8 +110,7 @@ def test_clerk_opens_teacher_enrols_unit_uploads_and_confirms(page, tmp_path):
     expect(page.get_by_role("status")).to_contain_text("完成（100%）")
     assert_accessible(page)
     page.get_by_role("link", name="回課程管理").click()
-    page.get_by_role("link", name="名單確認通過").click()
-    assert_accessible(page)
+    visit(page, page.get_by_role("link", name="名單確認通過"))
     page.get_by_role("button", name="確認名單確認通過並核發研習時數").click()
     expect(page.get_by_role("status")).to_contain_text("名單確認通過")
     assert_accessible(page)
