@@ -593,7 +593,9 @@ def correction_request(
         course=course, person_id=enrolment.person_id, status=CorrectionStatus.PENDING
     ).exists():
         raise CourseError(MSG_CORRECTION_PENDING)
-    return HoursCorrection.objects.create(
+    from courses import tasks
+
+    correction = HoursCorrection.objects.create(
         course=course,
         person_id=enrolment.person_id,
         hours_before=before,
@@ -601,6 +603,8 @@ def correction_request(
         reason=reason,
         requested_by=actor,
     )
+    _after_commit(tasks.send_correction_request_notice, correction.pk)
+    return correction
 
 
 @transaction.atomic
@@ -676,6 +680,41 @@ def enrolment_notify(*, enrolment_id: int, kind: str) -> bool:
     ]
     send_mail(str(NOTICE_SUBJECTS[kind]).format(**values), "\n".join(lines), None, [address])
     return True
+
+
+def correction_request_notify(*, correction_id: int) -> int:
+    """Tell the course's authority (its active business accounts) that a correction awaits approval."""
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    from accounts.models import BusinessAccount, BusinessAccountStatus
+
+    correction = HoursCorrection.objects.select_related("course").filter(pk=correction_id).first()
+    if correction is None or correction.course.authority_id is None:
+        return 0
+    course = correction.course
+    addresses = sorted(
+        {
+            email
+            for email in BusinessAccount.objects.filter(
+                unit_id=course.authority_id, status=BusinessAccountStatus.ACTIVE
+            ).values_list("user__email", flat=True)
+            if email
+        }
+    )
+    if not addresses:
+        return 0
+    body = "\n".join(
+        [
+            f"研習課程「{course.title}」（課程代碼 {course.code}）的開課單位申請更正一位學員的研習時數"
+            f"（{correction.hours_before} → {correction.hours_after}）。",
+            f"請登入後至「研習時數更正核定」頁面（{reverse('courses:corrections')}）核定。",
+            "",
+            "全國教師在職進修資訊網",
+        ]
+    )
+    send_mail(f"【研習時數更正待核定】{course.title}", body, None, addresses)
+    return len(addresses)
 
 
 def send_course_reminders(*, today: dt.date | None = None, days_ahead: int = 1) -> int:

@@ -20,3 +20,8 @@ def send_course_reminders() -> int:
 @shared_task
 def process_attendance_upload(upload_id: int) -> str:
     return services.attendance_upload_process(upload_id).status
+
+
+@shared_task
+def send_correction_request_notice(correction_id: int) -> int:
+    return services.correction_request_notify(correction_id=correction_id)

@@ -188,11 +188,17 @@ def confirmed(clerk, closed_course):
     return course
 
 
-def test_correction_is_recorded_and_applies_only_once_the_authority_approves(clerk, centre, confirmed):
+def test_correction_is_recorded_and_applies_only_once_the_authority_approves(
+    clerk, centre, confirmed, mailoutbox, django_capture_on_commit_callbacks
+):
     enrolment = confirmed.enrolments.get(person=confirmed.teachers[1].person)
-    correction = services.correction_request(
-        actor=clerk, course=confirmed, enrolment=enrolment, hours_after=Decimal("6"), reason="簽到表漏登"
-    )
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        correction = services.correction_request(
+            actor=clerk, course=confirmed, enrolment=enrolment, hours_after=Decimal("6"), reason="簽到表漏登"
+        )
+    assert [m.to for m in mailoutbox] == [[centre.email]]
+    assert "/centre/hours-corrections/" in mailoutbox[0].body
     assert (correction.hours_before, correction.hours_after, correction.requested_by) == (
         Decimal("3"),
         Decimal("6"),
@@ -280,3 +286,22 @@ def test_confirm_300_participants_within_a_transaction(clerk, make_course, schoo
     assert services.course_confirm(actor=clerk, course=course) == 300
     assert IssuedHours.objects.filter(course=course, date=course.end_date).count() == 300
     assert dt.date.today() <= course.end_date
+
+
+def test_correction_screen_records_the_request_and_refuses_another_unit(clerk, confirmed, other_school):
+    from courses.models import HoursCorrection
+
+    enrolment = confirmed.enrolments.get(person=confirmed.teachers[0].person)
+    url = reverse("courses:correction-new", args=[confirmed.pk, enrolment.pk])
+    outsider = BusinessAccountFactory(unit=other_school, type="clerk").user
+    assert signed_in_client(outsider).post(url, {"hours_after": "5", "reason": "x"}).status_code == 404
+    assert not HoursCorrection.objects.exists()
+    response = signed_in_client(clerk).post(url, {"hours_after": "5", "reason": "提早離席"})
+    assert response.status_code == 302
+    correction = HoursCorrection.objects.get()
+    assert (correction.hours_before, correction.hours_after, correction.reason) == (
+        Decimal("6"),
+        Decimal("5"),
+        "提早離席",
+    )
+    assert IssuedHours.objects.get(course=confirmed, person=enrolment.person).hours == Decimal("6")
