@@ -31,7 +31,7 @@ class MenuEntry:
 
 MENU: tuple[MenuEntry, ...] = (
     # Public
-    MenuEntry("course-search", "研習課程查詢", "courses/"),
+    MenuEntry("course-search", "研習課程查詢", "courses/", view_name="courses:search"),
     MenuEntry("directory", "業務帳號查詢", "directory/", view_name="accounts:directory"),
     MenuEntry("statistics", "統計專區", "statistics/"),
     # Teacher (教師個人帳號)
@@ -57,8 +57,12 @@ MENU: tuple[MenuEntry, ...] = (
         Perm.UNIT_BUSINESS_ACCOUNTS,
         "accounts:unit-accounts",
     ),
-    MenuEntry("course-register", "研習課程登錄", "unit/courses/new/", Perm.COURSE_REGISTER),
-    MenuEntry("course-manage", "研習課程管理/資料上傳", "unit/courses/", Perm.COURSE_MANAGE),
+    MenuEntry(
+        "course-register", "研習課程登錄", "unit/courses/new/", Perm.COURSE_REGISTER, "courses:register"
+    ),
+    MenuEntry(
+        "course-manage", "研習課程管理/資料上傳", "unit/courses/", Perm.COURSE_MANAGE, "courses:manage"
+    ),
     MenuEntry("unit-charts", "統計圖表", "unit/charts/", Perm.STATISTICS_CHARTS),
     MenuEntry("school-plan", "學校本位進修規劃", "unit/plan/", Perm.SCHOOL_PLAN),
     MenuEntry("unit-rewards", "獎勵名單", "unit/rewards/", Perm.REWARD_LISTS),

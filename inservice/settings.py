@@ -285,6 +285,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Teachers admitted to a course that starts tomorrow get a reminder (courses.services).
+    "course-reminders": {
+        "task": "courses.tasks.send_course_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
 
 # Portal settings (SPEC §4): the yearly minimum of in-service hours of the supervision indicator.

@@ -24,6 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("teachers.urls")),
+    path("", include("courses.urls")),
 ]
 
 urlpatterns += [
