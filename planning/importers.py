@@ -143,7 +143,6 @@ def _check(errors) -> None:
 
 def _merge() -> dict[str, int]:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    empty = "'{}'::jsonb" if connection.vendor == "postgresql" else "'{}'"
     counts: dict[str, int] = {}
     targets = (
         ("school", SCHOOL_PLAN, "school_id", UNIT, "code"),
@@ -160,8 +159,8 @@ def _merge() -> dict[str, int]:
             )
             counts[f"{kind}_plans_updated"] = cursor.rowcount
             cursor.execute(
-                f"""INSERT INTO {plan} (year, data, submitted_at, updated_at, {owner})
-                    SELECT s.year, {empty}, s.submitted_at, %s, o.id
+                f"""INSERT INTO {plan} (year, submitted_at, updated_at, {owner})
+                    SELECT s.year, s.submitted_at, %s, o.id
                     FROM dx_plans s JOIN {owners} o ON o.{key} = s.subject
                     WHERE s.kind = %s AND NOT EXISTS (
                         SELECT 1 FROM {plan} p WHERE p.{owner} = o.id AND p.year = s.year)""",
