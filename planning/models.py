@@ -183,6 +183,9 @@ class SchoolPlanAnswer(Answer):
         ]
         indexes = [models.Index(fields=["question", "option"], name="school_answer_option")]
 
+    def __str__(self) -> str:
+        return f"{self.question}:{self.option}"
+
 
 class TeacherPlanAnswer(Answer):
     plan = models.ForeignKey(TeacherPlan, on_delete=models.CASCADE, related_name="answers")
@@ -195,6 +198,9 @@ class TeacherPlanAnswer(Answer):
             models.CheckConstraint(name="teacher_answer_known_option", condition=valid_answer_condition()),
         ]
         indexes = [models.Index(fields=["question", "option"], name="teacher_answer_option")]
+
+    def __str__(self) -> str:
+        return f"{self.question}:{self.option}"
 
 
 class PlannedHours(models.Model):
@@ -214,6 +220,9 @@ class PlannedHours(models.Model):
                 name="planned_hours_in_range", condition=Q(hours__gte=0) & Q(hours__lte=999)
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.domain} {self.hours}"
 
 
 class RosterSnapshot(models.Model):
@@ -253,6 +262,9 @@ class SnapshotEntry(models.Model):
         ]
         indexes = [models.Index(fields=["snapshot", "school"], name="snapshot_school")]
 
+    def __str__(self) -> str:
+        return f"{self.school} {self.person}"
+
 
 class SurveyResponse(models.Model):
     """滿意度問卷: short and optional, once per plan, offered after 確認送出."""
@@ -284,6 +296,9 @@ class SurveyResponse(models.Model):
                 condition=Q(ease__gte=1, ease__lte=5, usefulness__gte=1, usefulness__lte=5),
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.year}"
 
 
 class StatisticsPublication(models.Model):
