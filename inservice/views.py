@@ -7,7 +7,14 @@ from inservice.navigation import MENU_BY_KEY
 
 
 def home(request):
-    return render(request, "inservice/home.html")
+    from planning import selectors as planning
+
+    context = {
+        "my_windows": planning.home_windows(request.user),
+        "open_windows": planning.open_window_announcements(),
+        "announcements": planning.announcements_for(request.user, limit=5),
+    }
+    return render(request, "inservice/home.html", context)
 
 
 def placeholder(request, key: str):

@@ -332,3 +332,30 @@ class Announcement(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class NeedCount(models.Model):
+    """統計專區: how many submitted teacher plans chose an option, per authority and stage.
+
+    Written when the operator publishes a cycle, so the public page reads a few hundred rows
+    instead of aggregating every answer of the year.
+    """
+
+    publication = models.ForeignKey(StatisticsPublication, on_delete=models.CASCADE, related_name="counts")
+    authority = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    stage = models.CharField(_("教育階段"), max_length=10, choices=Stage.choices)
+    question = models.CharField(_("題目"), max_length=10, choices=Question.choices)
+    option = models.CharField(_("選項"), max_length=20)
+    plans = models.PositiveIntegerField(_("規劃份數"))
+
+    class Meta:
+        verbose_name = _("需求統計")
+        verbose_name_plural = _("需求統計")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["publication", "authority", "stage", "question", "option"], name="need_count_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.authority} {self.stage} {self.question}:{self.option} {self.plans}"
