@@ -257,6 +257,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),
     },
+    # The roster snapshot (教師名單) right after each planning cycle's cut-off; idempotent.
+    "planning-roster-snapshots": {
+        "task": "planning.tasks.take_due_roster_snapshots",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 # Portal settings (SPEC §4): the yearly minimum of in-service hours of the supervision indicator.

@@ -95,7 +95,9 @@ def school_plan_visible_to(actor, pk: int) -> SchoolPlan | None:
         scope = Q(school=permissions.unit_of(actor))
     elif role == Role.TEACHER:
         cycle = current_cycle()
-        school = teacher_school(cycle, actor.person, timezone.localdate()) if cycle else None
+        school = (
+            teacher_school(cycle, actor.person, timezone.localtime(clock.now()).date()) if cycle else None
+        )
         scope = Q(school=school) if school else Q(pk__in=[])
     else:
         return None
@@ -140,7 +142,9 @@ def announcements_for(user, limit: int | None = None):
             authority_id = unit.authority_id
         elif role == Role.TEACHER:
             cycle = current_cycle()
-            school = teacher_school(cycle, user.person, timezone.localdate()) if cycle else None
+            school = (
+                teacher_school(cycle, user.person, timezone.localtime(clock.now()).date()) if cycle else None
+            )
             authority_id = school.authority_id if school else None
         items = items.filter(Q(unit__kind=UnitKind.OPERATOR) | Q(unit_id=authority_id))
     return items[:limit] if limit else items
