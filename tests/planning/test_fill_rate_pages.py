@@ -20,9 +20,15 @@ def _setup(school, other_school, teacher):
     MembershipFactory(unit=other_school)
     services.take_roster_snapshot(cycle_id=PlanningCycle.objects.get(year=113).pk)
     SchoolPlan.objects.create(school=school, year=113, submitted_at=taipei(2024, 8, 20, 9))
-    SchoolPlan.objects.create(school=other_school, year=113, submitted_at=taipei(2024, 8, 23, 17, 0, 1))  # late
-    TeacherPlan.objects.create(person=teacher.person, year=113, school=school, submitted_at=taipei(2024, 9, 24, 17))
-    TeacherPlan.objects.create(person=second, year=113, school=school, submitted_at=taipei(2024, 9, 24, 17, 0, 1))
+    SchoolPlan.objects.create(
+        school=other_school, year=113, submitted_at=taipei(2024, 8, 23, 17, 0, 1)
+    )  # late
+    TeacherPlan.objects.create(
+        person=teacher.person, year=113, school=school, submitted_at=taipei(2024, 9, 24, 17)
+    )
+    TeacherPlan.objects.create(
+        person=second, year=113, school=school, submitted_at=taipei(2024, 9, 24, 17, 0, 1)
+    )
 
 
 def test_teacher_rate_counts_plans_submitted_in_window_over_snapshot_teachers(
@@ -54,7 +60,9 @@ def test_a_centre_does_not_see_another_authoritys_schools(school, taipei_school)
     assert taipei_school.name in page and school.name not in page
 
 
-def test_the_operator_sees_every_authority_and_the_national_figure(operator, school, other_school, teacher, authority):
+def test_the_operator_sees_every_authority_and_the_national_figure(
+    operator, school, other_school, teacher, authority
+):
     _setup(school, other_school, teacher)
     page = signed_in_client(operator).get(URL).content.decode()
     assert "全國學校填報率" in page and "臺北市" in page and authority.name in page

@@ -13,7 +13,9 @@ from tests.planning.conftest import taipei
 
 
 def _entries():
-    return sorted(SnapshotEntry.objects.values_list("person_id", "school_id", "category", "title", "subjects"))
+    return sorted(
+        SnapshotEntry.objects.values_list("person_id", "school_id", "category", "title", "subjects")
+    )
 
 
 def test_snapshot_copies_in_scope_schools_as_they_stood_at_the_cut_off(teacher, school, authority):
@@ -63,9 +65,11 @@ def test_the_school_sees_which_of_its_teachers_have_submitted(chief, teacher, sc
 
     other = Member(unit=school).person
     services.take_roster_snapshot(cycle_id=PlanningCycle.objects.get(year=113).pk)
-    TeacherPlan.objects.create(person=teacher.person, year=113, school=school, submitted_at=taipei(2024, 9, 18, 9))
+    TeacherPlan.objects.create(
+        person=teacher.person, year=113, school=school, submitted_at=taipei(2024, 9, 18, 9)
+    )
     clock(taipei(2024, 8, 16, 9))
     page = signed_in_client(chief).get("/unit/plan/").content.decode()
-    rows = {line for line in page.splitlines() if "<th scope=\"row\">" in line and "</tr>" in line}
+    rows = {line for line in page.splitlines() if '<th scope="row">' in line and "</tr>" in line}
     assert any(teacher.person.name in row and "已確認送出" in row for row in rows)
     assert any(other.name in row and "尚未送出" in row for row in rows)

@@ -105,12 +105,16 @@ def test_the_page_shows_the_schools_plan_and_planned_against_actual_hours(teache
     assert reverse("planning:school-plan-detail", args=[school_plan.pk]) in page
     assert "<td>12.0</td>" in page  # planned 課程、教學及評量
     # Courses carry no domain yet on this branch: the year's 3 hours are 未分類; July's 50 are last year's.
-    assert '未分類</th><td>0</td><td>3' in page and "<td>5" not in page
+    assert "未分類</th><td>0</td><td>3" in page and "<td>5" not in page
 
 
 def test_open_courses_are_suggested(teacher, school, clock):
     clock(TEACHER_OPENS)
     Course.objects.create(
-        code="OPEN1", title="班級經營工作坊", organiser=school, status=CourseStatus.OPEN, start_date=dt.date(2099, 1, 1)
+        code="OPEN1",
+        title="班級經營工作坊",
+        organiser=school,
+        status=CourseStatus.OPEN,
+        start_date=dt.date(2099, 1, 1),
     )
     assert "班級經營工作坊" in signed_in_client(teacher).get(URL).content.decode()
