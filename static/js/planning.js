@@ -63,6 +63,12 @@ document.addEventListener("DOMContentLoaded", function () {
     saveTimer = setTimeout(saveDraft, 1500);
   });
 
+  form.addEventListener("submit", function () {
+    if (saveTimer) {
+      clearTimeout(saveTimer);
+    }
+  });
+
   if (extend) {
     extend.addEventListener("click", function () {
       fetch(form.getAttribute("data-keepalive-url"), { credentials: "same-origin" }).then(function (response) {
