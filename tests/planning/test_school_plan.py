@@ -197,7 +197,7 @@ def test_a_centre_of_another_authority_gets_404(school, taipei_city):
     )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_one_plan_per_school_when_two_representatives_submit_at_once(school, chief, contact, clock):
     if connection.vendor != "postgresql":
         skip_or_fail("row locks under concurrent submits need PostgreSQL (SQLite serialises writers)")
