@@ -110,44 +110,19 @@ def school_plan(request):
 @require_http_methods(["GET", "POST"])
 def teacher_plan(request):
     """教師自我進修規劃: the school's plan for reference, then the teacher's own needs and hours."""
-    cycle = services.current_cycle()
-    context = {"cycle": cycle, "session_seconds": _session_seconds()}
-    school = (
-        services.teacher_school(cycle, request.user.person, timezone.localtime(clock.now()).date())
-        if cycle
-        else None
-    )
-    if school is None:
-        context["error"] = services.MSG_NO_CYCLE if cycle is None else services.MSG_TEACHER_NOT_IN_SCOPE
-        return render(request, "planning/not_in_scope.html", context, status=403 if cycle else 200)
-    plan = selectors.teacher_plan(request.user.person_id, cycle.year)
-    state = selectors.window_state(cycle, PlanKind.TEACHER, school.authority_id)
-    editable = state.is_open and (plan is None or plan.submitted_at is None)
-    initial = TeacherPlanForm.initial_from(plan)
-    form = TeacherPlanForm(initial=initial, read_only=not editable)
-    context.update(
-        school=school,
-        plan=plan,
-        state=state,
-        editable=editable,
-        form=form,
-        school_plan=selectors.school_plan(school, cycle.year),
-        progress=selectors.hours_progress(request.user.person_id, cycle.year, plan),
-        suggestions=selectors.suggested_courses(plan),
-    )
     if request.method == "POST":
         submit = request.POST.get("action") == "submit"
         form = TeacherPlanForm(request.POST, submitting=submit)
-        context["form"] = form
         if form.is_valid():
+            # The service decides everything (scope, window, once); the page is built only to show a refusal.
             try:
                 plan = services.save_teacher_plan(
                     actor=request.user, answers=form.answers(), hours=form.hours(), submit=submit
                 )
             except PlanningError as error:
-                context["form"] = TeacherPlanForm(initial=initial, read_only=True)
-                context["editable"] = False
-                return _refused(request, "planning/teacher_plan.html", context, error)
+                if _autosave(request):
+                    return JsonResponse({"saved": False, "message": str(error.message)}, status=403)
+                return _teacher_page(request, error=error)
             if _autosave(request):
                 return _saved_json(plan)
             if submit:
@@ -157,7 +132,34 @@ def teacher_plan(request):
             return redirect("planning:teacher-plan")
         if _autosave(request):
             return JsonResponse({"saved": False, "message": _("有欄位需要修正，草稿未儲存。")}, status=400)
-    return render(request, "planning/teacher_plan.html", context)
+        return _teacher_page(request, bound_form=form)
+    return _teacher_page(request)
+
+
+def _teacher_page(request, *, bound_form=None, error: PlanningError | None = None):
+    cycle = services.current_cycle()
+    context = {"cycle": cycle, "session_seconds": _session_seconds()}
+    today = timezone.localtime(clock.now()).date()
+    school = services.teacher_school(cycle, request.user.person, today) if cycle else None
+    if school is None:
+        context["error"] = services.MSG_NO_CYCLE if cycle is None else services.MSG_TEACHER_NOT_IN_SCOPE
+        return render(request, "planning/not_in_scope.html", context, status=403 if cycle else 200)
+    plan = selectors.teacher_plan(request.user.person_id, cycle.year)
+    state = selectors.window_state(cycle, PlanKind.TEACHER, school.authority_id)
+    editable = error is None and state.is_open and (plan is None or plan.submitted_at is None)
+    form = bound_form or TeacherPlanForm(initial=TeacherPlanForm.initial_from(plan), read_only=not editable)
+    context.update(
+        school=school,
+        plan=plan,
+        state=state,
+        editable=editable,
+        form=form,
+        error=error.message if error else None,
+        school_plan=selectors.school_plan(school, cycle.year),
+        progress=selectors.hours_progress(request.user.person_id, cycle.year, plan),
+        suggestions=selectors.suggested_courses(plan),
+    )
+    return render(request, "planning/teacher_plan.html", context, status=403 if error else 200)
 
 
 @login_required
