@@ -214,3 +214,27 @@ def suggested_courses(plan: TeacherPlan | None, limit: int = 5):
         if domains:
             courses = courses.filter(**{f"{domain_field}__in": domains})
     return list(courses.select_related("organiser").order_by("start_date", "code")[:limit])
+
+
+def survey_summary(year: int) -> list[dict]:
+    """滿意度問卷 results for the operator: answers and average scores per kind of plan."""
+    from django.db.models import Avg, Count
+
+    from planning.models import SurveyResponse
+
+    rows = (
+        SurveyResponse.objects.filter(year=year)
+        .values("kind")
+        .annotate(n=Count("id"), ease=Avg("ease"), usefulness=Avg("usefulness"))
+        .order_by("kind")
+    )
+    labels = dict(PlanKind.choices)
+    return [
+        {
+            "kind": labels[row["kind"]],
+            "n": row["n"],
+            "ease": f"{row['ease']:.2f}",
+            "usefulness": f"{row['usefulness']:.2f}",
+        }
+        for row in rows
+    ]

@@ -269,6 +269,7 @@ def fill_rates(request):
         context["national_school"] = FillRate(
             0, sum(r.submitted for r in school_rates.values()), sum(r.total for r in school_rates.values())
         )
+        context["surveys"] = selectors.survey_summary(cycle.year)
         context["national_teacher"] = FillRate(
             0, sum(r.submitted for r in teacher_rates.values()), sum(r.total for r in teacher_rates.values())
         )

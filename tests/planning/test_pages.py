@@ -27,6 +27,16 @@ def test_survey_is_offered_after_submit_and_taken_once(chief, clock):
     assert list(SurveyResponse.objects.values_list("ease", "usefulness")) == [(5, 4)]
 
 
+def test_the_operator_sees_survey_results_and_a_centre_does_not(chief, operator, centre, clock):
+    clock(SCHOOL_OPENS)
+    client = signed_in_client(chief)
+    client.post("/unit/plan/", plan_post("submit"))
+    client.post(reverse("planning:survey", args=["school"]), {"ease": "4", "usefulness": "3"})
+    page = signed_in_client(operator).get("/centre/fill-rates/").content.decode()
+    assert "<td>1</td><td>4.00</td><td>3.00</td>" in page
+    assert "滿意度問卷結果" not in signed_in_client(centre).get("/centre/fill-rates/").content.decode()
+
+
 def test_survey_before_submit_is_refused(teacher, clock):
     clock(TEACHER_OPENS)
     page = signed_in_client(teacher).post(
