@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.masking import mask_name
 from accounts.models import PLANNING_STAGES, Person, Stage, Unit, UnitKind, User
 from planning.choices import Domain, Question, valid_answer_condition
 from teachers.models import Category
@@ -264,6 +265,10 @@ class SnapshotEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school} {self.person}"
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name)
 
 
 class SurveyResponse(models.Model):

@@ -71,5 +71,6 @@ def test_the_school_sees_which_of_its_teachers_have_submitted(chief, teacher, sc
     clock(taipei(2024, 8, 16, 9))
     page = signed_in_client(chief).get("/unit/plan/").content.decode()
     rows = {line for line in page.splitlines() if '<th scope="row">' in line and "</tr>" in line}
-    assert any(teacher.person.name in row and "已確認送出" in row for row in rows)
-    assert any(other.name in row and "尚未送出" in row for row in rows)
+    assert any(teacher.person.masked_name in row and "已確認送出" in row for row in rows)
+    assert any(other.masked_name in row and "尚未送出" in row for row in rows)
+    assert teacher.person.name not in page  # names are masked in lists
