@@ -140,3 +140,15 @@ def test_a_submitted_school_plan_is_shown_to_its_teachers_for_reference(teacher,
         signed_in_client(teacher).get(reverse("planning:school-plan-detail", args=[plan.pk])).content.decode()
     )
     assert "250" in page
+
+
+def test_the_plan_form_carries_the_session_warning_and_keepalive_extends_the_session(teacher, clock):
+    clock(TEACHER_OPENS)
+    client = signed_in_client(teacher)
+    page = client.get("/me/plan/").content.decode()
+    assert 'data-session-seconds="1800"' in page and 'id="session-warning"' in page
+    assert "js/planning.js" in page and "<script>" not in page
+    response = client.get(reverse("planning:keepalive"))
+    assert response.json() == {"seconds": 1800}
+    assert "sessionid" in response.cookies  # saved again: the 30 minutes start over
+    assert Client().get(reverse("planning:keepalive")).status_code == 302
