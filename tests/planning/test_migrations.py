@@ -8,7 +8,7 @@ BEFORE = [("planning", "0004_plan_answers_snapshot_survey")]
 AFTER = [("planning", "0006_drop_plan_data")]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_json_answers_become_rows_and_unknown_codes_are_dropped():
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)

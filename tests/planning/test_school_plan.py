@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from accounts.models import BusinessAccountType
 from planning import services
-from planning.models import SchoolPlan, SchoolPlanAnswer
+from planning.models import PlanKind, PlanningCycle, PlanningWindow, SchoolPlan, SchoolPlanAnswer
 from tests.conftest import signed_in_client, skip_or_fail
 from tests.factories import BusinessAccountFactory, SchoolFactory
 from tests.planning.conftest import (
@@ -197,10 +197,20 @@ def test_a_centre_of_another_authority_gets_404(school, taipei_city):
     )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_one_plan_per_school_when_two_representatives_submit_at_once(school, chief, contact, clock):
     if connection.vendor != "postgresql":
         skip_or_fail("row locks under concurrent submits need PostgreSQL (SQLite serialises writers)")
+    # A transactional test may follow another that flushed the shipped 113 schedule: restore what it needs.
+    cycle, _ = PlanningCycle.objects.get_or_create(
+        year=113, defaults={"roster_cutoff": taipei(2024, 8, 2, 17)}
+    )
+    PlanningWindow.objects.get_or_create(
+        cycle=cycle,
+        kind=PlanKind.SCHOOL,
+        authority=school.authority,
+        defaults={"first_day": SCHOOL_OPENS.date(), "last_day": SCHOOL_CLOSES.date()},
+    )
     clock(SCHOOL_OPENS)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
