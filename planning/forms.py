@@ -41,6 +41,15 @@ class NeedsForm(forms.Form):
     def domain_field(self):
         return self[Question.DOMAIN]
 
+    def chosen(self) -> list[tuple[str, str]]:
+        """(question label, chosen labels joined) for read-only summaries."""
+        out = []
+        for question in (*NEED_QUESTIONS, Question.DOMAIN):
+            values = self[question].value() or []
+            labels = [str(label) for code, label in OPTIONS[question] if code in values]
+            out.append((str(Question(question).label), "、".join(labels) or "—"))
+        return out
+
     def answers(self) -> dict[str, list[str]]:
         return {q: self.cleaned_data.get(q) or [] for q in (*NEED_QUESTIONS, Question.DOMAIN)}
 

@@ -148,6 +148,7 @@ def _teacher_page(request, *, bound_form=None, error: PlanningError | None = Non
     state = selectors.window_state(cycle, PlanKind.TEACHER, school.authority_id)
     editable = error is None and state.is_open and (plan is None or plan.submitted_at is None)
     form = bound_form or TeacherPlanForm(initial=TeacherPlanForm.initial_from(plan), read_only=not editable)
+    reference = selectors.school_plan(school, cycle.year)
     context.update(
         school=school,
         plan=plan,
@@ -155,7 +156,10 @@ def _teacher_page(request, *, bound_form=None, error: PlanningError | None = Non
         editable=editable,
         form=form,
         error=error.message if error else None,
-        school_plan=selectors.school_plan(school, cycle.year),
+        school_plan=reference,
+        school_plan_form=SchoolPlanForm(initial=SchoolPlanForm.initial_from(reference), read_only=True)
+        if reference is not None and reference.submitted_at
+        else None,
         progress=selectors.hours_progress(request.user.person_id, cycle.year, plan),
         suggestions=selectors.suggested_courses(plan),
     )

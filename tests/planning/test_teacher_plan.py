@@ -1,6 +1,7 @@
 """教師自我進修規劃 (SPEC §6, issue 12 points 5, 6, 11)."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -96,6 +97,7 @@ def test_after_submit_a_later_post_changes_nothing(teacher, clock):
 def test_the_page_shows_the_schools_plan_and_planned_against_actual_hours(teacher, school, clock):
     clock(TEACHER_OPENS)
     school_plan = SchoolPlan.objects.create(school=school, year=113, submitted_at=taipei(2024, 8, 20, 9, 0))
+    school_plan.answers.create(question="method", option="observation")
     course = Course.objects.create(code="C1", title="閱讀教學", organiser=school, hours=3)
     IssuedHours.objects.create(person=teacher.person, course=course, date=dt.date(2024, 8, 20), hours=3)
     IssuedHours.objects.create(person=teacher.person, course=course, date=dt.date(2024, 7, 20), hours=50)
@@ -103,6 +105,7 @@ def test_the_page_shows_the_schools_plan_and_planned_against_actual_hours(teache
     client.post(URL, teacher_post("draft"))
     page = client.get(URL).content.decode()
     assert reverse("planning:school-plan-detail", args=[school_plan.pk]) in page
+    assert re.search(r"<dt>主要實施方式</dt>\s*<dd>觀課議課</dd>", page)  # the school's plan, for reference
     assert "<td>12.0</td>" in page  # planned 課程、教學及評量
     # Courses carry no domain yet on this branch: the year's 3 hours are 未分類; July's 50 are last year's.
     assert "未分類</th><td>0</td><td>3" in page and "<td>5" not in page
