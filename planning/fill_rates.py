@@ -7,11 +7,13 @@ an authority sees is the number it is rewarded on.
 from dataclasses import dataclass
 from fractions import Fraction
 
-from django.db.models import Count, Q
+from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce
 
 from accounts.models import Unit, UnitKind
-from planning.models import PlanKind, PlanningCycle, SchoolPlan
+from planning.models import PlanKind, PlanningCycle, SchoolPlan, SnapshotEntry, TeacherPlan
 from planning.windows import windows_by_authority
+from teachers.models import Category
 
 
 @dataclass(frozen=True)
@@ -64,12 +66,6 @@ def _teacher_entries(year: int):
     """Teacher entries (category 教師) of the cycle's snapshot, each marked when their plan counts:
     確認送出 inside the window of the authority of the school they served at when submitting (the
     snapshot school when the plan does not say, as for imported plans)."""
-    from django.db.models import BigIntegerField, Exists, F, OuterRef
-    from django.db.models.functions import Coalesce
-
-    from planning.models import SnapshotEntry, TeacherPlan
-    from teachers.models import Category
-
     windows = windows_by_authority(year=year, kind=PlanKind.TEACHER)
     plans = TeacherPlan.objects.filter(person_id=OuterRef("person_id"), year=year, submitted_at__isnull=False)
     plans = plans.annotate(
