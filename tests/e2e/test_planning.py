@@ -95,3 +95,31 @@ def test_teacher_submits_the_plan_by_keyboard_alone(page):
     assert plan.submitted_at is not None
     assert set(plan.answers.values_list("option", flat=True)) == WANTED
     assert PlannedHours.objects.get(plan=plan).hours == 6
+
+
+def test_public_planning_pages_pass_axe_and_draw_the_chart(page):
+    from accounts.models import Unit, User
+    from planning import services
+    from planning.models import PlanningCycle, TeacherPlanAnswer
+
+    call_command("seed_demo")
+    teacher = User.objects.get(username="teacher1")
+    cycle = PlanningCycle.objects.order_by("-year").first()
+    school = Unit.objects.get(code="134601")
+    plan = TeacherPlan.objects.create(
+        person=teacher.person, year=cycle.year, school=school, submitted_at=cycle.roster_cutoff
+    )
+    TeacherPlanAnswer.objects.create(plan=plan, question="mode", option="non_credit")
+    operator = User.objects.get(username="operator1")
+    services.publish_statistics(actor=operator, cycle_id=cycle.pk, publish=True)
+    page.goto("/")
+    expect(page.get_by_role("heading", name="進修規劃填報中")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("navigation", name="主選單").get_by_role("link", name="統計專區").click()
+    expect(page.get_by_role("table")).to_contain_text("屏東縣")
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('needs-chart'))")
+    assert_accessible(page)
+    page.goto("/plans/guide/")
+    assert_accessible(page)
+    page.goto("/news/")
+    assert_accessible(page)
