@@ -154,6 +154,32 @@ def _demo_courses(units: dict[str, Unit]) -> None:
                 course.tags.add(safety)
 
 
+def _demo_planning() -> None:
+    """A planning cycle for the current academic year with every window open now (so the plans are
+    usable in the demo), its cut-off yesterday and the roster snapshot taken."""
+    from core.roc import academic_year
+    from planning.models import PlanKind, PlanningCycle, PlanningWindow
+    from planning.services import take_roster_snapshot
+
+    today = timezone.localdate()
+    cycle, _ = PlanningCycle.objects.get_or_create(
+        year=academic_year(today), defaults={"roster_cutoff": timezone.now() - dt.timedelta(days=1)}
+    )
+    for authority in Unit.objects.authorities():
+        for kind in PlanKind.values:
+            PlanningWindow.objects.get_or_create(
+                cycle=cycle,
+                kind=kind,
+                authority=authority,
+                defaults={
+                    "first_day": today - dt.timedelta(days=3),
+                    "last_day": today + dt.timedelta(days=30),
+                },
+            )
+    if cycle.roster_cutoff <= timezone.now():
+        take_roster_snapshot(cycle_id=cycle.pk)
+
+
 def demo_national_id(prefix: str) -> str:
     return national_id.with_check_digit(prefix)
 
@@ -230,6 +256,7 @@ def build_demo() -> dict[str, int]:
                 TOTP.activate(user, DEMO_TOTP_SECRET)
     _demo_applications(units)
     _demo_courses(units)
+    _demo_planning()
     return {
         "units": Unit.objects.count(),
         "people": Person.objects.count(),

@@ -33,11 +33,11 @@ MENU: tuple[MenuEntry, ...] = (
     # Public
     MenuEntry("course-search", "研習課程查詢", "courses/", view_name="courses:search"),
     MenuEntry("directory", "業務帳號查詢", "directory/", view_name="accounts:directory"),
-    MenuEntry("statistics", "統計專區", "statistics/"),
+    MenuEntry("statistics", "統計專區", "statistics/", view_name="planning:statistics"),
     # Teacher (教師個人帳號)
     MenuEntry("profile", "修改個人基本資料", "me/profile/", Perm.PROFILE_EDIT, "teachers:profile"),
     MenuEntry("learning-record", "研習紀錄", "me/learning-record/", Perm.LEARNING_RECORD),
-    MenuEntry("teacher-plan", "教師自我進修規劃", "me/plan/", Perm.TEACHER_PLAN),
+    MenuEntry("teacher-plan", "教師自我進修規劃", "me/plan/", Perm.TEACHER_PLAN, "planning:teacher-plan"),
     MenuEntry("reward-lookup", "獎勵查詢", "me/rewards/", Perm.REWARD_LOOKUP),
     # Business accounts (業務帳號)
     MenuEntry(
@@ -64,7 +64,7 @@ MENU: tuple[MenuEntry, ...] = (
         "course-manage", "研習課程管理/資料上傳", "unit/courses/", Perm.COURSE_MANAGE, "courses:manage"
     ),
     MenuEntry("unit-charts", "統計圖表", "unit/charts/", Perm.STATISTICS_CHARTS),
-    MenuEntry("school-plan", "學校本位進修規劃", "unit/plan/", Perm.SCHOOL_PLAN),
+    MenuEntry("school-plan", "學校本位進修規劃", "unit/plan/", Perm.SCHOOL_PLAN, "planning:school-plan"),
     MenuEntry("unit-rewards", "獎勵名單", "unit/rewards/", Perm.REWARD_LISTS),
     # Regional management centre (區管中心)
     MenuEntry(
@@ -81,7 +81,7 @@ MENU: tuple[MenuEntry, ...] = (
         Perm.CENTRE_ROSTER_COUNTS,
         "teachers:centre-counts",
     ),
-    MenuEntry("fill-rates", "填報率", "centre/fill-rates/", Perm.FILL_RATES),
+    MenuEntry("fill-rates", "填報率", "centre/fill-rates/", Perm.FILL_RATES, "planning:fill-rates"),
     # Network operator
     MenuEntry("reward-job", "獎勵作業", "operator/rewards/", Perm.REWARD_JOB),
     MenuEntry(

@@ -290,6 +290,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "courses.tasks.send_course_reminders",
         "schedule": crontab(hour=7, minute=0),
     },
+    # The roster snapshot (教師名單) right after each planning cycle's cut-off; idempotent.
+    "planning-roster-snapshots": {
+        "task": "planning.tasks.take_due_roster_snapshots",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 # Portal settings (SPEC §4): the yearly minimum of in-service hours of the supervision indicator.

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("teachers.urls")),
     path("", include("courses.urls")),
+    path("", include("planning.urls")),
 ]
 
 urlpatterns += [

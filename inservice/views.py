@@ -24,6 +24,8 @@ def _role_overview() -> list[dict]:
 
 
 def home(request):
+    from planning import selectors as planning
+
     public = [entry for entry in MENU if entry.perm is None]
     return render(
         request,
@@ -32,6 +34,9 @@ def home(request):
             "roles": _role_overview(),
             "public_open": [entry for entry in public if not entry.placeholder],
             "public_coming": [entry for entry in public if entry.placeholder],
+            "my_windows": planning.home_windows(request.user),
+            "open_windows": planning.open_window_announcements(),
+            "announcements": planning.announcements_for(request.user, limit=5),
         },
     )
 
