@@ -1,0 +1,105 @@
+"""百分等級 (PR): the notice's formula, exactly as SPEC §7 defines it. Pure, no Django.
+
+    PR = [cf_L + ((X − X_L) / i) × f_x] × 100 / N
+
+over the values X of the N members of one group. Classes have width i and are centred on
+multiples of i: the class of X is [c − i/2, c + i/2) with c = round-half-up(X / i) × i;
+X_L = c − i/2 (the real lower limit); f_x = members in X's class; cf_L = members below X_L.
+
+Every figure is exact: the values and i are brought to one integer scale (their common
+denominator), so a class limit, a count and the PR itself never pass through a float. PR comes
+back as a Fraction; decide on it with `is_top_30`, show it with `shown` (2 decimals rounded
+down, so a PR shown as 70.00 is always ≥ 70).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+from fractions import Fraction
+
+Number = int | Decimal | Fraction
+
+TOP_30_PR = 70  # "前 30%" means PR ≥ 70
+
+
+@dataclass(frozen=True)
+class Rank:
+    """One value's place in its group: the formula's inputs and its result."""
+
+    pr: Fraction
+    class_centre: Fraction  # c
+    lower_limit: Fraction  # X_L
+    below: int  # cf_L
+    in_class: int  # f_x
+    size: int  # N
+
+
+def _ratio(value: Number) -> tuple[int, int]:
+    if isinstance(value, float):
+        raise TypeError("PR needs exact values (int, Decimal or Fraction), not float")
+    numerator, denominator = value.as_integer_ratio()
+    return numerator, denominator
+
+
+def ranks(values: Sequence[Number], width: Number = 1) -> list[Rank]:
+    """The Rank of each value among `values` (one group), in the order given."""
+    if not values:
+        return []
+    width_n, width_d = _ratio(width)
+    if width_n <= 0:
+        raise ValueError("the class width i must be positive")
+    ratios = [_ratio(v) for v in values]
+    # One integer scale for the whole group: i/2 must be whole too, hence the 2.
+    scale = math.lcm(2 * width_d, *{d for _, d in ratios})
+    w = width_n * scale // width_d
+    half = w // 2
+    scaled = [n * (scale // d) for n, d in ratios]
+    ordered = sorted(scaled)
+    size = len(ordered)
+    memo: dict[int, Rank] = {}
+    result = []
+    for x in scaled:
+        rank = memo.get(x)
+        if rank is None:
+            # round-half-up(X / i): floor(X / i + 1/2), in integers.
+            centre = (2 * x + w) // (2 * w) * w
+            lower = centre - half
+            below = bisect_left(ordered, lower)
+            in_class = bisect_left(ordered, centre + half) - below
+            pr = Fraction(100 * (below * w + (x - lower) * in_class), w * size)
+            rank = Rank(
+                pr=pr,
+                class_centre=Fraction(centre, scale),
+                lower_limit=Fraction(lower, scale),
+                below=below,
+                in_class=in_class,
+                size=size,
+            )
+            memo[x] = rank
+        result.append(rank)
+    return result
+
+
+def percentile_ranks(values: Sequence[Number], width: Number = 1) -> list[Fraction]:
+    """PR of each value among `values`, exact, in the order given."""
+    return [rank.pr for rank in ranks(values, width)]
+
+
+def is_top_30(pr: Fraction) -> bool:
+    return pr >= TOP_30_PR
+
+
+def floor_decimal(value: Number, places: int) -> Decimal:
+    """Rounded down to `places` decimals, exactly (never through a float)."""
+    value = Fraction(value)
+    unit = 10**places
+    return Decimal(math.floor(value * unit)).scaleb(-places).quantize(Decimal(1).scaleb(-places), ROUND_FLOOR)
+
+
+def shown(pr: Fraction) -> Decimal:
+    """The PR as shown: 2 decimals rounded down (70.00 shown means PR ≥ 70)."""
+    return floor_decimal(pr, 2)
