@@ -1,0 +1,75 @@
+"""The reward lists as files (SPEC §8 reward export, §9 privacy).
+
+The operator's copy (and `manage.py export_rewards`) has exactly the SPEC §8 columns, with the
+teacher's national ID as its code: the only file that carries IDs. An authority's or a school's
+copy carries names, schools and figures, never an ID.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from core.dataexchange import TableWriter
+from rewards import selectors
+from rewards.explain import figure, plain
+from rewards.selectors import Scope
+
+OPERATOR_COLUMNS = (
+    "level", "code", "name", "authority_code", "stage", "value", "national_average", "group_size", "pr",
+    "awarded",
+)  # fmt: skip
+UNIT_COLUMNS = (
+    "level", "code", "name", "school_code", "school_name", "authority_code", "stage", "value",
+    "national_average", "group_size", "pr", "awarded",
+)  # fmt: skip
+
+# Text a spreadsheet would run as a formula when the CSV is opened (CWE-1236).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: str) -> str:
+    """No shared guard in core/dataexchange on this base: a leading ' keeps such text inert."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _flag(value: bool) -> str:
+    return "1" if value else "0"
+
+
+def rows(scope: Scope, year: int, *, with_ids: bool) -> Iterator[list[str]]:
+    """Every row of the year's published lists within the scope: authorities, schools, teachers."""
+    for r in selectors.authority_results(scope, year):
+        a = r.authority
+        if with_ids:
+            yield ["authority", a.code, a.name, a.code, "", plain(r.fill_rate), plain(r.national_average),
+                   str(r.schools_total), "", _flag(r.awarded)]  # fmt: skip
+        else:
+            yield ["authority", a.code, a.name, "", "", a.code, "", plain(r.fill_rate),
+                   plain(r.national_average), str(r.schools_total), "", _flag(r.awarded)]  # fmt: skip
+    for r in selectors.school_results(scope, year).iterator(chunk_size=2000):
+        s = r.school
+        common = [str(r.stage), plain(r.average), plain(r.national_average), str(r.group_size), figure(r.pr),
+                  _flag(r.awarded)]  # fmt: skip
+        if with_ids:
+            yield ["school", s.code, s.name, r.authority.code, *common]
+        else:
+            yield ["school", s.code, s.name, s.code, s.name, r.authority.code, *common]
+    for r in selectors.teacher_results(scope, year).iterator(chunk_size=5000):
+        common = [str(r.stage), plain(r.hours), plain(r.national_average), str(r.group_size), figure(r.pr),
+                  _flag(r.awarded)]  # fmt: skip
+        if with_ids:
+            yield ["teacher", r.person.reveal_national_id(), r.person.name, r.authority.code, *common]
+        else:
+            yield ["teacher", "", r.person.name, r.school.code, r.school.name, r.authority.code, *common]
+
+
+def write(path: Path | str, scope: Scope, year: int) -> int:
+    """Write the scope's lists to .csv or .xlsx; IDs only in the operator's (national) copy."""
+    with_ids = scope.level == "all"
+    path = Path(path)
+    csv = path.suffix.lower() == ".csv"
+    with TableWriter(path, OPERATOR_COLUMNS if with_ids else UNIT_COLUMNS) as out:
+        for row in rows(scope, year, with_ids=with_ids):
+            out.write([csv_safe(cell) for cell in row] if csv else row)
+    return out.count
