@@ -117,9 +117,9 @@ class Computation:
 def _plan_times(model, key: str, year: int) -> dict[int, dt.datetime]:
     """Submitted plans whose year is Y, whenever they were stamped (SPEC §7 readings)."""
     return dict(
-        model.objects.filter(year=year, submitted_at__isnull=False).values_list(key, "submitted_at").iterator(
-            chunk_size=20000
-        )
+        model.objects.filter(year=year, submitted_at__isnull=False)
+        .values_list(key, "submitted_at")
+        .iterator(chunk_size=20000)
     )
 
 
@@ -223,7 +223,9 @@ def compute(*, run_id: int, year: int, width: Decimal, progress: Progress) -> Co
         window, opens, closes = _window(school_windows, authority_id)
         averages = [Fraction(per_school[s][3]) / per_school[s][2] for s in members]
         ranked = _ranked(averages, width)
-        for school_id, school_average, (rank, pr_stored, lower, top) in zip(members, averages, ranked, strict=True):
+        for school_id, school_average, (rank, pr_stored, lower, top) in zip(
+            members, averages, ranked, strict=True
+        ):
             _, _, count, hours_total = per_school[school_id]
             enough = school_average >= average
             submitted = school_plans.get(school_id)
@@ -247,7 +249,16 @@ def compute(*, run_id: int, year: int, width: Decimal, progress: Progress) -> Co
         won = rate.rate >= AUTHORITY_FILL_RATE
         awarded += won
         authorities.append(
-            (run_id, year, a_stored, won, authority_id, rate.total, rate.submitted, pr.floor_decimal(rate.rate, 6))
+            (
+                run_id,
+                year,
+                a_stored,
+                won,
+                authority_id,
+                rate.total,
+                rate.submitted,
+                pr.floor_decimal(rate.rate, 6),
+            )
         )
     result.authorities = authorities
     result.awarded["authority"] = awarded

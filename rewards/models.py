@@ -158,6 +158,10 @@ class TeacherResult(RankedResult):
         constraints = [models.UniqueConstraint(fields=["year", "person"], name="one_teacher_result_per_year")]
         indexes = [models.Index(fields=["year", "school"], name="rewards_teacher_year_school")]
 
+    def __str__(self) -> str:
+        # Ids only: a person's name and ID stay out of logs and admin titles.
+        return f"{self.year} 教師 {self.person_id}"
+
 
 class SchoolResult(RankedResult):
     """學校獎勵結果: one school with at least one population teacher."""
@@ -168,15 +172,18 @@ class SchoolResult(RankedResult):
     # The average rounded down to 6 decimals; the decisions used the exact quotient.
     average = models.DecimalField(_("平均研習時數"), max_digits=12, decimal_places=6)
 
-    @property
-    def average_shown(self) -> str:
-        return f"{floor_decimal(self.average, 2):f}"
-
     class Meta:
         verbose_name = _("學校獎勵結果")
         verbose_name_plural = _("學校獎勵結果")
         constraints = [models.UniqueConstraint(fields=["year", "school"], name="one_school_result_per_year")]
         indexes = [models.Index(fields=["year", "authority"], name="rewards_school_year_authority")]
+
+    def __str__(self) -> str:
+        return f"{self.year} 學校 {self.school_id}"
+
+    @property
+    def average_shown(self) -> str:
+        return f"{floor_decimal(self.average, 2):f}"
 
 
 class AuthorityResult(Result):
@@ -187,13 +194,16 @@ class AuthorityResult(Result):
     schools_submitted = models.PositiveIntegerField(_("期程內送出學校數"))
     fill_rate = models.DecimalField(_("填報率"), max_digits=8, decimal_places=6)
 
-    @property
-    def fill_rate_percent_shown(self) -> str:
-        return f"{floor_decimal(self.fill_rate * 100, 2):f}"
-
     class Meta:
         verbose_name = _("主管機關獎勵結果")
         verbose_name_plural = _("主管機關獎勵結果")
         constraints = [
             models.UniqueConstraint(fields=["year", "authority"], name="one_authority_result_per_year")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.year} 主管機關 {self.authority_id}"
+
+    @property
+    def fill_rate_percent_shown(self) -> str:
+        return f"{floor_decimal(self.fill_rate * 100, 2):f}"

@@ -114,7 +114,11 @@ def start_reward_run(*, actor, year: int, via: str = "web") -> RewardRun:
             )
             transaction.on_commit(lambda: _enqueue(run.pk))
     except IntegrityError:
-        active = RewardRun.objects.filter(year=year, status__in=ACTIVE_STATUSES).select_related("started_by").first()
+        active = (
+            RewardRun.objects.filter(year=year, status__in=ACTIVE_STATUSES)
+            .select_related("started_by")
+            .first()
+        )
         since = timezone.localtime(active.created_at) if active else timezone.localtime()
         raise RewardError(
             _t(MSG_ALREADY_ACTIVE).format(
@@ -205,7 +209,9 @@ def execute_reward_run(*, run_id: int) -> RewardRun | None:
                     # One snapshot for every read of the run: roster, hours and plans as of one instant.
                     with connection.cursor() as cursor:
                         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                computation = job.compute(run_id=run_id, year=run.year, width=run.class_width, progress=progress)
+                computation = job.compute(
+                    run_id=run_id, year=run.year, width=run.class_width, progress=progress
+                )
                 job.replace_results(computation, progress)
                 _pause_for_tests()
                 # Marked 完成 in the same transaction as the rows: published together or not at all.

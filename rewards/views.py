@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import permissions
 from accounts.permissions import Perm
-from rewards import exports, explain, selectors, services
+from rewards import explain, exports, selectors, services
 from rewards.forms import StartRunForm, YearForm
 from rewards.job import population_day
 from rewards.models import ACTIVE_STATUSES
@@ -63,7 +63,9 @@ def job(request):
             run = services.start_reward_run(actor=request.user, year=form.cleaned_data["year"])
         except services.RewardError as error:
             return render(request, "rewards/job.html", _job_context(request, form, error.message), status=409)
-        messages.success(request, _("第 %(year)s 學年度獎勵作業已啟動（編號 %(id)s）。") % {"year": run.year, "id": run.pk})
+        messages.success(
+            request, _("第 %(year)s 學年度獎勵作業已啟動（編號 %(id)s）。") % {"year": run.year, "id": run.pk}
+        )
         return redirect("rewards:job")
     return render(request, "rewards/job.html", _job_context(request, form))
 

@@ -40,7 +40,9 @@ def school_in(authority, stage=Stage.PRIMARY, **kwargs):
     return SchoolFactory(authority=authority, stage=stage, **kwargs)
 
 
-def teacher_in(school, *, start=dt.date(2020, 8, 1), end=None, category=Category.TEACHER, person=None, **kwargs):
+def teacher_in(
+    school, *, start=dt.date(2020, 8, 1), end=None, category=Category.TEACHER, person=None, **kwargs
+):
     person = person or PersonFactory(**kwargs)
     MembershipFactory(person=person, unit=school, start_date=start, end_date=end, category=category)
     return person

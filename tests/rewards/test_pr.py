@@ -32,7 +32,13 @@ def test_pr_uses_the_real_lower_limit_of_the_class_centred_on_a_multiple_of_i():
     values = [Decimal("2.4"), Decimal("2.0"), Decimal("3.0")]
     assert pr.percentile_ranks(values) == [60, Fraction(100, 3), Fraction(250, 3)]
     rank = pr.ranks(values)[0]
-    assert (rank.class_centre, rank.lower_limit, rank.below, rank.in_class, rank.size) == (2, Fraction(3, 2), 0, 2, 3)
+    assert (rank.class_centre, rank.lower_limit, rank.below, rank.in_class, rank.size) == (
+        2,
+        Fraction(3, 2),
+        0,
+        2,
+        3,
+    )
 
 
 def test_class_centre_rounds_half_up():

@@ -3,8 +3,6 @@
 import datetime as dt
 from decimal import Decimal
 
-import pytest
-
 from accounts.models import Stage
 from rewards.models import AuthorityResult, RunStatus, SchoolResult, TeacherResult
 from teachers.models import Category
@@ -146,12 +144,21 @@ def test_a_teacher_needs_all_three_conditions(pingtung):
     teacher_plan(low[0])
     run_job()
     # The three at 20: cf_L = 6, f_x = 3, N = 9 -> PR = 7.5 * 100 / 9 = 83.3; A = 60 / 9.
-    assert [result(p).awarded for p in (top_no_plan, top_late_plan, top_plan, low[0])] == [False, False, True, False]
+    assert [result(p).awarded for p in (top_no_plan, top_late_plan, top_plan, low[0])] == [
+        False,
+        False,
+        True,
+        False,
+    ]
     assert result(top_no_plan).top_30 and result(top_no_plan).at_least_average
 
 
 def test_groups_are_authority_and_stage(pingtung, taipei):
-    primary, junior, elsewhere = school_in(pingtung), school_in(pingtung, stage=Stage.JUNIOR), school_in(taipei)
+    primary, junior, elsewhere = (
+        school_in(pingtung),
+        school_in(pingtung, stage=Stage.JUNIOR),
+        school_in(taipei),
+    )
     for school in (primary, junior, elsewhere):
         for _ in range(2):
             teacher_in(school)
@@ -196,7 +203,11 @@ def test_schools_without_teachers_are_skipped_but_count_for_their_authority(ping
     run_job()
     assert list(SchoolResult.objects.values_list("school_id", flat=True)) == [with_teachers.pk]
     authority = AuthorityResult.objects.get(authority=pingtung)
-    assert (authority.schools_submitted, authority.schools_total, authority.fill_rate) == (1, 2, Decimal("0.5"))
+    assert (authority.schools_submitted, authority.schools_total, authority.fill_rate) == (
+        1,
+        2,
+        Decimal("0.5"),
+    )
     assert not authority.awarded
     assert not SchoolResult.objects.filter(school=empty).exists()
 
