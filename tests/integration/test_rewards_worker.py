@@ -6,7 +6,6 @@ complete results stay published, the run shows as 中斷 and its year is free fo
 Skipped (failed in CI) without Redis and PostgreSQL.
 """
 
-import datetime as dt
 import os
 import signal
 import subprocess
@@ -20,12 +19,18 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from accounts.models import Stage, Unit, UnitKind
-from planning.models import TAIPEI, PlanningCycle, PlanningWindow
+from accounts.models import Stage
 from rewards import services
 from rewards.models import RewardRun, RunStatus, TeacherResult
 from tests.conftest import skip_or_fail
-from tests.rewards.conftest import give_hours, school_in, school_plan, teacher_in, teacher_plan
+from tests.rewards.conftest import (
+    ensure_pingtung_113,
+    give_hours,
+    school_in,
+    school_plan,
+    teacher_in,
+    teacher_plan,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -77,21 +82,7 @@ def start_worker(services_up, settings):
 
 @pytest.fixture
 def year_data(db):
-    """屏東縣 with the 113 windows (a transactional test may have flushed the migrations' rows)."""
-    authority, _ = Unit.objects.get_or_create(
-        code="10013", defaults={"name": "屏東縣", "kind": UnitKind.AUTHORITY}
-    )
-    cycle, _ = PlanningCycle.objects.get_or_create(
-        year=113, defaults={"roster_cutoff": dt.datetime(2024, 8, 2, 17, 0, tzinfo=TAIPEI)}
-    )
-    for kind, first, last in (
-        ("school", (2024, 8, 15), (2024, 8, 23)),
-        ("teacher", (2024, 9, 18), (2024, 9, 24)),
-    ):
-        PlanningWindow.objects.get_or_create(
-            cycle=cycle, kind=kind, authority=authority,
-            defaults={"first_day": dt.date(*first), "last_day": dt.date(*last)},
-        )  # fmt: skip
+    authority = ensure_pingtung_113()
     school = school_in(authority, stage=Stage.PRIMARY)
     people = [teacher_in(school) for _ in range(4)]
     for person, hours in zip(people, (1, 2, 6, 9), strict=True):

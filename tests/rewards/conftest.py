@@ -36,6 +36,27 @@ def taipei(db):
     return Unit.objects.get(kind=UnitKind.AUTHORITY, code="63000")
 
 
+def ensure_pingtung_113() -> Unit:
+    """屏東縣 with its 113 windows: a transactional test may have flushed the migrations' rows."""
+    from planning.models import PlanningCycle, PlanningWindow
+
+    authority, _ = Unit.objects.get_or_create(
+        code="10013", defaults={"name": "屏東縣", "kind": UnitKind.AUTHORITY}
+    )
+    cycle, _ = PlanningCycle.objects.get_or_create(
+        year=113, defaults={"roster_cutoff": dt.datetime(2024, 8, 2, 17, 0, tzinfo=TAIPEI)}
+    )
+    for kind, first, last in (
+        ("school", (2024, 8, 15), (2024, 8, 23)),
+        ("teacher", (2024, 9, 18), (2024, 9, 24)),
+    ):
+        PlanningWindow.objects.get_or_create(
+            cycle=cycle, kind=kind, authority=authority,
+            defaults={"first_day": dt.date(*first), "last_day": dt.date(*last)},
+        )  # fmt: skip
+    return authority
+
+
 def school_in(authority, stage=Stage.PRIMARY, **kwargs):
     return SchoolFactory(authority=authority, stage=stage, **kwargs)
 
