@@ -130,6 +130,17 @@ def _window(windows, authority_id):
     return window, window.opens_at, window.closes_at
 
 
+def _in_window(window, opens, closes, instant) -> bool:
+    """Strictly inside or outside is plain; on a bound, planning's window rule decides."""
+    if window is None or instant is None:
+        return False
+    if opens < instant < closes:
+        return True
+    if instant < opens or instant > closes:
+        return False
+    return window.contains(instant)
+
+
 def _ranked(values, width) -> list[tuple]:
     """(rank, pr stored, lower limit stored, top 30) per value, each computed once per distinct rank."""
     cache: dict[int, tuple] = {}
@@ -194,7 +205,7 @@ def compute(*, run_id: int, year: int, width: Decimal, progress: Progress) -> Co
             if enough is None:
                 enough = at_least[hours] = Fraction(hours) >= average
             submitted = teacher_plans.get(person_id)
-            in_window = bool(window is not None and submitted is not None and window.contains(submitted))
+            in_window = _in_window(window, opens, closes, submitted)
             won = in_window and enough and top
             awarded += won
             teachers.append(
@@ -229,7 +240,7 @@ def compute(*, run_id: int, year: int, width: Decimal, progress: Progress) -> Co
             _, _, count, hours_total = per_school[school_id]
             enough = school_average >= average
             submitted = school_plans.get(school_id)
-            in_window = bool(window is not None and submitted is not None and window.contains(submitted))
+            in_window = _in_window(window, opens, closes, submitted)
             won = in_window and enough and top
             awarded += won
             schools.append(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
@@ -52,36 +53,34 @@ def ranks(values: Sequence[Number], width: Number = 1) -> list[Rank]:
     width_n, width_d = _ratio(width)
     if width_n <= 0:
         raise ValueError("the class width i must be positive")
-    ratios = [_ratio(v) for v in values]
+    counts = Counter(values)  # equal values share one rank, computed once
+    ratios = {value: _ratio(value) for value in counts}
     # One integer scale for the whole group: i/2 must be whole too, hence the 2.
-    scale = math.lcm(2 * width_d, *{d for _, d in ratios})
+    scale = math.lcm(2 * width_d, *{d for _, d in ratios.values()})
     w = width_n * scale // width_d
     half = w // 2
-    scaled = [n * (scale // d) for n, d in ratios]
-    ordered = sorted(scaled)
-    size = len(ordered)
-    memo: dict[int, Rank] = {}
-    result = []
-    for x in scaled:
-        rank = memo.get(x)
-        if rank is None:
-            # round-half-up(X / i): floor(X / i + 1/2), in integers.
-            centre = (2 * x + w) // (2 * w) * w
-            lower = centre - half
-            below = bisect_left(ordered, lower)
-            in_class = bisect_left(ordered, centre + half) - below
-            pr = Fraction(100 * (below * w + (x - lower) * in_class), w * size)
-            rank = Rank(
-                pr=pr,
-                class_centre=Fraction(centre, scale),
-                lower_limit=Fraction(lower, scale),
-                below=below,
-                in_class=in_class,
-                size=size,
-            )
-            memo[x] = rank
-        result.append(rank)
-    return result
+    scaled = sorted((n * (scale // d), value) for value, (n, d) in ratios.items())
+    keys = [x for x, _ in scaled]
+    cumulative = [0]  # cumulative[k] = members with a value below keys[k]
+    for _, value in scaled:
+        cumulative.append(cumulative[-1] + counts[value])
+    size = cumulative[-1]
+    by_value: dict[Number, Rank] = {}
+    for x, value in scaled:
+        # round-half-up(X / i): floor(X / i + 1/2), in integers.
+        centre = (2 * x + w) // (2 * w) * w
+        lower = centre - half
+        below = cumulative[bisect_left(keys, lower)]
+        in_class = cumulative[bisect_left(keys, centre + half)] - below
+        by_value[value] = Rank(
+            pr=Fraction(100 * (below * w + (x - lower) * in_class), w * size),
+            class_centre=Fraction(centre, scale),
+            lower_limit=Fraction(lower, scale),
+            below=below,
+            in_class=in_class,
+            size=size,
+        )
+    return [by_value[value] for value in values]
 
 
 def percentile_ranks(values: Sequence[Number], width: Number = 1) -> list[Fraction]:

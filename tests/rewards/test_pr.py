@@ -101,3 +101,29 @@ def test_shown_rounds_down_to_two_decimals():
     assert pr.shown(Fraction(200, 3)) == Decimal("66.66")
     assert pr.shown(Fraction(100)) == Decimal("100.00")
     assert pr.floor_decimal(Fraction(3, 5), 6) == Decimal("0.600000")
+
+
+def _by_definition(values, width):
+    """SPEC §7 read literally, member by member, in Fractions: the reference for the fast path."""
+    import math
+
+    i = Fraction(width)
+    xs = [Fraction(v) for v in values]
+    out = []
+    for x in xs:
+        c = math.floor(x / i + Fraction(1, 2)) * i
+        lower = c - i / 2
+        f_x = sum(1 for y in xs if lower <= y < lower + i)
+        cf_l = sum(1 for y in xs if y < lower)
+        out.append((cf_l + (x - lower) / i * f_x) * 100 / len(xs))
+    return out
+
+
+def test_pr_agrees_with_the_definition_on_random_groups():
+    import random
+
+    rng = random.Random(7)
+    for _ in range(300):
+        width = rng.choice([1, 2, Decimal("0.5"), Decimal("1.5"), Fraction(1, 3)])
+        values = [Decimal(rng.randint(0, 60)) / 10 for _ in range(rng.randint(1, 15))]
+        assert pr.percentile_ranks(values, width) == _by_definition(values, width), (values, width)
