@@ -202,3 +202,11 @@ def test_lookup_before_any_run_says_nothing_is_published(teacher):
 def test_business_accounts_cannot_use_the_teacher_lookup(world, operator):
     assert signed_in_client(account(world["mine"])).get(LOOKUP).status_code == 403
     assert signed_in_client(operator).get(LOOKUP).status_code == 403
+
+
+def test_operator_reads_runs_in_the_admin_without_adding_or_deleting(world, operator):
+    client = signed_in_client(operator)
+    run = RewardRun.objects.latest("id")
+    assert client.get(reverse("admin:rewards_rewardrun_changelist")).status_code == 200
+    assert client.get(reverse("admin:rewards_rewardrun_change", args=[run.pk])).status_code == 200
+    assert client.get(reverse("admin:rewards_rewardrun_add")).status_code == 403
