@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
@@ -50,10 +50,21 @@ def ranks(values: Sequence[Number], width: Number = 1) -> list[Rank]:
     """The Rank of each value among `values` (one group), in the order given."""
     if not values:
         return []
+    by_value = ranks_of_counts(Counter(values), width)
+    return [by_value[value] for value in values]
+
+
+def ranks_of_counts(counts: Mapping[Number, int], width: Number = 1) -> dict[Number, Rank]:
+    """The Rank of each distinct value of a group given as {value: members with that value}.
+
+    Equal values share one rank, so a group is ranked from its distinct values alone (the job
+    hands over 35,000 (group, hours) counts instead of 200,000 teachers).
+    """
+    if not counts:
+        return {}
     width_n, width_d = _ratio(width)
     if width_n <= 0:
         raise ValueError("the class width i must be positive")
-    counts = Counter(values)  # equal values share one rank, computed once
     ratios = {value: _ratio(value) for value in counts}
     # One integer scale for the whole group: i/2 must be whole too, hence the 2.
     scale = math.lcm(2 * width_d, *{d for _, d in ratios.values()})
@@ -80,7 +91,7 @@ def ranks(values: Sequence[Number], width: Number = 1) -> list[Rank]:
             in_class=in_class,
             size=size,
         )
-    return [by_value[value] for value in values]
+    return by_value
 
 
 def percentile_ranks(values: Sequence[Number], width: Number = 1) -> list[Fraction]:

@@ -114,7 +114,7 @@ def test_a_failure_while_writing_rolls_back_to_the_previous_complete_results(sma
 
     def half_then_crash(model, columns, rows):
         real_insert(model, columns, rows)
-        if model is TeacherResult:
+        if model is SchoolResult:
             raise RuntimeError("worker lost")
 
     monkeypatch.setattr(job, "_insert", half_then_crash)
