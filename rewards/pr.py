@@ -19,7 +19,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 Number = int | Decimal | Fraction
@@ -105,9 +105,8 @@ def is_top_30(pr: Fraction) -> bool:
 
 def floor_decimal(value: Number, places: int) -> Decimal:
     """Rounded down to `places` decimals, exactly (never through a float)."""
-    value = Fraction(value)
-    unit = 10**places
-    return Decimal(math.floor(value * unit)).scaleb(-places).quantize(Decimal(1).scaleb(-places), ROUND_FLOOR)
+    numerator, denominator = _ratio(value)
+    return Decimal(numerator * 10**places // denominator).scaleb(-places)
 
 
 def shown(pr: Fraction) -> Decimal:
