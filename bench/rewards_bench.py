@@ -111,6 +111,13 @@ def explain() -> str:
     return "\n".join(line for (line,) in plan)
 
 
+def clear_results() -> None:
+    """A year never computed: the first run of the year is the one measured against the targets."""
+    with connect() as conn:
+        conn.execute("TRUNCATE rewards_teacherresult, rewards_schoolresult, rewards_authorityresult")
+        conn.execute("UPDATE rewards_rewardrun SET status = 'cancelled' WHERE status IN ('queued', 'running')")
+
+
 def run_job() -> dict:
     worker = subprocess.Popen(
         [PYTHON, "-m", "celery", "-A", "inservice", "worker", "--pool=solo", "--purge", "--loglevel=warning"],
@@ -165,9 +172,11 @@ def main() -> None:
         conn.execute("VACUUM ANALYZE")
     plan = explain()
     print(plan)
+    clear_results()
     baseline = plain_group_by()
     result = run_job()
     print(result["output"])
+    rerun = run_job()  # replaces the 200,000 rows just written, in one transaction
     ratio = result["job"] / baseline
     ok = {
         "time": result["job"] <= MAX_SECONDS,
@@ -185,12 +194,13 @@ Data: {data}.
 | figure | value |
 |---|---:|
 | plain `{AGGREGATE}` (best of 3, rows fetched) | {baseline:.2f} s |
-| reward job, run started → committed (worker) | {result["job"]:.2f} s |
+| reward job, first run of the year, started → committed (worker) | {result["job"]:.2f} s |
+| reward job, rerun replacing those results | {rerun["job"]:.2f} s (÷ GROUP BY: {rerun["job"] / baseline:.2f}×) |
 | `run_rewards --year {YEAR}` wall time (queue, wait, print) | {result["wall"]:.2f} s |
-| worker peak RSS | {result["peak_mb"]:.0f} MB |
+| worker peak RSS | {result["peak_mb"]:.0f} MB (rerun {rerun["peak_mb"]:.0f} MB) |
 | job ÷ plain GROUP BY | {ratio:.2f}× |
 
-Targets: job ≤ {MAX_SECONDS} s: {result["job"]:.1f} s {mark[ok["time"]]}; worker peak ≤ {MAX_MB} MB:
+Targets (first run): job ≤ {MAX_SECONDS} s: {result["job"]:.1f} s {mark[ok["time"]]}; worker peak ≤ {MAX_MB} MB:
 {result["peak_mb"]:.0f} MB {mark[ok["memory"]]}; ≤ {MAX_RATIO}× the plain GROUP BY: {ratio:.2f}× {mark[ok["ratio"]]}.
 
 Summary printed by run_rewards:

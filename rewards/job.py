@@ -29,7 +29,7 @@ from planning.fill_rates import school_plan_fill_rates
 from planning.models import PlanKind, SchoolPlan, TeacherPlan
 from planning.windows import windows_by_authority
 from rewards import pr
-from rewards.models import AuthorityResult, RunStage, SchoolResult, TeacherResult
+from rewards.models import AuthorityResult, RewardRun, RunStage, SchoolResult, TeacherResult
 from teachers.models import Category, Membership
 
 Progress = Callable[[str, int], None]
@@ -346,7 +346,7 @@ def _insert_teachers(computation: Computation) -> int:
         [computation.run_id, computation.year, computation.average_stored],
     )
     ((awarded,),) = _fetch(
-        f"SELECT COUNT(*) FROM {table} WHERE year = %s AND awarded = %s", [computation.year, True]
+        f"SELECT COUNT(*) FROM {table} WHERE run_id = %s AND awarded = %s", [computation.run_id, True]
     )
     return awarded
 
@@ -355,8 +355,11 @@ def replace_results(computation: Computation, progress: Progress) -> None:
     """Delete the year's previous results and write these; the caller's transaction publishes them."""
     year = computation.year
     progress(RunStage.WRITING, 60)
+    replaced = list(
+        RewardRun.objects.filter(year=year).exclude(pk=computation.run_id).values_list("pk", flat=True)
+    )
     for model in (TeacherResult, SchoolResult, AuthorityResult):
-        model.objects.filter(year=year).delete()
+        model.objects.filter(run_id__in=replaced).delete()
     _insert(AuthorityResult, AUTHORITY_COLUMNS, computation.authorities)
     _insert(SchoolResult, SCHOOL_COLUMNS, computation.schools)
     progress(RunStage.WRITING, 70)

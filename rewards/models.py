@@ -1,8 +1,8 @@
 """Reward runs and their results (獎勵方案, SPEC §7).
 
 A year's published results are the rows of its latest completed run: a run writes them, deletes
-the previous run's rows and marks itself 完成 in one transaction, so readers see either the old
-complete list or the new one, never half of one.
+the previous runs' rows of the year and marks itself 完成 in one transaction, so readers see
+either the old complete list or the new one, never half of one. Readers select by that run.
 
 The result tables are written in bulk (200,000 teachers a year) and only ever by the job, which
 takes their ids from the tables it has just read in the same transaction; so the foreign keys
@@ -155,8 +155,10 @@ class TeacherResult(RankedResult):
     class Meta:
         verbose_name = _("教師獎勵結果")
         verbose_name_plural = _("教師獎勵結果")
-        constraints = [models.UniqueConstraint(fields=["year", "person"], name="one_teacher_result_per_year")]
-        indexes = [models.Index(fields=["year", "school"], name="rewards_teacher_year_school")]
+        # Keyed by run, not year: a rerun's rows sort after the replaced run's, so its inserts
+        # append to the indexes instead of threading between entries it is deleting.
+        constraints = [models.UniqueConstraint(fields=["run", "person"], name="one_teacher_result_per_run")]
+        indexes = [models.Index(fields=["run", "school"], name="rewards_teacher_run_school")]
 
     def __str__(self) -> str:
         # Ids only: a person's name and ID stay out of logs and admin titles.
@@ -175,8 +177,8 @@ class SchoolResult(RankedResult):
     class Meta:
         verbose_name = _("學校獎勵結果")
         verbose_name_plural = _("學校獎勵結果")
-        constraints = [models.UniqueConstraint(fields=["year", "school"], name="one_school_result_per_year")]
-        indexes = [models.Index(fields=["year", "authority"], name="rewards_school_year_authority")]
+        constraints = [models.UniqueConstraint(fields=["run", "school"], name="one_school_result_per_run")]
+        indexes = [models.Index(fields=["run", "authority"], name="rewards_school_run_authority")]
 
     def __str__(self) -> str:
         return f"{self.year} 學校 {self.school_id}"
@@ -198,7 +200,7 @@ class AuthorityResult(Result):
         verbose_name = _("主管機關獎勵結果")
         verbose_name_plural = _("主管機關獎勵結果")
         constraints = [
-            models.UniqueConstraint(fields=["year", "authority"], name="one_authority_result_per_year")
+            models.UniqueConstraint(fields=["run", "authority"], name="one_authority_result_per_run")
         ]
 
     def __str__(self) -> str:

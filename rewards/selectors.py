@@ -68,8 +68,13 @@ def runs() -> QuerySet[RewardRun]:
     return RewardRun.objects.select_related("started_by__person").order_by("-created_at", "-id")
 
 
+def _published(model, year: int):
+    run = published_run(year)
+    return model.objects.filter(run_id=run.pk) if run else model.objects.none()
+
+
 def authority_results(scope: Scope, year: int) -> QuerySet[AuthorityResult]:
-    rows = AuthorityResult.objects.filter(year=year).select_related("authority").order_by("authority__code")
+    rows = _published(AuthorityResult, year).select_related("authority").order_by("authority__code")
     if scope.level == "authority":
         return rows.filter(authority_id=scope.unit.pk)
     if scope.level == "school":
@@ -78,7 +83,7 @@ def authority_results(scope: Scope, year: int) -> QuerySet[AuthorityResult]:
 
 
 def school_results(scope: Scope, year: int) -> QuerySet[SchoolResult]:
-    rows = SchoolResult.objects.filter(year=year).select_related("school", "authority")
+    rows = _published(SchoolResult, year).select_related("school", "authority")
     if scope.level == "authority":
         rows = rows.filter(authority_id=scope.unit.pk)
     elif scope.level == "school":
@@ -87,7 +92,7 @@ def school_results(scope: Scope, year: int) -> QuerySet[SchoolResult]:
 
 
 def teacher_results(scope: Scope, year: int) -> QuerySet[TeacherResult]:
-    rows = TeacherResult.objects.filter(year=year).select_related("person", "school", "authority")
+    rows = _published(TeacherResult, year).select_related("person", "school", "authority")
     if scope.level == "authority":
         rows = rows.filter(authority_id=scope.unit.pk)
     elif scope.level == "school":
@@ -97,7 +102,8 @@ def teacher_results(scope: Scope, year: int) -> QuerySet[TeacherResult]:
 
 def own_result(person_id: int, year: int) -> TeacherResult | None:
     return (
-        TeacherResult.objects.filter(year=year, person_id=person_id)
+        _published(TeacherResult, year)
+        .filter(person_id=person_id)
         .select_related("school", "authority")
         .first()
     )
