@@ -115,7 +115,9 @@ def clear_results() -> None:
     """A year never computed: the first run of the year is the one measured against the targets."""
     with connect() as conn:
         conn.execute("TRUNCATE rewards_teacherresult, rewards_schoolresult, rewards_authorityresult")
-        conn.execute("UPDATE rewards_rewardrun SET status = 'cancelled' WHERE status IN ('queued', 'running')")
+        conn.execute(
+            "UPDATE rewards_rewardrun SET status = 'cancelled' WHERE status IN ('queued', 'running')"
+        )
 
 
 def run_job() -> dict:
