@@ -127,3 +127,15 @@ def test_pr_agrees_with_the_definition_on_random_groups():
         width = rng.choice([1, 2, Decimal("0.5"), Decimal("1.5"), Fraction(1, 3)])
         values = [Decimal(rng.randint(0, 60)) / 10 for _ in range(rng.randint(1, 15))]
         assert pr.percentile_ranks(values, width) == _by_definition(values, width), (values, width)
+
+
+def test_ranks_from_counts_equal_ranks_of_the_expanded_group():
+    counts = {Decimal("1.0"): 1, Decimal("2.0"): 2, Decimal("3.0"): 1, Decimal("5.0"): 1}
+    by_value = pr.ranks_of_counts(counts)
+    assert {v: r.pr for v, r in by_value.items()} == {
+        Decimal("1.0"): 10,
+        Decimal("2.0"): 40,
+        Decimal("3.0"): 70,
+        Decimal("5.0"): 90,
+    }
+    assert pr.ranks_of_counts({}) == {}
