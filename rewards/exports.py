@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from accounts import national_id
 from core.dataexchange import TableWriter
 from rewards import selectors
 from rewards.explain import figure, plain
@@ -55,13 +56,29 @@ def rows(scope: Scope, year: int, *, with_ids: bool) -> Iterator[list[str]]:
             yield ["school", s.code, s.name, r.authority.code, *common]
         else:
             yield ["school", s.code, s.name, s.code, s.name, r.authority.code, *common]
-    for r in selectors.teacher_results(scope, year).iterator(chunk_size=5000):
-        common = [str(r.stage), plain(r.hours), plain(r.national_average), str(r.group_size), figure(r.pr),
-                  _flag(r.awarded)]  # fmt: skip
+    # Teachers as plain tuples: 200,000 model instances would triple the time of the national copy.
+    teachers = selectors.teacher_results(scope, year).values_list(
+        "person__name", "person__national_id_encrypted", "school__code", "school__name", "authority__code",
+        "stage", "hours", "national_average", "group_size", "pr", "awarded",
+    )  # fmt: skip
+    for (
+        name,
+        encrypted,
+        school_code,
+        school_name,
+        authority_code,
+        stage,
+        hours,
+        a,
+        size,
+        rank,
+        won,
+    ) in teachers.iterator(chunk_size=5000):
+        common = [stage, plain(hours), plain(a), str(size), figure(rank), _flag(won)]
         if with_ids:
-            yield ["teacher", r.person.reveal_national_id(), r.person.name, r.authority.code, *common]
+            yield ["teacher", national_id.decrypt(encrypted), name, authority_code, *common]
         else:
-            yield ["teacher", "", r.person.name, r.school.code, r.school.name, r.authority.code, *common]
+            yield ["teacher", "", name, school_code, school_name, authority_code, *common]
 
 
 def write(path: Path | str, scope: Scope, year: int) -> int:
