@@ -38,7 +38,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("profile", "修改個人基本資料", "me/profile/", Perm.PROFILE_EDIT, "teachers:profile"),
     MenuEntry("learning-record", "研習紀錄", "me/learning-record/", Perm.LEARNING_RECORD),
     MenuEntry("teacher-plan", "教師自我進修規劃", "me/plan/", Perm.TEACHER_PLAN, "planning:teacher-plan"),
-    MenuEntry("reward-lookup", "獎勵查詢", "me/rewards/", Perm.REWARD_LOOKUP),
+    MenuEntry("reward-lookup", "獎勵查詢", "me/rewards/", Perm.REWARD_LOOKUP, "rewards:lookup"),
     # Business accounts (業務帳號)
     MenuEntry(
         "unit-teachers", "本單位教師帳號管理", "unit/teachers/", Perm.UNIT_TEACHER_ACCOUNTS, "teachers:roster"
@@ -65,7 +65,7 @@ MENU: tuple[MenuEntry, ...] = (
     ),
     MenuEntry("unit-charts", "統計圖表", "unit/charts/", Perm.STATISTICS_CHARTS),
     MenuEntry("school-plan", "學校本位進修規劃", "unit/plan/", Perm.SCHOOL_PLAN, "planning:school-plan"),
-    MenuEntry("unit-rewards", "獎勵名單", "unit/rewards/", Perm.REWARD_LISTS),
+    MenuEntry("unit-rewards", "獎勵名單", "unit/rewards/", Perm.REWARD_LISTS, "rewards:lists"),
     # Regional management centre (區管中心)
     MenuEntry(
         "centre-chiefs",
@@ -83,7 +83,7 @@ MENU: tuple[MenuEntry, ...] = (
     ),
     MenuEntry("fill-rates", "填報率", "centre/fill-rates/", Perm.FILL_RATES, "planning:fill-rates"),
     # Network operator
-    MenuEntry("reward-job", "獎勵作業", "operator/rewards/", Perm.REWARD_JOB),
+    MenuEntry("reward-job", "獎勵作業", "operator/rewards/", Perm.REWARD_JOB, "rewards:job"),
     MenuEntry(
         "operator-accounts",
         "業務帳號管理（非學校單位）",

@@ -299,6 +299,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # Portal settings (SPEC §4): the yearly minimum of in-service hours of the supervision indicator.
 SUPERVISION_MIN_HOURS = int(os.environ.get("SUPERVISION_MIN_HOURS", "18"))
+# SPEC §7: the class width i of the PR formula, in hours (teacher and school PR alike).
+REWARDS_CLASS_WIDTH = os.environ.get("REWARDS_CLASS_WIDTH", "1")
 
 LOGGING = {
     "version": 1,

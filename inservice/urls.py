@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("teachers.urls")),
     path("", include("courses.urls")),
     path("", include("planning.urls")),
+    path("", include("rewards.urls")),
 ]
 
 urlpatterns += [
