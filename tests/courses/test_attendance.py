@@ -20,8 +20,8 @@ from courses.models import (
     IssuedHours,
     UploadStatus,
 )
-from tests.conftest import signed_in_client
 from tests.factories import BusinessAccountFactory, valid_national_id
+from tests.helpers import signed_in_client
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from courses import services
 from courses.models import Course, CourseStatus, IssuedHours
-from tests.conftest import signed_in_client
 from tests.courses.conftest import course_fields
 from tests.factories import BusinessAccountFactory
+from tests.helpers import signed_in_client
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from accounts.models import BusinessAccountType
 from planning import services
 from planning.fill_rates import school_plan_fill_rates, teacher_plan_fill_rates
 from planning.models import PlanningCycle, SchoolPlan, TeacherPlan
-from tests.conftest import signed_in_client
 from tests.factories import BusinessAccountFactory, MembershipFactory
+from tests.helpers import signed_in_client
 from tests.planning.conftest import taipei
 
 URL = "/centre/fill-rates/"

@@ -10,8 +10,8 @@ from django.urls import reverse
 from accounts.models import BusinessAccountType
 from planning.guide import font_file
 from planning.models import Announcement, SchoolPlan, SurveyResponse, TeacherPlan, TeacherPlanAnswer
-from tests.conftest import signed_in_client
 from tests.factories import BusinessAccountFactory
+from tests.helpers import signed_in_client
 from tests.planning.conftest import SCHOOL_OPENS, TEACHER_OPENS, plan_post, taipei
 
 

@@ -64,8 +64,8 @@ def test_the_scheduled_task_acts_only_once_the_cut_off_has_passed(teacher, clock
 
 def test_the_school_sees_which_of_its_teachers_have_submitted(chief, teacher, school, clock):
     from planning.models import TeacherPlan
-    from tests.conftest import signed_in_client
     from tests.factories import MembershipFactory as Member
+    from tests.helpers import signed_in_client
 
     other = Member(unit=school).person
     services.take_roster_snapshot(cycle_id=PlanningCycle.objects.get(year=113).pk)

@@ -10,8 +10,8 @@ from django.urls import reverse
 from courses.models import Course, CourseStatus, IssuedHours
 from planning.models import PlannedHours, SchoolPlan, TeacherPlan
 from teachers.models import Membership
-from tests.conftest import signed_in_client
 from tests.factories import MembershipFactory
+from tests.helpers import signed_in_client
 from tests.planning.conftest import FULL_ANSWERS, ONE_MICROSECOND, TEACHER_CLOSES, TEACHER_OPENS, taipei
 
 URL = "/me/plan/"

@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 from accounts.models import BusinessAccountType
 from rewards.models import RewardRun, RunStatus
 from teachers.models import Category
-from tests.conftest import signed_in_client
 from tests.factories import BusinessAccountFactory, UserFactory
+from tests.helpers import signed_in_client
 from tests.rewards.conftest import YEAR, give_hours, run_job, school_in, school_plan, teacher_in, teacher_plan
 
 JOB = "/operator/rewards/"
