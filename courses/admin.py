@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from courses.models import Course, HoursCorrection, Tag
+from courses.models import Course, HoursCorrection, KindergartenFeedRun, Tag
 
 
 @admin.register(Tag)
@@ -37,4 +37,18 @@ class HoursCorrectionAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(KindergartenFeedRun)
+class KindergartenFeedRunAdmin(admin.ModelAdmin):
+    """The report of each monthly 教保研習 feed to 全國教保資訊網 (read only)."""
+
+    list_display = ["period", "adapter", "status", "sent", "unchanged", "started_at", "finished_at"]
+    list_filter = ["status", "adapter"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

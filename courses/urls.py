@@ -5,6 +5,11 @@ from courses import views
 app_name = "courses"
 
 urlpatterns = [
+    path("me/learning-record/", views.learning_record, name="learning-record"),
+    path("me/learning-record/<int:year>/print/", views.learning_record_print, name="learning-record-print"),
+    path("me/learning-record/<int:year>.xlsx", views.learning_record_xlsx, name="learning-record-xlsx"),
+    path("me/learning-record/certificate/", views.certificate, name="certificate"),
+    path("certificates/verify/", views.certificate_verify, name="certificate-verify"),
     path("courses/", views.search, name="search"),
     path("courses/<str:code>/", views.detail, name="detail"),
     path("courses/<str:code>/enrol/", views.enrol, name="enrol"),

@@ -36,7 +36,9 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("statistics", "統計專區", "statistics/"),
     # Teacher (教師個人帳號)
     MenuEntry("profile", "修改個人基本資料", "me/profile/", Perm.PROFILE_EDIT, "teachers:profile"),
-    MenuEntry("learning-record", "研習紀錄", "me/learning-record/", Perm.LEARNING_RECORD),
+    MenuEntry(
+        "learning-record", "研習紀錄", "me/learning-record/", Perm.LEARNING_RECORD, "courses:learning-record"
+    ),
     MenuEntry("teacher-plan", "教師自我進修規劃", "me/plan/", Perm.TEACHER_PLAN),
     MenuEntry("reward-lookup", "獎勵查詢", "me/rewards/", Perm.REWARD_LOOKUP),
     # Business accounts (業務帳號)
