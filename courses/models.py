@@ -452,3 +452,31 @@ class KindergartenFeedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.academic_year} {self.hours}"
+
+
+class PartnerCredential(models.Model):
+    """合作平臺 API credential: one live credential per partner unit, issued and revoked by the
+    operator. Only the SHA-256 of the token is kept; the token is shown once, when issued."""
+
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("合作單位"), on_delete=models.PROTECT, related_name="partner_credentials"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("憑證開頭"), max_length=12, editable=False)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(_("核發時間"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("撤銷時間"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("最後使用時間"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("合作平臺憑證")
+        verbose_name_plural = _("合作平臺憑證")
+        ordering = ["-issued_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit"], condition=Q(revoked_at__isnull=True), name="one_live_partner_credential"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.prefix}…"

@@ -10,6 +10,7 @@ urlpatterns = [
     path("me/learning-record/<int:year>.xlsx", views.learning_record_xlsx, name="learning-record-xlsx"),
     path("me/learning-record/certificate/", views.certificate, name="certificate"),
     path("certificates/verify/", views.certificate_verify, name="certificate-verify"),
+    path("api/partner/docs/", views.partner_api_docs, name="partner-api-docs"),
     path("courses/", views.search, name="search"),
     path("courses/<str:code>/", views.detail, name="detail"),
     path("courses/<str:code>/enrol/", views.enrol, name="enrol"),

@@ -391,3 +391,20 @@ def certificate_verify(request):
         code = request.POST.get("code", "")[:40]
         context.update(code=code, checked=True, result=certificates.verify(code))
     return render(request, "courses/certificate_verify.html", context)
+
+
+def partner_api_docs(request):
+    """The partner API's description as a page (from the same OpenAPI document the JSON serves)."""
+    from courses.api import api
+
+    schema = api.get_openapi_schema(path_prefix="/api/partner")
+    operations = [
+        {"method": method.upper(), "path": path, **operation}
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    ]
+    return render(
+        request,
+        "courses/partner_api_docs.html",
+        {"info": schema["info"], "operations": operations, "schemas": schema["components"]["schemas"]},
+    )
