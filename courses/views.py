@@ -408,3 +408,54 @@ def partner_api_docs(request):
         "courses/partner_api_docs.html",
         {"info": schema["info"], "operations": operations, "schemas": schema["components"]["schemas"]},
     )
+
+
+# ------------------------------------------------------------------------------------------
+# 統計圖表 (a business account: its unit; a centre: its authority; the operator: all)
+
+
+def _chart_year(request) -> tuple[int, list[int]]:
+    from courses import record
+
+    now = record.current_year()
+    years = list(range(now, now - 6, -1))
+    raw = request.GET.get("year", "")
+    year = int(raw) if raw.isdigit() else now
+    if year not in years:
+        raise Http404
+    return year, years
+
+
+@requires(Perm.STATISTICS_CHARTS)
+def charts(request):
+    from courses import charts as chart_data
+
+    scope = chart_data.scope_for(request.user)
+    year, years = _chart_year(request)
+    figures = chart_data.figures(scope, year)
+    return render(
+        request,
+        "courses/charts.html",
+        {
+            "scope": scope,
+            "year": year,
+            "years": years,
+            "figures": figures,
+            "chart_data": {figure.key: figure.as_json() for figure in figures},
+        },
+    )
+
+
+@requires(Perm.STATISTICS_CHARTS)
+def chart_csv(request, key: str):
+    from courses import charts as chart_data
+
+    if key not in chart_data.BUILDERS:
+        raise Http404
+    scope = chart_data.scope_for(request.user)
+    year, _years = _chart_year(request)
+    figure = chart_data.BUILDERS[key](scope, year)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{key}-{year}.csv"'
+    figure.write_csv(response)
+    return response

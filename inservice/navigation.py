@@ -65,7 +65,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry(
         "course-manage", "研習課程管理/資料上傳", "unit/courses/", Perm.COURSE_MANAGE, "courses:manage"
     ),
-    MenuEntry("unit-charts", "統計圖表", "unit/charts/", Perm.STATISTICS_CHARTS),
+    MenuEntry("unit-charts", "統計圖表", "unit/charts/", Perm.STATISTICS_CHARTS, "courses:charts"),
     MenuEntry("school-plan", "學校本位進修規劃", "unit/plan/", Perm.SCHOOL_PLAN),
     MenuEntry("unit-rewards", "獎勵名單", "unit/rewards/", Perm.REWARD_LISTS),
     # Regional management centre (區管中心)
