@@ -29,6 +29,7 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 12
 
 MSG_NO_HOURS_COURSE = _("此課程尚未核發您的研習時數，不能開立研習證明。")
+MSG_NO_FONT = _("研習證明暫時無法產生（伺服器缺少中文字型），請聯絡系統管理者。")
 MSG_NO_HOURS_YEAR = _("此學年度尚無研習時數，不能開立研習證明。")
 
 

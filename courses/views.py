@@ -368,11 +368,15 @@ def certificate(request):
         year = _record_year(request, person, int(request.POST["year"])).year
     else:
         raise Http404
+    back = f"{reverse('courses:learning-record')}?year={year or ''}"
+    if not certificates.CJK_FONT.exists():
+        messages.error(request, certificates.MSG_NO_FONT)
+        return redirect(back)
     try:
         cert = certificates.certificate_issue(actor=request.user, course=course, year=year)
     except services.CourseError as error:
         messages.error(request, error.message)
-        return redirect(f"{reverse('courses:learning-record')}?year={year or ''}")
+        return redirect(back)
     pdf = certificates.render_pdf(
         cert, verify_url=request.build_absolute_uri(reverse("courses:certificate-verify"))
     )

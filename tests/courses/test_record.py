@@ -310,3 +310,31 @@ def test_the_feed_runs_on_the_15th_of_each_month():
     entry = settings.CELERY_BEAT_SCHEDULE["kindergarten-hours-feed"]
     assert entry["task"] == "courses.tasks.send_kindergarten_feed"
     assert entry["schedule"].day_of_month == {15}
+
+
+def test_without_the_cjk_font_the_teacher_is_told_and_nothing_is_issued(
+    teacher, school, monkeypatch, tmp_path
+):
+    course = confirmed_course(school, "NOFONT", dt.date(2025, 9, 1))
+    issue(teacher.person, course)
+    monkeypatch.setattr(certificates, "CJK_FONT", tmp_path / "missing.ttc")
+    response = signed_in_client(teacher).post(
+        reverse("courses:certificate"), {"course": course.pk}, follow=True
+    )
+    assert "缺少中文字型" in response.content.decode()
+    assert not Certificate.objects.exists()
+
+
+def test_the_record_page_makes_the_same_number_of_queries_for_one_row_or_many(teacher, school):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = signed_in_client(teacher)
+    issue(teacher.person, confirmed_course(school, "Q0", dt.date(2025, 9, 1)))
+    with CaptureQueriesContext(connection) as one:
+        client.get(RECORD, {"year": 114})
+    for n in range(1, 8):
+        issue(teacher.person, confirmed_course(school, f"Q{n}", dt.date(2025, 9, 1 + n), tags=["安全教育"]))
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(RECORD, {"year": 114}).content.decode().count("Q7") >= 1
+    assert len(many) == len(one)
