@@ -65,5 +65,7 @@ def test_school_reads_the_charts(page):
     expect(page.get_by_role("heading", level=1)).to_have_text("統計圖表")
     # Chart.js drew on every canvas (the canvas is unhidden by our script only).
     for key in ("hours-per-teacher", "hours-per-domain", "courses-per-month"):
-        expect(page.locator(f'canvas[data-chart="{key}"]')).to_be_visible()
+        canvas = page.locator(f'canvas[data-chart="{key}"]')
+        expect(canvas).to_be_visible()
+        assert canvas.evaluate("c => Chart.getChart(c) !== undefined")
     expect(page.get_by_role("table").nth(1)).to_contain_text(re.compile("實用知能與生活素養"))
