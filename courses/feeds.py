@@ -55,6 +55,7 @@ class FileAdapter:
         partial = target.with_suffix(".json.part")
         previous = json.loads(target.read_text(encoding="utf-8"))["records"] if target.exists() else []
         body = {"period": period, "records": previous + records}
+        partial.touch(mode=0o600)  # national IDs: readable by the service account only
         partial.write_text(json.dumps(body, ensure_ascii=False, indent=1), encoding="utf-8")
         partial.replace(target)  # a reader never sees half a file
 

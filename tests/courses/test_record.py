@@ -243,6 +243,8 @@ def test_the_feed_sends_each_figure_once_and_again_only_when_it_changes(kg_teach
         }
     ]
 
+    assert (tmp_path / "kindergarten-hours-2025-11.json").stat().st_mode & 0o077 == 0
+
     again = feeds.run(today=TODAY, adapter=adapter)
     assert (again.sent, again.unchanged) == (0, 2)
 
