@@ -83,6 +83,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.FILL_RATES,
             Perm.REWARD_LISTS,
             Perm.HOURS_CORRECTION_APPROVE,
+            Perm.STATISTICS_CHARTS,  # of the schools under the authority
         }
     ),
     Role.OPERATOR: frozenset(
@@ -94,6 +95,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.OPERATOR_ACCOUNTS,
             Perm.AUDIT_LOG,
             Perm.HOURS_CORRECTION_APPROVE,
+            Perm.STATISTICS_CHARTS,  # nationwide
         }
     ),
 }

@@ -376,3 +376,107 @@ class HoursCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course} {self.person} {self.hours_before}→{self.hours_after}"
+
+
+class Certificate(models.Model):
+    """研習證明: what one PDF certifies, found again by its random verification code (驗證碼)."""
+
+    code = models.CharField(_("驗證碼"), max_length=16, unique=True)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="certificates")
+    # One course, or (course empty) one academic year's total.
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    academic_year = models.PositiveSmallIntegerField(_("學年度"), null=True, blank=True)
+    hours = models.DecimalField(_("時數"), max_digits=7, decimal_places=1)
+    issued_at = models.DateTimeField(_("開立時間"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("研習證明")
+        verbose_name_plural = _("研習證明")
+        ordering = ["-issued_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="certificate_course_or_year",
+                condition=Q(course__isnull=False, academic_year__isnull=True)
+                | Q(course__isnull=True, academic_year__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class FeedStatus(models.TextChoices):
+    RUNNING = "running", _("傳送中")
+    DONE = "done", _("完成")
+    FAILED = "failed", _("失敗")
+
+
+class KindergartenFeedRun(models.Model):
+    """One monthly run of the 教保研習 feed to 全國教保資訊網: its report."""
+
+    period = models.CharField(_("期別"), max_length=7)  # 2026-11
+    adapter = models.CharField(_("傳送方式"), max_length=20)
+    status = models.CharField(
+        _("狀態"), max_length=10, choices=FeedStatus.choices, default=FeedStatus.RUNNING
+    )
+    sent = models.PositiveIntegerField(_("傳送筆數"), default=0)
+    unchanged = models.PositiveIntegerField(_("未變動筆數"), default=0)
+    error = models.TextField(_("錯誤訊息"), blank=True, default="")
+    started_at = models.DateTimeField(_("開始時間"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("結束時間"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("教保研習時數傳送")
+        verbose_name_plural = _("教保研習時數傳送")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.adapter} {self.get_status_display()}"
+
+
+class KindergartenFeedRecord(models.Model):
+    """What was last sent for one person and academic year: a resend of the same figure is skipped."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    academic_year = models.PositiveSmallIntegerField(_("學年度"))
+    hours = models.DecimalField(_("時數"), max_digits=7, decimal_places=1)
+    run = models.ForeignKey(KindergartenFeedRun, on_delete=models.PROTECT, related_name="records")
+    sent_at = models.DateTimeField(_("傳送時間"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("教保研習時數傳送紀錄")
+        verbose_name_plural = _("教保研習時數傳送紀錄")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "academic_year"], name="kg_feed_once_per_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.academic_year} {self.hours}"
+
+
+class PartnerCredential(models.Model):
+    """合作平臺 API credential: one live credential per partner unit, issued and revoked by the
+    operator. Only the SHA-256 of the token is kept; the token is shown once, when issued."""
+
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("合作單位"), on_delete=models.PROTECT, related_name="partner_credentials"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("憑證開頭"), max_length=12, editable=False)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(_("核發時間"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("撤銷時間"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("最後使用時間"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("合作平臺憑證")
+        verbose_name_plural = _("合作平臺憑證")
+        ordering = ["-issued_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit"], condition=Q(revoked_at__isnull=True), name="one_live_partner_credential"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.prefix}…"

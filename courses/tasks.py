@@ -25,3 +25,11 @@ def process_attendance_upload(upload_id: int) -> str:
 @shared_task
 def send_correction_request_notice(correction_id: int) -> int:
     return services.correction_request_notify(correction_id=correction_id)
+
+
+@shared_task
+def send_kindergarten_feed() -> int:
+    """Celery beat, the 15th of each month: 教保研習 hours to 全國教保資訊網 (courses.feeds)."""
+    from courses import feeds
+
+    return feeds.run().pk

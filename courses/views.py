@@ -306,3 +306,160 @@ def correction_decide(request, correction_id: int):
         else:
             messages.success(request, _("已核定更正。") if approve else _("已不予核定。"))
     return redirect(reverse("courses:corrections"))
+
+
+# ------------------------------------------------------------------------------------------
+# 研習紀錄 and 研習證明 (the teacher's own record only: the person is always request.user's)
+
+
+def _record_year(request, person, year=None):
+    from courses import record
+
+    years = record.years_of(person)
+    if year is None:
+        raw = request.GET.get("year", "")
+        year = int(raw) if raw.isdigit() else record.current_year()
+    if year not in years:
+        raise Http404
+    return record.year_record(person, year)
+
+
+@requires(Perm.LEARNING_RECORD)
+def learning_record(request):
+    """研習紀錄: one academic year's courses and hours, the total against the 統合視導 minimum."""
+    year_record = _record_year(request, request.user.person)
+    return render(request, "courses/record.html", {"record": year_record, "person": request.user.person})
+
+
+@requires(Perm.LEARNING_RECORD)
+def learning_record_print(request, year: int):
+    year_record = _record_year(request, request.user.person, year)
+    return render(
+        request, "courses/record_print.html", {"record": year_record, "person": request.user.person}
+    )
+
+
+@requires(Perm.LEARNING_RECORD)
+def learning_record_xlsx(request, year: int):
+    from courses import record
+
+    person = request.user.person
+    year_record = _record_year(request, person, year)
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="learning-record-{year}.xlsx"'
+    record.write_xlsx(person, year_record, response)
+    return response
+
+
+@requires(Perm.LEARNING_RECORD)
+@require_POST
+def certificate(request):
+    """研習證明 as a PDF: POST course (a course with hours issued to the teacher) or year."""
+    from courses import certificates
+    from courses.models import Course
+
+    person = request.user.person
+    course, year = None, None
+    if request.POST.get("course", "").isdigit():
+        course = get_object_or_404(
+            Course.objects.filter(issued_hours__person=person).distinct(), pk=int(request.POST["course"])
+        )
+    elif request.POST.get("year", "").isdigit():
+        year = _record_year(request, person, int(request.POST["year"])).year
+    else:
+        raise Http404
+    back = f"{reverse('courses:learning-record')}?year={year or ''}"
+    if not certificates.CJK_FONT.exists():
+        messages.error(request, certificates.MSG_NO_FONT)
+        return redirect(back)
+    try:
+        cert = certificates.certificate_issue(actor=request.user, course=course, year=year)
+    except services.CourseError as error:
+        messages.error(request, error.message)
+        return redirect(back)
+    pdf = certificates.render_pdf(
+        cert, verify_url=request.build_absolute_uri(reverse("courses:certificate-verify"))
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{cert.code}.pdf"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def certificate_verify(request):
+    """研習證明查驗 (public): the code by POST; shows the masked name, what is certified and the hours."""
+    from courses import certificates
+
+    context = {"code": "", "result": None, "checked": False}
+    if request.method == "POST":
+        code = request.POST.get("code", "")[:40]
+        context.update(code=code, checked=True, result=certificates.verify(code))
+    return render(request, "courses/certificate_verify.html", context)
+
+
+def partner_api_docs(request):
+    """The partner API's description as a page (from the same OpenAPI document the JSON serves)."""
+    from courses.api import api
+
+    schema = api.get_openapi_schema(path_prefix="/api/partner")
+    operations = [
+        {"method": method.upper(), "path": path, **operation}
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    ]
+    return render(
+        request,
+        "courses/partner_api_docs.html",
+        {"info": schema["info"], "operations": operations, "schemas": schema["components"]["schemas"]},
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# 統計圖表 (a business account: its unit; a centre: its authority; the operator: all)
+
+
+def _chart_year(request) -> tuple[int, list[int]]:
+    from courses import record
+
+    now = record.current_year()
+    years = list(range(now, now - 6, -1))
+    raw = request.GET.get("year", "")
+    year = int(raw) if raw.isdigit() else now
+    if year not in years:
+        raise Http404
+    return year, years
+
+
+@requires(Perm.STATISTICS_CHARTS)
+def charts(request):
+    from courses import charts as chart_data
+
+    scope = chart_data.scope_for(request.user)
+    year, years = _chart_year(request)
+    figures = chart_data.figures(scope, year)
+    return render(
+        request,
+        "courses/charts.html",
+        {
+            "scope": scope,
+            "year": year,
+            "years": years,
+            "figures": figures,
+            "chart_data": {figure.key: figure.as_json() for figure in figures},
+        },
+    )
+
+
+@requires(Perm.STATISTICS_CHARTS)
+def chart_csv(request, key: str):
+    from courses import charts as chart_data
+
+    if key not in chart_data.BUILDERS:
+        raise Http404
+    scope = chart_data.scope_for(request.user)
+    year, _years = _chart_year(request)
+    figure = chart_data.BUILDERS[key](scope, year)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{key}-{year}.csv"'
+    figure.write_csv(response)
+    return response

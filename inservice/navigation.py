@@ -36,7 +36,9 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("statistics", "統計專區", "statistics/", view_name="planning:statistics"),
     # Teacher (教師個人帳號)
     MenuEntry("profile", "修改個人基本資料", "me/profile/", Perm.PROFILE_EDIT, "teachers:profile"),
-    MenuEntry("learning-record", "研習紀錄", "me/learning-record/", Perm.LEARNING_RECORD),
+    MenuEntry(
+        "learning-record", "研習紀錄", "me/learning-record/", Perm.LEARNING_RECORD, "courses:learning-record"
+    ),
     MenuEntry("teacher-plan", "教師自我進修規劃", "me/plan/", Perm.TEACHER_PLAN, "planning:teacher-plan"),
     MenuEntry("reward-lookup", "獎勵查詢", "me/rewards/", Perm.REWARD_LOOKUP, "rewards:lookup"),
     # Business accounts (業務帳號)
@@ -63,7 +65,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry(
         "course-manage", "研習課程管理/資料上傳", "unit/courses/", Perm.COURSE_MANAGE, "courses:manage"
     ),
-    MenuEntry("unit-charts", "統計圖表", "unit/charts/", Perm.STATISTICS_CHARTS),
+    MenuEntry("unit-charts", "統計圖表", "unit/charts/", Perm.STATISTICS_CHARTS, "courses:charts"),
     MenuEntry("school-plan", "學校本位進修規劃", "unit/plan/", Perm.SCHOOL_PLAN, "planning:school-plan"),
     MenuEntry("unit-rewards", "獎勵名單", "unit/rewards/", Perm.REWARD_LISTS, "rewards:lists"),
     # Regional management centre (區管中心)

@@ -295,6 +295,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "planning.tasks.take_due_roster_snapshots",
         "schedule": crontab(minute="*/5"),
     },
+    # 教保研習 hours of kindergarten staff to 全國教保資訊網, the 15th of each month (courses.feeds).
+    "kindergarten-hours-feed": {
+        "task": "courses.tasks.send_kindergarten_feed",
+        "schedule": crontab(day_of_month=15, hour=2, minute=30),
+    },
 }
 
 # Portal settings (SPEC §4): the yearly minimum of in-service hours of the supervision indicator.

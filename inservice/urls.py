@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from courses.api import api as partner_api
 from inservice import views
 from inservice.navigation import MENU
 
@@ -22,6 +23,7 @@ urlpatterns = [
     path("accounts/settings/", views.account_settings, name="account_settings"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("api/partner/", partner_api.urls),  # 合作平臺研習時數 API (courses.api)
     path("", include("accounts.urls")),
     path("", include("teachers.urls")),
     path("", include("courses.urls")),

@@ -11,9 +11,10 @@ from django.utils import timezone
 from courses import services
 from courses.choices import Admission
 from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus
+from tests.conftest import skip_or_fail
 from tests.courses.conftest import course_fields
 from tests.factories import BusinessAccountFactory, MembershipFactory, SchoolFactory, UserFactory
-from tests.helpers import signed_in_client, skip_or_fail
+from tests.helpers import signed_in_client
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,9 @@ from django.urls import reverse
 from accounts.models import BusinessAccountType
 from planning import services
 from planning.models import PlanKind, PlanningCycle, PlanningWindow, SchoolPlan, SchoolPlanAnswer
+from tests.conftest import skip_or_fail
 from tests.factories import BusinessAccountFactory, SchoolFactory
-from tests.helpers import signed_in_client, skip_or_fail
+from tests.helpers import signed_in_client
 from tests.planning.conftest import (
     FULL_ANSWERS,
     ONE_MICROSECOND,
