@@ -1,6 +1,11 @@
+import re
+
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.mfa.base.forms import AuthenticateForm as AllauthMFAAuthenticateForm
 from django import forms
 from django.contrib.auth import password_validation
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts import national_id
@@ -16,6 +21,19 @@ class LoginForm(AllauthLoginForm):
         super().__init__(*args, **kwargs)
         self.fields["login"].label = _("帳號或電子郵件")
         self.fields["login"].widget.attrs["autocomplete"] = "username"
+        # allauth puts a "forgot password" link in the password's help text, between the two
+        # fields: Tab from 帳號 then lands on the link instead of 密碼, and the page has two such
+        # links. The page's own link below the form is the one.
+        self.fields["password"].help_text = ""
+
+
+class MFAAuthenticateForm(AllauthMFAAuthenticateForm):
+    """The code step of sign-in: the field has focus, so the code can be typed straight away."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].label = _("驗證碼")
+        self.fields["code"].widget.attrs.update({"autofocus": True, "placeholder": ""})
 
 
 class NationalIdInput(forms.TextInput):
@@ -23,6 +41,18 @@ class NationalIdInput(forms.TextInput):
 
     def format_value(self, value):
         return None
+
+
+MSG_ID_NOT_REPEATED = _("為保護個人資料，送出後不會再顯示身分證字號，請重新輸入。")
+
+
+class NationalIdField(forms.CharField):
+    """A national ID as people paste it: spaces or dashes inside (A123 456 789) are dropped."""
+
+    widget = NationalIdInput
+
+    def to_python(self, value):
+        return re.sub(r"[\s-]+", "", national_id.normalize(super().to_python(value)))
 
 
 class BusinessAccountApplyForm(forms.Form):
@@ -38,9 +68,8 @@ class BusinessAccountApplyForm(forms.Form):
         widget=forms.RadioSelect,
         help_text=_("大專校院、法人及社教機構僅提供作業人員。"),
     )
-    national_id = forms.CharField(
+    national_id = NationalIdField(
         label=_("身分證字號或居留證號"),
-        max_length=10,
         validators=[validate_national_id],
         widget=NationalIdInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         help_text=_("每一組身分證字號僅能申請一組業務帳號。"),
@@ -72,11 +101,22 @@ class BusinessAccountApplyForm(forms.Form):
         help_text=_("英文字母、數字及 . _ -；帳號刪除後，若無人使用，可再以原帳號申請。"),
     )
     password1 = forms.CharField(
-        label=_("密碼"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("密碼"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        # The rules before the first try, not only in the refusal.
+        help_text=lazy(password_validation.password_validators_help_text_html, str)(),
     )
     password2 = forms.CharField(
         label=_("確認密碼"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            # Shown again after a refusal: say why the ID box is empty (it is never echoed back).
+            field = self.fields["national_id"]
+            field.help_text = format_lazy("{} {}", field.help_text, MSG_ID_NOT_REPEATED)
 
     def clean_unit_code(self):
         code = self.cleaned_data["unit_code"].strip()

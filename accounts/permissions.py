@@ -50,12 +50,16 @@ class Perm(StrEnum):
     OPERATOR_ADMIN = "operator_admin"  # the Django admin: units, cycles, operator accounts
     OPERATOR_ACCOUNTS = "operator_accounts"  # accounts of 大專校院, 法人, 社教機構 and the centres
     AUDIT_LOG = "audit_log"  # 業務帳號異動紀錄
+    COURSE_ENROL = "course_enrol"  # 報名研習課程 (a teacher, for themself)
+    HOURS_CORRECTION_APPROVE = "hours_correction_approve"  # 核定研習時數更正 (the course's authority)
 
 
 _BUSINESS_ALL = {Perm.COURSE_REGISTER, Perm.COURSE_MANAGE, Perm.STATISTICS_CHARTS}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
-    Role.TEACHER: frozenset({Perm.PROFILE_EDIT, Perm.LEARNING_RECORD, Perm.TEACHER_PLAN, Perm.REWARD_LOOKUP}),
+    Role.TEACHER: frozenset(
+        {Perm.PROFILE_EDIT, Perm.LEARNING_RECORD, Perm.TEACHER_PLAN, Perm.REWARD_LOOKUP, Perm.COURSE_ENROL}
+    ),
     # Attachment 二 of the notice, column by column.
     Role.CHIEF: frozenset(
         _BUSINESS_ALL
@@ -73,7 +77,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     ),
     Role.CLERK: frozenset(_BUSINESS_ALL),
     Role.CENTRE: frozenset(
-        {Perm.CENTRE_CHIEF_MANAGEMENT, Perm.CENTRE_ROSTER_COUNTS, Perm.FILL_RATES, Perm.REWARD_LISTS}
+        {
+            Perm.CENTRE_CHIEF_MANAGEMENT,
+            Perm.CENTRE_ROSTER_COUNTS,
+            Perm.FILL_RATES,
+            Perm.REWARD_LISTS,
+            Perm.HOURS_CORRECTION_APPROVE,
+            Perm.STATISTICS_CHARTS,  # of the schools under the authority
+        }
     ),
     Role.OPERATOR: frozenset(
         {
@@ -83,6 +94,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.REWARD_LISTS,
             Perm.OPERATOR_ACCOUNTS,
             Perm.AUDIT_LOG,
+            Perm.HOURS_CORRECTION_APPROVE,
+            Perm.STATISTICS_CHARTS,  # nationwide
         }
     ),
 }

@@ -65,4 +65,9 @@ def directory() -> QuerySet[BusinessAccount]:
 def business_account_audit_log() -> QuerySet[LogEntry]:
     """Every enable, type change and deletion (and application) of a business account, newest first."""
     content_type = ContentType.objects.get_for_model(BusinessAccount)
-    return LogEntry.objects.filter(content_type=content_type).select_related("actor").order_by("-timestamp")
+    # The actor's business account too: the audit list shows the sign-in name it had (audit_display).
+    return (
+        LogEntry.objects.filter(content_type=content_type)
+        .select_related("actor__business_account")
+        .order_by("-timestamp")
+    )

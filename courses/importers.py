@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import national_id
-from accounts.models import Person, Unit
+from accounts.models import Person, Unit, UnitKind
 from core.dataexchange import (
     ImportRun,
     Kind,
@@ -63,6 +63,7 @@ MSG_CONFLICTING_DUPLICATE = "同一人、同一課程、同一 date 在檔案中
 PERSON = Person._meta.db_table
 COURSE = Course._meta.db_table
 HOURS = IssuedHours._meta.db_table
+UNIT = Unit._meta.db_table
 MAX_HOURS = Decimal("99999.9")
 CODE_LENGTH = Course._meta.get_field("code").max_length
 TITLE_LENGTH = Course._meta.get_field("title").max_length
@@ -290,12 +291,14 @@ def _merge(run: ImportRun, staging: Staging, course_staging: Staging) -> dict[st
     counts: dict[str, int] = {}
     with connection.cursor() as cursor, run.phase(PHASE_COURSES):
         cursor.execute(
-            f"""INSERT INTO {COURSE} (code, title, organiser_id, registered_by_id, start_date, end_date,
-                                      hours, place, status, created_at)
-                SELECT d.code, d.title, d.organiser_id, NULL, d.start_date, d.end_date, d.hours, '', %s, %s
-                FROM {course_staging.name} d
+            f"""INSERT INTO {COURSE} (code, title, organiser_id, authority_id, registered_by_id, start_date,
+                                      end_date, hours, place, status, created_at)
+                SELECT d.code, d.title, d.organiser_id,
+                       CASE WHEN u.kind = %s THEN u.id ELSE u.authority_id END,
+                       NULL, d.start_date, d.end_date, d.hours, '', %s, %s
+                FROM {course_staging.name} d JOIN {UNIT} u ON u.id = d.organiser_id
                 WHERE NOT EXISTS (SELECT 1 FROM {COURSE} c WHERE c.code = d.code)""",
-            [CourseStatus.CONFIRMED.value, stamp],
+            [UnitKind.AUTHORITY.value, CourseStatus.CONFIRMED.value, stamp],
         )
         counts["courses_created"] = cursor.rowcount
     select = f"""SELECT s.person_id, c.id, s.date, s.hours, %s, %s

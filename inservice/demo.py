@@ -24,7 +24,8 @@ from accounts.models import (
     User,
 )
 from accounts.services import business_account_apply
-from courses.models import Course, CourseStatus
+from courses.choices import Domain
+from courses.models import AudienceStage, Course, CourseStatus, Tag
 from teachers.models import AccountStatus, Category, EndReason, Membership, Subject, TeacherAccount
 from teachers.subject_lists import ensure_reference_subjects
 
@@ -103,25 +104,80 @@ def _demo_applications(units: dict[str, Unit]) -> None:
 
 
 def _demo_courses(units: dict[str, Unit]) -> None:
-    """One course of clerk1 still open (so its deletion is refused) and one confirmed."""
+    """clerk1's courses: one open for enrolment now (so its deletion is refused) and one confirmed."""
     clerk = User.objects.get(username="clerk1")
-    for code, title, status in (
-        ("DEMO-1130001", "校園安全教育研習", CourseStatus.OPEN),
-        ("DEMO-1130002", "素養導向評量工作坊", CourseStatus.CONFIRMED),
+    school = units[MAIN_SCHOOL]
+    today = timezone.localdate()
+    now = timezone.now()
+    safety, _ = Tag.objects.get_or_create(name="安全教育")
+    for code, title, status, start, domain in (
+        (
+            "DEMO-1130001",
+            "校園安全教育研習",
+            CourseStatus.OPEN,
+            today + dt.timedelta(days=30),
+            Domain.LITERACY,
+        ),
+        (
+            "DEMO-1130002",
+            "素養導向評量工作坊",
+            CourseStatus.CONFIRMED,
+            dt.date(2024, 9, 18),
+            Domain.CURRICULUM,
+        ),
     ):
-        Course.objects.get_or_create(
+        course, created = Course.objects.get_or_create(
             code=code,
             defaults={
                 "title": title,
-                "organiser": units[MAIN_SCHOOL],
+                "organiser": school,
+                "authority": school.authority,
                 "registered_by": clerk,
-                "start_date": dt.date(2024, 9, 18),
-                "end_date": dt.date(2024, 9, 18),
+                "start_date": start,
+                "end_date": start,
                 "hours": 3,
                 "place": "屏東縣立示範國民小學 視聽教室",
+                "domain": domain,
+                "capacity": 40,
+                "enrol_opens_at": now - dt.timedelta(days=1) if status == CourseStatus.OPEN else None,
+                "enrol_closes_at": now + dt.timedelta(days=20) if status == CourseStatus.OPEN else None,
+                "contact_name": "林志豪",
+                "contact_phone": "08-7320415",
                 "status": status,
             },
         )
+        if created:
+            AudienceStage.objects.bulk_create(
+                AudienceStage(course=course, stage=stage) for stage in Stage.values
+            )
+            if domain == Domain.LITERACY:
+                course.tags.add(safety)
+
+
+def _demo_planning() -> None:
+    """A planning cycle for the current academic year with every window open now (so the plans are
+    usable in the demo), its cut-off yesterday and the roster snapshot taken."""
+    from core.roc import academic_year
+    from planning.models import PlanKind, PlanningCycle, PlanningWindow
+    from planning.services import take_roster_snapshot
+
+    today = timezone.localdate()
+    cycle, _ = PlanningCycle.objects.get_or_create(
+        year=academic_year(today), defaults={"roster_cutoff": timezone.now() - dt.timedelta(days=1)}
+    )
+    for authority in Unit.objects.authorities():
+        for kind in PlanKind.values:
+            PlanningWindow.objects.get_or_create(
+                cycle=cycle,
+                kind=kind,
+                authority=authority,
+                defaults={
+                    "first_day": today - dt.timedelta(days=3),
+                    "last_day": today + dt.timedelta(days=30),
+                },
+            )
+    if cycle.roster_cutoff <= timezone.now():
+        take_roster_snapshot(cycle_id=cycle.pk)
 
 
 def demo_national_id(prefix: str) -> str:
@@ -200,6 +256,7 @@ def build_demo() -> dict[str, int]:
                 TOTP.activate(user, DEMO_TOTP_SECRET)
     _demo_applications(units)
     _demo_courses(units)
+    _demo_planning()
     return {
         "units": Unit.objects.count(),
         "people": Person.objects.count(),

@@ -114,13 +114,31 @@ TEMPLATES = [
     }
 ]
 
-# Database: SQLite file unless DATABASE_URL says otherwise (postgres://… uses psycopg 3).
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+# SQLite as a server (the embedded default serves several threads at once): WAL lets readers go on
+# while one writer writes; IMMEDIATE takes the write lock when a transaction begins, so two
+# read-then-write transactions queue on the busy timeout instead of one failing at once with
+# "database is locked"; synchronous=NORMAL is durable enough under WAL and much faster.
+SQLITE_SERVER_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+
+
+def database_from_url(url: str) -> dict:
+    config = dj_database_url.parse(
+        url,
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {**config.get("OPTIONS", {}), **SQLITE_SERVER_OPTIONS}
+    return config
+
+
+# Database: SQLite file unless DATABASE_URL says otherwise (postgres://… uses psycopg 3).
+DATABASES = {
+    "default": database_from_url(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -181,12 +199,16 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
+# E-mails name the portal (templates/account/email/); without django.contrib.sites allauth would
+# prefix the host name.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "【全國教師在職進修資訊網】"
 ACCOUNT_RATE_LIMITS = {
     # Five failed attempts per account per five minutes, ten per minute per address.
     "login_failed": "10/m/ip,5/300s/key",
 }
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_FORMS = {"authenticate": "accounts.forms.MFAAuthenticateForm"}
 MFA_TOTP_ISSUER = "全國教師在職進修資訊網"
 
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -270,6 +292,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "teachers.tasks.sync_teacher_feeds",
         "schedule": crontab(hour=3, minute=0),
     },
+    # Teachers admitted to a course that starts tomorrow get a reminder (courses.services).
+    "course-reminders": {
+        "task": "courses.tasks.send_course_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    # The roster snapshot (教師名單) right after each planning cycle's cut-off; idempotent.
+    "planning-roster-snapshots": {
+        "task": "planning.tasks.take_due_roster_snapshots",
+        "schedule": crontab(minute="*/5"),
+    },
+    # 教保研習 hours of kindergarten staff to 全國教保資訊網, the 15th of each month (courses.feeds).
+    "kindergarten-hours-feed": {
+        "task": "courses.tasks.send_kindergarten_feed",
+        "schedule": crontab(day_of_month=15, hour=2, minute=30),
+    },
 }
 
 # Where each nightly feed is read: an http(s) URL or a file path; empty: not configured yet.
@@ -307,6 +344,8 @@ TAIPEI_AUTHORITY_CODE = os.environ.get("TAIPEI_AUTHORITY_CODE", "63000")
 
 # Portal settings (SPEC §4): the yearly minimum of in-service hours of the supervision indicator.
 SUPERVISION_MIN_HOURS = int(os.environ.get("SUPERVISION_MIN_HOURS", "18"))
+# SPEC §7: the class width i of the PR formula, in hours (teacher and school PR alike).
+REWARDS_CLASS_WIDTH = os.environ.get("REWARDS_CLASS_WIDTH", "1")
 
 LOGGING = {
     "version": 1,

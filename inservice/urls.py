@@ -1,7 +1,9 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import TemplateView
 
+from courses.api import api as partner_api
 from inservice import views
 from inservice.navigation import MENU
 
@@ -12,10 +14,21 @@ admin.site.site_title = "教師進修網管理"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("privacy/", TemplateView.as_view(template_name="inservice/privacy.html"), name="privacy"),
+    path(
+        "accessibility/",
+        TemplateView.as_view(template_name="inservice/accessibility.html"),
+        name="accessibility",
+    ),
+    path("accounts/settings/", views.account_settings, name="account_settings"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("api/partner/", partner_api.urls),  # 合作平臺研習時數 API (courses.api)
     path("", include("accounts.urls")),
     path("", include("teachers.urls")),
+    path("", include("courses.urls")),
+    path("", include("planning.urls")),
+    path("", include("rewards.urls")),
 ]
 
 urlpatterns += [

@@ -1,16 +1,74 @@
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from accounts.permissions import Perm, has_perm, requires
-from inservice.navigation import MenuEntry
+from accounts import permissions
+from accounts.permissions import Role, requires
+from inservice.navigation import MENU, MenuEntry
+
+
+def _role_overview() -> list[dict]:
+    """What each role can do, from the permission matrix and the menu; open pages apart from those
+    still being built, so the home page never promises what does not exist."""
+    overview = []
+    for role in Role:
+        granted = permissions.ROLE_PERMISSIONS[role]
+        entries = [entry for entry in MENU if entry.perm in granted]
+        overview.append(
+            {
+                "label": role.label,
+                "open": [entry for entry in entries if not entry.placeholder],
+                "coming": [entry for entry in entries if entry.placeholder],
+            }
+        )
+    return overview
 
 
 def home(request):
-    context = {}
-    if has_perm(request.user, Perm.OPERATOR_ADMIN):
-        from teachers.feeds import failed_latest_runs
+    from planning import selectors as planning
 
-        context["failed_feed_runs"] = failed_latest_runs()
-    return render(request, "inservice/home.html", context)
+    public = [entry for entry in MENU if entry.perm is None]
+    return render(
+        request,
+        "inservice/home.html",
+        {
+            "roles": _role_overview(),
+            "public_open": [entry for entry in public if not entry.placeholder],
+            "public_coming": [entry for entry in public if entry.placeholder],
+            "my_windows": planning.home_windows(request.user),
+            "open_windows": planning.open_window_announcements(),
+            "announcements": planning.announcements_for(request.user, limit=5),
+            "failed_feed_runs": _failed_feed_runs(request.user),
+        },
+    )
+
+
+def _failed_feed_runs(user):
+    """The operator's home page shows a failed nightly sync until the source's next good run."""
+    if not permissions.has_perm(user, permissions.Perm.OPERATOR_ADMIN):
+        return []
+    from teachers.feeds import failed_latest_runs
+
+    return failed_latest_runs()
+
+
+@login_required
+def account_settings(request):
+    """帳號設定: one page that leads to every account page (e-mail, password, two-step verification)."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+
+    authenticators = {a.type: a for a in Authenticator.objects.filter(user=request.user)}
+    recovery = authenticators.get(Authenticator.Type.RECOVERY_CODES)
+    return render(
+        request,
+        "account/settings.html",
+        {
+            "emails": EmailAddress.objects.filter(user=request.user).order_by("-primary", "email"),
+            "totp_active": Authenticator.Type.TOTP in authenticators,
+            "recovery_codes_left": len(recovery.wrap().get_unused_codes()) if recovery else None,
+            "mfa_required": permissions.requires_mfa(request.user),
+        },
+    )
 
 
 def placeholder(entry: MenuEntry):

@@ -124,7 +124,6 @@ def _check(run: ImportRun, rows: str) -> None:
 
 def _merge(run: ImportRun, rows: str) -> dict[str, int]:
     now = run.connection.ops.adapt_datetimefield_value(timezone.now())
-    empty = "'{}'::jsonb" if run.pg else "'{}'"
     counts: dict[str, int] = {}
     targets = (
         ("school", SCHOOL_PLAN, "school_id", UNIT, "code"),
@@ -141,8 +140,8 @@ def _merge(run: ImportRun, rows: str) -> dict[str, int]:
             )
             counts[f"{kind}_plans_updated"] = cursor.rowcount
             cursor.execute(
-                f"""INSERT INTO {plan} (year, data, submitted_at, updated_at, {owner})
-                    SELECT s.year, {empty}, s.submitted_at, %s, o.id
+                f"""INSERT INTO {plan} (year, submitted_at, updated_at, {owner})
+                    SELECT s.year, s.submitted_at, %s, o.id
                     FROM {rows} s JOIN {owners} o ON o.{key} = s.subject
                     WHERE s.kind = %s AND NOT EXISTS (
                         SELECT 1 FROM {plan} p WHERE p.{owner} = o.id AND p.year = s.year)""",

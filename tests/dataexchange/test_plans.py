@@ -53,10 +53,12 @@ def test_plans_import_twice_changes_nothing(setup, csv_file):
 
 
 def test_a_draft_takes_the_files_submission_time(setup, csv_file):
-    SchoolPlan.objects.create(school=setup, year=113, data={"needs": ["講授"]})
+    draft = SchoolPlan.objects.create(school=setup, year=113)
+    draft.answers.create(question="method", option="lecture")
     run("import_data", "plans", csv_file("plans", rows()))
     plan = SchoolPlan.objects.get(school=setup, year=113)
-    assert plan.submitted_at is not None and plan.data == {"needs": ["講授"]}
+    assert plan.submitted_at is not None
+    assert list(plan.answers.values_list("question", "option")) == [("method", "lecture")]
 
 
 def test_submission_time_needs_an_offset(setup, csv_file, refused):

@@ -32,7 +32,7 @@ EXPECTED = {
         "獎勵名單",
     },
     "clerk": PUBLIC | {"研習課程登錄", "研習課程管理/資料上傳", "統計圖表"},
-    "centre": PUBLIC | {"總負責人管理", "所屬學校教師帳號統計", "填報率", "獎勵名單"},
+    "centre": PUBLIC | {"總負責人管理", "所屬學校教師帳號統計", "填報率", "獎勵名單", "統計圖表"},
     "operator": PUBLIC
     | {
         "填報率",
@@ -42,6 +42,7 @@ EXPECTED = {
         "業務帳號異動紀錄",
         "夜間同步紀錄",
         "人員資料更正",
+        "統計圖表",
     },
 }
 ALL_LABELS = {entry.label for entry in MENU}

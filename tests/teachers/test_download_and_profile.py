@@ -8,7 +8,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from teachers.models import EndReason, RosterDownload
-from tests.conftest import signed_in_client
+from tests.helpers import signed_in_client
 
 from .conftest import member, subject, teacher_account
 

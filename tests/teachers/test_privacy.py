@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.conftest import signed_in_client
+from tests.helpers import signed_in_client
 
 from .conftest import member, teacher_account
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 from accounts.models import Person
 from courses.models import IssuedHours
 from teachers.models import EndReason, Membership
-from tests.conftest import signed_in_client
 from tests.factories import valid_national_id
+from tests.helpers import signed_in_client
 
 from .conftest import issue_hours, member, subject
 

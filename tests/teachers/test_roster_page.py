@@ -7,7 +7,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from teachers.models import AccountStatus, Category
-from tests.conftest import signed_in_client
+from tests.helpers import signed_in_client
 
 from .conftest import issue_hours, member, subject, teacher_account
 

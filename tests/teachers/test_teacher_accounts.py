@@ -12,8 +12,8 @@ from django.urls import reverse
 from accounts.models import Person, User
 from teachers import services
 from teachers.models import AccountStatus, ApplicationStatus, Membership, TeacherAccount, TeacherApplication
-from tests.conftest import signed_in_client
 from tests.factories import BusinessAccountFactory, UserFactory, valid_national_id
+from tests.helpers import signed_in_client
 
 from .conftest import member, teacher_account
 
