@@ -63,8 +63,9 @@ def test_a_teacher_moved_mid_year_counts_at_the_31_july_school_with_all_hours(pi
 
 
 def test_a_move_on_31_july_takes_the_school_started_that_day(pingtung):
+    # A move ends the old membership the day before (two periods never share a day: SPEC §3.1).
     old, new = school_in(pingtung), school_in(pingtung, stage=Stage.JUNIOR)
-    person = teacher_in(old, end=DAY)
+    person = teacher_in(old, end=DAY - dt.timedelta(days=1))
     teacher_in(new, start=DAY, person=person)
     run_job()
     assert result(person).school_id == new.pk
