@@ -26,10 +26,12 @@ demo: install
 test: install lint
 	$(BIN)/python -m pytest
 
+## make lint: ruff, the migrations check and the layers contract (import-linter, see docs/architecture.md)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/lint-imports --no-cache --no-logo
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -46,4 +48,4 @@ beat: install
 	$(BIN)/celery -A inservice beat --loglevel=info
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .pytest_cache .ruff_cache

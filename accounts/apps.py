@@ -9,5 +9,9 @@ class AccountsConfig(AppConfig):
         from accounts import (
             audit,  # noqa: F401 — registers models with the audit log
             checks,  # noqa: F401 — the deploy checks of the shared cache
+            importers,
             security_log,  # noqa: F401 — connects the sign-in receivers
         )
+        from core import dataexchange
+
+        dataexchange.register(importers.KIND)  # SPEC §8 kind `units`

@@ -2,11 +2,13 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.authorities import authority_sort_key
 from accounts.models import BusinessAccount, SecurityEvent, SecurityEventKind, Unit
 
 
 def authority_choices():
-    return [(unit.code, unit.name) for unit in Unit.objects.authorities().order_by("code")]
+    authorities = sorted(Unit.objects.authorities(), key=lambda unit: authority_sort_key(unit.code))
+    return [(unit.code, unit.name) for unit in authorities]
 
 
 class DirectoryFilter(django_filters.FilterSet):

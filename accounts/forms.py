@@ -1,12 +1,17 @@
+import re
+
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.mfa.base.forms import AuthenticateForm as AllauthMFAAuthenticateForm
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts import national_id
-from accounts.models import BusinessAccountType, Unit
+from accounts.models import BusinessAccountType, Person, Unit, User
 from accounts.national_id import validate_national_id
+from core.validation import TextValidator, validate_username
 
 
 class LoginForm(AllauthLoginForm):
@@ -16,6 +21,19 @@ class LoginForm(AllauthLoginForm):
         super().__init__(*args, **kwargs)
         self.fields["login"].label = _("帳號或電子郵件")
         self.fields["login"].widget.attrs["autocomplete"] = "username"
+        # allauth puts a "forgot password" link in the password's help text, between the two
+        # fields: Tab from 帳號 then lands on the link instead of 密碼, and the page has two such
+        # links. The page's own link below the form is the one.
+        self.fields["password"].help_text = ""
+
+
+class MFAAuthenticateForm(AllauthMFAAuthenticateForm):
+    """The code step of sign-in: the field has focus, so the code can be typed straight away."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].label = _("驗證碼")
+        self.fields["code"].widget.attrs.update({"autofocus": True, "placeholder": ""})
 
 
 class NationalIdInput(forms.TextInput):
@@ -25,10 +43,23 @@ class NationalIdInput(forms.TextInput):
         return None
 
 
+MSG_ID_NOT_REPEATED = _("為保護個人資料，送出後不會再顯示身分證字號，請重新輸入。")
+
+
+class NationalIdField(forms.CharField):
+    """A national ID as people paste it: spaces or dashes inside (A123 456 789) are dropped."""
+
+    widget = NationalIdInput
+
+    def to_python(self, value):
+        return re.sub(r"[\s-]+", "", national_id.normalize(super().to_python(value)))
+
+
 class BusinessAccountApplyForm(forms.Form):
     unit_code = forms.CharField(
         label=_("單位代碼"),
         max_length=10,
+        validators=[TextValidator(_("單位代碼"))],
         help_text=_("學校請填教育部 6 碼學校代碼；其他單位請填本網站的單位代碼。"),
     )
     account_type = forms.ChoiceField(
@@ -37,33 +68,55 @@ class BusinessAccountApplyForm(forms.Form):
         widget=forms.RadioSelect,
         help_text=_("大專校院、法人及社教機構僅提供作業人員。"),
     )
-    national_id = forms.CharField(
+    national_id = NationalIdField(
         label=_("身分證字號或居留證號"),
-        max_length=10,
         validators=[validate_national_id],
         widget=NationalIdInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         help_text=_("每一組身分證字號僅能申請一組業務帳號。"),
     )
+    # Lengths are the columns' own (core.validation.check_text, shared with the importers).
     name = forms.CharField(
-        label=_("姓名"), max_length=60, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        label=_("姓名"),
+        max_length=Person._meta.get_field("name").max_length,
+        validators=[TextValidator(_("姓名"))],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
-    email = forms.EmailField(label=_("電子郵件"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(
+        label=_("電子郵件"),
+        max_length=User._meta.get_field("email").max_length,
+        validators=[TextValidator(_("電子郵件"))],
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
     phone = forms.CharField(
-        label=_("聯絡電話"), max_length=30, widget=forms.TextInput(attrs={"autocomplete": "tel"})
+        label=_("聯絡電話"),
+        max_length=30,
+        validators=[TextValidator(_("聯絡電話"))],
+        widget=forms.TextInput(attrs={"autocomplete": "tel"}),
     )
     username = forms.CharField(
         label=_("使用者帳號"),
         max_length=150,
-        validators=[UnicodeUsernameValidator()],
+        validators=[validate_username],
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
-        help_text=_("英文字母、數字及 @ . + - _；帳號刪除後，若無人使用，可再以原帳號申請。"),
+        help_text=_("英文字母、數字及 . _ -；帳號刪除後，若無人使用，可再以原帳號申請。"),
     )
     password1 = forms.CharField(
-        label=_("密碼"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("密碼"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        # The rules before the first try, not only in the refusal.
+        help_text=lazy(password_validation.password_validators_help_text_html, str)(),
     )
     password2 = forms.CharField(
         label=_("確認密碼"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            # Shown again after a refusal: say why the ID box is empty (it is never echoed back).
+            field = self.fields["national_id"]
+            field.help_text = format_lazy("{} {}", field.help_text, MSG_ID_NOT_REPEATED)
 
     def clean_unit_code(self):
         code = self.cleaned_data["unit_code"].strip()
@@ -88,8 +141,11 @@ class BusinessAccountApplyForm(forms.Form):
         if first and second and first != second:
             self.add_error("password2", _("兩次輸入的密碼不一致。"))
         elif first:
+            # An unsaved user carrying what was typed, so that UserAttributeSimilarityValidator
+            # compares the password with the username and the e-mail (without it, it checks nothing).
+            applicant = User(username=cleaned.get("username", ""), email=cleaned.get("email", ""))
             try:
-                password_validation.validate_password(first)
+                password_validation.validate_password(first, user=applicant)
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned

@@ -1,28 +1,19 @@
 """SPEC §8 kind `units`: units and authorities, keyed by code.
 
 A units file is small by nature (a few thousand rows nationally), so its rows are held in memory
-after streaming; the checks and the merge go through the ORM in one transaction.
+after streaming; the checks and the merge go through the ORM in the import's transaction.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from django.db import transaction
-
-from accounts import national_id
 from accounts.models import Stage, Unit, UnitKind
-from core.dataexchange import (
-    ErrorList,
-    Table,
-    TableWriter,
-    at,
-    control_characters,
-    refuse_if,
-    text_problem,
-)
+from core.dataexchange import ImportRun, Kind, Table, TableWriter, at
+from core.validation import Problem, check_text, problems
 
 COLUMNS = ("code", "name", "kind", "stage", "authority_code")
+COUNT_LABELS = {"created": "新增單位", "updated": "更新單位", "unchanged": "未變動單位"}
 
 MSG_UNKNOWN_KIND = "kind 不是有效的單位類別"
 MSG_UNKNOWN_STAGE = "stage 不是有效的教育階段"
@@ -34,71 +25,48 @@ MSG_AUTHORITY_HAS_AUTHORITY = "主管機關不可填 authority_code"
 MSG_DUPLICATE_CODE = "code 與{at}重複"
 MSG_KIND_CHANGED = "code 已存在且類別不同，不可變更單位類別"
 
-# National IDs in any kind's file. The message never repeats the number (SPEC §9).
-MSG_NATIONAL_ID_REQUIRED = "national_id 不可空白"
-MSG_NATIONAL_ID_FORMAT = "身分證字號格式不正確"
-MSG_NATIONAL_ID_CHECKSUM = "身分證字號檢查碼不正確"
-
 KINDS = set(UnitKind.values)
 STAGES = set(Stage.values)
+CODE_LENGTH = Unit._meta.get_field("code").max_length
+NAME_LENGTH = Unit._meta.get_field("name").max_length
 
 
-def check_national_id(value: str) -> tuple[str, str | None]:
-    """(normalised ID, None) when valid, else (normalised ID, the row error to report)."""
-    value = national_id.normalize(value)
-    if not value:
-        return value, MSG_NATIONAL_ID_REQUIRED
-    if not (national_id.NATIONAL_ID_RE.match(value) or national_id.OLD_RESIDENT_RE.match(value)):
-        return value, MSG_NATIONAL_ID_FORMAT
-    if not national_id.is_valid(value):
-        return value, MSG_NATIONAL_ID_CHECKSUM
-    return value, None
+def _check_kind(kind: str, stage: str, authority_code: str) -> list[Problem]:
+    """The unit-kind rules of one row (the database's check constraints say the same)."""
+    if kind not in KINDS:
+        return [Problem(MSG_UNKNOWN_KIND)]
+    found = []
+    if kind == UnitKind.SCHOOL:
+        if not stage:
+            found.append(Problem(MSG_SCHOOL_NEEDS_STAGE))
+        elif stage not in STAGES:
+            found.append(Problem(MSG_UNKNOWN_STAGE))
+        if not authority_code:
+            found.append(Problem(MSG_SCHOOL_NEEDS_AUTHORITY))
+    else:
+        if stage:
+            found.append(Problem(MSG_STAGE_ONLY_FOR_SCHOOLS))
+        if kind == UnitKind.AUTHORITY and authority_code:
+            found.append(Problem(MSG_AUTHORITY_HAS_AUTHORITY))
+    return found
 
 
-def import_units(path: Path) -> dict[str, int]:
-    table = Table(path, COLUMNS)
-    errors: ErrorList = table.errors
+def import_units(run: ImportRun, table: Table) -> dict[str, int]:
+    """A units file is small by nature: rows are held in memory, checked, merged by the ORM."""
+    errors = run.errors
+    unescape = table.unescape
     rows: dict[str, tuple[int, str, str, str, str]] = {}
-    for line, (code, name, kind, stage, authority_code) in table.rows():
-        code, name, kind, stage, authority_code = (
-            code.strip(),
-            name.strip(),
-            kind.strip(),
-            stage.strip(),
-            authority_code.strip(),
-        )
-        ok = True
-        if problem := control_characters(code=code, name=name):
-            errors.add(line, problem)
-            ok = False
-        for problem in (text_problem("code", code, 10), text_problem("name", name, 100)):
-            if problem:
-                errors.add(line, problem)
-                ok = False
-        if kind not in KINDS:
-            errors.add(line, MSG_UNKNOWN_KIND)
-            ok = False
-        elif kind == UnitKind.SCHOOL:
-            if not stage:
-                errors.add(line, MSG_SCHOOL_NEEDS_STAGE)
-                ok = False
-            elif stage not in STAGES:
-                errors.add(line, MSG_UNKNOWN_STAGE)
-                ok = False
-            if not authority_code:
-                errors.add(line, MSG_SCHOOL_NEEDS_AUTHORITY)
-                ok = False
-        else:
-            if stage:
-                errors.add(line, MSG_STAGE_ONLY_FOR_SCHOOLS)
-                ok = False
-            if kind == UnitKind.AUTHORITY and authority_code:
-                errors.add(line, MSG_AUTHORITY_HAS_AUTHORITY)
-                ok = False
-        if code and code in rows:
+    for line, values in table.rows():
+        code, name, kind, stage, authority_code = (unescape(v.strip()) for v in values)
+        code = check_text(code, "code", CODE_LENGTH)
+        name = check_text(name, "name", NAME_LENGTH)
+        authority_code = check_text(authority_code, "authority_code", CODE_LENGTH, required=False)
+        found = problems(code, name, authority_code)
+        found += _check_kind(kind, stage, "" if authority_code.__class__ is Problem else authority_code)
+        errors.add_all(line, found)
+        if code.__class__ is str and code in rows:
             errors.add(line, MSG_DUPLICATE_CODE.format(at=at(rows[code][0])))
-            continue
-        if ok:
+        elif not found:
             rows[code] = (line, name, kind, stage, authority_code)
 
     existing = {unit.code: unit for unit in Unit.objects.filter(code__in=list(rows))}
@@ -109,40 +77,39 @@ def import_units(path: Path) -> dict[str, int]:
             errors.add(line, MSG_KIND_CHANGED)
         if authority_code and authority_code not in authority_codes:
             errors.add(line, MSG_UNKNOWN_AUTHORITY)
-    refuse_if(errors)
+    run.refuse_if_errors()
 
     counts = {"created": 0, "updated": 0, "unchanged": 0}
-    with transaction.atomic():
-        # Authorities first: schools in the same file may point at a new one.
-        ordered = sorted(rows.items(), key=lambda item: item[1][2] != UnitKind.AUTHORITY)
-        by_code = {u.code: u for u in Unit.objects.authorities()}
-        new_units: list[Unit] = []
-        changed: list[Unit] = []
-        for code, (_line, name, kind, stage, authority_code) in ordered:
-            authority = by_code.get(authority_code) if authority_code else None
-            unit = existing.get(code)
-            if unit is None:
-                unit = Unit(code=code, name=name, kind=kind, stage=stage, authority=authority)
-                if kind == UnitKind.AUTHORITY:
-                    unit.save()
-                    by_code[code] = unit
-                    counts["created"] += 1
-                else:
-                    new_units.append(unit)
-                continue
-            if (unit.name, unit.stage, unit.authority_id) != (
-                name,
-                stage,
-                authority.pk if authority else None,
-            ):
-                unit.name, unit.stage, unit.authority = name, stage, authority
-                changed.append(unit)
+    # Authorities first: schools in the same file may point at a new one.
+    ordered = sorted(rows.items(), key=lambda item: item[1][2] != UnitKind.AUTHORITY)
+    by_code = {u.code: u for u in Unit.objects.authorities()}
+    new_units: list[Unit] = []
+    changed: list[Unit] = []
+    for code, (_line, name, kind, stage, authority_code) in ordered:
+        authority = by_code.get(authority_code) if authority_code else None
+        unit = existing.get(code)
+        if unit is None:
+            unit = Unit(code=code, name=name, kind=kind, stage=stage, authority=authority)
+            if kind == UnitKind.AUTHORITY:
+                unit.save()
+                by_code[code] = unit
+                counts["created"] += 1
             else:
-                counts["unchanged"] += 1
-        Unit.objects.bulk_create(new_units, batch_size=1000)
-        Unit.objects.bulk_update(changed, ["name", "stage", "authority"], batch_size=1000)
-        counts["created"] += len(new_units)
-        counts["updated"] = len(changed)
+                new_units.append(unit)
+            continue
+        if (unit.name, unit.stage, unit.authority_id) != (
+            name,
+            stage,
+            authority.pk if authority else None,
+        ):
+            unit.name, unit.stage, unit.authority = name, stage, authority
+            changed.append(unit)
+        else:
+            counts["unchanged"] += 1
+    Unit.objects.bulk_create(new_units, batch_size=1000)
+    Unit.objects.bulk_update(changed, ["name", "stage", "authority"], batch_size=1000)
+    counts["created"] += len(new_units)
+    counts["updated"] = len(changed)
     return counts
 
 
@@ -152,3 +119,14 @@ def export_units(path: Path) -> int:
         for code, name, kind, stage, authority_code in units.iterator(chunk_size=2000):
             out.write((code, name, kind, stage, authority_code or ""))
     return out.count
+
+
+KIND = Kind(
+    name="units",
+    label="單位",
+    columns=COLUMNS,
+    import_rows=import_units,
+    export=export_units,
+    count_labels=COUNT_LABELS,
+    order=10,
+)

@@ -16,7 +16,7 @@ from accounts import permissions
 SESSION_STARTED_KEY = "inservice_signed_in_at"
 
 MSG_SESSION_EXPIRED = gettext_lazy("登入已超過 12 小時，請重新登入。")
-MSG_MFA_REQUIRED = gettext_lazy("業務帳號須先設定兩步驟驗證（TOTP 驗證器），才能使用業務功能。")
+MSG_MFA_REQUIRED = gettext_lazy("業務帳號須先設定兩步驟驗證（手機上的驗證器 App），才能使用業務功能。")
 
 # Paths a business account may reach before it has a second factor: setting one up, signing out.
 _MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/i18n/")

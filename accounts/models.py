@@ -65,14 +65,21 @@ class Unit(models.Model):
         verbose_name = _("單位")
         verbose_name_plural = _("單位")
         ordering = ["code"]
+        # The importers write through raw SQL, past the ORM's choices: the database holds the rules.
         constraints = [
+            models.CheckConstraint(name="unit_kind_valid", condition=Q(kind__in=UnitKind.values)),
             models.CheckConstraint(
                 name="unit_stage_only_for_schools",
-                condition=(Q(kind=UnitKind.SCHOOL) & ~Q(stage="")) | (~Q(kind=UnitKind.SCHOOL) & Q(stage="")),
+                condition=(Q(kind=UnitKind.SCHOOL) & Q(stage__in=Stage.values))
+                | (~Q(kind=UnitKind.SCHOOL) & Q(stage="")),
             ),
             models.CheckConstraint(
                 name="unit_school_has_authority",
                 condition=~Q(kind=UnitKind.SCHOOL) | Q(authority__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="unit_authority_has_no_authority",
+                condition=~Q(kind=UnitKind.AUTHORITY) | Q(authority__isnull=True),
             ),
         ]
 
@@ -219,6 +226,12 @@ class BusinessAccount(models.Model):
                 # deleted before it was enabled) does not.
                 name="business_account_active_has_person",
                 condition=~Q(status="active") | Q(person__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="business_account_type_valid", condition=Q(type__in=BusinessAccountType.values)
+            ),
+            models.CheckConstraint(
+                name="business_account_status_valid", condition=Q(status__in=BusinessAccountStatus.values)
             ),
         ]
 

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.validation import Problem
+
 LETTER_CODES = {
     "A": 10, "B": 11, "C": 12, "D": 13, "E": 14, "F": 15, "G": 16, "H": 17, "I": 34, "J": 18,
     "K": 19, "L": 20, "M": 21, "N": 22, "O": 35, "P": 23, "Q": 24, "R": 25, "S": 26, "T": 27,
@@ -29,8 +31,12 @@ OLD_RESIDENT_RE = re.compile(r"^[A-Z]{2}[0-9]{8}$")
 # Anything shaped like an ID inside free text: used to redact logs.
 ANY_ID_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z](?:[1289]\d{8}|[A-Za-z]\d{8})(?![A-Za-z0-9])")
 
+# One wording for the web forms and every importer; none of them repeats the number (SPEC §9).
+MSG_REQUIRED = _("身分證字號或居留證號不可空白。")
 MSG_FORMAT = _("身分證字號或居留證號格式不正確。")
 MSG_CHECKSUM = _("身分證字號或居留證號檢查碼不正確。")
+# A valid number that no roster holds (the importers' rows, a manager checking an application).
+MSG_UNKNOWN_PERSON = _("此身分證字號或居留證號不在人員名冊中（請先匯入或登錄人員名冊）。")
 
 
 def normalize(value: str) -> str:
@@ -59,13 +65,24 @@ def is_valid(value: str) -> bool:
     return False
 
 
-def validate_national_id(value: str) -> None:
-    """Django validator; the message never repeats the number itself."""
+def check(value: str) -> str | Problem:
+    """The normalised number, or the problem with it (the row check of every importer)."""
     value = normalize(value)
+    if not value:
+        return Problem(MSG_REQUIRED)
     if not (NATIONAL_ID_RE.match(value) or OLD_RESIDENT_RE.match(value)):
-        raise ValidationError(MSG_FORMAT, code="format")
+        return Problem(MSG_FORMAT)
     if not is_valid(value):
-        raise ValidationError(MSG_CHECKSUM, code="checksum")
+        return Problem(MSG_CHECKSUM)
+    return value
+
+
+def validate_national_id(value: str) -> None:
+    """Django validator over `check`: the same rule and words as the importers (a blank form
+    field is the field's own `required` business, so blank here is a wrong format)."""
+    result = check(value) if normalize(value) else Problem(MSG_FORMAT)
+    if result.__class__ is Problem:
+        raise ValidationError(result.message, code="format" if result.message == MSG_FORMAT else "checksum")
 
 
 def with_check_digit(prefix: str) -> str:

@@ -2,23 +2,32 @@
 
 Menus, views, services and selectors all ask this module; nothing else names a role. The matrix
 is data: ROLE_PERMISSIONS maps each role to its permissions, and the object rules below decide
-which unit's things an account may touch.
+which unit's things an account may touch. Each object rule is written once, as data, and read
+two ways: as a `Q` for the selectors and as a predicate for one object (see MANAGES).
 """
 
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import wraps
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import CLERK_ONLY_KINDS, BusinessAccountType, UnitKind
 
 
-class Role(StrEnum):
-    TEACHER = "teacher"  # 教師個人帳號
-    CHIEF = "chief"  # 總負責人
-    CONTACT = "contact"  # 連絡人
-    CLERK = "clerk"  # 作業人員
-    CENTRE = "centre"  # 區管中心 (the competent authority's account)
-    OPERATOR = "operator"  # 教師進修網 operator
+class Role(models.TextChoices):
+    """A user's one role; the label is what the header shows beside the name."""
+
+    TEACHER = "teacher", _("教師")  # 教師個人帳號
+    CHIEF = "chief", _("總負責人")
+    CONTACT = "contact", _("連絡人")
+    CLERK = "clerk", _("作業人員")
+    CENTRE = "centre", _("區管中心")  # the competent authority's account
+    OPERATOR = "operator", _("教師進修網管理者")
 
 
 class Perm(StrEnum):
@@ -34,18 +43,23 @@ class Perm(StrEnum):
     SCHOOL_PLAN = "school_plan"  # 學校本位進修規劃
     LISTED_IN_DIRECTORY = "listed_in_directory"  # shown in 業務帳號查詢
     CENTRE_CHIEF_MANAGEMENT = "centre_chief_management"  # 總負責人管理
+    CENTRE_ROSTER_COUNTS = "centre_roster_counts"  # each school's 本單位教師帳號管理 counts, read only
     FILL_RATES = "fill_rates"  # 填報率
     REWARD_LISTS = "reward_lists"  # a unit's or an authority's reward lists
     REWARD_JOB = "reward_job"  # 獎勵作業
     OPERATOR_ADMIN = "operator_admin"  # the Django admin: units, cycles, operator accounts
     OPERATOR_ACCOUNTS = "operator_accounts"  # accounts of 大專校院, 法人, 社教機構 and the centres
     AUDIT_LOG = "audit_log"  # 業務帳號異動紀錄
+    COURSE_ENROL = "course_enrol"  # 報名研習課程 (a teacher, for themself)
+    HOURS_CORRECTION_APPROVE = "hours_correction_approve"  # 核定研習時數更正 (the course's authority)
 
 
 _BUSINESS_ALL = {Perm.COURSE_REGISTER, Perm.COURSE_MANAGE, Perm.STATISTICS_CHARTS}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
-    Role.TEACHER: frozenset({Perm.PROFILE_EDIT, Perm.LEARNING_RECORD, Perm.TEACHER_PLAN, Perm.REWARD_LOOKUP}),
+    Role.TEACHER: frozenset(
+        {Perm.PROFILE_EDIT, Perm.LEARNING_RECORD, Perm.TEACHER_PLAN, Perm.REWARD_LOOKUP, Perm.COURSE_ENROL}
+    ),
     # Attachment 二 of the notice, column by column.
     Role.CHIEF: frozenset(
         _BUSINESS_ALL
@@ -62,7 +76,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         | {Perm.UNIT_TEACHER_ACCOUNTS, Perm.SCHOOL_PLAN, Perm.LISTED_IN_DIRECTORY, Perm.REWARD_LISTS}
     ),
     Role.CLERK: frozenset(_BUSINESS_ALL),
-    Role.CENTRE: frozenset({Perm.CENTRE_CHIEF_MANAGEMENT, Perm.FILL_RATES, Perm.REWARD_LISTS}),
+    Role.CENTRE: frozenset(
+        {
+            Perm.CENTRE_CHIEF_MANAGEMENT,
+            Perm.CENTRE_ROSTER_COUNTS,
+            Perm.FILL_RATES,
+            Perm.REWARD_LISTS,
+            Perm.HOURS_CORRECTION_APPROVE,
+            Perm.STATISTICS_CHARTS,  # of the schools under the authority
+        }
+    ),
     Role.OPERATOR: frozenset(
         {
             Perm.FILL_RATES,
@@ -71,6 +94,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.REWARD_LISTS,
             Perm.OPERATOR_ACCOUNTS,
             Perm.AUDIT_LOG,
+            Perm.HOURS_CORRECTION_APPROVE,
+            Perm.STATISTICS_CHARTS,  # nationwide
         }
     ),
 }
@@ -145,6 +170,21 @@ def require(user, perm: Perm) -> None:
         raise PermissionDenied
 
 
+def requires(perm: Perm):
+    """View decorator: signed in (else to the sign-in page) and holding the permission (else 403)."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            require(request.user, perm)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
 def requires_mfa(user) -> bool:
     return role_of(user) in MFA_ROLES
 
@@ -180,27 +220,111 @@ def business_account_types_for(unit) -> tuple[BusinessAccountType, ...]:
     return ()
 
 
-def may_manage_business_account(actor, *, unit, account_type: str) -> bool:
-    """Rule 2: who enables, changes and deletes an account of this type at this unit.
+class Reach(StrEnum):
+    """Where a business account's unit stands to the actor's own unit."""
 
-    A K-12 school's 總負責人: its regional centre only. Its 連絡人 and 作業人員: the school's own
-    總負責人. Every other unit's accounts (大專校院, 法人, 社教機構, the centres): the operator.
-    """
+    OWN_UNIT = "own_unit"
+    UNDER_OWN_AUTHORITY = "under_own_authority"  # a school whose authority is the actor's unit
+    ANYWHERE = "anywhere"
+
+
+@dataclass(frozen=True)
+class AccountRule:
+    """Business accounts of `types`, at units of `unit_kinds`, within `reach` of the actor's unit."""
+
+    role: Role
+    reach: Reach
+    unit_kinds: frozenset[str]
+    types: frozenset[str]
+
+
+_SCHOOL = frozenset({UnitKind.SCHOOL})
+_NOT_SCHOOL = frozenset(UnitKind.values) - _SCHOOL
+_CHIEF = frozenset({BusinessAccountType.CHIEF})
+_BELOW_CHIEF = frozenset({BusinessAccountType.CONTACT, BusinessAccountType.CLERK})
+_ALL_TYPES = frozenset(BusinessAccountType.values)
+
+# Rule 2 of attachment 二: who enables, changes and deletes which business accounts. A K-12 school's
+# 總負責人: its regional centre. Its 連絡人 and 作業人員: the school's own 總負責人. Every other unit's
+# accounts (大專校院, 法人, 社教機構, the centres, the operator's own): the operator.
+MANAGES: tuple[AccountRule, ...] = (
+    AccountRule(Role.CENTRE, Reach.UNDER_OWN_AUTHORITY, _SCHOOL, _CHIEF),
+    AccountRule(Role.CHIEF, Reach.OWN_UNIT, _SCHOOL, _BELOW_CHIEF),
+    AccountRule(Role.OPERATOR, Reach.ANYWHERE, _NOT_SCHOOL, _ALL_TYPES),
+)
+# What a management screen shows: what the actor manages, and a 總負責人 also sees the school's other
+# 總負責人 (managed by the centre: listed, but their actions answer 403). Anything else answers 404.
+SEES: tuple[AccountRule, ...] = (*MANAGES, AccountRule(Role.CHIEF, Reach.OWN_UNIT, _SCHOOL, _CHIEF))
+
+
+def _rules_of(actor, rules: tuple[AccountRule, ...]):
+    """The actor's rules with the unit they are measured from (None only for the operator's ANYWHERE)."""
     role = role_of(actor)
     own = unit_of(actor)
-    if unit.kind == UnitKind.SCHOOL:
-        if account_type == BusinessAccountType.CHIEF:
-            return role == Role.CENTRE and own is not None and unit.authority_id == own.pk
-        return role == Role.CHIEF and own is not None and unit.pk == own.pk
-    return role == Role.OPERATOR
+    for rule in rules:
+        if rule.role == role and (own is not None or rule.reach == Reach.ANYWHERE):
+            yield rule, own
 
 
-def may_change_business_account_type(actor, *, unit, old_type: str, new_type: str) -> bool:
-    """Making or unmaking a K-12 school's 總負責人 is the centre's (rule 2); other changes follow the old type."""
-    if unit.kind == UnitKind.SCHOOL and BusinessAccountType.CHIEF in (old_type, new_type):
-        return may_manage_business_account(actor, unit=unit, account_type=BusinessAccountType.CHIEF)
-    return may_manage_business_account(actor, unit=unit, account_type=old_type)
+def _as_q(rule: AccountRule, own) -> Q:
+    q = Q(unit__kind__in=rule.unit_kinds, type__in=rule.types)
+    if rule.reach == Reach.OWN_UNIT:
+        q &= Q(unit=own)
+    elif rule.reach == Reach.UNDER_OWN_AUTHORITY:
+        q &= Q(unit__authority=own)
+    return q
+
+
+def _holds(rule: AccountRule, own, *, unit, account_type: str) -> bool:
+    if unit.kind not in rule.unit_kinds or account_type not in rule.types:
+        return False
+    if rule.reach == Reach.OWN_UNIT:
+        return unit.pk == own.pk
+    if rule.reach == Reach.UNDER_OWN_AUTHORITY:
+        return unit.authority_id == own.pk
+    return True
+
+
+def business_account_scope(actor, *, manage: bool = False) -> Q:
+    """The business accounts (a filter on BusinessAccount) the actor sees on a management screen, or
+    with manage=True may enable, change and delete. The selectors filter with it; the predicates
+    below read the same rules, so a list and a single object's check cannot disagree."""
+    scope = Q(pk__in=[])
+    for rule, own in _rules_of(actor, MANAGES if manage else SEES):
+        scope |= _as_q(rule, own)
+    return scope
+
+
+def may_see_business_account(actor, *, unit, account_type: str) -> bool:
+    return any(
+        _holds(rule, own, unit=unit, account_type=account_type) for rule, own in _rules_of(actor, SEES)
+    )
+
+
+def may_manage_business_account(actor, *, unit, account_type: str) -> bool:
+    """Rule 2: may the actor enable, change and delete an account of this type at this unit?"""
+    return any(
+        _holds(rule, own, unit=unit, account_type=account_type) for rule, own in _rules_of(actor, MANAGES)
+    )
 
 
 def may_manage_any_business_account(actor) -> bool:
-    return role_of(actor) in (Role.CHIEF, Role.CENTRE, Role.OPERATOR)
+    return any(True for _ in _rules_of(actor, MANAGES))
+
+
+def business_account_new_types(actor, *, unit, old_type: str) -> tuple[str, ...]:
+    """The types the actor may change an account to: the form offers exactly these, the service
+    refuses any other. The actor must manage the account as it is, and the unit must be able to hold
+    the new type (rule 1); making a 總負責人 is for whoever manages 總負責人 (the centre, rule 2), who
+    may also unmake one, handing the account to the school's 總負責人."""
+    if not may_manage_business_account(actor, unit=unit, account_type=old_type):
+        return ()
+    return tuple(
+        new_type
+        for new_type in business_account_types_for(unit)
+        if new_type != old_type
+        and (
+            new_type != BusinessAccountType.CHIEF
+            or may_manage_business_account(actor, unit=unit, account_type=new_type)
+        )
+    )

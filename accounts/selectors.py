@@ -16,17 +16,12 @@ from accounts.permissions import Role
 
 
 def business_accounts_visible_to(actor) -> QuerySet[BusinessAccount]:
-    """Live accounts the actor manages or sees on a management screen; others answer 404."""
-    live = BusinessAccount.objects.live().select_related("unit", "person", "user")
-    role = permissions.role_of(actor)
-    own = permissions.unit_of(actor)
-    if role == Role.CHIEF:
-        return live.filter(unit=own)
-    if role == Role.CENTRE:
-        return live.filter(unit__authority=own, unit__kind=UnitKind.SCHOOL, type=BusinessAccountType.CHIEF)
-    if role == Role.OPERATOR:
-        return live.exclude(unit__kind=UnitKind.SCHOOL)
-    return live.none()
+    """Live accounts the actor manages or sees on a management screen (permissions.SEES); others answer 404."""
+    return (
+        BusinessAccount.objects.live()
+        .filter(permissions.business_account_scope(actor))
+        .select_related("unit", "person", "user")
+    )
 
 
 def schools_with_chiefs(actor) -> QuerySet[Unit]:
@@ -34,7 +29,11 @@ def schools_with_chiefs(actor) -> QuerySet[Unit]:
     own = permissions.unit_of(actor)
     if permissions.role_of(actor) != Role.CENTRE or own is None:
         return Unit.objects.none()
-    chiefs = BusinessAccount.objects.live().filter(type=BusinessAccountType.CHIEF).select_related("person")
+    chiefs = (
+        BusinessAccount.objects.live()
+        .filter(permissions.business_account_scope(actor), type=BusinessAccountType.CHIEF)
+        .select_related("person")
+    )
     return (
         Unit.objects.schools()
         .filter(authority=own)
@@ -68,4 +67,9 @@ def directory() -> QuerySet[BusinessAccount]:
 def business_account_audit_log() -> QuerySet[LogEntry]:
     """Every enable, type change and deletion (and application) of a business account, newest first."""
     content_type = ContentType.objects.get_for_model(BusinessAccount)
-    return LogEntry.objects.filter(content_type=content_type).select_related("actor").order_by("-timestamp")
+    # The actor's business account too: the audit list shows the sign-in name it had (audit_display).
+    return (
+        LogEntry.objects.filter(content_type=content_type)
+        .select_related("actor__business_account")
+        .order_by("-timestamp")
+    )

@@ -3,7 +3,7 @@
 from allauth.account.models import EmailAddress
 from auditlog.context import set_actor
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,42 +20,65 @@ from accounts.models import (
     User,
 )
 
-MSG_FORBIDDEN = _("您沒有管理此業務帳號的權限。")
-MSG_NOT_PENDING = _("此業務帳號不是待啟用狀態。")
-MSG_TYPE_NOT_ALLOWED = _("此單位不能申請這種業務帳號類型（大專校院、法人及社教機構僅提供作業人員）。")
-MSG_SAME_TYPE = _("帳號類型沒有變更。")
-MSG_LAST_CHIEF = _("每所學校至少須保留一位總負責人；請先由區管中心啟用另一位總負責人。")
-MSG_UNFINISHED_COURSES = _("此業務帳號登錄的課程尚未全部「名單確認通過」，不能刪除：")
-MSG_ALREADY_HAS_ACCOUNT = _(
-    "此身分證字號已有業務帳號（每人限一組）；如需改到新單位，請先由原單位刪除舊帳號。"
-)
-MSG_USERNAME_TAKEN = _("此使用者帳號已被使用，請換一個。")
-MSG_EMAIL_TAKEN = _("此電子郵件已被其他帳號使用。")
-MSG_NAME_MISMATCH = _("申請人填寫的姓名與本網站名冊登錄的姓名不符。")
-MSG_UNIT_NOT_OPEN = _("此單位不受理業務帳號申請。")
-MSG_CANNOT_ENABLE = _("此申請與本網站名冊的資料不符，不能啟用；請刪除此申請，並請申請人確認資料後重新申請：")
-MSG_OWN_ACCOUNT = _("不能刪除自己的帳號；請由另一位管理者處理。")
-MSG_LAST_OPERATOR = _("教師進修網至少須保留一個啟用中的管理帳號，不能刪除或降級最後一個。")
+
+class Refusal(models.TextChoices):
+    """Why a rule refused an action: views branch on the code, the user reads the label."""
+
+    FORBIDDEN = "forbidden", _("您沒有管理此業務帳號的權限。")
+    NOT_PENDING = "not_pending", _("此業務帳號不是待啟用狀態。")
+    TYPE_NOT_ALLOWED = (
+        "type_not_allowed",
+        _("此單位不能申請這種業務帳號類型（大專校院、法人及社教機構僅提供作業人員）。"),
+    )
+    SAME_TYPE = "same_type", _("帳號類型沒有變更。")
+    LAST_CHIEF = "last_chief", _("每所學校至少須保留一位總負責人；請先由區管中心啟用另一位總負責人。")
+    UNFINISHED_COURSES = "unfinished_courses", _("此業務帳號登錄的課程尚未全部「名單確認通過」，不能刪除：")
+    ALREADY_HAS_ACCOUNT = (
+        "already_has_account",
+        _("此身分證字號已有業務帳號（每人限一組）；如需改到新單位，請先由原單位刪除舊帳號。"),
+    )
+    USERNAME_TAKEN = "username_taken", _("此使用者帳號已被使用，請換一個。")
+    EMAIL_TAKEN = "email_taken", _("此電子郵件已被其他帳號使用。")
+    NAME_MISMATCH = "name_mismatch", _("申請人填寫的姓名與本網站名冊登錄的姓名不符。")
+    UNIT_NOT_OPEN = "unit_not_open", _("此單位不受理業務帳號申請。")
+    CANNOT_ENABLE = (
+        "cannot_enable",
+        _("此申請與本網站名冊的資料不符，不能啟用；請刪除此申請，並請申請人確認資料後重新申請："),
+    )
+    OWN_ACCOUNT = "own_account", _("不能刪除自己的帳號；請由另一位管理者處理。")
+    LAST_OPERATOR = "last_operator", _("教師進修網至少須保留一個啟用中的管理帳號，不能刪除或降級最後一個。")
+
+
 MAIL_SUBJECT_RECEIVED = _("【全國教師在職進修資訊網】業務帳號申請已收到")
 MAIL_SUBJECT_NOT_RECORDED = _("【全國教師在職進修資訊網】業務帳號申請未能受理")
 
 
 class BusinessAccountError(Exception):
-    """A rule refused the action; the message is what the user reads."""
+    """A rule refused the action: `code` says which rule, `message` is what the user reads."""
 
-    def __init__(self, message, details: list[str] | None = None):
-        super().__init__(str(message))
-        self.message = message
+    def __init__(self, code: Refusal, details: list[str] | None = None):
+        self.code = Refusal(code)
+        self.message = self.code.label
         self.details = details or []
+        super().__init__(self.code.value)
 
 
 def _require_manager(actor: User, *, unit: Unit, account_type: str) -> None:
     if not permissions.may_manage_business_account(actor, unit=unit, account_type=account_type):
-        raise BusinessAccountError(MSG_FORBIDDEN)
+        raise BusinessAccountError(Refusal.FORBIDDEN)
 
 
 def _lock(account: BusinessAccount) -> BusinessAccount:
-    return BusinessAccount.objects.select_for_update().select_related("unit", "user").get(pk=account.pk)
+    """Lock the account's unit, then the account (and its user). Every change to a unit's business
+    accounts queues on the one unit row first, so two changes at one school run one after the other:
+    rule 3's count of active 總負責人 stays true, and two removals never deadlock on each other's rows
+    (locking the account first and the school's chiefs second did, one request failing with a 500)."""
+    Unit.objects.select_for_update().only("pk").get(pk=account.unit_id)
+    return (
+        BusinessAccount.objects.select_for_update(of=("self", "user"))
+        .select_related("unit", "user")
+        .get(pk=account.pk)
+    )
 
 
 def _would_leave_school_without_chief(account: BusinessAccount) -> bool:
@@ -66,11 +89,11 @@ def _would_leave_school_without_chief(account: BusinessAccount) -> bool:
         or not account.is_active
     ):
         return False
-    # Lock the school's active chiefs, so two concurrent removals cannot both see "another one left".
+    # The unit is locked (_lock), so no other change at this school can add or remove a chief meanwhile.
     chiefs = list(
-        BusinessAccount.objects.select_for_update()
-        .filter(unit=account.unit, type=BusinessAccountType.CHIEF, status=BusinessAccountStatus.ACTIVE)
-        .values_list("pk", flat=True)
+        BusinessAccount.objects.filter(
+            unit=account.unit, type=BusinessAccountType.CHIEF, status=BusinessAccountStatus.ACTIVE
+        ).values_list("pk", flat=True)
     )
     return chiefs == [account.pk]
 
@@ -81,12 +104,12 @@ def _taken(*, username: str, email: str) -> list[str]:
     # Rule 6: a deleted account's name was freed at deletion, so its former holder may take it
     # again as long as nobody else has.
     if User.objects.filter(username__iexact=username).exists():
-        problems.append(MSG_USERNAME_TAKEN)
+        problems.append(Refusal.USERNAME_TAKEN.label)
     if (
         EmailAddress.objects.filter(email__iexact=email).exists()
         or User.objects.filter(email__iexact=email).exists()
     ):
-        problems.append(MSG_EMAIL_TAKEN)
+        problems.append(Refusal.EMAIL_TAKEN.label)
     return problems
 
 
@@ -131,9 +154,9 @@ def business_account_apply(
     only, and nothing is recorded (None).
     """
     if unit.kind == UnitKind.OPERATOR:
-        raise BusinessAccountError(MSG_UNIT_NOT_OPEN)
+        raise BusinessAccountError(Refusal.UNIT_NOT_OPEN)
     if account_type not in permissions.business_account_types_for(unit):
-        raise BusinessAccountError(MSG_TYPE_NOT_ALLOWED)
+        raise BusinessAccountError(Refusal.TYPE_NOT_ALLOWED)
     # Hash first, so an application that is not recorded takes as long as one that is.
     password_hash = make_password(password)
     taken = _taken(username=username, email=email)
@@ -178,9 +201,9 @@ def application_problems(account: BusinessAccount, person: Person | None) -> lis
         return []
     problems = []
     if account.person_id is None and person.name != account.applicant_name:
-        problems.append(MSG_NAME_MISMATCH)
+        problems.append(Refusal.NAME_MISMATCH.label)
     if person.business_accounts.live().exclude(pk=account.pk).exists():
-        problems.append(MSG_ALREADY_HAS_ACCOUNT)
+        problems.append(Refusal.ALREADY_HAS_ACCOUNT.label)
     return problems
 
 
@@ -204,9 +227,9 @@ def application_problems_of(accounts) -> dict[int, list[str]]:
             continue
         found = []
         if person.name != account.applicant_name:
-            found.append(MSG_NAME_MISMATCH)
+            found.append(Refusal.NAME_MISMATCH.label)
         if any(other.pk != account.pk for other in person.live_accounts):
-            found.append(MSG_ALREADY_HAS_ACCOUNT)
+            found.append(Refusal.ALREADY_HAS_ACCOUNT.label)
         if found:
             problems[account.pk] = found
     return problems
@@ -218,11 +241,11 @@ def business_account_enable(*, actor: User, account: BusinessAccount) -> Busines
     account = _lock(account)
     _require_manager(actor, unit=account.unit, account_type=account.type)
     if not account.is_pending:
-        raise BusinessAccountError(MSG_NOT_PENDING)
+        raise BusinessAccountError(Refusal.NOT_PENDING)
     person = account.person or _roster_person(account, lock=True)
     problems = application_problems(account, person)
     if problems:
-        raise BusinessAccountError(MSG_CANNOT_ENABLE, details=[str(p) for p in problems])
+        raise BusinessAccountError(Refusal.CANNOT_ENABLE, details=[str(p) for p in problems])
     with set_actor(actor):
         if person is None:
             person = Person(
@@ -248,19 +271,19 @@ def business_account_enable(*, actor: User, account: BusinessAccount) -> Busines
 
 @transaction.atomic
 def business_account_change_type(*, actor: User, account: BusinessAccount, new_type: str) -> BusinessAccount:
-    """Rule 2 for changes: to or from a school's 總負責人 only by the centre (accounts.permissions)."""
+    """Rule 2 for changes: the new types are decided once, by permissions.business_account_new_types."""
     account = _lock(account)
     _require_manager(actor, unit=account.unit, account_type=account.type)
-    if not permissions.may_change_business_account_type(
-        actor, unit=account.unit, old_type=account.type, new_type=new_type
-    ):
-        raise BusinessAccountError(MSG_FORBIDDEN)
-    if new_type not in permissions.business_account_types_for(account.unit):
-        raise BusinessAccountError(MSG_TYPE_NOT_ALLOWED)
     if new_type == account.type:
-        raise BusinessAccountError(MSG_SAME_TYPE)
+        raise BusinessAccountError(Refusal.SAME_TYPE)
+    if new_type not in permissions.business_account_new_types(
+        actor, unit=account.unit, old_type=account.type
+    ):
+        # Which message: the unit cannot hold the type at all (rule 1), or this actor may not make it (rule 2).
+        unit_holds_it = new_type in permissions.business_account_types_for(account.unit)
+        raise BusinessAccountError(Refusal.FORBIDDEN if unit_holds_it else Refusal.TYPE_NOT_ALLOWED)
     if _would_leave_school_without_chief(account):
-        raise BusinessAccountError(MSG_LAST_CHIEF)
+        raise BusinessAccountError(Refusal.LAST_CHIEF)
     with set_actor(actor):
         account.type = new_type
         account.save(update_fields=["type"])
@@ -277,16 +300,16 @@ def business_account_delete(*, actor: User, account: BusinessAccount) -> Busines
     account = _lock(account)
     _require_manager(actor, unit=account.unit, account_type=account.type)
     if account.status == BusinessAccountStatus.DELETED:
-        raise BusinessAccountError(MSG_FORBIDDEN)
+        raise BusinessAccountError(Refusal.FORBIDDEN)
     if account.user_id == actor.pk:
-        raise BusinessAccountError(MSG_OWN_ACCOUNT)
+        raise BusinessAccountError(Refusal.OWN_ACCOUNT)
     if _would_leave_school_without_chief(account):
-        raise BusinessAccountError(MSG_LAST_CHIEF)
+        raise BusinessAccountError(Refusal.LAST_CHIEF)
     if _is_last_operator(account):
-        raise BusinessAccountError(MSG_LAST_OPERATOR)
+        raise BusinessAccountError(Refusal.LAST_OPERATOR)
     unfinished = deletion_guards.unfinished_work(account)
     if unfinished:
-        raise BusinessAccountError(MSG_UNFINISHED_COURSES, details=unfinished)
+        raise BusinessAccountError(Refusal.UNFINISHED_COURSES, details=unfinished)
     with set_actor(actor):
         account.status = BusinessAccountStatus.DELETED
         account.deleted_at = timezone.now()

@@ -16,31 +16,16 @@ from accounts import applying, permissions, selectors, services
 from accounts.filters import DirectoryFilter, SecurityEventFilter
 from accounts.forms import BusinessAccountApplyForm, ChangeTypeForm
 from accounts.models import BusinessAccount, BusinessAccountType, SecurityEvent
-from accounts.permissions import Perm, Role
+from accounts.permissions import Perm, Role, requires
+from accounts.services import Refusal
 
-# Which service error belongs to which field of the application form. Only errors that depend on
-# the unit the visitor chose, never on whose ID it is (accounts.applying).
+# Which refusal belongs to which field of the application form. Only refusals that depend on the
+# unit the visitor chose, never on whose ID it is (accounts.applying).
 _APPLY_ERROR_FIELDS = {
-    services.MSG_TYPE_NOT_ALLOWED: "account_type",
-    services.MSG_UNIT_NOT_OPEN: "unit_code",
+    Refusal.TYPE_NOT_ALLOWED: "account_type",
+    Refusal.UNIT_NOT_OPEN: "unit_code",
 }
 APPLY_ACTION = "business_account_apply"
-
-
-def requires(perm: Perm):
-    """Signed in (else to the sign-in page) and holding the permission (else 403)."""
-
-    def decorator(view):
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            permissions.require(request.user, perm)
-            return view(request, *args, **kwargs)
-
-        wrapped.__name__ = view.__name__
-        wrapped.__doc__ = view.__doc__
-        return wrapped
-
-    return decorator
 
 
 @sensitive_post_parameters("national_id", "password1", "password2")
@@ -70,7 +55,7 @@ def apply(request):
                 password=data["password1"],
             )
         except services.BusinessAccountError as error:
-            form.add_error(_APPLY_ERROR_FIELDS.get(error.message), error.message)
+            form.add_error(_APPLY_ERROR_FIELDS.get(error.code), error.message)
         else:
             return redirect("accounts:apply-done")
     return render(request, "accounts/apply.html", {"form": form})
@@ -197,7 +182,7 @@ def _managed_account(request, pk: int) -> BusinessAccount:
 
 def _refused(request, template, context, error):
     context.update({"error": error.message, "error_details": error.details})
-    status = 403 if error.message == services.MSG_FORBIDDEN else 409
+    status = 403 if error.code == Refusal.FORBIDDEN else 409
     return render(request, template, context, status=status)
 
 
@@ -235,15 +220,8 @@ def enable(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def change_type(request, pk: int):
     account = _managed_account(request, pk)
-    choices = [
-        (value, label)
-        for value, label in BusinessAccountType.choices
-        if value != account.type
-        and value in permissions.business_account_types_for(account.unit)
-        and permissions.may_change_business_account_type(
-            request.user, unit=account.unit, old_type=account.type, new_type=value
-        )
-    ]
+    allowed = permissions.business_account_new_types(request.user, unit=account.unit, old_type=account.type)
+    choices = [(value, label) for value, label in BusinessAccountType.choices if value in allowed]
     form = ChangeTypeForm(request.POST or None, choices=choices)
     context = {"account": account, "form": form, "back": _manage_home(request.user)}
     if request.method == "POST" and form.is_valid():

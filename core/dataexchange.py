@@ -1,16 +1,20 @@
-"""Shared machinery of the SPEC §8 data exchange: reading, error collection, staging, writing.
+"""Shared machinery of the SPEC §8 data exchange: reading, checking, staging, writing, running.
 
-Pure plumbing with no import from any app, so every app's `importers.py` may use it (like
-`core.roc`). Each kind lives in the app that owns its tables:
+Pure plumbing with no import from any app (like `core.roc`). Each kind lives in the app that
+owns its tables and registers itself here from its AppConfig.ready() (`register(Kind(...))`):
 `accounts.importers` (units), `teachers.importers` (roster), `courses.importers` (hours),
-`planning.importers` (plans).
+`planning.importers` (plans). The commands, the seeder, a Celery task or a web upload find the
+kinds through `kinds()` / `get_kind()` and run them through `import_file()` / `export_file()`.
 
 The contract of an import: the file is streamed (never read whole), every row is validated,
 row-local checks in Python (with caches, since national IDs, dates and hour values repeat) and
 cross-row and database checks as set-based SQL over a staging table; if any row is bad nothing is
 written and every bad row is reported by its line number. On PostgreSQL the staging table is
 filled with `COPY` (psycopg 3); elsewhere with batched inserts. The same SQL validates and merges
-on both back ends.
+on both back ends. Everything one import knows lives in its `ImportRun` (errors, notices, phase
+timings, temporary tables) and comes back as an `ImportResult`: no module-level state.
+
+Checks follow core.validation: a value or a `Problem`; a row's problems are a list.
 """
 
 from __future__ import annotations
@@ -22,10 +26,13 @@ import heapq
 import io
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+
+from core.validation import MSG_REQUIRED, Problem
 
 # Printing stops after this many errors; the total is always given.
 MAX_PRINTED_ERRORS = 1000
@@ -43,20 +50,35 @@ MSG_FIELD_COUNT = "欄位數不符（應有 {expected} 欄，實有 {actual} 欄
 MSG_CSV_FORMAT = "CSV 格式不正確"
 MSG_UNSUPPORTED_FILE = "不支援的檔案類型，請使用 .csv 或 .xlsx"
 MSG_XLSX_BROKEN = "無法讀取 .xlsx 檔案"
+MSG_XLSX_TOO_LARGE = ".xlsx 檔案解壓縮後過大或壓縮比異常（上限 {limit} MB），請改用 .csv 或分成數個檔案"
 MSG_EMPTY_FILE = "檔案是空的，缺少標題列"
 MSG_FILE_NOT_FOUND = "找不到檔案 {path}"
 MSG_REFUSED = "匯入失敗：共 {count} 筆錯誤，未寫入任何資料。"
 MSG_MORE_ERRORS = "……另有 {count} 筆錯誤未列出"
 
-MSG_REQUIRED = "{column} 不可空白"
-MSG_TOO_LONG = "{column} 超過 {limit} 字"
 MSG_BAD_DATE = "{column} 日期格式不正確（應為 YYYY-MM-DD）"
 MSG_END_BEFORE_START = "end_date 早於 start_date"
-MSG_CONTROL_CHARACTERS = "{column} 含有控制字元（如換行、NUL），請刪除後再匯入"
 
 ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# No one-line value holds these; PostgreSQL cannot store NUL at all, and .xlsx refuses most.
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+# A CSV cell a spreadsheet would run as a formula starts with one of these; TableWriter writes
+# such a cell with a leading apostrophe (and one more before a cell that already looks escaped),
+# and Table.unescape takes exactly one away again, so an exported file imports back unchanged.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+FORMULA_RE = re.compile(r"^'*[=+\-@\t\r]")
+FORMULA_ESCAPED_RE = re.compile(r"^'+[=+\-@\t\r]")
+
+# An .xlsx sheet may not inflate past this (the setting DATAEXCHANGE_XLSX_MAX_INFLATED_BYTES
+# overrides it; a full sheet of 1,048,576 exported hours rows is about 400 MB), any other member
+# (shared strings, held whole by openpyxl) past an eighth of it, nor a member past
+# XLSX_RATIO_FLOOR inflate more than XLSX_MAX_RATIO times its compressed size: a sheet of the
+# portal's export inflates about 15 times.
+XLSX_MAX_INFLATED_BYTES = 512 * 1024 * 1024
+XLSX_MAX_RATIO = 100
+XLSX_RATIO_FLOOR = 1024 * 1024
+# What a damaged .xlsx raises while opened or read (malformed XML is a SyntaxError; defusedxml's
+# refusals of entities are ValueErrors).
+XLSX_ERRORS = (OSError, KeyError, ValueError, TypeError, IndexError, AttributeError, SyntaxError, EOFError)
 
 # Excel's limit of one sheet, header included; a longer export continues on further sheets.
 XLSX_SHEET_ROWS = 1_048_576
@@ -82,7 +104,9 @@ class ErrorList:
         self._heap: list[tuple[int, int, str]] = []  # max-heap by (line, seq) through negation
         self._seq = 0
 
-    def add(self, line: int, reason: str) -> None:
+    def add(self, line: int, reason) -> None:
+        """`reason`: a message or a core.validation.Problem."""
+        reason = str(reason)
         self.total += 1
         self._seq += 1
         item = (-line, -self._seq, reason)
@@ -90,6 +114,10 @@ class ErrorList:
             heapq.heappush(self._heap, item)
         elif item > self._heap[0]:
             heapq.heapreplace(self._heap, item)
+
+    def add_all(self, line: int, problems) -> None:
+        for problem in problems:
+            self.add(line, problem)
 
     def __bool__(self) -> bool:
         return self.total > 0
@@ -108,11 +136,15 @@ class ErrorList:
 
 
 class ImportRefused(Exception):
-    """The file is refused whole; nothing was written."""
+    """The file is refused whole; nothing was written. `messages` are the lines to show."""
 
     def __init__(self, errors: ErrorList):
         super().__init__(MSG_REFUSED.format(count=errors.total))
         self.errors = errors
+
+    @property
+    def messages(self) -> list[str]:
+        return self.errors.lines()
 
 
 def refuse_if(errors: ErrorList) -> None:
@@ -120,20 +152,7 @@ def refuse_if(errors: ErrorList) -> None:
         raise ImportRefused(errors)
 
 
-# Wall time of each phase of the last import, for `import_data -v 2` and the benchmark.
-PHASES: list[tuple[str, float]] = []
-# What the last import passed over on purpose (a sheet of notes), for `import_data` to print.
-NOTICES: list[str] = []
 MSG_SHEET_SKIPPED = "略過第 {sheet} 個工作表「{title}」：第一列沒有任何匯入欄位名稱"
-
-
-@contextmanager
-def phase(name: str):
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        PHASES.append((name, time.perf_counter() - started))
 
 
 # --------------------------------------------------------------------------------------------
@@ -147,10 +166,42 @@ class Table:
     but counted. A file-level problem (encoding, header) raises ImportRefused.
     """
 
-    def __init__(self, path: Path, columns: Sequence[str]):
-        self.path = Path(path)
+    def __init__(
+        self,
+        source,
+        columns: Sequence[str],
+        *,
+        errors: ErrorList | None = None,
+        notices: list[str] | None = None,
+        optional_columns: Sequence[str] = (),
+    ):
+        # A path, or an open binary file with a name (a web upload): the name gives the type.
+        if isinstance(source, (str, Path)):
+            self.path, self.file = Path(source), None
+        else:
+            self.path, self.file = Path(getattr(source, "name", "") or "upload"), source
         self.columns = tuple(columns)
-        self.errors = ErrorList()
+        self.optional_columns = tuple(optional_columns)
+        # The optional columns this file's header names: their values follow the kind's columns.
+        self.optional_present: tuple[str, ...] = ()
+        self.errors = ErrorList() if errors is None else errors
+        self.notices = [] if notices is None else notices
+        self.is_csv = self.path.suffix.lower() == ".csv"
+
+    def unescape(self, value: str) -> str:
+        """A text cell as it was before export: undoes TableWriter's formula guard (CSV only)."""
+        if self.is_csv and value[:1] == "'" and FORMULA_ESCAPED_RE.match(value):
+            return value[1:]
+        return value
+
+    @contextmanager
+    def _open(self):
+        if self.file is None:
+            with open(self.path, "rb") as raw:
+                yield raw
+        else:
+            self.file.seek(0)
+            yield self.file
 
     def _map_header(self, header: list[str], line: int = 1) -> list[int] | None:
         """Column positions of the kind's columns; refuses the file when the header lacks some.
@@ -173,11 +224,12 @@ class Table:
         if self.errors.total > errors_before:
             raise ImportRefused(self.errors)
         self.width = len(header)
-        return [header.index(c) for c in self.columns]
+        self.optional_present = tuple(c for c in self.optional_columns if c in seen)
+        return [header.index(c) for c in self.columns + self.optional_present]
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         suffix = self.path.suffix.lower()
-        if not self.path.exists():
+        if self.file is None and not self.path.exists():
             self.errors.add(0, MSG_FILE_NOT_FOUND.format(path=self.path.name))
             raise ImportRefused(self.errors)
         if suffix == ".csv":
@@ -189,7 +241,7 @@ class Table:
             raise ImportRefused(self.errors)
 
     def _csv_rows(self) -> Iterator[tuple[int, list[str]]]:
-        with open(self.path, "rb") as raw:
+        with self._open() as raw:
             text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="", errors="strict")
             reader = csv.reader(text)
             line = 0
@@ -219,11 +271,15 @@ class Table:
                             row = row[:width]
                     yield line, (row if identity else [row[i] for i in index])
             except UnicodeDecodeError:
-                self.errors.add(_first_undecodable_line(self.path), MSG_ENCODING)
+                raw.seek(0)
+                self.errors.add(_first_undecodable_line(raw), MSG_ENCODING)
                 raise ImportRefused(self.errors) from None
             except csv.Error:
                 self.errors.add(line + 1, MSG_CSV_FORMAT)
                 raise ImportRefused(self.errors) from None
+            finally:
+                if self.file is not None:
+                    text.detach()  # the caller's file stays open
 
     def _xlsx_rows(self) -> Iterator[tuple[int, list[str]]]:
         """Every sheet in turn: an export over Excel's row limit continues on further sheets.
@@ -232,41 +288,74 @@ class Table:
         one whose first row names none of them (say a sheet of notes) is skipped, and one that
         names only some is an error rather than a silent loss of rows.
         """
-        import zipfile
-
         from openpyxl import load_workbook
 
+        with self._open() as raw:
+            self._check_xlsx_sizes(raw)
+            try:
+                workbook = load_workbook(raw, read_only=True, data_only=True)
+            except XLSX_ERRORS:
+                self.errors.add(0, MSG_XLSX_BROKEN)
+                raise ImportRefused(self.errors) from None
+            try:
+                yield from self._xlsx_sheets(workbook)
+            except XLSX_ERRORS:
+                # Malformed sheet XML shows only as the rows are read.
+                self.errors.add(0, MSG_XLSX_BROKEN)
+                raise ImportRefused(self.errors) from None
+            finally:
+                workbook.close()
+
+    def _check_xlsx_sizes(self, raw) -> None:
+        """Refuse a zip bomb before openpyxl inflates it: read-only openpyxl still holds the
+        shared strings whole, so an 875 KB file can take half a gigabyte. Every member's stated
+        size and its compression ratio are checked from the zip directory, which costs nothing."""
+        import zipfile
+
+        limit = xlsx_limit()
         try:
-            workbook = load_workbook(self.path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+            members = zipfile.ZipFile(raw).infolist()
+        except (zipfile.BadZipFile, OSError, ValueError):
             self.errors.add(0, MSG_XLSX_BROKEN)
             raise ImportRefused(self.errors) from None
-        try:
-            for number, sheet in enumerate(workbook.worksheets):
-                # The size a file states may be stale (some writers never update it), and
-                # read-only openpyxl would stop there without a word: read to the real end.
-                sheet.reset_dimensions()
-                rows = sheet.iter_rows(values_only=True)
-                header = next(rows, None)
-                offset = number * SHEET_SPAN
-                if number == 0:
-                    if header is None:
-                        self.errors.add(1, MSG_EMPTY_FILE)
-                        raise ImportRefused(self.errors)
-                    index = self._map_header([cell_text(v) for v in header])
-                else:
-                    names = {cell_text(v).strip().lower() for v in header or ()}
-                    if not names & set(self.columns):
-                        if header is not None:
-                            NOTICES.append(MSG_SHEET_SKIPPED.format(sheet=number + 1, title=sheet.title))
-                        continue
-                    if not names >= set(self.columns):
-                        self.errors.add(offset + 1, MSG_SHEET_HEADER.format(sheet=number + 1))
-                        raise ImportRefused(self.errors)
-                    index = self._map_header([cell_text(v) for v in header], offset + 1)
-                yield from self._sheet_rows(rows, index, offset)
         finally:
-            workbook.close()
+            raw.seek(0)
+        # zipfile stops inflating a member at its stated size (and then fails its CRC), so the
+        # directory's figures bound what openpyxl can be made to hold. Sheets are streamed; the
+        # other members (shared strings above all) are held whole, so they get an eighth.
+        for member in members:
+            own_limit = limit if member.filename.startswith("xl/worksheets/") else limit // 8
+            ratio = member.file_size / max(member.compress_size, 1)
+            if member.file_size > own_limit or (
+                member.file_size > XLSX_RATIO_FLOOR and ratio > XLSX_MAX_RATIO
+            ):
+                self.errors.add(0, MSG_XLSX_TOO_LARGE.format(limit=own_limit // (1024 * 1024)))
+                raise ImportRefused(self.errors)
+
+    def _xlsx_sheets(self, workbook) -> Iterator[tuple[int, list[str]]]:
+        for number, sheet in enumerate(workbook.worksheets):
+            # The size a file states may be stale (some writers never update it), and
+            # read-only openpyxl would stop there without a word: read to the real end.
+            sheet.reset_dimensions()
+            rows = sheet.iter_rows(values_only=True)
+            header = next(rows, None)
+            offset = number * SHEET_SPAN
+            if number == 0:
+                if header is None:
+                    self.errors.add(1, MSG_EMPTY_FILE)
+                    raise ImportRefused(self.errors)
+                index = self._map_header([cell_text(v) for v in header])
+            else:
+                names = {cell_text(v).strip().lower() for v in header or ()}
+                if not names & set(self.columns):
+                    if header is not None:
+                        self.notices.append(MSG_SHEET_SKIPPED.format(sheet=number + 1, title=sheet.title))
+                    continue
+                if not names >= set(self.columns):
+                    self.errors.add(offset + 1, MSG_SHEET_HEADER.format(sheet=number + 1))
+                    raise ImportRefused(self.errors)
+                index = self._map_header([cell_text(v) for v in header], offset + 1)
+            yield from self._sheet_rows(rows, index, offset)
 
     def _sheet_rows(self, rows, index: list[int], offset: int) -> Iterator[tuple[int, list[str]]]:
         width = self.width
@@ -306,39 +395,34 @@ def _last_filled(row: list[str]) -> int:
     return max(i for i, cell in enumerate(row) if cell.strip()) + 1
 
 
-def _first_undecodable_line(path: Path) -> int:
+def _first_undecodable_line(raw) -> int:
     """Error path only: the physical line where UTF-8 decoding first fails."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    with open(path, "rb") as raw:
-        for number, chunk in enumerate(raw, start=1):
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError:
-                return number
+    for number, chunk in enumerate(raw, start=1):
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError:
+            return number
     return 1
+
+
+def xlsx_limit() -> int:
+    """Bytes an .xlsx may hold once inflated (settings.DATAEXCHANGE_XLSX_MAX_INFLATED_BYTES)."""
+    from django.conf import settings
+
+    return getattr(settings, "DATAEXCHANGE_XLSX_MAX_INFLATED_BYTES", XLSX_MAX_INFLATED_BYTES)
 
 
 # --------------------------------------------------------------------------------------------
 # Field parsing (row-local, cached by the caller where values repeat)
 
 
-def text_problem(column: str, value: str, limit: int | None = None, *, required: bool = True) -> str | None:
-    """The row error for a stripped text value that is missing or longer than `limit`, or None."""
+def check_date(value: str, column: str, *, required: bool = True) -> dt.date | None | Problem:
+    """A stripped YYYY-MM-DD value as a date (None when blank and optional), or the problem."""
     if not value:
-        return MSG_REQUIRED.format(column=column) if required else None
-    if limit is not None and len(value) > limit:
-        return MSG_TOO_LONG.format(column=column, limit=limit)
-    return None
-
-
-def control_characters(**values: str) -> str | None:
-    """The row error for the first named value holding a control character, or None."""
-    if not CONTROL_RE.search("".join(values.values())):
-        return None  # the common case, in one search
-    for column, value in values.items():
-        if CONTROL_RE.search(value):
-            return MSG_CONTROL_CHARACTERS.format(column=column)
-    return None
+        return Problem(MSG_REQUIRED.format(column=column)) if required else None
+    day = parse_date(value)
+    return day if day is not None else Problem(MSG_BAD_DATE.format(column=column))
 
 
 def parse_date(value: str) -> dt.date | None:
@@ -515,29 +599,13 @@ def secondary_indexes_dropped(connection, table: str):
             cursor.execute(definition)
 
 
-# PostgreSQL: a file this large, and at least a quarter of the table's size, is loaded with the
-# table's secondary indexes and foreign keys rebuilt once (see secondary_indexes_dropped).
-BULK_MIN_ROWS = 50_000
-
-
-def bulk_load_pays(connection, rows: int, table: str) -> bool:
-    """Whether rebuilding `table`'s indexes once beats keeping them up to date row by row."""
-    return (
-        is_postgresql(connection) and rows >= BULK_MIN_ROWS and rows >= estimated_rows(connection, table) / 4
-    )
-
-
-def estimated_rows(connection, table: str) -> int:
-    """The planner's row estimate of a table (PostgreSQL), cheap at any size."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass", [table]
-        )
-        return cursor.fetchone()[0]
-
-
 # --------------------------------------------------------------------------------------------
 # Writing
+
+
+def escape_formula(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text: '=1+2 rather than the formula's result."""
+    return "'" + value if FORMULA_RE.match(value) else value
 
 
 class TableWriter:
@@ -588,7 +656,7 @@ class TableWriter:
         self._room = self.sheet_rows - 1
 
     def _write_csv(self, row: Sequence[str]) -> None:
-        self._csv.writerow(row)
+        self._csv.writerow([escape_formula(v) if v[:1] in FORMULA_START else v for v in row])
         self.count += 1
 
     def _write_xlsx(self, row: Sequence[str]) -> None:
@@ -607,3 +675,211 @@ class TableWriter:
         else:
             self._file.close()
         return False
+
+
+# --------------------------------------------------------------------------------------------
+# One import: its errors, notices, timings, temporary tables and result
+
+
+@dataclass
+class ImportResult:
+    """What an import did: counts by name (labelled in zh-Hant by its kind), notices, timings."""
+
+    kind: str
+    counts: dict[str, int]
+    labels: dict[str, str]
+    notices: list[str] = field(default_factory=list)
+    phases: list[tuple[str, float]] = field(default_factory=list)
+    seconds: float = 0.0
+    bulk: bool = False
+
+    def summary(self) -> str:
+        """新增人員 3、新增服務紀錄 4、更新服務紀錄 0: what a user reads."""
+        return "、".join(f"{self.labels.get(name, name)} {count}" for name, count in self.counts.items())
+
+    def as_dict(self) -> dict:
+        """JSON-ready, for a Celery task's return value."""
+        return {
+            "kind": self.kind,
+            "counts": dict(self.counts),
+            "summary": self.summary(),
+            "notices": list(self.notices),
+            "phases": [[name, round(seconds, 3)] for name, seconds in self.phases],
+            "seconds": round(self.seconds, 3),
+            "bulk": self.bulk,
+        }
+
+
+class ImportRun:
+    """The state of one import, passed to the kind's importer; nothing outlives it.
+
+    It owns every temporary table the import creates (named `import_<kind>_<purpose>`), and
+    `drop_tables()` is the one place they are dropped, whatever way the import ends.
+    """
+
+    def __init__(self, kind: str, connection, *, bulk: bool = False):
+        self.kind = kind
+        self.connection = connection
+        self.bulk = bulk
+        self.pg = is_postgresql(connection)
+        self.errors = ErrorList()
+        self.notices: list[str] = []
+        self.phases: list[tuple[str, float]] = []
+        self._tables: list[str] = []
+
+    @contextmanager
+    def phase(self, name: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases.append((name, time.perf_counter() - started))
+
+    def table_name(self, purpose: str) -> str:
+        name = f"import_{self.kind}_{purpose}"
+        if name not in self._tables:
+            self._tables.append(name)
+        return name
+
+    def staging(self, purpose: str, columns: Sequence[tuple[str, str]]) -> Staging:
+        """A new staging table, filled by its writer()."""
+        return Staging(self.connection, self.table_name(purpose), columns).create()
+
+    def create_table_as(self, purpose: str, select: str, params: Sequence = ()) -> str:
+        """A temporary table holding a query's rows; returns its name."""
+        name = self.table_name(purpose)
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {name} AS {select}", params)
+            if self.pg:
+                cursor.execute(f"ANALYZE {name}")
+        return name
+
+    def collect(self, sql: str, params: Sequence = (), reason=None) -> None:
+        collect(self.connection, self.errors, sql, params, reason)
+
+    def refuse_if_errors(self) -> None:
+        refuse_if(self.errors)
+
+    def drop_tables(self) -> None:
+        with self.connection.cursor() as cursor:
+            for name in reversed(self._tables):
+                cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        self._tables.clear()
+
+
+# --------------------------------------------------------------------------------------------
+# The registry of SPEC §8 kinds: each app registers the kinds of its tables in AppConfig.ready()
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One SPEC §8 kind: its columns, its importer and exporter, the labels of its counts."""
+
+    name: str
+    label: str  # zh-Hant, e.g. 人員名冊
+    columns: tuple[str, ...]
+    import_rows: Callable[[ImportRun, Table], dict[str, int]]
+    export: Callable[[Path], int]
+    count_labels: dict[str, str]
+    order: int  # import order: a kind refers only to kinds of a lower order
+    bulk_tables: tuple[str, ...] = ()  # tables whose keys and indexes `--bulk` rebuilds
+    optional_columns: tuple[str, ...] = ()  # read when the header names them (SPEC §8 roster end_reason)
+
+
+_registry: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> None:
+    _registry[kind.name] = kind
+
+
+def kinds() -> list[Kind]:
+    """Every registered kind, in import order."""
+    return sorted(_registry.values(), key=lambda k: k.order)
+
+
+def get_kind(name: str) -> Kind:
+    try:
+        return _registry[name]
+    except KeyError:
+        raise LookupError(f"no data-exchange kind {name!r}") from None
+
+
+MSG_DATABASE_REFUSED = "資料庫拒絕寫入（{error}），未寫入任何資料。請將檔案與時間告知系統管理者。"
+MSG_BULK_NEEDS_POSTGRESQL = "--bulk 只適用於 PostgreSQL"
+
+
+def import_file(kind: str, source, *, bulk: bool = False) -> ImportResult:
+    """Import a file of one kind, all or nothing: from a command, a Celery task or a web upload.
+
+    `source` is a path or an open binary file with a name ending .csv or .xlsx (a Django upload).
+    Returns the ImportResult; raises ImportRefused, whose `messages` list every bad row, when the
+    file is refused (nothing written). `bulk` (PostgreSQL only) rebuilds the keys and indexes of
+    the kind's `bulk_tables` once instead of row by row, locking them until the import commits:
+    for a first national load, at the operator's explicit request only.
+    """
+    import logging
+
+    from django.db import DataError, IntegrityError, connection, transaction
+
+    spec = get_kind(kind)
+    if bulk and not is_postgresql(connection):
+        raise ValueError(MSG_BULK_NEEDS_POSTGRESQL)
+    run = ImportRun(spec.name, connection, bulk=bulk)
+    table = Table(
+        source, spec.columns, errors=run.errors, notices=run.notices, optional_columns=spec.optional_columns
+    )
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            tune_session(connection)
+            counts = spec.import_rows(run, table)
+            run.refuse_if_errors()
+    except (IntegrityError, DataError) as exc:
+        # A case the checks did not foresee; the database's own message is not shown, since it
+        # may quote the offending values (national IDs).
+        logging.getLogger(__name__).exception("import of %s refused by the database", spec.name)
+        errors = ErrorList()
+        errors.add(0, MSG_DATABASE_REFUSED.format(error=type(exc).__name__))
+        raise ImportRefused(errors) from None
+    finally:
+        run.drop_tables()
+    return ImportResult(
+        kind=spec.name,
+        counts=counts,
+        labels=spec.count_labels,
+        notices=run.notices,
+        phases=run.phases,
+        seconds=time.perf_counter() - started,
+        bulk=bulk,
+    )
+
+
+def export_file(kind: str, path) -> int:
+    """Write every record of a kind to .csv or .xlsx in its import format; returns the row count."""
+    return get_kind(kind).export(Path(path))
+
+
+LOCK_ALL = "讀寫皆須等待"
+LOCK_WRITES = "寫入須等待"
+
+
+def bulk_locks(connection, tables: Sequence[str]) -> list[tuple[str, str]]:
+    """(table, what waits) for each table a --bulk import locks until it commits (PostgreSQL).
+
+    Dropping a table's indexes and keys locks it exclusively; dropping and re-adding its foreign
+    keys locks the tables they point at against writes.
+    """
+    locks = [(table, LOCK_ALL) for table in tables]
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(
+                """SELECT DISTINCT confrelid::regclass::text FROM pg_constraint
+                   WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY 1""",
+                [table],
+            )
+            for (referenced,) in cursor.fetchall():
+                if referenced not in tables and (referenced, LOCK_WRITES) not in locks:
+                    locks.append((referenced, LOCK_WRITES))
+    return locks

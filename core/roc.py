@@ -1,6 +1,8 @@
 """The ROC (民國) calendar and the academic year (學年度). Pure functions, no Django."""
 
 import datetime as dt
+import re
+import unicodedata
 
 ROC_OFFSET = 1911
 
@@ -29,3 +31,27 @@ def academic_year_bounds(year: int) -> tuple[dt.date, dt.date]:
     """First and last day of ROC academic year `year`."""
     start = year + ROC_OFFSET
     return dt.date(start, 8, 1), dt.date(start + 1, 7, 31)
+
+
+# Typed dates: 113/8/5, 113-8-5, 113.8.5, 113年8月5日 (民國 optional), and ISO or Gregorian
+# 2024-08-05 / 2024/8/5. Full-width digits and separators (１１３／８／５) are folded first.
+_ROC_TEXT_RE = re.compile(r"^(?:民國)?\s*(\d{1,4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$")
+_NUMERIC_RE = re.compile(r"^(\d{1,4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})$")
+
+
+def parse_date(text: str) -> dt.date:
+    """A date typed in the ROC calendar (a year of up to three digits) or the Gregorian one (four).
+
+    Raises ValueError for anything else, including impossible dates such as 113/2/30.
+    """
+    value = unicodedata.normalize("NFKC", text or "").strip()
+    match = _ROC_TEXT_RE.match(value) or _NUMERIC_RE.match(value)
+    if match is None:
+        raise ValueError(f"not a date: {text!r}")
+    year_text, month, day = match.group(1), int(match.group(2)), int(match.group(3))
+    year = int(year_text)
+    if len(year_text) < 4:
+        if year < 1:
+            raise ValueError(f"not a date: {text!r}")
+        year += ROC_OFFSET
+    return dt.date(year, month, day)

@@ -18,35 +18,39 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import national_id
-from accounts.importers import check_national_id
-from accounts.models import Person, Unit
+from accounts.models import Person, Unit, UnitKind
 from core.dataexchange import (
-    MSG_BAD_DATE,
-    MSG_REQUIRED,
+    ImportRun,
+    Kind,
     Staging,
     Table,
     TableWriter,
     at,
-    bulk_load_pays,
-    collect,
-    control_characters,
-    parse_date,
+    check_date,
     parse_decimal,
-    phase,
-    refuse_if,
     secondary_indexes_dropped,
-    text_problem,
-    tune_session,
 )
+from core.validation import MSG_REQUIRED, Problem, check_text, problems
 from courses.models import Course, CourseStatus, HoursSource, IssuedHours
 
 COLUMNS = ("national_id", "course_code", "course_title", "organiser_code", "date", "hours")
 
-MSG_UNKNOWN_PERSON = "此身分證字號不在人員資料中（請先匯入 roster）"
+COUNT_LABELS = {
+    "courses_created": "新增課程",
+    "hours_created": "新增時數紀錄",
+    "hours_updated": "更新時數紀錄",
+}
+PHASE_READ = "讀取與暫存"
+PHASE_CHECK = "檢查"
+PHASE_COURSES = "新增課程"
+PHASE_HOURS = "寫入時數"
+PHASE_HOURS_BULK = "寫入時數（--bulk：重建索引與外鍵）"
+
+MSG_UNKNOWN_PERSON = national_id.MSG_UNKNOWN_PERSON
 MSG_UNKNOWN_ORGANISER = "organiser_code 不是已知的單位"
 MSG_HOURS_NOT_NUMBER = "hours 須為數字"
 MSG_HOURS_NEGATIVE = "hours 不可為負數"
@@ -59,7 +63,11 @@ MSG_CONFLICTING_DUPLICATE = "同一人、同一課程、同一 date 在檔案中
 PERSON = Person._meta.db_table
 COURSE = Course._meta.db_table
 HOURS = IssuedHours._meta.db_table
+UNIT = Unit._meta.db_table
 MAX_HOURS = Decimal("99999.9")
+CODE_LENGTH = Course._meta.get_field("code").max_length
+TITLE_LENGTH = Course._meta.get_field("title").max_length
+UNIT_CODE_LENGTH = Unit._meta.get_field("code").max_length
 
 
 class _Course:
@@ -86,163 +94,152 @@ class _Course:
         self.tenths = 0  # the largest hours of its rows, in tenths (ints compare faster than Decimals)
 
 
-def _check_hours(value: str) -> tuple[str, int] | str:
-    """(normalised text, value in tenths) or the row error."""
+def _check_hours(value: str) -> tuple[str, int] | Problem:
+    """(normalised text, value in tenths), or the problem."""
     value = value.strip()
     if not value:
-        return MSG_REQUIRED.format(column="hours")
+        return Problem(MSG_REQUIRED.format(column="hours"))
     number = parse_decimal(value)
     if number is None:
-        return MSG_HOURS_NOT_NUMBER
+        return Problem(MSG_HOURS_NOT_NUMBER)
     if number < 0:
-        return MSG_HOURS_NEGATIVE
+        return Problem(MSG_HOURS_NEGATIVE)
     if number > MAX_HOURS:  # before quantize(), which cannot hold a number as large as 1e30
-        return MSG_HOURS_TOO_LARGE
+        return Problem(MSG_HOURS_TOO_LARGE)
     if number != number.quantize(Decimal("0.1")):
-        return MSG_HOURS_PRECISION
+        return Problem(MSG_HOURS_PRECISION)
     number = number.quantize(Decimal("0.1"))
     return str(number), int(number * 10)
 
 
-def _check_date(value: str) -> str | tuple[str]:
-    """ISO text of the date, or a one-tuple holding the row error."""
-    value = value.strip()
-    if not value:
-        return (MSG_REQUIRED.format(column="date"),)
-    day = parse_date(value)
-    return day.isoformat() if day else (MSG_BAD_DATE.format(column="date"),)
+def _check_date(value: str) -> str | Problem:
+    """ISO text of the date, or the problem."""
+    day = check_date(value.strip(), "date")
+    return day if day.__class__ is Problem else day.isoformat()
 
 
-def import_hours(path: Path) -> dict[str, int]:
-    table = Table(path, COLUMNS)
-    errors = table.errors
-    with transaction.atomic():
-        tune_session(connection)
-        staging = Staging(
-            connection,
-            "dx_hours",
-            [
-                ("line_no", "integer"),
-                ("person_id", "bigint"),
-                ("course_code", "text"),
-                ("date", "date"),
-                ("hours", "numeric(6,1)"),
-            ],
-        ).create()
-        with phase("read and stage"):
-            courses = _stream(table, staging, errors)
-        with phase("check"):
-            course_staging = _stage_courses(courses)
-            del courses
-            _check(staging, errors)
-            if errors:
-                # A good file meets its repeats in the merge, where they cost nothing; a file
-                # refused anyway lists them now, so that one pass shows every bad row.
-                _check_conflicting_duplicates(staging, errors)
-        refuse_if(errors)
-        counts = _merge(staging, errors)
-        refuse_if(errors)
-        staging.drop()
-        course_staging.drop()
-    return counts
+def _check_person(value: str, person_by_digest: dict[str, str]) -> str | Problem:
+    """The person id (as text) a national ID names, or the problem."""
+    nid = national_id.check(value)
+    if nid.__class__ is Problem:
+        return nid
+    return person_by_digest.get(national_id.digest(nid)) or Problem(MSG_UNKNOWN_PERSON)
+
+
+def import_hours(run: ImportRun, table: Table) -> dict[str, int]:
+    errors = run.errors
+    staging = run.staging(
+        "rows",
+        [
+            ("line_no", "integer"),
+            ("person_id", "bigint"),
+            ("course_code", "text"),
+            ("date", "date"),
+            ("hours", "numeric(6,1)"),
+        ],
+    )
+    with run.phase(PHASE_READ):
+        courses = _stream(table, staging, errors)
+    with run.phase(PHASE_CHECK):
+        course_staging = _stage_courses(run, courses)
+        del courses
+        _check(run, staging, course_staging)
+        if errors:
+            # A good file meets its repeats in the merge, where they cost nothing; a file
+            # refused anyway lists them now, so that one pass shows every bad row.
+            _check_conflicting_duplicates(run, staging)
+    run.refuse_if_errors()
+    return _merge(run, staging, course_staging)
 
 
 def _stream(table: Table, staging: Staging, errors) -> dict[str, _Course]:
     # Every person's digest, to resolve national IDs without a query per row.
-    with connection.cursor() as cursor:
+    with staging.connection.cursor() as cursor:
         cursor.execute(f"SELECT national_id_digest, id FROM {PERSON}")
         person_by_digest: dict[str, str] = {}
         while rows := cursor.fetchmany(10000):
             person_by_digest.update((d, str(i)) for d, i in rows)
     unit_by_code = dict(Unit.objects.values_list("code", "id"))
 
-    people: dict[str, str | tuple[str]] = {}  # raw national ID → person id text, or (error,)
-    dates: dict[str, str | tuple[str]] = {}
-    hour_values: dict[str, tuple[str, int] | str] = {}
+    # Each distinct raw value is checked once: raw text → value or Problem.
+    people: dict[str, str | Problem] = {}  # national ID → person id text
+    dates: dict[str, str | Problem] = {}
+    hour_values: dict[str, tuple[str, int] | Problem] = {}
     courses: dict[str, _Course] = {}  # normalised code → course
-    course_by_raw: dict[tuple[str, str, str], _Course | tuple[str]] = {}
+    course_by_raw: dict[tuple[str, str, str], _Course | Problem] = {}
+    unescape = table.unescape
     with staging.writer() as add:
         for line, row in table.rows():
             raw_nid, raw_code, raw_title, raw_org, raw_day, raw_hours = row
-            ok = True
-
+            # Each field's check runs once per distinct raw value: a value or a Problem.
             person = people.get(raw_nid)
             if person is None:
-                nid, problem = check_national_id(raw_nid)
-                if problem:
-                    person = (problem,)
-                else:
-                    person = person_by_digest.get(national_id.digest(nid)) or (MSG_UNKNOWN_PERSON,)
-                people[raw_nid] = person
-            if person.__class__ is tuple:
-                errors.add(line, person[0])
-                ok = False
-
+                person = people[raw_nid] = _check_person(raw_nid, person_by_digest)
             key = (raw_code, raw_title, raw_org)
             course = course_by_raw.get(key)
             if course is None:
-                course = _resolve_course(
-                    line, raw_code, raw_title, raw_org, courses, unit_by_code, staging.text
+                course = course_by_raw[key] = _resolve_course(
+                    line, *(unescape(v.strip()) for v in key), courses, unit_by_code, staging.text
                 )
-                course_by_raw[key] = course
-            if course.__class__ is tuple:
-                errors.add(line, course[0])
-                ok = False
-            elif course.error:
-                errors.add(line, course.error)
-                ok = False
-
             day = dates.get(raw_day)
             if day is None:
                 day = dates[raw_day] = _check_date(raw_day)
-            if day.__class__ is tuple:
-                errors.add(line, day[0])
-                ok = False
-
             value = hour_values.get(raw_hours)
             if value is None:
                 value = hour_values[raw_hours] = _check_hours(raw_hours)
-            if value.__class__ is str:
-                errors.add(line, value)
-                ok = False
 
-            if ok:
-                add((str(line), person, course.staged_code, day, value[0]))
-                if course.first is None or day < course.first:
-                    course.first = day
-                if course.last is None or day > course.last:
-                    course.last = day
-                if value[1] > course.tenths:
-                    course.tenths = value[1]
+            if (
+                person.__class__ is Problem
+                or course.__class__ is Problem
+                or course.error
+                or day.__class__ is Problem
+                or value.__class__ is Problem
+            ):
+                # The row's problems, in column order (a course may carry its own error).
+                own = course if course.__class__ is Problem else course.error
+                errors.add_all(line, problems(person, own, day, value))
+                continue
+            add((str(line), person, course.staged_code, day, value[0]))
+            if course.first is None or day < course.first:
+                course.first = day
+            if course.last is None or day > course.last:
+                course.last = day
+            if value[1] > course.tenths:
+                course.tenths = value[1]
     return courses
 
 
-def _resolve_course(
-    line, raw_code, raw_title, raw_org, courses, unit_by_code, escape
-) -> _Course | tuple[str]:
-    """The course a (code, title, organiser) triple names, or a one-tuple holding the row error."""
-    code, title, organiser_code = raw_code.strip(), raw_title.strip(), raw_org.strip()
-    if problem := control_characters(course_code=code, course_title=title, organiser_code=organiser_code):
-        return (problem,)
-    if problem := text_problem("course_code", code, 30):
-        return (problem,)
+def _resolve_course(line, code, title, organiser_code, courses, unit_by_code, escape) -> _Course | Problem:
+    """The course a (code, title, organiser) triple names, or the problem with the triple.
+
+    A course whose own title or organiser is wrong is returned with its `error`, so that every
+    row of it is reported with the same words.
+    """
+    code = check_text(code, "course_code", CODE_LENGTH)
+    if code.__class__ is Problem:
+        return code
     known = courses.get(code)
     if known is not None:
         if (known.title, known.organiser_code) != (title, organiser_code):
-            return (MSG_COURSE_DIFFERS_FROM_LINE.format(at(known.line)),)
+            return Problem(MSG_COURSE_DIFFERS_FROM_LINE.format(at(known.line)))
         return known
-    error = text_problem("course_title", title, 200) or text_problem("organiser_code", organiser_code)
-    if error is None and organiser_code not in unit_by_code:
-        error = MSG_UNKNOWN_ORGANISER
+    error = None
+    checked_title = check_text(title, "course_title", TITLE_LENGTH)
+    checked_organiser = check_text(organiser_code, "organiser_code", UNIT_CODE_LENGTH)
+    if checked_title.__class__ is Problem:
+        error = checked_title
+    elif checked_organiser.__class__ is Problem:
+        error = checked_organiser
+    elif organiser_code not in unit_by_code:
+        error = Problem(MSG_UNKNOWN_ORGANISER)
     course = _Course(line, code, title, organiser_code, unit_by_code.get(organiser_code), error, escape(code))
     courses[code] = course
     return course
 
 
-def _stage_courses(courses: dict[str, _Course]) -> Staging:
-    staging = Staging(
-        connection,
-        "dx_courses",
+def _stage_courses(run: ImportRun, courses: dict[str, _Course]) -> Staging:
+    staging = run.staging(
+        "courses",
         [
             ("code", "text"),
             ("title", "text"),
@@ -251,7 +248,7 @@ def _stage_courses(courses: dict[str, _Course]) -> Staging:
             ("end_date", "date"),
             ("hours", "numeric(6,1)"),
         ],
-    ).create()
+    )
     text = staging.text
     with staging.writer() as add:
         for c in courses.values():
@@ -261,29 +258,25 @@ def _stage_courses(courses: dict[str, _Course]) -> Staging:
     return staging
 
 
-def _check(staging: Staging, errors) -> None:
-    with connection.cursor() as cursor:
+def _check(run: ImportRun, staging: Staging, course_staging: Staging) -> None:
+    with run.connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT d.code FROM dx_courses d JOIN {COURSE} c ON c.code = d.code
+            f"""SELECT d.code FROM {course_staging.name} d JOIN {COURSE} c ON c.code = d.code
                 WHERE c.organiser_id <> d.organiser_id"""
         )
         clashes = [code for (code,) in cursor.fetchall()]
     for start in range(0, len(clashes), 500):
         chunk = clashes[start : start + 500]
-        collect(
-            connection,
-            errors,
+        run.collect(
             f"SELECT line_no FROM {staging.name} WHERE course_code IN ({', '.join(['%s'] * len(chunk))})",
             chunk,
             reason=MSG_COURSE_ORGANISER_DIFFERS,
         )
 
 
-def _check_conflicting_duplicates(staging: Staging, errors) -> None:
+def _check_conflicting_duplicates(run: ImportRun, staging: Staging) -> None:
     """The same (person, course, date) twice in the file with different hours: every such row."""
-    collect(
-        connection,
-        errors,
+    run.collect(
         f"""SELECT s.line_no FROM {staging.name} s JOIN (
                 SELECT person_id, course_code, date FROM {staging.name}
                 GROUP BY person_id, course_code, date HAVING MIN(hours) <> MAX(hours)
@@ -292,25 +285,30 @@ def _check_conflicting_duplicates(staging: Staging, errors) -> None:
     )
 
 
-def _merge(staging: Staging, errors) -> dict[str, int]:
+def _merge(run: ImportRun, staging: Staging, course_staging: Staging) -> dict[str, int]:
+    connection = run.connection
     stamp = connection.ops.adapt_datetimefield_value(timezone.now())
     counts: dict[str, int] = {}
-    with connection.cursor() as cursor, phase("create courses"):
+    with connection.cursor() as cursor, run.phase(PHASE_COURSES):
         cursor.execute(
-            f"""INSERT INTO {COURSE} (code, title, organiser_id, registered_by_id, start_date, end_date,
-                                      hours, place, status, created_at)
-                SELECT d.code, d.title, d.organiser_id, NULL, d.start_date, d.end_date, d.hours, '', %s, %s
-                FROM dx_courses d WHERE NOT EXISTS (SELECT 1 FROM {COURSE} c WHERE c.code = d.code)""",
-            [CourseStatus.CONFIRMED.value, stamp],
+            f"""INSERT INTO {COURSE} (code, title, organiser_id, authority_id, registered_by_id, start_date,
+                                      end_date, hours, place, status, created_at)
+                SELECT d.code, d.title, d.organiser_id,
+                       CASE WHEN u.kind = %s THEN u.id ELSE u.authority_id END,
+                       NULL, d.start_date, d.end_date, d.hours, '', %s, %s
+                FROM {course_staging.name} d JOIN {UNIT} u ON u.id = d.organiser_id
+                WHERE NOT EXISTS (SELECT 1 FROM {COURSE} c WHERE c.code = d.code)""",
+            [UnitKind.AUTHORITY.value, CourseStatus.CONFIRMED.value, stamp],
         )
         counts["courses_created"] = cursor.rowcount
     select = f"""SELECT s.person_id, c.id, s.date, s.hours, %s, %s
                  FROM {staging.name} s JOIN {COURSE} c ON c.code = s.course_code"""
     params = [HoursSource.IMPORT.value, stamp]
     inserted = None
-    if bulk_load_pays(connection, staging.count, HOURS):
+    if run.bulk:
+        # Asked for by the operator: the hours table's keys and indexes are rebuilt once.
         try:
-            with transaction.atomic(), phase("insert hours (bulk)"):
+            with transaction.atomic(), run.phase(PHASE_HOURS_BULK):
                 with connection.cursor() as cursor, secondary_indexes_dropped(connection, HOURS):
                     cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {HOURS})")
                     # Into an empty table, no test for records already there: planned against an
@@ -331,7 +329,7 @@ def _merge(staging: Staging, errors) -> dict[str, int]:
             inserted = None  # the same key twice in the file: the row-by-row path below sorts it out
     with connection.cursor() as cursor:
         if inserted is None:
-            with phase("insert hours"):
+            with run.phase(PHASE_HOURS):
                 cursor.execute(
                     f"""INSERT INTO {HOURS} (person_id, course_id, date, hours, source, issued_at)
                         {select} WHERE true ON CONFLICT (person_id, course_id, date) DO NOTHING""",
@@ -343,8 +341,8 @@ def _merge(staging: Staging, errors) -> dict[str, int]:
         if inserted == staging.count:
             return counts
         # Some rows met a record already there (a re-import, or the same key twice in the file).
-        _check_conflicting_duplicates(staging, errors)
-        if errors:
+        _check_conflicting_duplicates(run, staging)
+        if run.errors:
             return counts
         cursor.execute(
             f"""UPDATE {HOURS} SET hours = s.hours
@@ -373,3 +371,15 @@ def export_hours(path: Path) -> int:
                 last_person, last_nid = person_id, national_id.decrypt(encrypted)
             out.write((last_nid, code, title, organiser, day.isoformat(), str(hours)))
     return out.count
+
+
+KIND = Kind(
+    name="hours",
+    label="研習時數",
+    columns=COLUMNS,
+    import_rows=import_hours,
+    export=export_hours,
+    count_labels=COUNT_LABELS,
+    order=30,
+    bulk_tables=(HOURS,),
+)

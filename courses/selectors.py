@@ -1,16 +1,111 @@
-from django.db.models import QuerySet
+"""Reads of courses, scoped to what the actor may see, with a fixed number of queries."""
 
-from courses.models import Course, CourseStatus
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from accounts import permissions
+from accounts.permissions import Perm
+from courses.models import (
+    ACTIVE_ENROLMENT,
+    CorrectionStatus,
+    Course,
+    CourseStatus,
+    Enrolment,
+    EnrolmentStatus,
+    HoursCorrection,
+)
+
+ADMITTED_COUNT = Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.ADMITTED))
+
+
+def public_courses() -> QuerySet[Course]:
+    """Every course with a public code past 登錄中 (the search and the course pages)."""
+    return (
+        Course.objects.exclude(status=CourseStatus.REGISTERING)
+        .exclude(code__isnull=True)
+        .select_related("organiser", "authority")
+        .prefetch_related("tags")
+        .order_by("-start_date", "code")
+    )
+
+
+def open_now(queryset: QuerySet[Course]) -> QuerySet[Course]:
+    now = timezone.now()
+    return queryset.filter(status=CourseStatus.OPEN, enrol_opens_at__lte=now, enrol_closes_at__gt=now)
+
+
+def public_course(code: str) -> Course | None:
+    return (
+        public_courses()
+        .prefetch_related("audience_stages", "audience_authorities")
+        .annotate(admitted_count=ADMITTED_COUNT)
+        .filter(code=code)
+        .first()
+    )
+
+
+def own_enrolment(user, course: Course) -> Enrolment | None:
+    if not getattr(user, "is_authenticated", False) or not user.person_id:
+        return None
+    return Enrolment.objects.filter(course=course, person_id=user.person_id).first()
+
+
+def courses_managed_by(actor) -> QuerySet[Course]:
+    """The courses of the actor's own unit (研習課程管理); none for anyone else."""
+    unit = permissions.unit_of(actor)
+    if unit is None or not permissions.has_perm(actor, Perm.COURSE_MANAGE):
+        return Course.objects.none()
+    return (
+        Course.objects.filter(organiser=unit)
+        .select_related("organiser", "authority", "registered_by")
+        .prefetch_related("tags", "audience_stages", "audience_authorities")
+        .annotate(
+            admitted_count=ADMITTED_COUNT,
+            waiting_count=Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.WAITING)),
+            applied_count=Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.APPLIED)),
+        )
+        .order_by("-created_at")
+    )
+
+
+def participants(course: Course) -> QuerySet[Enrolment]:
+    """The course's enrolments still in play (admitted, waiting, applied), in queue order."""
+    return (
+        course.enrolments.filter(status__in=ACTIVE_ENROLMENT)
+        .select_related("person")
+        .order_by("status", "applied_at", "pk")
+    )
+
+
+def corrections_for_approver(actor) -> QuerySet[HoursCorrection]:
+    """Corrections the actor decides: the operator all, a centre those of its authority's courses."""
+    if not permissions.has_perm(actor, Perm.HOURS_CORRECTION_APPROVE):
+        return HoursCorrection.objects.none()
+    queryset = HoursCorrection.objects.select_related("course", "person", "requested_by", "decided_by")
+    if permissions.role_of(actor) != permissions.Role.OPERATOR:
+        queryset = queryset.filter(course__authority=permissions.unit_of(actor))
+    return queryset.order_by("status", "-requested_at")
+
+
+def pending_corrections(course: Course) -> QuerySet[HoursCorrection]:
+    return course.corrections.filter(status=CorrectionStatus.PENDING).select_related("person")
 
 
 def courses_unconfirmed_registered_by(user) -> QuerySet[Course]:
-    """Courses a business account registered that are not yet 名單確認通過."""
-    return Course.objects.filter(registered_by=user).exclude(status=CourseStatus.CONFIRMED).order_by("code")
+    """Courses a business account registered that are still unfinished.
+
+    名單確認通過 is finished; so is 已取消, which can never be confirmed and leaves nothing to do.
+    """
+    return (
+        Course.objects.filter(registered_by=user)
+        .exclude(status__in=(CourseStatus.CONFIRMED, CourseStatus.CANCELLED))
+        .order_by("code", "pk")
+    )
 
 
 def describe_unconfirmed_courses(account) -> list[str]:
     """Deletion guard for business accounts (accounts.deletion_guards)."""
     return [
-        f"{course.code} {course.title}（{course.get_status_display()}）"
+        f"{course.code or '（未編碼）'} {course.title}（{course.get_status_display()}）"
         for course in courses_unconfirmed_registered_by(account.user)
     ]

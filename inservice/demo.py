@@ -24,8 +24,10 @@ from accounts.models import (
     User,
 )
 from accounts.services import business_account_apply
-from courses.models import Course, CourseStatus
-from teachers.models import Category, Membership
+from courses.choices import Domain
+from courses.models import AudienceStage, Course, CourseStatus, Tag
+from teachers.models import AccountStatus, Category, EndReason, Membership, Subject, TeacherAccount
+from teachers.subject_lists import ensure_reference_subjects
 
 DEMO_PASSWORD = "inservice-demo"
 # Base32; every demo business account uses it, so a demo user can compute the code (README).
@@ -62,6 +64,11 @@ PEOPLE = (
     ("T12345612", "劉家豪", OPERATOR_CODE, Category.STAFF, "系統管理員", dt.date(2020, 2, 1), None),
 )
 
+# Why the ended memberships above ended, in the notice's words (離職/轉校/退休).
+END_REASONS = {"T12345606": EndReason.TRANSFERRED, "T12345610": EndReason.RETIRED}
+# This semester's 任教科目 of a few teachers, from the stage's reference list.
+DEMO_SUBJECTS = {"T12345678": ("國語文", "數學"), "T12345604": ("數學",), "T22345605": ("英語文",)}
+
 # (username, ID prefix, account kind) — "teacher" or a business account (unit code, type).
 ACCOUNTS = (
     ("teacher1", "T12345678", None),
@@ -97,25 +104,80 @@ def _demo_applications(units: dict[str, Unit]) -> None:
 
 
 def _demo_courses(units: dict[str, Unit]) -> None:
-    """One course of clerk1 still open (so its deletion is refused) and one confirmed."""
+    """clerk1's courses: one open for enrolment now (so its deletion is refused) and one confirmed."""
     clerk = User.objects.get(username="clerk1")
-    for code, title, status in (
-        ("DEMO-1130001", "校園安全教育研習", CourseStatus.OPEN),
-        ("DEMO-1130002", "素養導向評量工作坊", CourseStatus.CONFIRMED),
+    school = units[MAIN_SCHOOL]
+    today = timezone.localdate()
+    now = timezone.now()
+    safety, _ = Tag.objects.get_or_create(name="安全教育")
+    for code, title, status, start, domain in (
+        (
+            "DEMO-1130001",
+            "校園安全教育研習",
+            CourseStatus.OPEN,
+            today + dt.timedelta(days=30),
+            Domain.LITERACY,
+        ),
+        (
+            "DEMO-1130002",
+            "素養導向評量工作坊",
+            CourseStatus.CONFIRMED,
+            dt.date(2024, 9, 18),
+            Domain.CURRICULUM,
+        ),
     ):
-        Course.objects.get_or_create(
+        course, created = Course.objects.get_or_create(
             code=code,
             defaults={
                 "title": title,
-                "organiser": units[MAIN_SCHOOL],
+                "organiser": school,
+                "authority": school.authority,
                 "registered_by": clerk,
-                "start_date": dt.date(2024, 9, 18),
-                "end_date": dt.date(2024, 9, 18),
+                "start_date": start,
+                "end_date": start,
                 "hours": 3,
                 "place": "屏東縣立示範國民小學 視聽教室",
+                "domain": domain,
+                "capacity": 40,
+                "enrol_opens_at": now - dt.timedelta(days=1) if status == CourseStatus.OPEN else None,
+                "enrol_closes_at": now + dt.timedelta(days=20) if status == CourseStatus.OPEN else None,
+                "contact_name": "林志豪",
+                "contact_phone": "08-7320415",
                 "status": status,
             },
         )
+        if created:
+            AudienceStage.objects.bulk_create(
+                AudienceStage(course=course, stage=stage) for stage in Stage.values
+            )
+            if domain == Domain.LITERACY:
+                course.tags.add(safety)
+
+
+def _demo_planning() -> None:
+    """A planning cycle for the current academic year with every window open now (so the plans are
+    usable in the demo), its cut-off yesterday and the roster snapshot taken."""
+    from core.roc import academic_year
+    from planning.models import PlanKind, PlanningCycle, PlanningWindow
+    from planning.services import take_roster_snapshot
+
+    today = timezone.localdate()
+    cycle, _ = PlanningCycle.objects.get_or_create(
+        year=academic_year(today), defaults={"roster_cutoff": timezone.now() - dt.timedelta(days=1)}
+    )
+    for authority in Unit.objects.authorities():
+        for kind in PlanKind.values:
+            PlanningWindow.objects.get_or_create(
+                cycle=cycle,
+                kind=kind,
+                authority=authority,
+                defaults={
+                    "first_day": today - dt.timedelta(days=3),
+                    "last_day": today + dt.timedelta(days=30),
+                },
+            )
+    if cycle.roster_cutoff <= timezone.now():
+        take_roster_snapshot(cycle_id=cycle.pk)
 
 
 def demo_national_id(prefix: str) -> str:
@@ -134,6 +196,7 @@ def build_demo() -> dict[str, int]:
             code=code, defaults={"name": name, "kind": UnitKind.SCHOOL, "stage": stage, "authority": county}
         )
     units = {unit.code: unit for unit in Unit.objects.all()}
+    ensure_reference_subjects()
 
     people: dict[str, Person] = {}
     for prefix, name, unit_code, category, title, start, end in PEOPLE:
@@ -144,7 +207,7 @@ def build_demo() -> dict[str, int]:
             person.set_national_id(nid)
             person.save()
         people[prefix] = person
-        Membership.objects.get_or_create(
+        membership, created = Membership.objects.get_or_create(
             person=person,
             unit=units[unit_code],
             start_date=start,
@@ -152,9 +215,12 @@ def build_demo() -> dict[str, int]:
                 "category": category,
                 "title": title,
                 "end_date": end,
-                "end_reason": "調校" if end else "",
+                "end_reason": END_REASONS[prefix] if end else None,
+                "source": "示範資料",
             },
         )
+        if created and end is None and prefix in DEMO_SUBJECTS:
+            membership.subjects.set(Subject.objects.filter(name__in=DEMO_SUBJECTS[prefix]))
 
     for username, prefix, business in ACCOUNTS:
         person = people[prefix]
@@ -166,6 +232,12 @@ def build_demo() -> dict[str, int]:
             user.is_staff = username == "operator1"
             user.save()
             EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+        if business is None:
+            # A teacher's sign-in is their one teacher account (帳號狀況 啟用中).
+            TeacherAccount.objects.get_or_create(
+                person=person,
+                defaults={"user": user, "status": AccountStatus.ACTIVE, "enabled_at": timezone.now()},
+            )
         if business is not None:
             unit_code, account_type = business
             BusinessAccount.objects.get_or_create(
@@ -184,6 +256,7 @@ def build_demo() -> dict[str, int]:
                 TOTP.activate(user, DEMO_TOTP_SECRET)
     _demo_applications(units)
     _demo_courses(units)
+    _demo_planning()
     return {
         "units": Unit.objects.count(),
         "people": Person.objects.count(),

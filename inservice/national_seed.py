@@ -20,11 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from accounts.authorities import AUTHORITIES, AUTHORITY_CODE_BY_NAME
-from accounts.importers import COLUMNS as UNIT_COLUMNS
 from accounts.national_id import with_check_digit
-from courses.importers import COLUMNS as HOURS_COLUMNS
-from planning.importers import COLUMNS as PLAN_COLUMNS
-from teachers.importers import COLUMNS as ROSTER_COLUMNS
+from core.dataexchange import get_kind
 
 YEAR = 113  # ROC academic year: 2024-08-01 to 2025-07-31
 TAIPEI = dt.timezone(dt.timedelta(hours=8), "Asia/Taipei")
@@ -156,6 +153,10 @@ def generate(out: Path, *, teachers: int = NATIONAL_TEACHERS, seed: int = 1) -> 
     """Write units.csv, roster.csv, hours.csv and plans.csv (and manifest.json) into `out`."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    # The columns of each file, as the registered kinds import them.
+    UNIT_COLUMNS, ROSTER_COLUMNS, HOURS_COLUMNS, PLAN_COLUMNS = (
+        get_kind(name).columns for name in ("units", "roster", "hours", "plans")
+    )
     rng = random.Random(seed)
     summary = Summary()
 

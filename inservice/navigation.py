@@ -31,17 +31,27 @@ class MenuEntry:
 
 MENU: tuple[MenuEntry, ...] = (
     # Public
-    MenuEntry("course-search", "研習課程查詢", "courses/"),
+    MenuEntry("course-search", "研習課程查詢", "courses/", view_name="courses:search"),
     MenuEntry("directory", "業務帳號查詢", "directory/", view_name="accounts:directory"),
-    MenuEntry("statistics", "統計專區", "statistics/"),
+    MenuEntry("statistics", "統計專區", "statistics/", view_name="planning:statistics"),
     # Teacher (教師個人帳號)
-    MenuEntry("profile", "修改個人基本資料", "me/profile/", Perm.PROFILE_EDIT),
-    MenuEntry("learning-record", "研習紀錄", "me/learning-record/", Perm.LEARNING_RECORD),
-    MenuEntry("teacher-plan", "教師自我進修規劃", "me/plan/", Perm.TEACHER_PLAN),
-    MenuEntry("reward-lookup", "獎勵查詢", "me/rewards/", Perm.REWARD_LOOKUP),
+    MenuEntry("profile", "修改個人基本資料", "me/profile/", Perm.PROFILE_EDIT, "teachers:profile"),
+    MenuEntry(
+        "learning-record", "研習紀錄", "me/learning-record/", Perm.LEARNING_RECORD, "courses:learning-record"
+    ),
+    MenuEntry("teacher-plan", "教師自我進修規劃", "me/plan/", Perm.TEACHER_PLAN, "planning:teacher-plan"),
+    MenuEntry("reward-lookup", "獎勵查詢", "me/rewards/", Perm.REWARD_LOOKUP, "rewards:lookup"),
     # Business accounts (業務帳號)
-    MenuEntry("unit-teachers", "本單位教師帳號管理", "unit/teachers/", Perm.UNIT_TEACHER_ACCOUNTS),
-    MenuEntry("teacher-register", "教師資料登錄", "unit/teachers/register/", Perm.UNIT_TEACHER_ACCOUNTS),
+    MenuEntry(
+        "unit-teachers", "本單位教師帳號管理", "unit/teachers/", Perm.UNIT_TEACHER_ACCOUNTS, "teachers:roster"
+    ),
+    MenuEntry(
+        "teacher-register",
+        "教師資料登錄",
+        "unit/teachers/register/",
+        Perm.UNIT_TEACHER_ACCOUNTS,
+        "teachers:register",
+    ),
     MenuEntry(
         "unit-accounts",
         "本單位業務帳號管理",
@@ -49,11 +59,15 @@ MENU: tuple[MenuEntry, ...] = (
         Perm.UNIT_BUSINESS_ACCOUNTS,
         "accounts:unit-accounts",
     ),
-    MenuEntry("course-register", "研習課程登錄", "unit/courses/new/", Perm.COURSE_REGISTER),
-    MenuEntry("course-manage", "研習課程管理/資料上傳", "unit/courses/", Perm.COURSE_MANAGE),
-    MenuEntry("unit-charts", "統計圖表", "unit/charts/", Perm.STATISTICS_CHARTS),
-    MenuEntry("school-plan", "學校本位進修規劃", "unit/plan/", Perm.SCHOOL_PLAN),
-    MenuEntry("unit-rewards", "獎勵名單", "unit/rewards/", Perm.REWARD_LISTS),
+    MenuEntry(
+        "course-register", "研習課程登錄", "unit/courses/new/", Perm.COURSE_REGISTER, "courses:register"
+    ),
+    MenuEntry(
+        "course-manage", "研習課程管理/資料上傳", "unit/courses/", Perm.COURSE_MANAGE, "courses:manage"
+    ),
+    MenuEntry("unit-charts", "統計圖表", "unit/charts/", Perm.STATISTICS_CHARTS, "courses:charts"),
+    MenuEntry("school-plan", "學校本位進修規劃", "unit/plan/", Perm.SCHOOL_PLAN, "planning:school-plan"),
+    MenuEntry("unit-rewards", "獎勵名單", "unit/rewards/", Perm.REWARD_LISTS, "rewards:lists"),
     # Regional management centre (區管中心)
     MenuEntry(
         "centre-chiefs",
@@ -62,9 +76,16 @@ MENU: tuple[MenuEntry, ...] = (
         Perm.CENTRE_CHIEF_MANAGEMENT,
         "accounts:centre-chiefs",
     ),
-    MenuEntry("fill-rates", "填報率", "centre/fill-rates/", Perm.FILL_RATES),
+    MenuEntry(
+        "centre-teachers",
+        "所屬學校教師帳號統計",
+        "centre/teachers/",
+        Perm.CENTRE_ROSTER_COUNTS,
+        "teachers:centre-counts",
+    ),
+    MenuEntry("fill-rates", "填報率", "centre/fill-rates/", Perm.FILL_RATES, "planning:fill-rates"),
     # Network operator
-    MenuEntry("reward-job", "獎勵作業", "operator/rewards/", Perm.REWARD_JOB),
+    MenuEntry("reward-job", "獎勵作業", "operator/rewards/", Perm.REWARD_JOB, "rewards:job"),
     MenuEntry(
         "operator-accounts",
         "業務帳號管理（非學校單位）",
@@ -72,6 +93,14 @@ MENU: tuple[MenuEntry, ...] = (
         Perm.OPERATOR_ACCOUNTS,
         "accounts:operator-accounts",
     ),
+    MenuEntry(
+        "correct-id",
+        "人員資料更正",
+        "operator/people/correct-id/",
+        Perm.OPERATOR_ADMIN,
+        "teachers:correct-id",
+    ),
+    MenuEntry("feed-runs", "夜間同步紀錄", "operator/feeds/", Perm.OPERATOR_ADMIN, "teachers:feed-runs"),
     MenuEntry("audit-log", "業務帳號異動紀錄", "operator/audit/", Perm.AUDIT_LOG, "accounts:audit-log"),
     MenuEntry(
         "security-log", "安全稽核紀錄", "operator/security-log/", Perm.AUDIT_LOG, "accounts:security-log"
@@ -93,17 +122,7 @@ def navigation(request) -> dict:
     role = permissions.role_of(user)
     return {
         "menu": entries_for(user),
-        "user_role_label": ROLE_LABELS.get(role, "") if role else "",
+        "user_role_label": role.label if role else "",
         "user_unit": permissions.unit_of(user),
         "show_admin_link": permissions.has_perm(user, Perm.OPERATOR_ADMIN) and user.is_staff,
     }
-
-
-ROLE_LABELS = {
-    permissions.Role.TEACHER: "教師",
-    permissions.Role.CHIEF: "總負責人",
-    permissions.Role.CONTACT: "連絡人",
-    permissions.Role.CLERK: "作業人員",
-    permissions.Role.CENTRE: "區管中心",
-    permissions.Role.OPERATOR: "教師進修網管理者",
-}

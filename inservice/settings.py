@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "django_filters",
     "auditlog",
     "csp",
@@ -115,13 +117,31 @@ TEMPLATES = [
     }
 ]
 
-# Database: SQLite file unless DATABASE_URL says otherwise (postgres://… uses psycopg 3).
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+# SQLite as a server (the embedded default serves several threads at once): WAL lets readers go on
+# while one writer writes; IMMEDIATE takes the write lock when a transaction begins, so two
+# read-then-write transactions queue on the busy timeout instead of one failing at once with
+# "database is locked"; synchronous=NORMAL is durable enough under WAL and much faster.
+SQLITE_SERVER_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+
+
+def database_from_url(url: str) -> dict:
+    config = dj_database_url.parse(
+        url,
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {**config.get("OPTIONS", {}), **SQLITE_SERVER_OPTIONS}
+    return config
+
+
+# Database: SQLite file unless DATABASE_URL says otherwise (postgres://… uses psycopg 3).
+DATABASES = {
+    "default": database_from_url(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -189,6 +209,9 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
+# E-mails name the portal (templates/account/email/); without django.contrib.sites allauth would
+# prefix the host name.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "【全國教師在職進修資訊網】"
 ACCOUNT_RATE_LIMITS = {
     # Five failed attempts per account per five minutes (the key is the account, whichever of its
     # username or e-mail was typed: accounts.adapters), thirty per minute per address.
@@ -203,6 +226,7 @@ ACCOUNT_RATE_LIMITS = {
 }
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_FORMS = {"authenticate": "accounts.forms.MFAAuthenticateForm"}
 MFA_TOTP_ISSUER = "全國教師在職進修資訊網"
 
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -267,6 +291,12 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 60 * 60
+
+# Data exchange: an .xlsx member (sheet XML, shared strings) may not inflate past this many bytes
+# (zip bombs are refused before openpyxl opens the file; see core.dataexchange).
+DATAEXCHANGE_XLSX_MAX_INFLATED_BYTES = int(
+    os.environ.get("DATAEXCHANGE_XLSX_MAX_INFLATED_BYTES", 512 * 1024 * 1024)
+)
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
@@ -275,17 +305,73 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),
     },
+    # The security audit trail's expired entries (accounts.security_log).
     "purge-security-log": {
         "task": "accounts.tasks.purge_security_log",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Nightly roster sync from 全國教保資訊網 and 臺北市教師研習網 (docs/feeds.md), 03:00 Asia/Taipei.
+    "sync-teacher-feeds": {
+        "task": "teachers.tasks.sync_teacher_feeds",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    # Teachers admitted to a course that starts tomorrow get a reminder (courses.services).
+    "course-reminders": {
+        "task": "courses.tasks.send_course_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    # The roster snapshot (教師名單) right after each planning cycle's cut-off; idempotent.
+    "planning-roster-snapshots": {
+        "task": "planning.tasks.take_due_roster_snapshots",
+        "schedule": crontab(minute="*/5"),
+    },
+    # 教保研習 hours of kindergarten staff to 全國教保資訊網, the 15th of each month (courses.feeds).
+    "kindergarten-hours-feed": {
+        "task": "courses.tasks.send_kindergarten_feed",
+        "schedule": crontab(day_of_month=15, hour=2, minute=30),
+    },
 }
+
+# Where each nightly feed is read: an http(s) URL or a file path; empty: not configured yet.
+TEACHER_FEEDS = {
+    "ece": os.environ.get("TEACHER_FEED_ECE", ""),
+    "taipei": os.environ.get("TEACHER_FEED_TAIPEI", ""),
+}
+# 教育體系單一簽入 (帳號漫遊, SPEC §3.3): allauth's OpenID Connect provider, id `moe`.
+MOE_SSO_SERVER_URL = os.environ.get("MOE_SSO_SERVER_URL", "https://oidc.tanet.edu.tw")
+MOE_SSO_EDUINFO_URL = os.environ.get(
+    "MOE_SSO_EDUINFO_URL", "https://oidc.tanet.edu.tw/moeresource/api/v1/oidc/eduinfo"
+)
+SOCIALACCOUNT_ADAPTER = "teachers.sso.MoeSocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # the `sub`, bound once, is the key; never the e-mail
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "SCOPE": ["openid", "email", "profile", "eduinfo"],
+        "APPS": [
+            {
+                "provider_id": "moe",
+                "name": "教育體系單一簽入",
+                "client_id": os.environ.get("MOE_SSO_CLIENT_ID", ""),
+                "secret": os.environ.get("MOE_SSO_SECRET", ""),
+                "settings": {"server_url": MOE_SSO_SERVER_URL, "token_auth_method": "client_secret_basic"},
+            }
+        ],
+    }
+}
+
+# Who hears of a failed nightly sync besides the operator accounts (comma-separated addresses).
+ADMINS = [("教師進修網", a.strip()) for a in os.environ.get("DJANGO_ADMINS", "").split(",") if a.strip()]
+TEACHER_FEED_TOKEN = os.environ.get("TEACHER_FEED_TOKEN", "")
+# The authority whose schools 臺北市教師研習網 speaks for.
+TAIPEI_AUTHORITY_CODE = os.environ.get("TAIPEI_AUTHORITY_CODE", "63000")
 
 # The security audit trail (accounts.security_log): how long its entries are kept.
 SECURITY_LOG_RETENTION_DAYS = int(os.environ.get("SECURITY_LOG_RETENTION_DAYS", "365"))
 
 # Portal settings (SPEC §4): the yearly minimum of in-service hours of the supervision indicator.
 SUPERVISION_MIN_HOURS = int(os.environ.get("SUPERVISION_MIN_HOURS", "18"))
+# SPEC §7: the class width i of the PR formula, in hours (teacher and school PR alike).
+REWARDS_CLASS_WIDTH = os.environ.get("REWARDS_CLASS_WIDTH", "1")
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,9 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import TemplateView
 
+from courses.api import api as partner_api
 from inservice import views
 from inservice.navigation import MENU
 
@@ -12,17 +14,26 @@ admin.site.site_title = "教師進修網管理"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("privacy/", TemplateView.as_view(template_name="inservice/privacy.html"), name="privacy"),
+    path(
+        "accessibility/",
+        TemplateView.as_view(template_name="inservice/accessibility.html"),
+        name="accessibility",
+    ),
+    path("accounts/settings/", views.account_settings, name="account_settings"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("api/partner/", partner_api.urls),  # 合作平臺研習時數 API (courses.api)
     path("", include("accounts.urls")),
+    path("", include("teachers.urls")),
+    path("", include("courses.urls")),
+    path("", include("planning.urls")),
+    path("", include("rewards.urls")),
 ]
 
 urlpatterns += [
-    path(entry.path, views.placeholder, {"key": entry.key}, name=entry.url_name)
-    for entry in MENU
-    if entry.placeholder
+    path(entry.path, views.placeholder(entry), name=entry.url_name) for entry in MENU if entry.placeholder
 ]
 
-handler403 = "inservice.views.error_403"
-handler404 = "inservice.views.error_404"
-handler500 = "inservice.views.error_500"
+# No handler403/404/500: Django's defaults render 403.html, 404.html and 500.html, and the default
+# 500 view renders without a request context, so the error page itself touches no database.

@@ -11,27 +11,21 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import national_id
-from accounts.importers import check_national_id
 from accounts.models import Person, Unit, UnitKind
-from core.dataexchange import (
-    MSG_REQUIRED,
-    Staging,
-    Table,
-    TableWriter,
-    at,
-    collect,
-    control_characters,
-    refuse_if,
-    tune_session,
-)
-from courses.importers import MSG_UNKNOWN_PERSON
+from core.dataexchange import ImportRun, Kind, Table, TableWriter, at
+from core.validation import Problem, check_text, problems
 from planning.models import SchoolPlan, TeacherPlan
 
 COLUMNS = ("kind", "subject", "year", "submitted_at")
+COUNT_LABELS = {
+    "school_plans_updated": "更新學校計畫",
+    "school_plans_created": "新增學校計畫",
+    "teacher_plans_updated": "更新教師計畫",
+    "teacher_plans_created": "新增教師計畫",
+}
 
 MSG_UNKNOWN_PLAN_KIND = "kind 須為 school 或 teacher"
 MSG_BAD_YEAR = "year 須為民國學年度（整數）"
@@ -41,6 +35,7 @@ MSG_NOT_A_SCHOOL = "subject 不是學校"
 MSG_DUPLICATE_PLAN = "與{0}重複（同一 kind、subject、year）"
 
 YEAR_RE = re.compile(r"^\d{1,3}$")
+SUBJECT_LENGTH = 64  # a unit code, or a national ID (kept as its digest in the staging table)
 PERSON = Person._meta.db_table
 UNIT = Unit._meta.db_table
 SCHOOL_PLAN = SchoolPlan._meta.db_table
@@ -61,108 +56,93 @@ def _parse_submitted_at(value: str) -> dt.datetime | None:
     return moment
 
 
-def import_plans(path: Path) -> dict[str, int]:
-    table = Table(path, COLUMNS)
-    errors = table.errors
-    with transaction.atomic():
-        tune_session(connection)
-        staging = Staging(
-            connection,
-            "dx_plans",
-            [
-                ("line_no", "integer"),
-                ("kind", "text"),
-                ("subject", "text"),
-                ("year", "integer"),
-                ("submitted_at", "timestamp with time zone" if connection.vendor == "postgresql" else "text"),
-            ],
-        ).create()
-        adapt = connection.ops.adapt_datetimefield_value
-        with staging.writer() as add:
-            for line, row in table.rows():
-                kind, subject, year, submitted = (v.strip() for v in row)
-                ok = True
-                if kind not in ("school", "teacher"):
-                    errors.add(line, MSG_UNKNOWN_PLAN_KIND)
-                    ok = False
-                if not subject:
-                    errors.add(line, MSG_REQUIRED.format(column="subject"))
-                    ok = False
-                elif problem := control_characters(subject=subject):
-                    errors.add(line, problem)
-                    ok = False
-                elif kind == "teacher":
-                    nid, problem = check_national_id(subject)
-                    if problem:
-                        errors.add(line, problem)
-                        ok = False
-                    else:
-                        subject = national_id.digest(nid)
-                if not YEAR_RE.match(year) or int(year) == 0:
-                    errors.add(line, MSG_BAD_YEAR)
-                    ok = False
-                moment = _parse_submitted_at(submitted) if submitted else None
-                if moment is None:
-                    errors.add(line, MSG_BAD_SUBMITTED_AT)
-                    ok = False
-                if ok:
-                    stamp = moment.isoformat() if staging.pg else adapt(moment)
-                    add((str(line), kind, staging.text(subject), str(int(year)), stamp))
-        _check(errors)
-        refuse_if(errors)
-        counts = _merge()
-        staging.drop()
-    return counts
+def check_row(values: list[str], unescape=str) -> tuple | list[Problem]:
+    """One plans row: (kind, subject, year, moment), or the list of its problems.
+
+    A teacher plan's subject comes back as the national ID's digest, the key the merge joins on.
+    """
+    kind, subject, year, submitted = (v.strip() for v in values)
+    subject = check_text(unescape(subject), "subject", SUBJECT_LENGTH)
+    if kind not in ("school", "teacher"):
+        kind = Problem(MSG_UNKNOWN_PLAN_KIND)
+    elif kind == "teacher" and subject.__class__ is str:
+        subject = national_id.check(subject)
+        if subject.__class__ is str:
+            subject = national_id.digest(subject)
+    year = int(year) if YEAR_RE.match(year) and int(year) else Problem(MSG_BAD_YEAR)
+    moment = (_parse_submitted_at(submitted) if submitted else None) or Problem(MSG_BAD_SUBMITTED_AT)
+    row = (kind, subject, year, moment)
+    return problems(*row) or row
 
 
-def _check(errors) -> None:
-    collect(
-        connection,
-        errors,
-        f"""SELECT s.line_no, u.kind FROM dx_plans s LEFT JOIN {UNIT} u ON u.code = s.subject
+def import_plans(run: ImportRun, table: Table) -> dict[str, int]:
+    errors = run.errors
+    staging = run.staging(
+        "rows",
+        [
+            ("line_no", "integer"),
+            ("kind", "text"),
+            ("subject", "text"),
+            ("year", "integer"),
+            ("submitted_at", "timestamp with time zone" if run.pg else "text"),
+        ],
+    )
+    adapt = run.connection.ops.adapt_datetimefield_value
+    with staging.writer() as add:
+        for line, values in table.rows():
+            row = check_row(values, table.unescape)
+            if row.__class__ is list:
+                errors.add_all(line, row)
+                continue
+            kind, subject, year, moment = row
+            stamp = moment.isoformat() if staging.pg else adapt(moment)
+            add((str(line), kind, staging.text(subject), str(year), stamp))
+    _check(run, staging.name)
+    run.refuse_if_errors()
+    return _merge(run, staging.name)
+
+
+def _check(run: ImportRun, rows: str) -> None:
+    run.collect(
+        f"""SELECT s.line_no, u.kind FROM {rows} s LEFT JOIN {UNIT} u ON u.code = s.subject
             WHERE s.kind = 'school' AND (u.id IS NULL OR u.kind <> %s)""",
         [UnitKind.SCHOOL.value],
         reason=lambda kind: MSG_NOT_A_SCHOOL if kind else MSG_UNKNOWN_SCHOOL,
     )
-    collect(
-        connection,
-        errors,
-        f"""SELECT s.line_no FROM dx_plans s LEFT JOIN {PERSON} p ON p.national_id_digest = s.subject
+    run.collect(
+        f"""SELECT s.line_no FROM {rows} s LEFT JOIN {PERSON} p ON p.national_id_digest = s.subject
             WHERE s.kind = 'teacher' AND p.id IS NULL""",
-        reason=MSG_UNKNOWN_PERSON,
+        reason=national_id.MSG_UNKNOWN_PERSON,
     )
-    collect(
-        connection,
-        errors,
-        """SELECT s.line_no, MIN(o.line_no) FROM dx_plans s JOIN dx_plans o
+    run.collect(
+        f"""SELECT s.line_no, MIN(o.line_no) FROM {rows} s JOIN {rows} o
             ON o.kind = s.kind AND o.subject = s.subject AND o.year = s.year AND o.line_no < s.line_no
             GROUP BY s.line_no""",
         reason=lambda other: MSG_DUPLICATE_PLAN.format(at(other)),
     )
 
 
-def _merge() -> dict[str, int]:
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    empty = "'{}'::jsonb" if connection.vendor == "postgresql" else "'{}'"
+def _merge(run: ImportRun, rows: str) -> dict[str, int]:
+    now = run.connection.ops.adapt_datetimefield_value(timezone.now())
     counts: dict[str, int] = {}
     targets = (
         ("school", SCHOOL_PLAN, "school_id", UNIT, "code"),
         ("teacher", TEACHER_PLAN, "person_id", PERSON, "national_id_digest"),
     )
-    with connection.cursor() as cursor:
+    with run.connection.cursor() as cursor:
         for kind, plan, owner, owners, key in targets:
             cursor.execute(
                 f"""UPDATE {plan} SET submitted_at = s.submitted_at, updated_at = %s
-                    FROM dx_plans s JOIN {owners} o ON o.{key} = s.subject
+                    FROM {rows} s JOIN {owners} o ON o.{key} = s.subject
                     WHERE s.kind = %s AND {plan}.{owner} = o.id AND {plan}.year = s.year
                       AND {plan}.submitted_at IS DISTINCT FROM s.submitted_at""",
                 [now, kind],
             )
             counts[f"{kind}_plans_updated"] = cursor.rowcount
             cursor.execute(
-                f"""INSERT INTO {plan} (year, data, submitted_at, updated_at, {owner})
-                    SELECT s.year, {empty}, s.submitted_at, %s, o.id
-                    FROM dx_plans s JOIN {owners} o ON o.{key} = s.subject
+                f"""INSERT INTO {plan} (year, submitted_at, updated_at, {owner})
+                    SELECT s.year, s.submitted_at, %s, o.id
+                    FROM {rows} s JOIN {owners} o ON o.{key} = s.subject
                     WHERE s.kind = %s AND NOT EXISTS (
                         SELECT 1 FROM {plan} p WHERE p.{owner} = o.id AND p.year = s.year)""",
                 [now, kind],
@@ -192,3 +172,14 @@ def export_plans(path: Path) -> int:
         for encrypted, year, submitted_at in teachers.iterator(chunk_size=5000):
             out.write(("teacher", national_id.decrypt(encrypted), str(year), _local(submitted_at)))
     return out.count
+
+
+KIND = Kind(
+    name="plans",
+    label="進修規劃",
+    columns=COLUMNS,
+    import_rows=import_plans,
+    export=export_plans,
+    count_labels=COUNT_LABELS,
+    order=40,
+)

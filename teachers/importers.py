@@ -9,6 +9,11 @@ One row per membership. People are created without an account (帳號狀況 待�
   later); re-importing the same file therefore changes nothing.
 - At most one open membership (empty end_date) per person, counting the database's open
   memberships that the file does not name: a second one is a row error, not an IntegrityError.
+- No two periods of one person may share a day (SPEC §3.1), within the file or against the
+  database's memberships the file does not name: a row error on both back ends (PostgreSQL's
+  exclusion constraint would only raise an IntegrityError).
+- The optional `end_reason` column (離職, 轉校, 退休, 資料匯入, 更正) goes with end_date; an ended
+  row without one records 資料匯入, unless the membership already holds a reason for that end date.
 """
 
 from __future__ import annotations
@@ -19,33 +24,24 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import national_id
-from accounts.importers import check_national_id
 from accounts.masking import mask_name
 from accounts.models import Person, Unit
 from core.dataexchange import (
-    MSG_BAD_DATE,
     MSG_END_BEFORE_START,
-    MSG_REQUIRED,
-    MSG_TOO_LONG,
-    Staging,
+    ImportRun,
+    Kind,
     Table,
     TableWriter,
     at,
-    bulk_load_pays,
-    collect,
-    control_characters,
-    parse_date,
-    phase,
-    refuse_if,
+    check_date,
     secondary_indexes_dropped,
-    text_problem,
-    tune_session,
 )
-from teachers.models import Category, Membership, Subject
+from core.validation import MSG_TOO_LONG, Problem, check_text, problems
+from teachers.models import Category, EndReason, Membership, Subject
 
 COLUMNS = (
     "national_id",
@@ -59,6 +55,17 @@ COLUMNS = (
     "end_date",
 )
 
+COUNT_LABELS = {
+    "people_created": "新增人員",
+    "memberships_created": "新增服務紀錄",
+    "memberships_updated": "更新服務紀錄",
+}
+PHASE_READ = "讀取與暫存"
+PHASE_CHECK = "檢查"
+PHASE_PEOPLE = "寫入人員"
+PHASE_MEMBERSHIPS = "寫入服務紀錄"
+PHASE_MEMBERSHIPS_BULK = "寫入服務紀錄（--bulk：重建索引與外鍵）"
+
 MSG_BAD_EMAIL = "email 格式不正確"
 MSG_UNKNOWN_CATEGORY = "category 不是有效的類別（教師或行政職員）"
 MSG_UNKNOWN_UNIT = "unit_code 不是已知的單位"
@@ -67,6 +74,14 @@ MSG_EMAIL_DIFFERS_FROM_LINE = "同一身分證字號的 email 與{0}不同"
 MSG_NAME_DIFFERS_FROM_DATABASE = "此身分證字號已登錄為「{0}」，name 不同"
 MSG_DUPLICATE_MEMBERSHIP = "與{0}重複（同一人、同一單位、同一 start_date）"
 MSG_TWO_OPEN_MEMBERSHIPS = "同一人有一筆以上未結束的服務紀錄（end_date 空白）"
+MSG_OVERLAP_LINE = "服務期間與{0}重疊（同一人同一天只能在一個單位服務）"
+MSG_OVERLAP_DATABASE = "服務期間與已登錄的服務紀錄（{0}，{1} 起）重疊"
+MSG_BAD_END_REASON = "end_reason 不是有效的異動原因（離職、轉校、退休、資料匯入或更正）"
+MSG_END_REASON_WITHOUT_END = "有 end_reason 但 end_date 空白"
+
+# Optional columns of SPEC §8: read when the header names them, empty otherwise.
+OPTIONAL_COLUMNS = ("end_reason",)
+END_REASONS = set(EndReason.values)
 
 CATEGORIES = set(Category.values)
 SUBJECT_SPLIT = re.compile(r"\s*;\s*")
@@ -76,320 +91,345 @@ UNIT = Unit._meta.db_table
 MEMBERSHIP = Membership._meta.db_table
 SUBJECT = Subject._meta.db_table
 MEMBERSHIP_SUBJECTS = Membership.subjects.through._meta.db_table
+NAME_LENGTH = Person._meta.get_field("name").max_length
+EMAIL_LENGTH = Person._meta.get_field("email").max_length
+CODE_LENGTH = Unit._meta.get_field("code").max_length
+TITLE_LENGTH = Membership._meta.get_field("title").max_length
+SUBJECT_LENGTH = Subject._meta.get_field("name").max_length
 
 
-def import_roster(path: Path) -> dict[str, int]:
-    table = Table(path, COLUMNS)
-    errors = table.errors
-    with transaction.atomic():
-        tune_session(connection)
-        roster = Staging(
-            connection,
-            "dx_roster",
-            [
-                ("line_no", "integer"),
-                ("digest", "varchar(64)"),
-                ("nid_enc", "text"),
-                ("name", "text"),
-                ("email", "text"),
-                ("unit_code", "text"),
-                ("category", "text"),
-                ("title", "text"),
-                ("start_date", "date"),
-                ("end_date", "date"),
-                ("subjects", "text"),
-            ],
-        ).create()
-        subject_names: set[str] = set()
-        text, null = roster.text, roster.null
-        with phase("read and stage"), roster.writer() as add:
-            for line, row in table.rows():
-                nid, name, email, unit_code, category, title, subject_list, start, end = (
-                    v.strip() for v in row
+def _check_email(value: str) -> str | Problem:
+    value = check_text(value, "email", EMAIL_LENGTH, required=False)
+    if value and value.__class__ is str:
+        try:
+            validate_email(value)
+        except ValidationError:
+            return Problem(MSG_BAD_EMAIL)
+    return value
+
+
+def _check_subjects(value: str) -> list[str] | Problem:
+    value = check_text(value, "subjects", required=False)
+    if value.__class__ is Problem:
+        return value
+    names = [s for s in SUBJECT_SPLIT.split(value) if s] if value else []
+    if any(len(s) > SUBJECT_LENGTH for s in names):
+        return Problem(MSG_TOO_LONG.format(column="subjects", limit=SUBJECT_LENGTH))
+    return list(dict.fromkeys(names))
+
+
+def check_row(values: list[str], unescape=str) -> tuple | list[Problem]:
+    """One roster row: its cleaned values, or the list of its problems."""
+    nid, name, email, unit_code, category, title, subject_list, start, end = (
+        unescape(v.strip()) for v in values[:9]
+    )
+    end_reason = unescape(values[9].strip()) if len(values) > 9 else ""
+    row = (
+        national_id.check(nid),
+        check_text(name, "name", NAME_LENGTH),
+        _check_email(email),
+        check_text(unit_code, "unit_code", CODE_LENGTH),
+        category if category in CATEGORIES else Problem(MSG_UNKNOWN_CATEGORY),
+        check_text(title, "title", TITLE_LENGTH, required=False),
+        _check_subjects(subject_list),
+        check_date(start, "start_date"),
+        check_date(end, "end_date", required=False),
+    )
+    found = problems(*row)
+    start_date, end_date = row[7], row[8]
+    if not found and end_date is not None and end_date < start_date:
+        found.append(Problem(MSG_END_BEFORE_START))
+    if end_reason and end_reason not in END_REASONS:
+        found.append(Problem(MSG_BAD_END_REASON))
+    elif end_reason and not end:
+        found.append(Problem(MSG_END_REASON_WITHOUT_END))
+    return found or (*row, end_reason)
+
+
+def import_roster(run: ImportRun, table: Table) -> dict[str, int]:
+    errors = run.errors
+    roster = run.staging(
+        "rows",
+        [
+            ("line_no", "integer"),
+            ("digest", "varchar(64)"),
+            ("nid_enc", "text"),
+            ("name", "text"),
+            ("email", "text"),
+            ("unit_code", "text"),
+            ("category", "text"),
+            ("title", "text"),
+            ("start_date", "date"),
+            ("end_date", "date"),
+            ("subjects", "text"),
+            ("end_reason", "text"),
+        ],
+    )
+    subject_names: set[str] = set()
+    text, null, unescape = roster.text, roster.null, table.unescape
+    with run.phase(PHASE_READ), roster.writer() as add:
+        for line, values in table.rows():
+            row = check_row(values, unescape)
+            if row.__class__ is list:
+                errors.add_all(line, row)
+                continue
+            nid, name, email, unit_code, category, title, names, start_date, end_date, end_reason = row
+            add(
+                (
+                    str(line),
+                    national_id.digest(nid),
+                    national_id.encrypt(nid),
+                    text(name),
+                    text(email),
+                    text(unit_code),
+                    category,
+                    text(title),
+                    start_date.isoformat(),
+                    end_date.isoformat() if end_date else null,
+                    text(json.dumps(names, ensure_ascii=False)),
+                    text(end_reason),
                 )
-                ok = True
-                if problem := control_characters(
-                    name=name, email=email, unit_code=unit_code, title=title, subjects=subject_list
-                ):
-                    errors.add(line, problem)
-                    ok = False
-                nid, problem = check_national_id(nid)
-                if problem:
-                    errors.add(line, problem)
-                    ok = False
-                if problem := text_problem("name", name, 60):
-                    errors.add(line, problem)
-                    ok = False
-                if problem := text_problem("email", email, 254, required=False):
-                    errors.add(line, problem)
-                    ok = False
-                elif email:
-                    try:
-                        validate_email(email)
-                    except ValidationError:
-                        errors.add(line, MSG_BAD_EMAIL)
-                        ok = False
-                if problem := text_problem("unit_code", unit_code):
-                    errors.add(line, problem)
-                    ok = False
-                if category not in CATEGORIES:
-                    errors.add(line, MSG_UNKNOWN_CATEGORY)
-                    ok = False
-                if problem := text_problem("title", title, 60, required=False):
-                    errors.add(line, problem)
-                    ok = False
-                names = [s for s in SUBJECT_SPLIT.split(subject_list) if s] if subject_list else []
-                if any(len(s) > 30 for s in names):
-                    errors.add(line, MSG_TOO_LONG.format(column="subjects", limit=30))
-                    ok = False
-                start_date = parse_date(start) if start else None
-                if not start:
-                    errors.add(line, MSG_REQUIRED.format(column="start_date"))
-                    ok = False
-                elif start_date is None:
-                    errors.add(line, MSG_BAD_DATE.format(column="start_date"))
-                    ok = False
-                end_date = parse_date(end) if end else None
-                if end and end_date is None:
-                    errors.add(line, MSG_BAD_DATE.format(column="end_date"))
-                    ok = False
-                if start_date and end_date and end_date < start_date:
-                    errors.add(line, MSG_END_BEFORE_START)
-                    ok = False
-                if not ok:
-                    continue
-                add(
-                    (
-                        str(line),
-                        national_id.digest(nid),
-                        national_id.encrypt(nid),
-                        text(name),
-                        text(email),
-                        text(unit_code),
-                        category,
-                        text(title),
-                        start_date.isoformat(),
-                        end_date.isoformat() if end_date else null,
-                        text(json.dumps(list(dict.fromkeys(names)), ensure_ascii=False)),
-                    )
-                )
-                subject_names.update(names)
+            )
+            subject_names.update(names)
 
-        with connection.cursor() as cursor:
-            cursor.execute("CREATE INDEX dx_roster_digest ON dx_roster (digest)")
-            cursor.execute("CREATE INDEX dx_roster_line ON dx_roster (line_no)")
-            # One row per (line, subject): split the JSON list in SQL, in each back end's dialect.
-            cursor.execute("DROP TABLE IF EXISTS dx_roster_subjects")
-            if roster.pg:
-                cursor.execute(
-                    """CREATE TEMPORARY TABLE dx_roster_subjects AS
-                       SELECT line_no, jsonb_array_elements_text(subjects::jsonb) AS subject
-                       FROM dx_roster WHERE subjects <> '[]'"""
-                )
-            else:
-                cursor.execute(
-                    """CREATE TEMPORARY TABLE dx_roster_subjects AS
-                       SELECT s.line_no, j.value AS subject FROM dx_roster s, json_each(s.subjects) j
-                       WHERE s.subjects <> '[]'"""
-                )
-            cursor.execute("CREATE INDEX dx_roster_subjects_line ON dx_roster_subjects (line_no)")
-        with phase("check"):
-            _check(errors)
-        refuse_if(errors)
-        counts = _merge(subject_names, rows=roster.count)
-        roster.drop()
-        with connection.cursor() as cursor:
-            for table in ("dx_roster_subjects", "dx_roster_m", "dx_roster_r"):
-                cursor.execute(f"DROP TABLE IF EXISTS {table}")
-    return counts
+    rows = roster.name
+    # One row per (line, subject): split the JSON list in SQL, in each back end's dialect.
+    subjects = run.create_table_as(
+        "subjects",
+        f"""SELECT line_no, jsonb_array_elements_text(subjects::jsonb) AS subject
+            FROM {rows} WHERE subjects <> '[]'"""
+        if run.pg
+        else f"""SELECT s.line_no, j.value AS subject FROM {rows} s, json_each(s.subjects) j
+                 WHERE s.subjects <> '[]'""",
+    )
+    with run.connection.cursor() as cursor:
+        cursor.execute(f"CREATE INDEX {rows}_digest ON {rows} (digest)")
+        cursor.execute(f"CREATE INDEX {rows}_line ON {rows} (line_no)")
+        cursor.execute(f"CREATE INDEX {subjects}_line ON {subjects} (line_no)")
+    with run.phase(PHASE_CHECK):
+        _check(run, rows)
+    run.refuse_if_errors()
+    return _merge(run, rows, subjects, subject_names)
 
 
-def _check(errors) -> None:
-    collect(
-        connection,
-        errors,
-        f"""SELECT s.line_no FROM dx_roster s LEFT JOIN {UNIT} u ON u.code = s.unit_code
+def _check(run: ImportRun, rows: str) -> None:
+    run.collect(
+        f"""SELECT s.line_no FROM {rows} s LEFT JOIN {UNIT} u ON u.code = s.unit_code
             WHERE u.id IS NULL""",
         reason=MSG_UNKNOWN_UNIT,
     )
-    collect(
-        connection,
-        errors,
-        f"""SELECT s.line_no, p.name FROM dx_roster s
+    run.collect(
+        f"""SELECT s.line_no, p.name FROM {rows} s
             JOIN {PERSON} p ON p.national_id_digest = s.digest WHERE p.name <> s.name""",
         reason=lambda name: MSG_NAME_DIFFERS_FROM_DATABASE.format(mask_name(name)),
     )
-    first_rows = """(SELECT f.digest, f.line_no, f.name, f.email FROM dx_roster f
-        JOIN (SELECT digest, MIN(line_no) AS line_no FROM dx_roster GROUP BY digest) m
+    first_rows = f"""(SELECT f.digest, f.line_no, f.name, f.email FROM {rows} f
+        JOIN (SELECT digest, MIN(line_no) AS line_no FROM {rows} GROUP BY digest) m
         ON m.line_no = f.line_no)"""
-    collect(
-        connection,
-        errors,
-        f"""SELECT s.line_no, f.line_no FROM dx_roster s JOIN {first_rows} f ON f.digest = s.digest
+    run.collect(
+        f"""SELECT s.line_no, f.line_no FROM {rows} s JOIN {first_rows} f ON f.digest = s.digest
             WHERE s.line_no <> f.line_no AND s.name <> f.name""",
         reason=lambda other: MSG_NAME_DIFFERS_FROM_LINE.format(at(other)),
     )
-    collect(
-        connection,
-        errors,
-        """SELECT s.line_no, MIN(o.line_no) FROM dx_roster s JOIN dx_roster o
+    run.collect(
+        f"""SELECT s.line_no, MIN(o.line_no) FROM {rows} s JOIN {rows} o
             ON o.digest = s.digest AND o.line_no < s.line_no AND o.email <> '' AND o.email <> s.email
             WHERE s.email <> '' GROUP BY s.line_no""",
         reason=lambda other: MSG_EMAIL_DIFFERS_FROM_LINE.format(at(other)),
     )
-    collect(
-        connection,
-        errors,
-        """SELECT s.line_no, MIN(o.line_no) FROM dx_roster s JOIN dx_roster o
+    run.collect(
+        f"""SELECT s.line_no, MIN(o.line_no) FROM {rows} s JOIN {rows} o
             ON o.digest = s.digest AND o.unit_code = s.unit_code AND o.start_date = s.start_date
             AND o.line_no < s.line_no GROUP BY s.line_no""",
         reason=lambda other: MSG_DUPLICATE_MEMBERSHIP.format(at(other)),
     )
     # Resolved rows: the person, unit and membership each row names, where they exist already.
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS dx_roster_m")
-        cursor.execute(
-            f"""CREATE TEMPORARY TABLE dx_roster_m AS
-                SELECT s.line_no, s.digest, p.id AS person_id, u.id AS unit_id, m.id AS membership_id,
-                       s.category, s.title, s.start_date, s.end_date
-                FROM dx_roster s
-                LEFT JOIN {PERSON} p ON p.national_id_digest = s.digest
-                LEFT JOIN {UNIT} u ON u.code = s.unit_code
-                LEFT JOIN {MEMBERSHIP} m
-                  ON m.person_id = p.id AND m.unit_id = u.id AND m.start_date = s.start_date"""
-        )
-        cursor.execute("CREATE INDEX dx_roster_m_line ON dx_roster_m (line_no)")
-        cursor.execute("CREATE INDEX dx_roster_m_membership ON dx_roster_m (membership_id)")
-    collect(
-        connection,
-        errors,
-        f"""SELECT s.line_no FROM dx_roster s JOIN (
+    resolved = run.create_table_as(
+        "resolved",
+        f"""SELECT s.line_no, s.digest, p.id AS person_id, u.id AS unit_id, m.id AS membership_id,
+                   s.category, s.title, s.start_date, s.end_date, s.end_reason
+            FROM {rows} s
+            LEFT JOIN {PERSON} p ON p.national_id_digest = s.digest
+            LEFT JOIN {UNIT} u ON u.code = s.unit_code
+            LEFT JOIN {MEMBERSHIP} m
+              ON m.person_id = p.id AND m.unit_id = u.id AND m.start_date = s.start_date""",
+    )
+    with run.connection.cursor() as cursor:
+        cursor.execute(f"CREATE INDEX {resolved}_line ON {resolved} (line_no)")
+        cursor.execute(f"CREATE INDEX {resolved}_membership ON {resolved} (membership_id)")
+    run.collect(
+        f"""SELECT s.line_no FROM {rows} s JOIN (
                 SELECT digest FROM (
-                    SELECT digest FROM dx_roster WHERE end_date IS NULL
+                    SELECT digest FROM {rows} WHERE end_date IS NULL
                     UNION ALL
-                    SELECT d.digest FROM (SELECT DISTINCT digest, person_id FROM dx_roster_m
+                    SELECT d.digest FROM (SELECT DISTINCT digest, person_id FROM {resolved}
                                           WHERE person_id IS NOT NULL) d
                     JOIN {MEMBERSHIP} m ON m.person_id = d.person_id AND m.end_date IS NULL
-                    WHERE NOT EXISTS (SELECT 1 FROM dx_roster_m r WHERE r.membership_id = m.id)
+                    WHERE NOT EXISTS (SELECT 1 FROM {resolved} r WHERE r.membership_id = m.id)
                 ) open_rows GROUP BY digest HAVING COUNT(*) > 1
             ) twice ON twice.digest = s.digest
             WHERE s.end_date IS NULL""",
         reason=MSG_TWO_OPEN_MEMBERSHIPS,
     )
+    _check_overlaps(run, rows, resolved)
 
 
-def _merge(subject_names: set[str], rows: int) -> dict[str, int]:
+# Two periods [a.start, a.end] and [b.start, b.end] (an empty end: still serving) share a day.
+_OVERLAP = """(b.end_date IS NULL OR a.start_date <= b.end_date)
+              AND (a.end_date IS NULL OR b.start_date <= a.end_date)"""
+
+
+def _check_overlaps(run: ImportRun, rows: str, resolved: str) -> None:
+    """SPEC §3.1: one person, one unit on any day. Two open periods are reported above already."""
+    run.collect(
+        f"""SELECT a.line_no, MIN(b.line_no) FROM {rows} a JOIN {rows} b
+            ON b.digest = a.digest AND b.line_no < a.line_no
+            WHERE {_OVERLAP} AND NOT (a.end_date IS NULL AND b.end_date IS NULL)
+              AND NOT (b.unit_code = a.unit_code AND b.start_date = a.start_date)
+            GROUP BY a.line_no""",
+        reason=lambda other: MSG_OVERLAP_LINE.format(at(other)),
+    )
+    # Against the database's memberships of the same people that the file does not name (those
+    # it names take the file's dates).
+    run.collect(
+        f"""SELECT a.line_no, MIN(u.name), MIN(b.start_date) FROM {resolved} a
+            JOIN {MEMBERSHIP} b ON b.person_id = a.person_id
+            JOIN {UNIT} u ON u.id = b.unit_id
+            WHERE a.person_id IS NOT NULL AND {_OVERLAP}
+              AND (a.membership_id IS NULL OR b.id <> a.membership_id)
+              AND NOT (a.end_date IS NULL AND b.end_date IS NULL)
+              AND NOT EXISTS (SELECT 1 FROM {resolved} r WHERE r.membership_id = b.id)
+            GROUP BY a.line_no""",
+        reason=lambda unit, start: MSG_OVERLAP_DATABASE.format(unit, _iso(start)),
+    )
+
+
+def _iso(value) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _merge(run: ImportRun, rows: str, subjects: str, subject_names: set[str]) -> dict[str, int]:
     counts: dict[str, int] = {}
+    connection = run.connection
+    resolved = run.table_name("resolved")
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor, phase("merge people"):
+    with connection.cursor() as cursor, run.phase(PHASE_PEOPLE):
         cursor.execute(
             f"""INSERT INTO {PERSON} (name, email, national_id_digest, national_id_encrypted, created_at)
                 SELECT s.name, g.email, s.digest, s.nid_enc, %s
                 FROM (SELECT digest, MIN(line_no) AS line_no, MAX(email) AS email
-                      FROM dx_roster GROUP BY digest) g
-                JOIN dx_roster s ON s.line_no = g.line_no
+                      FROM {rows} GROUP BY digest) g
+                JOIN {rows} s ON s.line_no = g.line_no
                 WHERE NOT EXISTS (SELECT 1 FROM {PERSON} p WHERE p.national_id_digest = g.digest)""",
             [now],
         )
         counts["people_created"] = cursor.rowcount
         cursor.execute(
             f"""UPDATE {PERSON} SET email = g.email
-                FROM (SELECT digest, MAX(email) AS email FROM dx_roster GROUP BY digest) g
+                FROM (SELECT digest, MAX(email) AS email FROM {rows} GROUP BY digest) g
                 WHERE {PERSON}.national_id_digest = g.digest AND {PERSON}.email = '' AND g.email <> ''"""
         )
-        # The rows again with every person resolved: a new table costs less than updating the
-        # indexed dx_roster_m in place.
-        cursor.execute("DROP TABLE IF EXISTS dx_roster_r")
-        cursor.execute(
-            f"""CREATE TEMPORARY TABLE dx_roster_r AS
-                SELECT d.line_no, COALESCE(d.person_id, p.id) AS person_id, d.unit_id, d.membership_id,
-                       d.category, d.title, d.start_date, d.end_date
-                FROM dx_roster_m d
-                LEFT JOIN {PERSON} p ON d.person_id IS NULL AND p.national_id_digest = d.digest"""
-        )
-        cursor.execute("ANALYZE dx_roster_r")
+    # The rows again with every person resolved: a new table costs less than updating the
+    # indexed resolved table in place.
+    merge = run.create_table_as(
+        "merge",
+        f"""SELECT d.line_no, COALESCE(d.person_id, p.id) AS person_id, d.unit_id, d.membership_id,
+                   d.category, d.title, d.start_date, d.end_date, d.end_reason
+            FROM {resolved} d
+            LEFT JOIN {PERSON} p ON d.person_id IS NULL AND p.national_id_digest = d.digest""",
+    )
     Subject.objects.bulk_create([Subject(name=n) for n in sorted(subject_names)], ignore_conflicts=True)
-    if bulk_load_pays(connection, rows, MEMBERSHIP):
-        # A first national load: the membership tables' indexes and foreign keys are rebuilt once
-        # instead of row by row (and checked row by row again at commit). The checks above leave
-        # nothing for the rebuilt unique indexes to find; should they find something after all,
-        # the savepoint takes the attempt back and the ordinary path runs.
+    if run.bulk:
+        # Asked for by the operator (a first national load): the membership tables' indexes and
+        # foreign keys are rebuilt once instead of row by row (and checked row by row again at
+        # commit). The checks above leave nothing for the rebuilt unique indexes to find; should
+        # they find something after all, the savepoint takes the attempt back and the ordinary
+        # path runs.
         try:
             with (
                 transaction.atomic(),
-                phase("merge memberships (bulk)"),
+                run.phase(PHASE_MEMBERSHIPS_BULK),
                 secondary_indexes_dropped(connection, MEMBERSHIP_SUBJECTS),
                 secondary_indexes_dropped(connection, MEMBERSHIP),
             ):
-                counts.update(_merge_memberships())
+                counts.update(_merge_memberships(run, merge, subjects))
             return counts
         except IntegrityError:
             pass
-    with phase("merge memberships"):
-        counts.update(_merge_memberships())
+    with run.phase(PHASE_MEMBERSHIPS):
+        counts.update(_merge_memberships(run, merge, subjects))
     return counts
 
 
-def _merge_memberships() -> dict[str, int]:
-    """Memberships and their subjects from dx_roster_r (dx_roster_m with every person resolved)."""
-    with connection.cursor() as cursor:
+def _merge_memberships(run: ImportRun, merge: str, subjects: str) -> dict[str, int]:
+    """Memberships and their subjects from the merge table (every row's person resolved)."""
+    with run.connection.cursor() as cursor:
         # Close before reopening, so the one-open-membership index never sees two at once.
         updated = 0
         for condition in ("d.end_date IS NOT NULL", "d.end_date IS NULL"):
+            # The reason: the file's; else the one held for the same end date; else 資料匯入.
+            reason = f"""CASE WHEN d.end_date IS NULL THEN NULL
+                              WHEN d.end_reason <> '' THEN d.end_reason
+                              WHEN {MEMBERSHIP}.end_date = d.end_date AND {MEMBERSHIP}.end_reason IS NOT NULL
+                                   THEN {MEMBERSHIP}.end_reason
+                              ELSE '{EndReason.IMPORTED}' END"""
             cursor.execute(
-                f"""UPDATE {MEMBERSHIP} SET category = d.category, title = d.title, end_date = d.end_date
-                    FROM dx_roster_r d
+                f"""UPDATE {MEMBERSHIP} SET category = d.category, title = d.title, end_date = d.end_date,
+                        end_reason = {reason}
+                    FROM {merge} d
                     WHERE {MEMBERSHIP}.id = d.membership_id AND {condition}
                       AND ({MEMBERSHIP}.category <> d.category OR {MEMBERSHIP}.title <> d.title
-                           OR {MEMBERSHIP}.end_date IS DISTINCT FROM d.end_date)"""
+                           OR {MEMBERSHIP}.end_date IS DISTINCT FROM d.end_date
+                           OR {MEMBERSHIP}.end_reason IS DISTINCT FROM ({reason}))"""
             )
             updated += cursor.rowcount
         cursor.execute(
-            f"""INSERT INTO {MEMBERSHIP} (person_id, unit_id, category, title, start_date, end_date, end_reason)
-                SELECT person_id, unit_id, category, title, start_date, end_date, ''
-                FROM dx_roster_r WHERE membership_id IS NULL ORDER BY person_id, start_date"""
+            f"""INSERT INTO {MEMBERSHIP}
+                    (person_id, unit_id, category, title, start_date, end_date, end_reason, source)
+                SELECT person_id, unit_id, category, title, start_date, end_date,
+                       CASE WHEN end_date IS NULL THEN NULL WHEN end_reason <> '' THEN end_reason
+                            ELSE '{EndReason.IMPORTED}' END,
+                       '{EndReason.IMPORTED}'
+                FROM {merge} WHERE membership_id IS NULL ORDER BY person_id, start_date"""
         )
         created = cursor.rowcount
-        if created >= 10_000 and connection.vendor == "postgresql":
+        if created >= 10_000 and run.pg:
             # Fresh statistics, or the planner takes the new rows for none and joins them below
             # by a nested loop over the whole table (minutes instead of a second).
             cursor.execute(f"ANALYZE {MEMBERSHIP}")
-        # The (membership, subject) pairs the file names, once, as a table of their own: every
-        # statement below then joins plain tables and the planner needs no guesswork.
-        cursor.execute("DROP TABLE IF EXISTS dx_roster_w")
-        cursor.execute(
-            f"""CREATE TEMPORARY TABLE dx_roster_w AS
-                SELECT m.id AS membership_id, sub.id AS subject_id FROM dx_roster_subjects ds
-                JOIN dx_roster_r d ON d.line_no = ds.line_no
-                JOIN {MEMBERSHIP} m ON m.person_id = d.person_id AND m.unit_id = d.unit_id
-                                   AND m.start_date = d.start_date
-                JOIN {SUBJECT} sub ON sub.name = ds.subject"""
-        )
-        cursor.execute("ANALYZE dx_roster_w")
+    # The (membership, subject) pairs the file names, once, as a table of their own: every
+    # statement below then joins plain tables and the planner needs no guesswork.
+    pairs = run.create_table_as(
+        "pairs",
+        f"""SELECT m.id AS membership_id, sub.id AS subject_id FROM {subjects} ds
+            JOIN {merge} d ON d.line_no = ds.line_no
+            JOIN {MEMBERSHIP} m ON m.person_id = d.person_id AND m.unit_id = d.unit_id
+                               AND m.start_date = d.start_date
+            JOIN {SUBJECT} sub ON sub.name = ds.subject""",
+    )
+    with run.connection.cursor() as cursor:
         cursor.execute(
             f"""DELETE FROM {MEMBERSHIP_SUBJECTS}
-                WHERE membership_id IN (SELECT membership_id FROM dx_roster_r WHERE membership_id IS NOT NULL)
-                AND NOT EXISTS (SELECT 1 FROM dx_roster_w w
+                WHERE membership_id IN (SELECT membership_id FROM {merge} WHERE membership_id IS NOT NULL)
+                AND NOT EXISTS (SELECT 1 FROM {pairs} w
                     WHERE w.membership_id = {MEMBERSHIP_SUBJECTS}.membership_id
                     AND w.subject_id = {MEMBERSHIP_SUBJECTS}.subject_id)"""
         )
-        # Each pair comes from one line at most (a membership named twice is refused above, a
-        # line's subjects are distinct), so NOT EXISTS is enough and needs no unique index, which
-        # the bulk path has dropped. The new pairs are set aside first: an INSERT that tests NOT
-        # EXISTS against its own target table may rescan it for every row as it grows.
-        cursor.execute("DROP TABLE IF EXISTS dx_roster_ms")
-        cursor.execute(
-            f"""CREATE TEMPORARY TABLE dx_roster_ms AS
-                SELECT w.membership_id, w.subject_id FROM dx_roster_w w
-                WHERE NOT EXISTS (SELECT 1 FROM {MEMBERSHIP_SUBJECTS} x
-                    WHERE x.membership_id = w.membership_id AND x.subject_id = w.subject_id)"""
-        )
+    # Each pair comes from one line at most (a membership named twice is refused above, a line's
+    # subjects are distinct), so NOT EXISTS is enough and needs no unique index, which the bulk
+    # path has dropped. The new pairs are set aside first: an INSERT that tests NOT EXISTS
+    # against its own target table may rescan it for every row as it grows.
+    new_pairs = run.create_table_as(
+        "new_pairs",
+        f"""SELECT w.membership_id, w.subject_id FROM {pairs} w
+            WHERE NOT EXISTS (SELECT 1 FROM {MEMBERSHIP_SUBJECTS} x
+                WHERE x.membership_id = w.membership_id AND x.subject_id = w.subject_id)""",
+    )
+    with run.connection.cursor() as cursor:
         cursor.execute(
             f"""INSERT INTO {MEMBERSHIP_SUBJECTS} (membership_id, subject_id)
-                SELECT membership_id, subject_id FROM dx_roster_ms ORDER BY membership_id, subject_id"""
+                SELECT membership_id, subject_id FROM {new_pairs} ORDER BY membership_id, subject_id"""
         )
-        cursor.execute("DROP TABLE dx_roster_ms")
-        cursor.execute("DROP TABLE dx_roster_w")
     return {"memberships_created": created, "memberships_updated": updated}
 
 
@@ -418,3 +458,16 @@ def export_roster(path: Path) -> int:
                 )
             )
     return out.count
+
+
+KIND = Kind(
+    name="roster",
+    label="人員名冊",
+    columns=COLUMNS,
+    import_rows=import_roster,
+    export=export_roster,
+    count_labels=COUNT_LABELS,
+    order=20,
+    bulk_tables=(MEMBERSHIP, MEMBERSHIP_SUBJECTS),
+    optional_columns=OPTIONAL_COLUMNS,
+)

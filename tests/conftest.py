@@ -1,9 +1,18 @@
+"""Fixtures for every app's tests: the units, one actor per role, and the owner/colleague/outsider cast.
+
+A permission test asks for `actors("chief")` (or "teacher", "contact", "clerk", "centre") and checks the
+actor against a colleague of the same unit, an outsider at another school of the same authority and a
+far outsider under another authority. Helpers that are not fixtures live in tests/helpers.py.
+"""
+
 import os
+from dataclasses import dataclass
 
 import pytest
-from django.test import Client
+from django.db import connection
+from django.test import override_settings
 
-from accounts.models import BusinessAccountType, Unit, UnitKind
+from accounts.models import BusinessAccountType, Unit, UnitKind, User
 from tests.factories import (
     AuthorityFactory,
     BusinessAccountFactory,
@@ -11,8 +20,13 @@ from tests.factories import (
     SchoolFactory,
     UserFactory,
 )
+from tests.helpers import signed_in_client  # noqa: F401  (older test modules import it from here)
 
 REQUIRE_SERVICES = os.environ.get("INSERVICE_REQUIRE_SERVICES") == "1"
+
+# Tests hash thousands of passwords; the production hasher (settings.py) is slow on purpose.
+# tests/accounts/test_passwords.py keeps one test on the configured hasher.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def skip_or_fail(reason: str):
@@ -20,6 +34,18 @@ def skip_or_fail(reason: str):
     if REQUIRE_SERVICES:
         pytest.fail(f"required service missing in CI: {reason}")
     pytest.skip(reason)
+
+
+def require_postgresql(what: str) -> None:
+    """Row locks, concurrency and COPY exist only on PostgreSQL: skip (or fail in CI) on SQLite."""
+    if connection.vendor != "postgresql":
+        skip_or_fail(f"{what} needs PostgreSQL (set DATABASE_URL); SQLite has no row locks")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hasher():
+    with override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -39,11 +65,7 @@ def _empty_cache():
     yield
 
 
-def signed_in_client(user) -> Client:
-    """A client signed in as the user, past the second factor (force_login skips allauth's stages)."""
-    client = Client()
-    client.force_login(user)
-    return client
+# Units ------------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -63,44 +85,128 @@ def other_school(authority):
 
 
 @pytest.fixture
+def other_authority(db):
+    return AuthorityFactory(code="10014", name="臺東縣")
+
+
+@pytest.fixture
+def far_school(other_authority):
+    """A school under another authority: the far outsider's unit."""
+    return SchoolFactory(authority=other_authority)
+
+
+@pytest.fixture
+def university(db):
+    return Unit.objects.create(code="0099", name="國立測試大學", kind=UnitKind.UNIVERSITY)
+
+
+@pytest.fixture
 def operator_unit(db):
     return Unit.objects.create(code="OP9999", name="教師進修網", kind=UnitKind.OPERATOR)
 
 
-@pytest.fixture
-def teacher(school):
+# One actor per role -----------------------------------------------------------------------------
+
+
+def make_teacher(unit) -> User:
     user = UserFactory()
-    MembershipFactory(person=user.person, unit=school)
+    MembershipFactory(person=user.person, unit=unit)
     return user
 
 
-def _business(unit, account_type):
+def make_business(unit, account_type) -> User:
     return BusinessAccountFactory(unit=unit, type=account_type).user
 
 
 @pytest.fixture
+def teacher(school):
+    return make_teacher(school)
+
+
+@pytest.fixture
 def chief(school):
-    return _business(school, BusinessAccountType.CHIEF)
+    return make_business(school, BusinessAccountType.CHIEF)
 
 
 @pytest.fixture
 def contact(school):
-    return _business(school, BusinessAccountType.CONTACT)
+    return make_business(school, BusinessAccountType.CONTACT)
 
 
 @pytest.fixture
 def clerk(school):
-    return _business(school, BusinessAccountType.CLERK)
+    return make_business(school, BusinessAccountType.CLERK)
 
 
 @pytest.fixture
 def centre(authority):
-    return _business(authority, BusinessAccountType.CHIEF)
+    return make_business(authority, BusinessAccountType.CHIEF)
 
 
 @pytest.fixture
 def operator(operator_unit):
-    user = _business(operator_unit, BusinessAccountType.CHIEF)
+    user = make_business(operator_unit, BusinessAccountType.CHIEF)
     user.is_staff = True
     user.save(update_fields=["is_staff"])
     return user
+
+
+@pytest.fixture
+def other_chief(other_school):
+    """總負責人 of another school of the same authority."""
+    return make_business(other_school, BusinessAccountType.CHIEF)
+
+
+@pytest.fixture
+def other_centre(other_authority):
+    """The centre of another authority."""
+    return make_business(other_authority, BusinessAccountType.CHIEF)
+
+
+# Owner / colleague / outsider -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Actors:
+    """The same role four times over: the actor, a colleague of the same unit, an outsider at another
+    unit of the same authority (None for a centre, which is its authority) and a far outsider under
+    another authority."""
+
+    actor: User
+    colleague: User
+    outsider: User | None
+    far_outsider: User
+
+
+_ACCOUNT_TYPES = {
+    "chief": BusinessAccountType.CHIEF,
+    "contact": BusinessAccountType.CONTACT,
+    "clerk": BusinessAccountType.CLERK,
+}
+
+
+@pytest.fixture
+def actors(request, school, other_school, far_school):
+    """actors(role) for role in teacher, chief, contact, clerk, centre; the actor is that role's fixture."""
+
+    def make(role: str) -> Actors:
+        actor = request.getfixturevalue(role)
+        if role == "teacher":
+            return Actors(actor, make_teacher(school), make_teacher(other_school), make_teacher(far_school))
+        if role == "centre":
+            chief_type = BusinessAccountType.CHIEF
+            return Actors(
+                actor,
+                make_business(school.authority, chief_type),
+                None,
+                request.getfixturevalue("other_centre"),
+            )
+        account_type = _ACCOUNT_TYPES[role]
+        return Actors(
+            actor,
+            make_business(school, account_type),
+            make_business(other_school, account_type),
+            make_business(far_school, account_type),
+        )
+
+    return make

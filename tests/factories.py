@@ -19,7 +19,7 @@ from accounts.models import (
     UnitKind,
     User,
 )
-from teachers.models import Category, Membership
+from teachers.models import Category, EndReason, Membership
 
 PASSWORD = "correct-horse-battery"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -75,6 +75,9 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     category = Category.TEACHER
     title = "教師"
     start_date = dt.date(2020, 8, 1)
+    end_date = None
+    # An ended membership carries a reason (a check constraint ties the two).
+    end_reason = factory.LazyAttribute(lambda m: EndReason.LEFT if m.end_date else None)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -79,7 +79,7 @@ def test_the_manager_sees_the_mismatch_and_cannot_enable_it(client, school, teac
     html = signed_in_client(chief).get(reverse("accounts:unit-accounts")).content.decode()
     assert html.count("名冊核對不符") == 1
     page = signed_in_client(chief).get(reverse("accounts:enable", args=[squatter.pk])).content.decode()
-    assert str(services.MSG_NAME_MISMATCH) in page
+    assert str(services.Refusal.NAME_MISMATCH.label) in page
     response = signed_in_client(chief).post(reverse("accounts:enable", args=[squatter.pk]))
     assert response.status_code == 409
     squatter.refresh_from_db()
@@ -106,7 +106,7 @@ def test_the_applicant_is_told_by_email_when_nothing_was_recorded(
         client.post(reverse(APPLY), apply_data(school, 1, email=chief.email))
         client.post(reverse(APPLY), apply_data(school, 2))
     (refused,) = [m for m in mail.outbox if m.to == [chief.email]]
-    assert str(services.MSG_EMAIL_TAKEN) in refused.body
+    assert str(services.Refusal.EMAIL_TAKEN.label) in refused.body
     (receipt,) = [m for m in mail.outbox if m.to == ["applicant2@example.org"]]
     assert "已收到" in receipt.subject and valid_national_id(9102) not in receipt.body
     assert not BusinessAccount.objects.filter(username="applicant1").exists()
@@ -177,7 +177,7 @@ def test_nobody_deletes_their_own_account(operator, second_operator):
     own = operator.business_account
     response = signed_in_client(operator).post(reverse("accounts:delete", args=[own.pk]))
     assert response.status_code == 409
-    assert str(services.MSG_OWN_ACCOUNT) in response.content.decode()
+    assert str(services.Refusal.OWN_ACCOUNT.label) in response.content.decode()
     own.refresh_from_db()
     assert own.status == ACTIVE
 
@@ -190,7 +190,7 @@ def test_the_last_active_operator_cannot_be_deleted(operator, second_operator):
     services.business_account_delete(actor=operator, account=second_operator.business_account)
     with pytest.raises(services.BusinessAccountError) as refused:
         services.business_account_delete(actor=stale_actor, account=operator.business_account)
-    assert refused.value.message == services.MSG_LAST_OPERATOR
+    assert refused.value.message == services.Refusal.LAST_OPERATOR.label
     operator.business_account.refresh_from_db()
     assert operator.business_account.status == ACTIVE
 
@@ -281,5 +281,7 @@ def test_two_operators_removing_each_other_at_once_leave_one(operator, second_op
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(outcomes.values()) == sorted(["deleted", str(services.MSG_LAST_OPERATOR)]), outcomes
+    assert sorted(outcomes.values()) == sorted(["deleted", str(services.Refusal.LAST_OPERATOR.label)]), (
+        outcomes
+    )
     assert BusinessAccount.objects.filter(unit__kind="operator", status=ACTIVE).count() == 1

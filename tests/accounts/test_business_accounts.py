@@ -11,19 +11,17 @@ from accounts.models import (
     BusinessAccountStatus,
     BusinessAccountType,
     Person,
-    Unit,
-    UnitKind,
     User,
 )
+from accounts.services import Refusal
 from courses.models import Course, CourseStatus
-from tests.conftest import signed_in_client
 from tests.factories import (
-    AuthorityFactory,
     BusinessAccountFactory,
     SchoolFactory,
     UserFactory,
     valid_national_id,
 )
+from tests.helpers import signed_in_client
 
 CHIEF, CONTACT, CLERK = BusinessAccountType.CHIEF, BusinessAccountType.CONTACT, BusinessAccountType.CLERK
 PENDING, ACTIVE, DELETED = (
@@ -44,26 +42,6 @@ def snapshot(account):
 
 def post(user, name, account, **data):
     return signed_in_client(user).post(reverse(f"accounts:{name}", args=[account.pk]), data)
-
-
-@pytest.fixture
-def university(db):
-    return Unit.objects.create(code="0099", name="國立測試大學", kind=UnitKind.UNIVERSITY)
-
-
-@pytest.fixture
-def other_authority(db):
-    return AuthorityFactory(code="10014", name="臺東縣")
-
-
-@pytest.fixture
-def other_centre(other_authority):
-    return BusinessAccountFactory(unit=other_authority, type=CHIEF).user
-
-
-@pytest.fixture
-def other_chief(other_school):
-    return BusinessAccountFactory(unit=other_school, type=CHIEF).user
 
 
 def apply_data(unit, **overrides):
@@ -121,7 +99,7 @@ def test_one_business_account_per_national_id(client, chief, school, centre, oth
     assert response.status_code == 302  # the applicant is told nothing about the ID
     second = BusinessAccount.objects.get(username="second")
     response = post(centre, "enable", second)
-    assert str(services.MSG_ALREADY_HAS_ACCOUNT) in response.content.decode()
+    assert str(Refusal.ALREADY_HAS_ACCOUNT.label) in response.content.decode()
     assert (
         BusinessAccount.objects.filter(status=ACTIVE, person__isnull=False).exclude(pk=second.pk).count()
         == BusinessAccount.objects.filter(status=ACTIVE).count()
@@ -135,7 +113,7 @@ def test_existing_person_must_give_the_same_name(client, chief, school, teacher)
     client.post(reverse("accounts:apply"), apply_data(school, national_id=nid, name="別人"))
     wrong = BusinessAccount.objects.get(username="applicant")
     response = post(chief, "enable", wrong)
-    assert str(services.MSG_NAME_MISMATCH) in response.content.decode()
+    assert str(Refusal.NAME_MISMATCH.label) in response.content.decode()
     assert snapshot(wrong)[0] == PENDING and teacher.person.name != "別人"
     post(chief, "delete", wrong)
     client.post(reverse("accounts:apply"), apply_data(school, national_id=nid, name=teacher.person.name))
@@ -152,7 +130,7 @@ def test_existing_person_must_give_the_same_name(client, chief, school, teacher)
 @pytest.mark.parametrize("account_type", [CHIEF, CONTACT])
 def test_university_may_only_apply_for_a_clerk(client, university, account_type):
     response = client.post(reverse("accounts:apply"), apply_data(university, account_type=account_type))
-    assert str(services.MSG_TYPE_NOT_ALLOWED) in response.content.decode()
+    assert str(Refusal.TYPE_NOT_ALLOWED.label) in response.content.decode()
     assert not BusinessAccount.objects.exists()
 
 
@@ -237,11 +215,13 @@ def test_school_chief_cannot_promote_a_contact_to_chief(chief, school):
     account = BusinessAccountFactory(unit=school, type=CONTACT)
     response = post(chief, "change-type", account, new_type=CHIEF)
     assert response.status_code == 200
-    assert "選擇一個有效的選項" in response.content.decode() or "有效" in response.content.decode()
+    form = response.context["form"]
+    assert CHIEF not in dict(form.fields["new_type"].choices)  # not offered ...
+    assert form.has_error("new_type", code="invalid_choice")  # ... and refused when posted anyway
     assert snapshot(account)[1] == CONTACT
     with pytest.raises(services.BusinessAccountError) as err:
         services.business_account_change_type(actor=chief, account=account, new_type=CHIEF)
-    assert err.value.message == services.MSG_FORBIDDEN
+    assert err.value.code == Refusal.FORBIDDEN
     assert snapshot(account)[1] == CONTACT
 
 
@@ -258,6 +238,22 @@ def test_chief_of_another_school_gets_404_and_nothing_changes(other_chief, schoo
         account.username
         not in signed_in_client(other_chief).get(reverse("accounts:unit-accounts")).content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_chief_sees_a_fellow_chief_but_manages_neither_it_nor_outsiders(actors):
+    cast = actors("chief")
+    html = signed_in_client(cast.actor).get(reverse("accounts:unit-accounts")).content.decode()
+    assert cast.colleague.username in html
+    for outsider in (cast.outsider, cast.far_outsider):
+        assert outsider.username not in html
+    accounts = [user.business_account for user in (cast.colleague, cast.outsider, cast.far_outsider)]
+    before = [snapshot(account) for account in accounts]
+    colleague, outsider, far_outsider = accounts
+    assert post(cast.actor, "delete", colleague).status_code == 403  # visible, but the centre's to manage
+    assert post(cast.actor, "delete", outsider).status_code == 404
+    assert post(cast.actor, "delete", far_outsider).status_code == 404
+    assert [snapshot(account) for account in accounts] == before
 
 
 @pytest.mark.django_db
@@ -287,7 +283,7 @@ def test_last_chief_cannot_be_deleted(centre, chief):
     account = chief.business_account
     response = post(centre, "delete", account)
     assert response.status_code == 409
-    assert str(services.MSG_LAST_CHIEF) in response.content.decode()
+    assert str(Refusal.LAST_CHIEF.label) in response.content.decode()
     assert snapshot(account)[0] == ACTIVE
 
 
@@ -296,7 +292,7 @@ def test_last_chief_cannot_be_downgraded(centre, chief):
     account = chief.business_account
     response = post(centre, "change-type", account, new_type=CONTACT)
     assert response.status_code == 409
-    assert str(services.MSG_LAST_CHIEF) in response.content.decode()
+    assert str(Refusal.LAST_CHIEF.label) in response.content.decode()
     assert snapshot(account)[1] == CHIEF
 
 
@@ -324,7 +320,7 @@ def test_deletion_is_refused_while_a_course_is_unconfirmed(chief, clerk, school)
     response = post(chief, "delete", clerk.business_account)
     html = response.content.decode()
     assert response.status_code == 409
-    assert str(services.MSG_UNFINISHED_COURSES) in html
+    assert str(Refusal.UNFINISHED_COURSES.label) in html
     assert "C-001 校園安全研習（開放報名）" in html
     assert "C-002" not in html
     assert snapshot(clerk.business_account)[0] == ACTIVE
@@ -364,7 +360,7 @@ def test_deleted_username_taken_by_someone_else_is_not_given_back(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("accounts:apply"), apply_data(school))
     assert response.status_code == 302  # told by e-mail to the given address, not on the page
-    assert str(services.MSG_USERNAME_TAKEN) in mail.outbox[-1].body
+    assert str(Refusal.USERNAME_TAKEN.label) in mail.outbox[-1].body
     assert not BusinessAccount.objects.live().filter(username="applicant").exists()
 
 

@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from accounts.logging import RedactNationalIdFilter
 from inservice.navigation import MENU
-from tests.conftest import signed_in_client
 from tests.factories import MembershipFactory, PersonFactory, UserFactory
+from tests.helpers import signed_in_client
 
 SECRET_ID = "A123456789"
 

@@ -113,10 +113,19 @@ def refused():
     return check
 
 
-@pytest.fixture
-def bulk_path(monkeypatch):
-    """Make even a small file take the PostgreSQL bulk path (indexes and foreign keys rebuilt)."""
-    monkeypatch.setattr(dataexchange, "BULK_MIN_ROWS", 1)
+def imported(kind: str, path, *, bulk: bool = False) -> dataexchange.ImportResult:
+    """Import through the engine's entry point (what a command, a task and an upload call)."""
+    return dataexchange.import_file(kind, path, bulk=bulk)
+
+
+def phase_names(result: dataexchange.ImportResult) -> list[str]:
+    return [name for name, _seconds in result.phases]
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="COPY and the --bulk path (keys and indexes dropped and rebuilt) exist only on PostgreSQL",
+)
 
 
 def constraints_and_indexes(*models) -> list[tuple]:

@@ -8,10 +8,19 @@ import pytest
 from django.db import connection
 from openpyxl import Workbook, load_workbook
 
+from accounts.national_id import MSG_UNKNOWN_PERSON
 from core import dataexchange
-from core.dataexchange import PHASES
+from courses.importers import PHASE_HOURS, PHASE_HOURS_BULK
 from courses.models import Course, CourseStatus, HoursSource, IssuedHours
-from tests.dataexchange.conftest import HEADERS, constraints_and_indexes, run, snapshot
+from tests.dataexchange.conftest import (
+    HEADERS,
+    constraints_and_indexes,
+    imported,
+    phase_names,
+    postgresql_only,
+    run,
+    snapshot,
+)
 from tests.factories import PersonFactory, SchoolFactory, valid_national_id
 
 pytestmark = pytest.mark.django_db
@@ -59,8 +68,8 @@ def test_hours_import_twice_changes_nothing(setup, csv_file):
     path = csv_file("hours", rows())
     run("import_data", "hours", path)
     before = snapshot()
-    result = run("import_data", "hours", path)
-    assert "courses_created 0、hours_created 0、hours_updated 0" in result.stdout
+    result = imported("hours", path)
+    assert result.counts == {"courses_created": 0, "hours_created": 0, "hours_updated": 0}
     assert snapshot() == before
 
 
@@ -68,8 +77,8 @@ def test_a_later_file_corrects_the_hours_of_an_existing_record(setup, csv_file):
     run("import_data", "hours", csv_file("hours", rows()))
     data = rows()
     data[1][5] = "2.5"
-    result = run("import_data", "hours", csv_file("hours", data, name="fixed.csv"))
-    assert "hours_created 0、hours_updated 1" in result.stdout
+    result = imported("hours", csv_file("hours", data, name="fixed.csv"))
+    assert (result.counts["hours_created"], result.counts["hours_updated"]) == (0, 1)
     assert IssuedHours.objects.get(person__name="李大華").hours == Decimal("2.5")
 
 
@@ -90,9 +99,7 @@ def test_negative_and_non_numeric_hours_are_refused(setup, csv_file, refused):
 def test_unknown_person_is_refused(setup, csv_file, refused):
     data = rows()
     data[1][0] = valid_national_id(99)
-    assert refused("hours", csv_file("hours", data)) == [
-        "第 3 列：此身分證字號不在人員資料中（請先匯入 roster）"
-    ]
+    assert refused("hours", csv_file("hours", data)) == [f"第 3 列：{MSG_UNKNOWN_PERSON}"]
 
 
 def test_bad_checksum_and_bad_date_are_refused(setup, csv_file, refused):
@@ -100,7 +107,7 @@ def test_bad_checksum_and_bad_date_are_refused(setup, csv_file, refused):
     data[0][0] = ID1[:-1] + str((int(ID1[-1]) + 1) % 10)
     data[2][4] = "113/10/01"
     assert refused("hours", csv_file("hours", data)) == [
-        "第 2 列：身分證字號檢查碼不正確",
+        "第 2 列：身分證字號或居留證號檢查碼不正確。",
         "第 4 列：date 日期格式不正確（應為 YYYY-MM-DD）",
     ]
 
@@ -138,44 +145,58 @@ def test_the_same_record_twice_with_different_hours_is_refused(setup, csv_file, 
     ]
 
 
-def test_bulk_path_loads_and_keeps_every_index_and_constraint(setup, csv_file, bulk_path):
+def test_without_bulk_the_ordinary_path_keeps_the_indexes(setup, csv_file):
+    result = imported("hours", csv_file("hours", rows()))
+    assert _inserts(result) == [PHASE_HOURS]
+
+
+@postgresql_only
+def test_bulk_path_loads_and_keeps_every_index_and_constraint(setup, csv_file):
     before = constraints_and_indexes(IssuedHours)
-    result = run("import_data", "hours", csv_file("hours", rows()))
-    assert result.error is None, result.stderr
+    result = imported("hours", csv_file("hours", rows()), bulk=True)
     assert IssuedHours.objects.count() == 4
     assert constraints_and_indexes(IssuedHours) == before
-    assert _phases() == (["insert hours (bulk)"] if connection.vendor == "postgresql" else ["insert hours"])
+    assert _inserts(result) == [PHASE_HOURS_BULK]
 
 
-def test_bulk_path_with_a_repeated_identical_row_falls_back_and_loads_once(setup, csv_file, bulk_path):
+@postgresql_only
+def test_bulk_path_with_a_repeated_identical_row_falls_back_and_loads_once(setup, csv_file):
     data = rows() + [list(rows()[0])]
-    result = run("import_data", "hours", csv_file("hours", data))
-    assert result.error is None, result.stderr
+    result = imported("hours", csv_file("hours", data), bulk=True)
     assert IssuedHours.objects.count() == 4
-    expected = (
-        ["insert hours (bulk)", "insert hours"] if connection.vendor == "postgresql" else ["insert hours"]
-    )
-    assert _phases() == expected
+    assert _inserts(result) == [PHASE_HOURS_BULK, PHASE_HOURS]
 
 
-def test_bulk_path_into_a_table_with_records_adds_only_the_new_ones(setup, csv_file, bulk_path):
-    run("import_data", "hours", csv_file("hours", rows()))
-    PHASES.clear()
+@postgresql_only
+def test_bulk_path_into_a_table_with_records_adds_only_the_new_ones(setup, csv_file):
+    imported("hours", csv_file("hours", rows()))
     data = rows() + [[ID2, "113A002", "校園安全教育", "10013", "2024-10-01", "1.5"]]
-    result = run("import_data", "hours", csv_file("hours", data, name="more.csv"))
-    assert result.error is None, result.stderr
-    assert "hours_created 1、hours_updated 0" in result.stdout
+    result = imported("hours", csv_file("hours", data, name="more.csv"), bulk=True)
+    assert (result.counts["hours_created"], result.counts["hours_updated"]) == (1, 0)
     assert IssuedHours.objects.count() == 5
-    assert _phases() == (["insert hours (bulk)"] if connection.vendor == "postgresql" else ["insert hours"])
+    assert _inserts(result) == [PHASE_HOURS_BULK]
 
 
-def test_bulk_path_refuses_conflicting_rows(setup, csv_file, refused, bulk_path):
+@postgresql_only
+def test_bulk_path_refuses_conflicting_rows(setup, csv_file):
     data = rows() + [[ID1, "113A001", "素養導向教學設計", "136601", "2024-09-04", "2"]]
-    assert len(refused("hours", csv_file("hours", data))) == 2
+    before = snapshot()
+    with pytest.raises(dataexchange.ImportRefused) as refusal:
+        imported("hours", csv_file("hours", data), bulk=True)
+    assert len(refusal.value.messages) == 2
+    assert snapshot() == before
 
 
-def _phases():
-    return [name for name, _seconds in PHASES if name.startswith("insert hours")]
+def test_bulk_is_refused_on_sqlite_by_the_command(setup, csv_file):
+    if connection.vendor == "postgresql":
+        pytest.skip("the refusal concerns back ends other than PostgreSQL")
+    result = run("import_data", "hours", csv_file("hours", rows()), "--bulk")
+    assert result.error == "--bulk 只適用於 PostgreSQL"
+    assert IssuedHours.objects.count() == 0
+
+
+def _inserts(result):
+    return [name for name in phase_names(result) if name in (PHASE_HOURS, PHASE_HOURS_BULK)]
 
 
 def test_export_hours(setup, csv_file, tmp_path):
@@ -301,3 +322,49 @@ def test_an_xlsx_that_understates_its_size_is_read_to_the_end(setup, tmp_path):
     result = run("import_data", "hours", stale)
     assert result.error is None, result.stderr
     assert IssuedHours.objects.count() == 4
+
+
+def test_notices_and_timings_belong_to_one_import_only(setup, tmp_path, csv_file):
+    """The engine keeps nothing between imports: each result carries its own notices and phases."""
+    workbook = Workbook()
+    for row in [HEADERS["hours"], *rows()]:
+        workbook.active.append(row)
+    workbook.create_sheet("說明").append(["本檔由舊系統匯出"])
+    workbook.save(tmp_path / "hours.xlsx")
+    first = imported("hours", tmp_path / "hours.xlsx")
+    assert first.notices == ["略過第 2 個工作表「說明」：第一列沒有任何匯入欄位名稱"]
+    second = imported("hours", csv_file("hours", rows()))
+    assert second.notices == []
+    assert len(second.phases) == len(first.phases)
+    assert first.notices == ["略過第 2 個工作表「說明」：第一列沒有任何匯入欄位名稱"]
+
+
+def test_an_import_leaves_no_temporary_table_behind(setup, csv_file):
+    imported("hours", csv_file("hours", rows()))
+    with pytest.raises(dataexchange.ImportRefused):
+        imported("hours", csv_file("hours", [[*rows()[0][:5], "x"]], name="bad.csv"))
+    with connection.cursor() as cursor:
+        names = connection.introspection.table_names(cursor, include_views=False)
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT relname FROM pg_class WHERE relpersistence = 't'")
+            names += [name for (name,) in cursor.fetchall()]
+        else:
+            cursor.execute("SELECT name FROM sqlite_temp_master")
+            names += [name for (name,) in cursor.fetchall()]
+    assert [name for name in names if name.startswith("import_")] == []
+
+
+@postgresql_only
+def test_the_command_says_what_bulk_locks_before_it_starts(setup, csv_file):
+    result = run("import_data", "hours", csv_file("hours", rows()), "--bulk")
+    assert result.error is None, result.stderr
+    warning = result.stdout.splitlines()[0]
+    assert warning.startswith("--bulk：重建下列資料表的索引與外鍵")
+    assert "courses_issuedhours（讀寫皆須等待）" in warning
+    assert "accounts_person（寫入須等待）" in warning and "courses_course（寫入須等待）" in warning
+
+
+def test_without_bulk_the_command_locks_nothing_and_says_nothing_of_it(setup, csv_file):
+    result = run("import_data", "hours", csv_file("hours", rows()))
+    assert result.error is None, result.stderr
+    assert "--bulk" not in result.stdout

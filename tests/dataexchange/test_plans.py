@@ -2,8 +2,9 @@ import datetime as dt
 
 import pytest
 
+from accounts.national_id import MSG_UNKNOWN_PERSON
 from planning.models import SchoolPlan, TeacherPlan
-from tests.dataexchange.conftest import run, snapshot
+from tests.dataexchange.conftest import imported, run, snapshot
 from tests.factories import PersonFactory, SchoolFactory, valid_national_id
 
 pytestmark = pytest.mark.django_db
@@ -40,19 +41,24 @@ def test_plans_import_twice_changes_nothing(setup, csv_file):
     path = csv_file("plans", rows())
     run("import_data", "plans", path)
     before = snapshot()
-    result = run("import_data", "plans", path)
-    assert (
-        "school_plans_updated 0、school_plans_created 0、teacher_plans_updated 0、teacher_plans_created 0"
-        in (result.stdout)
-    )
+    result = imported("plans", path)
+    assert set(result.counts.values()) == {0}
+    assert set(result.counts) == {
+        "school_plans_created",
+        "school_plans_updated",
+        "teacher_plans_created",
+        "teacher_plans_updated",
+    }
     assert snapshot() == before
 
 
 def test_a_draft_takes_the_files_submission_time(setup, csv_file):
-    SchoolPlan.objects.create(school=setup, year=113, data={"needs": ["講授"]})
+    draft = SchoolPlan.objects.create(school=setup, year=113)
+    draft.answers.create(question="method", option="lecture")
     run("import_data", "plans", csv_file("plans", rows()))
     plan = SchoolPlan.objects.get(school=setup, year=113)
-    assert plan.submitted_at is not None and plan.data == {"needs": ["講授"]}
+    assert plan.submitted_at is not None
+    assert list(plan.answers.values_list("question", "option")) == [("method", "lecture")]
 
 
 def test_submission_time_needs_an_offset(setup, csv_file, refused):
@@ -77,7 +83,7 @@ def test_unknown_kind_school_person_and_year_are_refused(setup, authority, csv_f
         "第 2 列：kind 須為 school 或 teacher",
         "第 3 列：subject 不是已知的學校代碼",
         "第 4 列：subject 不是學校",
-        "第 5 列：此身分證字號不在人員資料中（請先匯入 roster）",
+        f"第 5 列：{MSG_UNKNOWN_PERSON}",
         "第 6 列：year 須為民國學年度（整數）",
     ]
 

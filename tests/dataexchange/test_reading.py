@@ -183,18 +183,20 @@ def test_text_with_backslashes_quotes_and_a_leading_equals_sign_round_trips(tmp_
 
 
 def test_a_database_refusal_the_checks_missed_is_a_clear_error(tmp_path, monkeypatch):
+    import dataclasses
+
     from django.db import IntegrityError
 
-    from inservice.management.commands import import_data
-
-    def refuse(path):
+    def refuse(run, table):
         raise IntegrityError("duplicate key value violates unique constraint, Key (name)=(王小明)")
 
-    monkeypatch.setitem(import_data.IMPORTERS, "units", refuse)
+    units = dataclasses.replace(dataexchange.get_kind("units"), import_rows=refuse)
+    monkeypatch.setitem(dataexchange._registry, "units", units)
     result = run("import_data", "units", write_csv(tmp_path / "units.csv", HEADERS["units"], [SCHOOL]))
-    assert result.error == (
-        "匯入失敗：資料庫拒絕寫入（IntegrityError），未寫入任何資料。請將檔案與時間告知系統管理者。"
-    )
+    assert result.error == "匯入失敗：共 1 筆錯誤，未寫入任何資料。"
+    assert result.lines == [
+        "檔案：資料庫拒絕寫入（IntegrityError），未寫入任何資料。請將檔案與時間告知系統管理者。"
+    ]
     assert "王小明" not in result.error + result.stderr
 
 
@@ -219,4 +221,31 @@ def test_control_characters_are_a_row_error(tmp_path, authority, refused, kind, 
     SchoolFactory(code="136601", authority=authority)
     PersonFactory(national_id_value=valid_national_id(8))
     lines = refused(kind, write_csv(tmp_path / f"{kind}.csv", HEADERS[kind], [row]))
-    assert lines == [f"第 2 列：{message}（如換行、NUL），請刪除後再匯入"]
+    assert lines == [f"第 2 列：{message}（如換行、NUL），請刪除"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "row", "message"),
+    [
+        ("units", ["X1", "\u200b\u3000", "legal_entity", "", ""], "name 不可空白"),
+        (
+            "roster",
+            [valid_national_id(8), "王\u202e明", "", "136601", "教師", "", "", "2020-08-01", ""],
+            "name 含有改變文字方向的隱藏字元，請刪除",
+        ),
+        (
+            "hours",
+            [valid_national_id(8), "C1", "研習\u2066", "136601", "2024-09-01", "3"],
+            "course_title 含有改變文字方向的隱藏字元，請刪除",
+        ),
+        (
+            "roster",
+            [valid_national_id(8), "王小明", "", "136601", "教師", "組" * 61, "", "2020-08-01", ""],
+            "title 超過 60 字",
+        ),
+    ],
+)
+def test_importers_use_the_text_check_of_the_web_forms(tmp_path, authority, refused, kind, row, message):
+    SchoolFactory(code="136601", authority=authority)
+    PersonFactory(national_id_value=valid_national_id(8))
+    assert refused(kind, write_csv(tmp_path / f"{kind}.csv", HEADERS[kind], [row])) == [f"第 2 列：{message}"]

@@ -91,4 +91,4 @@ def test_seed_national_load_imports_the_files(tmp_path):
     result = run("seed_national", "--teachers", "50", "--seed", "2", "--out", tmp_path, "--load")
     assert result.error is None, result.stderr
     assert Person.objects.count() == 50
-    assert "plans 匯入完成" in result.stdout
+    assert "進修規劃（plans）匯入完成" in result.stdout

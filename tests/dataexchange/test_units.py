@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.models import Stage, Unit, UnitKind
-from tests.dataexchange.conftest import run, snapshot
+from tests.dataexchange.conftest import imported, run, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +27,8 @@ def test_units_import_twice_changes_nothing(csv_file):
     path = csv_file("units", ROWS)
     run("import_data", "units", path)
     before = snapshot()
-    result = run("import_data", "units", path)
-    assert result.error is None
-    assert "created 0、updated 0、unchanged 4" in result.stdout
+    result = imported("units", path)
+    assert result.counts == {"created": 0, "updated": 0, "unchanged": 4}
     assert snapshot() == before
 
 

@@ -1,11 +1,15 @@
 """Browser test harness: Playwright for Python driving Debian's headless Chromium against a live server."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
+from inservice.demo import DEMO_PASSWORD
 from tests.conftest import skip_or_fail
+from tests.helpers import totp_code
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make around it
 # (seeding data) are ordinary synchronous calls, so Django's async-safety guard does not apply.
@@ -75,3 +79,21 @@ def assert_accessible(page) -> None:
         WCAG_TAGS,
     )
     assert violations == [], f"axe violations on {page.url}: {violations}"
+
+
+def sign_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
+    """From the home page through the banner's 登入 link and the password form, axe on each page."""
+    page.goto("/")
+    assert_accessible(page)
+    page.get_by_role("banner").get_by_role("link", name="登入").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("登入")
+    assert_accessible(page)
+    page.get_by_label("帳號或電子郵件").fill(username)
+    page.get_by_label("密碼").fill(password)
+    page.get_by_role("button", name="登入").click()
+
+
+def enter_totp_code(page, secret: str) -> None:
+    """The second sign-in step of a business account: the authenticator app's current code."""
+    page.get_by_label(re.compile("驗證碼|Code|代碼")).fill(totp_code(secret))
+    page.get_by_role("button", name=re.compile("登入|Sign In|驗證")).click()

@@ -8,9 +8,7 @@ from playwright.sync_api import expect
 
 from accounts.models import BusinessAccount, BusinessAccountStatus
 from inservice.demo import DEMO_TOTP_SECRET
-from tests.accounts.test_sign_in import current_code
-from tests.e2e.conftest import assert_accessible
-from tests.e2e.test_sign_in import sign_in
+from tests.e2e.conftest import assert_accessible, enter_totp_code, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -47,8 +45,7 @@ def test_applicant_applies_and_chief_enables_the_contact(page):
 
     sign_in(page, "chief1")
     assert_accessible(page)
-    page.get_by_label(re.compile("驗證碼|Code|代碼")).fill(current_code(DEMO_TOTP_SECRET))
-    page.get_by_role("button", name=re.compile("登入|Sign In|驗證")).click()
+    enter_totp_code(page, DEMO_TOTP_SECRET)
     page.get_by_role("navigation", name="主選單").get_by_role("link", name="本單位業務帳號管理").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("本單位業務帳號管理")
     assert_accessible(page)

@@ -6,22 +6,10 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from inservice.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
-from tests.accounts.test_sign_in import current_code
-from tests.e2e.conftest import assert_accessible
+from inservice.demo import DEMO_TOTP_SECRET
+from tests.e2e.conftest import assert_accessible, enter_totp_code, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/")
-    assert_accessible(page)
-    page.get_by_role("banner").get_by_role("link", name="登入").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("登入")
-    assert_accessible(page)
-    page.get_by_label("帳號或電子郵件").fill(username)
-    page.get_by_label("密碼").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登入").click()
 
 
 def test_demo_teacher_signs_in_and_sees_the_teacher_menu(page):
@@ -43,8 +31,7 @@ def test_demo_chief_signs_in_with_a_second_factor(page):
     sign_in(page, "chief1")
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
     assert_accessible(page)
-    page.get_by_label(re.compile("驗證碼|Code|代碼")).fill(current_code(DEMO_TOTP_SECRET))
-    page.get_by_role("button", name=re.compile("登入|Sign In|驗證")).click()
+    enter_totp_code(page, DEMO_TOTP_SECRET)
     menu = page.get_by_role("navigation", name="主選單")
     expect(menu.get_by_role("link", name="本單位業務帳號管理")).to_be_visible()
     assert_accessible(page)

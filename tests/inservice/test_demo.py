@@ -41,12 +41,10 @@ def test_demo_has_teachers_with_and_without_accounts_and_a_service_history():
 
 @pytest.mark.django_db
 def test_demo_business_account_signs_in_with_the_readme_secret(client):
-    from django.urls import reverse
 
     from inservice.demo import DEMO_TOTP_SECRET
-    from tests.accounts.test_sign_in import current_code
+    from tests.helpers import sign_in
 
     call_command("seed_demo")
-    client.post(reverse("account_login"), {"login": "chief1", "password": DEMO_PASSWORD})
-    client.post(reverse("mfa_authenticate"), {"code": current_code(DEMO_TOTP_SECRET)})
+    sign_in(client, "chief1", DEMO_PASSWORD, secret=DEMO_TOTP_SECRET)
     assert client.session["_auth_user_id"] == str(User.objects.get(username="chief1").pk)

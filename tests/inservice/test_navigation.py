@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from inservice.navigation import MENU
-from tests.conftest import signed_in_client
+from tests.helpers import signed_in_client
 
 PUBLIC = {"研習課程查詢", "業務帳號查詢", "統計專區"}
 EXPECTED = {
@@ -32,7 +32,7 @@ EXPECTED = {
         "獎勵名單",
     },
     "clerk": PUBLIC | {"研習課程登錄", "研習課程管理/資料上傳", "統計圖表"},
-    "centre": PUBLIC | {"總負責人管理", "填報率", "獎勵名單"},
+    "centre": PUBLIC | {"總負責人管理", "所屬學校教師帳號統計", "填報率", "獎勵名單", "統計圖表"},
     "operator": PUBLIC
     | {
         "填報率",
@@ -42,6 +42,9 @@ EXPECTED = {
         "業務帳號異動紀錄",
         "安全稽核紀錄",
         "管理後台異動紀錄",
+        "夜間同步紀錄",
+        "人員資料更正",
+        "統計圖表",
     },
 }
 ALL_LABELS = {entry.label for entry in MENU}
@@ -108,3 +111,13 @@ def test_admin_link_only_for_the_operator(operator, chief):
     assert "系統管理" in signed_in_client(operator).get("/").content.decode()
     assert "系統管理" not in signed_in_client(chief).get("/").content.decode()
     assert signed_in_client(chief).get("/admin/", follow=True).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "label"), [("teacher", "教師"), ("chief", "總負責人"), ("centre", "區管中心")]
+)
+def test_header_names_the_role_by_its_label(request, role, label):
+    user = request.getfixturevalue(role)
+    html = signed_in_client(user).get(reverse("home")).content.decode()
+    assert f"{user.display_name}（{label}" in html

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from tests.conftest import signed_in_client
+from tests.helpers import signed_in_client
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,9 +84,3 @@ def test_pages_carry_no_inline_script(client, chief, teacher):
     ]:
         html = signed_in_client(user).get(path).content.decode()
         assert not INLINE_SCRIPT.search(html), path
-
-
-@pytest.mark.django_db
-def test_unknown_page_answers_404_in_the_portal_layout(client):
-    response = client.get("/no-such-page/")
-    assert response.status_code == 404

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_business_account_application'),
+        ('accounts', '0006_business_account_application'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_person_digest_unique_without_like_index'),
+        ('accounts', '0005_choice_constraints'),
     ]
 
     operations = [

@@ -1,0 +1,84 @@
+"""Locust scenario of bench/planning_bench.py: signed-in teachers at a teacher-plan deadline.
+
+Sessions are made by the bench (one per teacher) and handed over in a JSON file; cookies are sent
+by hand so that production's Secure cookies work over the loopback's plain HTTP. Each PlanTeacher
+iteration takes a teacher nobody has used yet, opens the plan page and submits the plan once; each
+PageTeacher requests a trivial signed-in page.
+"""
+
+import itertools
+import json
+import os
+
+from locust import HttpUser, constant, events, task
+
+SESSIONS = json.loads(open(os.environ["PLANNING_BENCH_SESSIONS"]).read())
+_plan_sessions = iter(SESSIONS["plan"])
+_page_sessions = itertools.cycle(SESSIONS["page"])
+FORM = {
+    "mode": ["non_credit"],
+    "time": ["saturday", "summer"],
+    "place": ["online"],
+    "level": ["advanced"],
+    "method": ["workshop", "digital"],
+    "domain": ["curriculum", "policy"],
+    "hours_curriculum": "12",
+    "hours_policy": "6",
+    "action": "submit",
+}
+
+
+ACCEPTED: list[int] = []  # users whose 確認送出 answered 302, checked against the database afterwards
+
+
+@events.quitting.add_listener
+def _write_accepted(environment, **kwargs):
+    with open(os.environ["PLANNING_BENCH_ACCEPTED"], "w") as f:
+        json.dump(ACCEPTED, f)
+
+
+def _headers(session: dict) -> dict:
+    return {"Cookie": f"sessionid={session['sessionid']}; csrftoken={session['csrf']}"}
+
+
+class PlanTeacher(HttpUser):
+    wait_time = constant(0)
+    weight = 1
+
+    @task
+    def open_and_submit(self):
+        try:
+            session = next(_plan_sessions)
+        except StopIteration:
+            self.environment.runner.quit()
+            return
+        self.client.cookies.clear()
+        headers = _headers(session)
+        self.client.get("/me/plan/", headers=headers, name="open plan")
+        with self.client.post(
+            "/me/plan/",
+            data={**FORM, "csrfmiddlewaretoken": session["csrf"]},
+            headers=headers,
+            name="submit plan",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            if response.status_code == 302:
+                ACCEPTED.append(session["user"])
+            else:
+                response.failure(f"status {response.status_code}")
+
+
+class PageTeacher(HttpUser):
+    wait_time = constant(0)
+    weight = 1
+
+    @task
+    def trivial_page(self):
+        session = next(_page_sessions)
+        self.client.cookies.clear()
+        with self.client.get(
+            "/me/rewards/", headers=_headers(session), name="trivial page", catch_response=True
+        ) as r:
+            if r.status_code != 200:
+                r.failure(f"status {r.status_code}")

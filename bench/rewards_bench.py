@@ -1,0 +1,228 @@
+#!/usr/bin/env python
+"""Year-end reward job at national scale (SPEC §7, §11), on PostgreSQL. Run by `make bench`.
+
+1. Uses a dedicated database (BENCH_REWARDS_DATABASE_URL, default inservice_rewards_bench on
+   127.0.0.1). When it holds no hour records it is created, migrated and loaded with
+   `seed_national --teachers 200000 --seed 1 --load` (files in BENCH_REWARDS_DATA, default
+   /tmp/rewards-bench-data).
+2. VACUUM ANALYZE, then EXPLAIN of the job's yearly aggregate (printed).
+3. Times one plain `SELECT person_id, sum(hours) FROM courses_issuedhours GROUP BY person_id`
+   (all rows fetched, best of 3).
+4. Starts a real Celery worker (solo pool: the task runs in the worker's own process) on Redis,
+   runs `manage.py run_rewards --year 113` (queues and waits), reads the run's own start and end
+   times, stops the worker and reads its peak resident memory (wait4).
+5. Prints the figures and appends a dated section to bench/results.md.
+
+Targets: whole job ≤ 60 s, worker peak RSS ≤ 500 MB, job ≤ 5 × the plain GROUP BY.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.md"
+PYTHON = sys.executable
+DATABASE_URL = os.environ.get(
+    "BENCH_REWARDS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/inservice_rewards_bench"
+)
+REDIS_URL = os.environ.get("BENCH_REWARDS_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/8"))
+DATA = Path(os.environ.get("BENCH_REWARDS_DATA", "/tmp/rewards-bench-data"))
+TEACHERS = int(os.environ.get("BENCH_TEACHERS", "200000"))
+YEAR = 113
+MAX_SECONDS = 60
+MAX_MB = 500
+MAX_RATIO = 5
+
+AGGREGATE = "SELECT person_id, sum(hours) FROM courses_issuedhours GROUP BY person_id"
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL, "DJANGO_LOG_LEVEL": "WARNING"}
+
+
+def manage(*args: str) -> str:
+    done = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env(), capture_output=True, text=True, check=False
+    )
+    if done.returncode:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def connect():
+    import psycopg
+
+    return psycopg.connect(DATABASE_URL, autocommit=True)
+
+
+def ensure_data() -> str:
+    url = urlparse(DATABASE_URL)
+    name = url.path.lstrip("/")
+    subprocess.run(
+        ["createdb", "-h", url.hostname or "127.0.0.1", "-U", url.username or "postgres", name],
+        capture_output=True,
+        check=False,
+    )
+    manage("migrate", "--noinput", "-v0")
+    with connect() as conn:
+        (hours,) = conn.execute("SELECT count(*) FROM courses_issuedhours").fetchone()
+    if hours:
+        return f"reused the loaded database ({hours:,} hour records)"
+    started = time.perf_counter()
+    manage("seed_national", "--teachers", str(TEACHERS), "--seed", "1", "--out", str(DATA), "--load")
+    return f"seed_national --teachers {TEACHERS} --seed 1 --load in {time.perf_counter() - started:.0f} s"
+
+
+def plain_group_by() -> float:
+    times = []
+    with connect() as conn:
+        for _ in range(3):
+            started = time.perf_counter()
+            rows = conn.execute(AGGREGATE).fetchall()
+            times.append(time.perf_counter() - started)
+            assert rows
+    return min(times)
+
+
+def explain() -> str:
+    sys.path.insert(0, str(ROOT))
+    os.environ.update({"DATABASE_URL": DATABASE_URL, "DJANGO_SETTINGS_MODULE": "inservice.settings"})
+    import django
+
+    django.setup()
+    from accounts.models import PLANNING_STAGES
+    from core.roc import academic_year_bounds
+    from rewards.job import _population_sql
+
+    stages = [str(s) for s in PLANNING_STAGES]
+    first, last = academic_year_bounds(YEAR)
+    with connect() as conn:
+        plan = conn.execute(
+            "EXPLAIN " + _population_sql(stages), [last, last, "教師", "school", *stages, first, last]
+        ).fetchall()
+    return "\n".join(line for (line,) in plan)
+
+
+def clear_results() -> None:
+    """A year never computed: the first run of the year is the one measured against the targets."""
+    with connect() as conn:
+        conn.execute("TRUNCATE rewards_teacherresult, rewards_schoolresult, rewards_authorityresult")
+        conn.execute(
+            "UPDATE rewards_rewardrun SET status = 'cancelled' WHERE status IN ('queued', 'running')"
+        )
+
+
+def run_job() -> dict:
+    worker = subprocess.Popen(
+        [PYTHON, "-m", "celery", "-A", "inservice", "worker", "--pool=solo", "--purge", "--loglevel=warning"],
+        cwd=ROOT,
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(3)
+        started = time.perf_counter()
+        output = manage("run_rewards", "--year", str(YEAR))
+        wall = time.perf_counter() - started
+    finally:
+        worker.terminate()
+        _pid, _status, usage = os.wait4(worker.pid, 0)
+    with connect() as conn:
+        run_id, seconds = conn.execute(
+            "SELECT id, EXTRACT(EPOCH FROM finished_at - started_at) FROM rewards_rewardrun "
+            "WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    return {
+        "output": output,
+        "wall": wall,
+        "job": float(seconds),
+        "peak_mb": usage.ru_maxrss / 1024,
+        "run": run_id,
+    }
+
+
+def commit() -> str:
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+    return head.stdout.strip() + (" (with uncommitted changes)" if dirty.strip() else "")
+
+
+def machine() -> str:
+    with connect() as conn:
+        (version,) = conn.execute("SELECT version()").fetchone()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"{os.cpu_count()} CPU, {memory:.1f} GB RAM, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}; {version.split(',')[0]}, same host; load average at the end {load} "
+        "(other helpers share the 2 cores)"
+    )
+
+
+def main() -> None:
+    data = ensure_data()
+    with connect() as conn:
+        conn.execute("VACUUM ANALYZE")
+    plan = explain()
+    print(plan)
+    clear_results()
+    baseline = plain_group_by()
+    result = run_job()
+    print(result["output"])
+    rerun = run_job()  # replaces the 200,000 rows just written, in one transaction
+    ratio = result["job"] / baseline
+    ok = {
+        "time": result["job"] <= MAX_SECONDS,
+        "memory": result["peak_mb"] <= MAX_MB,
+        "ratio": ratio <= MAX_RATIO,
+    }
+    mark = {True: "✓", False: "✗"}
+    now = dt.datetime.now(dt.UTC)
+    section = f"""
+## rewards_bench — {now:%Y-%m-%d %H:%M} UTC
+
+Machine: {machine()}. Code: {commit()}.
+Data: {data}.
+
+| figure | value |
+|---|---:|
+| plain `{AGGREGATE}` (best of 3, rows fetched) | {baseline:.2f} s |
+| reward job, first run of the year, started → committed (worker) | {result["job"]:.2f} s |
+| reward job, rerun replacing those results | {rerun["job"]:.2f} s (÷ GROUP BY: {rerun["job"] / baseline:.2f}×) |
+| `run_rewards --year {YEAR}` wall time (queue, wait, print) | {result["wall"]:.2f} s |
+| worker peak RSS | {result["peak_mb"]:.0f} MB (rerun {rerun["peak_mb"]:.0f} MB) |
+| job ÷ plain GROUP BY | {ratio:.2f}× |
+
+Targets (first run): job ≤ {MAX_SECONDS} s: {result["job"]:.1f} s {mark[ok["time"]]}; worker peak ≤ {MAX_MB} MB:
+{result["peak_mb"]:.0f} MB {mark[ok["memory"]]}; ≤ {MAX_RATIO}× the plain GROUP BY: {ratio:.2f}× {mark[ok["ratio"]]}.
+
+Summary printed by run_rewards:
+
+```
+{result["output"].strip()}
+```
+
+EXPLAIN of the job's population + yearly hours query:
+
+```
+{plan}
+```
+"""
+    print(section)
+    with RESULTS.open("a", encoding="utf-8") as handle:
+        handle.write(section)
+    if not all(ok.values()):
+        raise SystemExit("reward bench: a target was missed")
+
+
+if __name__ == "__main__":
+    main()

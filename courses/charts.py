@@ -1,0 +1,177 @@
+"""統計圖表 (issue 11 point 7): three figures of one academic year, scoped to the actor.
+
+A business account sees its own unit (its teachers' hours, its own courses); a centre sees its
+authority (the teachers of the schools under it, the courses it is the authority of); the operator
+sees everything. Each figure is labels + values: the chart, the table and the CSV read the same.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.http import Http404
+
+from accounts import permissions
+from accounts.models import Unit, User
+from accounts.permissions import Perm, Role
+from core.roc import academic_year_bounds
+from courses.choices import Domain
+from courses.models import Course, CourseStatus, IssuedHours
+from teachers.models import Membership
+
+# Hours per teacher in the year: [low, high) in hours; the last bin is open.
+BINS: tuple[tuple[Decimal, Decimal | None, str], ...] = (
+    (Decimal("0"), Decimal("0.05"), "0 小時"),
+    (Decimal("0.05"), Decimal("6"), "未滿 6 小時"),
+    (Decimal("6"), Decimal("12"), "6 至未滿 12 小時"),
+    (Decimal("12"), Decimal("18"), "12 至未滿 18 小時"),
+    (Decimal("18"), Decimal("36"), "18 至未滿 36 小時"),
+    (Decimal("36"), None, "36 小時以上"),
+)
+CHARTS = {
+    "hours-per-teacher": ("每位教師研習時數分布", "時數區間", "教師人數"),
+    "hours-per-domain": ("各研習範疇研習時數", "研習範疇", "研習時數"),
+    "courses-per-month": ("每月開課數", "月份", "課程數"),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    label: str
+    unit: Unit | None  # None: everything (the operator)
+    authority_wide: bool = False
+
+    def teachers_q(self) -> Q:
+        if self.unit is None:
+            return Q()
+        return Q(unit__authority=self.unit) | Q(unit=self.unit) if self.authority_wide else Q(unit=self.unit)
+
+    def courses_q(self) -> Q:
+        if self.unit is None:
+            return Q()
+        return (
+            Q(authority=self.unit) | Q(organiser=self.unit) if self.authority_wide else Q(organiser=self.unit)
+        )
+
+
+def scope_for(actor: User) -> Scope:
+    permissions.require(actor, Perm.STATISTICS_CHARTS)
+    role = permissions.role_of(actor)
+    if role == Role.OPERATOR:
+        return Scope("全國", None)
+    unit = permissions.unit_of(actor)
+    if unit is None:
+        raise Http404
+    return Scope(unit.name, unit, authority_wide=(role == Role.CENTRE))
+
+
+@dataclass
+class Figure:
+    key: str
+    title: str
+    label_header: str
+    value_header: str
+    labels: list[str]
+    values: list[float]
+
+    def as_json(self) -> dict:
+        return {"title": self.title, "labels": self.labels, "values": self.values, "unit": self.value_header}
+
+    def rows(self):
+        return list(zip(self.labels, self.values, strict=True))
+
+    def write_csv(self, out) -> None:
+        out.write("\ufeff")  # Excel reads UTF-8 with the mark
+        writer = csv.writer(out)
+        writer.writerow([self.label_header, self.value_header])
+        for label, value in self.rows():
+            writer.writerow([label, _number(value)])
+
+
+def _number(value) -> str:
+    return str(int(value)) if float(value) == int(value) else f"{value:.1f}"
+
+
+def _figure(key, labels, values) -> Figure:
+    title, label_header, value_header = CHARTS[key]
+    return Figure(key, title, label_header, value_header, labels, values)
+
+
+def _teachers(scope: Scope, year: int):
+    start, end = academic_year_bounds(year)
+    # Serving at some time in the year at a unit in scope.
+    return (
+        Membership.objects.filter(scope.teachers_q())
+        .filter(start_date__lte=end)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=start))
+        .values("person_id")
+    )
+
+
+def hours_per_teacher(scope: Scope, year: int) -> Figure:
+    start, end = academic_year_bounds(year)
+    people = _teachers(scope, year)
+    counts = [0] * len(BINS)
+    totals = (
+        IssuedHours.objects.filter(person_id__in=people, date__gte=start, date__lte=end)
+        .order_by()
+        .values("person_id")
+        .annotate(total=Sum("hours"))
+        .values_list("total", flat=True)
+    )
+    with_hours = 0
+    for total in totals.iterator(chunk_size=5000):
+        total = Decimal(total)
+        for index, (low, high, _label) in enumerate(BINS):
+            if total >= low and (high is None or total < high):
+                counts[index] += 1
+                break
+        with_hours += 1
+    counts[0] += people.order_by().distinct().count() - with_hours
+    counts[0] = max(counts[0], 0)
+    return _figure("hours-per-teacher", [label for *_, label in BINS], counts)
+
+
+def hours_per_domain(scope: Scope, year: int) -> Figure:
+    start, end = academic_year_bounds(year)
+    sums = dict(
+        IssuedHours.objects.filter(person_id__in=_teachers(scope, year), date__gte=start, date__lte=end)
+        .order_by()
+        .values_list("course__domain")
+        .annotate(total=Sum("hours"))
+    )
+    labels = [str(label) for label in Domain.labels] + ["未分類"]
+    values = [float(sums.get(value) or 0) for value in Domain.values] + [float(sums.get("") or 0)]
+    return _figure("hours-per-domain", labels, values)
+
+
+def courses_per_month(scope: Scope, year: int) -> Figure:
+    start, end = academic_year_bounds(year)
+    counts = {
+        month.month: n
+        for month, n in Course.objects.filter(scope.courses_q())
+        .exclude(status__in=[CourseStatus.REGISTERING, CourseStatus.CANCELLED])
+        .filter(start_date__gte=start, start_date__lte=end)
+        .annotate(month=TruncMonth("start_date"))
+        .order_by()
+        .values_list("month")
+        .annotate(n=Count("pk"))
+    }
+    months = [8, 9, 10, 11, 12, 1, 2, 3, 4, 5, 6, 7]
+    labels = [f"{year if m >= 8 else year + 1}年{m}月" for m in months]
+    return _figure("courses-per-month", labels, [counts.get(m, 0) for m in months])
+
+
+BUILDERS = {
+    "hours-per-teacher": hours_per_teacher,
+    "hours-per-domain": hours_per_domain,
+    "courses-per-month": courses_per_month,
+}
+
+
+def figures(scope: Scope, year: int) -> list[Figure]:
+    return [build(scope, year) for build in BUILDERS.values()]

@@ -1,0 +1,134 @@
+"""Input parsing of the course screens; no database writes."""
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Stage, Unit
+from courses.models import Course, Tag
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class CourseForm(forms.ModelForm):
+    """研習課程登錄. Dates are ISO inputs (the browser's date picker); shown in the ROC calendar elsewhere."""
+
+    audience_stages = forms.MultipleChoiceField(
+        label=_("研習對象教育階段"),
+        choices=Stage.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("不勾選表示所有教育階段。"),
+    )
+
+    class Meta:
+        model = Course
+        fields = [
+            "title",
+            "start_date",
+            "end_date",
+            "hours",
+            "place",
+            "mode",
+            "domain",
+            "sub_topic",
+            "tags",
+            "audience_authorities",
+            "capacity",
+            "enrol_opens_at",
+            "enrol_closes_at",
+            "admission",
+            "contact_name",
+            "contact_phone",
+            "contact_email",
+            "description",
+        ]
+        widgets = {
+            "start_date": DATE,
+            "end_date": DATE,
+            "enrol_opens_at": DATETIME,
+            "enrol_closes_at": DATETIME,
+            "mode": forms.RadioSelect,
+            "admission": forms.RadioSelect,
+            "domain": forms.RadioSelect,
+            "tags": forms.CheckboxSelectMultiple,
+            "audience_authorities": forms.CheckboxSelectMultiple,
+            "description": forms.Textarea(attrs={"rows": 4}),
+        }
+        help_texts = {
+            "hours": _("每天最多 10 小時。"),
+            "audience_authorities": _("不勾選表示全國教師皆可報名。"),
+            "enrol_closes_at": _("須在課程結束前截止。"),
+        }
+
+    REQUIRED = (
+        "start_date",
+        "end_date",
+        "hours",
+        "place",
+        "domain",
+        "capacity",
+        "enrol_opens_at",
+        "enrol_closes_at",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.REQUIRED:
+            self.fields[name].required = True
+        self.fields["domain"].choices = [c for c in self.fields["domain"].choices if c[0]]
+        self.fields["tags"].queryset = Tag.objects.all()
+        self.fields["audience_authorities"].queryset = Unit.objects.authorities().order_by("code")
+        for name in ("enrol_opens_at", "enrol_closes_at"):
+            self.fields[name].input_formats = DATETIME_FORMATS
+        if self.instance.pk:
+            stages = [row.stage for row in self.instance.audience_stages.all()]
+            self.initial["audience_stages"] = [] if len(stages) == len(Stage.values) else stages
+
+    def service_arguments(self) -> dict:
+        data = dict(self.cleaned_data)
+        tags = data.pop("tags")
+        authorities = data.pop("audience_authorities")
+        stages = data.pop("audience_stages")
+        return {"fields": data, "tags": tags, "stages": stages, "authorities": authorities}
+
+
+class AttendanceUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("出席資料檔（.xlsx 或 .csv）"),
+        help_text=_(
+            "第一列為標題列，欄位 national_id（身分證字號或居留證號）及 hours（出席時數，最多一位小數）。"
+        ),
+    )
+    MAX_BYTES = 5 * 1024 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".xlsx", ".csv")):
+            raise forms.ValidationError(_("請上傳 .xlsx 或 .csv 檔案。"))
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(_("檔案超過 5 MB。"))
+        return upload
+
+
+class AdmitForm(forms.Form):
+    enrolments = forms.MultipleChoiceField(
+        label=_("錄取名單"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, applicants, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["enrolments"].choices = [
+            (str(e.pk), f"{e.person.masked_name}（報名時間 {e.applied_at:%Y-%m-%d %H:%M}）")
+            for e in applicants
+        ]
+
+
+class CorrectionForm(forms.Form):
+    hours_after = forms.DecimalField(
+        label=_("更正後時數"), min_value=Decimal("0"), max_digits=6, decimal_places=1
+    )
+    reason = forms.CharField(label=_("更正理由"), widget=forms.Textarea(attrs={"rows": 3}), max_length=500)

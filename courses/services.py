@@ -1,0 +1,753 @@
+"""Write use-cases of courses (SPEC §5): register, open, enrol, admit, upload attendance, confirm, correct.
+
+Every service takes the acting user first, checks permission through accounts.permissions, runs in
+one transaction and locks the course row where two requests could race (enrolment, the waiting
+list, confirmation). A refusal raises CourseError with the message the user reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts import national_id, permissions
+from accounts.models import Person, Stage, Unit, UnitKind, User
+from accounts.permissions import Perm
+from core.dataexchange import ErrorList, ImportRefused, Table, parse_decimal
+from core.roc import roc_year
+from core.validation import Problem
+from courses.choices import Admission
+from courses.models import (
+    ACTIVE_ENROLMENT,
+    AttendanceUpload,
+    AudienceStage,
+    CodeCounter,
+    CorrectionStatus,
+    Course,
+    CourseStatus,
+    Enrolment,
+    EnrolmentStatus,
+    HoursCorrection,
+    HoursSource,
+    IssuedHours,
+    UploadStatus,
+)
+
+MSG_FORBIDDEN = _("您沒有執行此課程作業的權限。")
+MSG_WRONG_STATE = _("課程目前為「{status}」，不能執行此作業。")
+MSG_OPEN_NEEDS = _("開放報名前，請先填妥上課日期、研習時數、名額及報名時間。")
+MSG_NOT_TEACHER = _("只有教師個人帳號可以報名研習課程。")
+MSG_WINDOW_CLOSED = _("目前不在此課程的報名時間內。")
+MSG_ALREADY_ENROLLED = _("您已報名此課程。")
+MSG_NOT_ENROLLED = _("您沒有報名此課程。")
+MSG_NOT_ADMITTED = _("您目前沒有此課程的錄取資格可以放棄。")
+MSG_COURSE_STARTED = _("課程已開始，不能再放棄錄取。")
+MSG_NOT_IN_AUDIENCE = _("此課程的研習對象不包含您目前服務的單位。")
+MSG_NOT_REVIEW = _("此課程為先到先錄取，不需審核。")
+MSG_TOO_MANY_ADMITTED = _("錄取人數超過名額（尚餘 {seats} 名）。")
+MSG_NOT_APPLICANT = _("所選人員不是此課程的待審核報名者。")
+MSG_NO_ATTENDANCE = _("尚未上傳出席資料，不能確認名單。")
+MSG_CORRECTION_RANGE = _("更正後時數須介於 0 與課程研習時數之間，最多一位小數。")
+MSG_CORRECTION_SAME = _("更正後時數與目前時數相同。")
+MSG_CORRECTION_NOT_PARTICIPANT = _("此人員不是本課程的錄取學員。")
+MSG_CORRECTION_PENDING = _("此人員已有一筆待核定的更正。")
+MSG_CORRECTION_DECIDED = _("此更正已核定過。")
+
+# Attendance upload (資料上傳) columns: the participant's national ID and the hours attended.
+ATTENDANCE_COLUMNS = ("national_id", "hours")
+MSG_ROW_NOT_PARTICIPANT = "此身分證字號不是本課程的錄取學員"
+MSG_ROW_DUPLICATE = "同一人員在檔案中出現多次"
+MSG_ROW_HOURS = "hours 須為 0 至課程研習時數之間的數字，最多一位小數"
+MSG_ROW_NONE = "檔案沒有任何出席資料"
+
+
+class CourseError(Exception):
+    """A rule refused the action; the message is what the user reads."""
+
+    def __init__(self, message, details: list[str] | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.details = details or []
+
+
+def _wrong_state(course: Course) -> CourseError:
+    return CourseError(MSG_WRONG_STATE.format(status=course.get_status_display()))
+
+
+def may_manage_course(actor: User, course: Course) -> bool:
+    """The course's own unit, through a business account holding 研習課程管理."""
+    own = permissions.unit_of(actor)
+    return (
+        permissions.has_perm(actor, Perm.COURSE_MANAGE) and own is not None and own.pk == course.organiser_id
+    )
+
+
+def may_approve_correction(actor: User, course: Course) -> bool:
+    """The course's authority (區管中心 of the organiser's authority) or the operator."""
+    if not permissions.has_perm(actor, Perm.HOURS_CORRECTION_APPROVE):
+        return False
+    if permissions.role_of(actor) == permissions.Role.OPERATOR:
+        return True
+    own = permissions.unit_of(actor)
+    return own is not None and course.authority_id == own.pk
+
+
+def _require_manager(actor: User, course: Course) -> None:
+    if not may_manage_course(actor, course):
+        raise CourseError(MSG_FORBIDDEN)
+
+
+def _lock(course: Course) -> Course:
+    return Course.objects.select_for_update().get(pk=course.pk)
+
+
+def _after_commit(task, *args) -> None:
+    transaction.on_commit(lambda: task.delay(*args))
+
+
+# ------------------------------------------------------------------------------------------
+# 研習課程登錄
+
+
+def authority_of(unit: Unit) -> Unit | None:
+    return unit if unit.kind == UnitKind.AUTHORITY else unit.authority
+
+
+def _save_course(course: Course, *, tags: Iterable, stages: Iterable[str], authorities: Iterable) -> Course:
+    course.full_clean(exclude=["code"])
+    course.save()
+    # No stage chosen means every stage; stored as all six so the search needs one indexed look-up.
+    stages = list(stages) or list(Stage.values)
+    course.tags.set(tags)
+    course.audience_authorities.set(authorities)
+    AudienceStage.objects.filter(course=course).exclude(stage__in=list(stages)).delete()
+    have = set(AudienceStage.objects.filter(course=course).values_list("stage", flat=True))
+    AudienceStage.objects.bulk_create(
+        [AudienceStage(course=course, stage=stage) for stage in stages if stage not in have]
+    )
+    return course
+
+
+@transaction.atomic
+def course_register(
+    *, actor: User, fields: dict, tags: Iterable = (), stages: Iterable[str] = (), authorities: Iterable = ()
+) -> Course:
+    """研習課程登錄: a new course of the actor's unit, in 登錄中 (no public code yet)."""
+    permissions.require(actor, Perm.COURSE_REGISTER)
+    unit = permissions.unit_of(actor)
+    course = Course(
+        **fields,
+        organiser=unit,
+        authority=authority_of(unit),
+        registered_by=actor,
+        status=CourseStatus.REGISTERING,
+    )
+    return _save_course(course, tags=tags, stages=stages, authorities=authorities)
+
+
+@transaction.atomic
+def course_update(
+    *,
+    actor: User,
+    course: Course,
+    fields: dict,
+    tags: Iterable = (),
+    stages: Iterable[str] = (),
+    authorities: Iterable = (),
+) -> Course:
+    """Edit a course while it is 登錄中 or 開放報名; the capacity never drops below those admitted."""
+    course = _lock(course)
+    _require_manager(actor, course)
+    if course.status not in (CourseStatus.REGISTERING, CourseStatus.OPEN):
+        raise _wrong_state(course)
+    for name, value in fields.items():
+        setattr(course, name, value)
+    admitted = course.enrolments.filter(status=EnrolmentStatus.ADMITTED).count()
+    if course.capacity is not None and course.capacity < admitted:
+        raise CourseError(MSG_TOO_MANY_ADMITTED.format(seats=0))
+    _save_course(course, tags=tags, stages=stages, authorities=authorities)
+    _promote_waiting(course)
+    return course
+
+
+def _next_code(today: dt.date) -> str:
+    """A public 課程代碼: ROC year and a number from a per-year counter, locked, so codes never repeat."""
+    year = roc_year(today.year)
+    CodeCounter.objects.get_or_create(year=year)
+    counter = CodeCounter.objects.select_for_update().get(year=year)
+    while True:
+        counter.last += 1
+        code = f"{year}{counter.last:06d}"
+        if not Course.objects.filter(code=code).exists():  # an imported course may hold it already
+            break
+    counter.save(update_fields=["last"])
+    return code
+
+
+@transaction.atomic
+def course_open(*, actor: User, course: Course) -> Course:
+    """登錄中 → 開放報名: the course gets its public code and appears in the search."""
+    course = _lock(course)
+    _require_manager(actor, course)
+    if course.status != CourseStatus.REGISTERING:
+        raise _wrong_state(course)
+    if not (
+        course.start_date and course.end_date and course.hours and course.capacity and course.enrol_closes_at
+    ):
+        raise CourseError(MSG_OPEN_NEEDS)
+    if not course.code:
+        course.code = _next_code(timezone.localdate())
+    course.status = CourseStatus.OPEN
+    course.save(update_fields=["code", "status"])
+    return course
+
+
+@transaction.atomic
+def course_close_enrolment(*, actor: User, course: Course) -> Course:
+    """開放報名 → 報名截止."""
+    course = _lock(course)
+    _require_manager(actor, course)
+    if course.status != CourseStatus.OPEN:
+        raise _wrong_state(course)
+    course.status = CourseStatus.CLOSED
+    course.save(update_fields=["status"])
+    return course
+
+
+@transaction.atomic
+def course_cancel(*, actor: User, course: Course) -> Course:
+    """Any state before 名單確認通過 → 已取消; every teacher still enrolled is told by e-mail."""
+    from courses import tasks
+
+    course = _lock(course)
+    _require_manager(actor, course)
+    if course.status in (CourseStatus.CONFIRMED, CourseStatus.CANCELLED):
+        raise _wrong_state(course)
+    course.status = CourseStatus.CANCELLED
+    course.save(update_fields=["status"])
+    for enrolment_id in course.enrolments.filter(status__in=ACTIVE_ENROLMENT).values_list("pk", flat=True):
+        _after_commit(tasks.send_enrolment_notice, enrolment_id, "cancelled")
+    return course
+
+
+# ------------------------------------------------------------------------------------------
+# Enrolment (報名)
+
+
+def _person_of_teacher(actor: User) -> Person:
+    if not permissions.has_perm(actor, Perm.COURSE_ENROL) or not actor.person_id:
+        raise CourseError(MSG_NOT_TEACHER)
+    return actor.person
+
+
+def _in_audience(course: Course, person: Person) -> bool:
+    """Stages and authorities left empty mean every teacher."""
+    from teachers.models import Membership
+
+    stages = [row.stage for row in course.audience_stages.all()]
+    authorities = {unit.pk for unit in course.audience_authorities.all()}
+    if not stages and not authorities:
+        return True
+    membership = Membership.objects.current().filter(person=person).select_related("unit").first()
+    if membership is None:
+        return False
+    unit = membership.unit
+    if stages and unit.stage not in stages:
+        return False
+    return not authorities or (authority_of(unit) is not None and authority_of(unit).pk in authorities)
+
+
+def _admitted_count(course: Course) -> int:
+    return course.enrolments.filter(status=EnrolmentStatus.ADMITTED).count()
+
+
+def _promote_waiting(course: Course) -> list[Enrolment]:
+    """候補遞補: fill free seats from the waiting list in order; the caller holds the course lock."""
+    from courses import tasks
+
+    if course.status not in (CourseStatus.OPEN, CourseStatus.CLOSED) or not course.capacity:
+        return []
+    free = course.capacity - _admitted_count(course)
+    if free <= 0:
+        return []
+    promoted = list(
+        course.enrolments.filter(status=EnrolmentStatus.WAITING).order_by("applied_at", "pk")[:free]
+    )
+    now = timezone.now()
+    for enrolment in promoted:
+        enrolment.status = EnrolmentStatus.ADMITTED
+        enrolment.admitted_at = now
+        enrolment.save(update_fields=["status", "admitted_at"])
+        _after_commit(tasks.send_enrolment_notice, enrolment.pk, "promoted")
+    return promoted
+
+
+@transaction.atomic
+def enrolment_enrol(*, actor: User, course: Course) -> Enrolment:
+    """報名: 先到先錄取 admits while seats last, then 候補; 審核錄取 waits for the unit's decision.
+
+    The course row is locked, so concurrent enrolments are counted one after the other and the
+    capacity is never exceeded; the unique (course, person) constraint holds against a double click.
+    """
+    from courses import tasks
+
+    person = _person_of_teacher(actor)
+    course = _lock(course)
+    now = timezone.now()
+    if not course.enrolment_open_at(now):
+        raise CourseError(MSG_WINDOW_CLOSED)
+    enrolment = Enrolment.objects.filter(course=course, person=person).first()
+    if enrolment is not None and enrolment.status in ACTIVE_ENROLMENT:
+        raise CourseError(MSG_ALREADY_ENROLLED)
+    if not _in_audience(course, person):
+        raise CourseError(MSG_NOT_IN_AUDIENCE)
+    if course.admission == Admission.REVIEW and course.admission_announced_at is None:
+        status = EnrolmentStatus.APPLIED
+    elif _admitted_count(course) < course.capacity:
+        status = EnrolmentStatus.ADMITTED
+    else:
+        status = EnrolmentStatus.WAITING
+    if enrolment is None:
+        enrolment = Enrolment(course=course, person=person)
+    enrolment.status = status
+    enrolment.applied_at = now  # a re-enrolment joins the end of the queue
+    enrolment.admitted_at = now if status == EnrolmentStatus.ADMITTED else None
+    enrolment.save()
+    if status == EnrolmentStatus.ADMITTED:
+        _after_commit(tasks.send_enrolment_notice, enrolment.pk, "admitted")
+    return enrolment
+
+
+def _own_enrolment(person: Person, course: Course) -> Enrolment:
+    enrolment = Enrolment.objects.select_for_update().filter(course=course, person=person).first()
+    if enrolment is None or enrolment.status not in ACTIVE_ENROLMENT:
+        raise CourseError(MSG_NOT_ENROLLED)
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_cancel(*, actor: User, course: Course) -> Enrolment:
+    """取消報名, inside the enrolment window; a freed seat goes to the first on the waiting list."""
+    person = _person_of_teacher(actor)
+    course = _lock(course)
+    if not course.enrolment_open_at(timezone.now()):
+        raise CourseError(MSG_WINDOW_CLOSED)
+    enrolment = _own_enrolment(person, course)
+    enrolment.status = EnrolmentStatus.CANCELLED
+    enrolment.save(update_fields=["status"])
+    _promote_waiting(course)
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_decline(*, actor: User, course: Course) -> Enrolment:
+    """放棄錄取: an admitted teacher gives the place up before the course starts; 候補 moves up."""
+    person = _person_of_teacher(actor)
+    course = _lock(course)
+    if course.status not in (CourseStatus.OPEN, CourseStatus.CLOSED):
+        raise _wrong_state(course)
+    if course.start_date and timezone.localdate() >= course.start_date:
+        raise CourseError(MSG_COURSE_STARTED)
+    enrolment = _own_enrolment(person, course)
+    if enrolment.status != EnrolmentStatus.ADMITTED:
+        raise CourseError(MSG_NOT_ADMITTED)
+    enrolment.status = EnrolmentStatus.DECLINED
+    enrolment.save(update_fields=["status"])
+    _promote_waiting(course)
+    return enrolment
+
+
+@transaction.atomic
+def course_announce_admission(
+    *, actor: User, course: Course, enrolment_ids: Iterable[int]
+) -> list[Enrolment]:
+    """審核錄取: the unit admits the chosen applicants and announces; the other applicants wait (候補)."""
+    from courses import tasks
+
+    course = _lock(course)
+    _require_manager(actor, course)
+    if course.admission != Admission.REVIEW:
+        raise CourseError(MSG_NOT_REVIEW)
+    if course.status not in (CourseStatus.OPEN, CourseStatus.CLOSED):
+        raise _wrong_state(course)
+    applicants = {
+        e.pk: e for e in course.enrolments.select_for_update().filter(status=EnrolmentStatus.APPLIED)
+    }
+    chosen = [int(pk) for pk in enrolment_ids]
+    if any(pk not in applicants for pk in chosen):
+        raise CourseError(MSG_NOT_APPLICANT)
+    seats = course.capacity - _admitted_count(course)
+    if len(chosen) > seats:
+        raise CourseError(MSG_TOO_MANY_ADMITTED.format(seats=seats))
+    now = timezone.now()
+    admitted = []
+    for pk, enrolment in sorted(applicants.items(), key=lambda item: (item[1].applied_at, item[0])):
+        if pk in chosen:
+            enrolment.status, enrolment.admitted_at = EnrolmentStatus.ADMITTED, now
+            admitted.append(enrolment)
+            _after_commit(tasks.send_enrolment_notice, pk, "admitted")
+        else:
+            enrolment.status = EnrolmentStatus.WAITING
+        enrolment.save(update_fields=["status", "admitted_at"])
+    course.admission_announced_at = now
+    course.save(update_fields=["admission_announced_at"])
+    return admitted
+
+
+# ------------------------------------------------------------------------------------------
+# 資料上傳: attendance
+
+
+@transaction.atomic
+def attendance_upload_create(
+    *, actor: User, course: Course, filename: str, content: bytes
+) -> AttendanceUpload:
+    """Store the file and queue its processing (the task runs after the commit)."""
+    from courses import tasks
+
+    course = _lock(course)
+    _require_manager(actor, course)
+    if course.status not in (CourseStatus.CLOSED, CourseStatus.PENDING):
+        raise _wrong_state(course)
+    upload = AttendanceUpload.objects.create(
+        course=course, uploaded_by=actor, filename=filename, content=content
+    )
+    _after_commit(tasks.process_attendance_upload, upload.pk)
+    return upload
+
+
+def _set_progress(upload: AttendanceUpload, **fields) -> None:
+    # Outside the write transaction, so the page polling the job sees it move.
+    AttendanceUpload.objects.filter(pk=upload.pk).update(**fields)
+
+
+def attendance_upload_process(upload_id: int) -> AttendanceUpload:
+    """Validate every row, then write every attendance in one transaction, or nothing at all.
+
+    Columns: national_id (the participant's 身分證字號/居留證號) and hours (0 to the course's hours,
+    one decimal). Participants left out of the file attended 0 hours. Messages name lines and
+    reasons, never the IDs.
+    """
+    upload = AttendanceUpload.objects.select_related("course").get(pk=upload_id)
+    if upload.status != UploadStatus.QUEUED:  # a retried task does the work once
+        return upload
+    _set_progress(upload, status=UploadStatus.RUNNING, progress=0)
+    course = upload.course
+    suffix = Path(upload.filename).suffix.lower()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"attendance{suffix}"
+        path.write_bytes(bytes(upload.content))
+        try:
+            attended, rows = _read_attendance(upload, course, path)
+        except ImportRefused as refused:
+            _set_progress(
+                upload,
+                status=UploadStatus.REFUSED,
+                progress=100,
+                messages=[str(refused), *refused.errors.lines()],
+                finished_at=timezone.now(),
+                content=b"",
+            )
+            upload.refresh_from_db()
+            return upload
+    with transaction.atomic():
+        course = _lock(course)
+        if course.status not in (CourseStatus.CLOSED, CourseStatus.PENDING):
+            _set_progress(
+                upload,
+                status=UploadStatus.FAILED,
+                progress=100,
+                messages=[str(_wrong_state(course))],
+                finished_at=timezone.now(),
+                content=b"",
+            )
+            upload.refresh_from_db()
+            return upload
+        enrolments = list(course.enrolments.select_for_update().filter(status=EnrolmentStatus.ADMITTED))
+        for enrolment in enrolments:
+            enrolment.attended_hours = attended.get(enrolment.pk, Decimal("0"))
+        Enrolment.objects.bulk_update(enrolments, ["attended_hours"], batch_size=500)
+        course.status = CourseStatus.PENDING
+        course.save(update_fields=["status"])
+        AttendanceUpload.objects.filter(pk=upload.pk).update(
+            status=UploadStatus.DONE,
+            progress=100,
+            rows=rows,
+            messages=[f"已匯入 {len(attended)} 位學員的出席時數；課程狀態改為「待確認」。"],
+            finished_at=timezone.now(),
+            content=b"",
+        )
+    upload.refresh_from_db()
+    return upload
+
+
+def _read_attendance(upload: AttendanceUpload, course: Course, path: Path) -> tuple[dict[int, Decimal], int]:
+    participants = {
+        digest: pk
+        for pk, digest in course.enrolments.filter(status=EnrolmentStatus.ADMITTED).values_list(
+            "pk", "person__national_id_digest"
+        )
+    }
+    table = Table(path, ATTENDANCE_COLUMNS)
+    errors: ErrorList = table.errors
+    # Counting the rows first lets the page show a percentage; attendance files are small.
+    total = max(1, sum(1 for _ in Table(path, ATTENDANCE_COLUMNS).rows()))
+    attended: dict[int, Decimal] = {}
+    rows = 0
+    for line, (raw_id, raw_hours) in table.rows():
+        rows += 1
+        nid = national_id.check(raw_id)
+        if isinstance(nid, Problem):
+            errors.add(line, nid.message)
+        else:
+            pk = participants.get(national_id.digest(nid))
+            if pk is None:
+                errors.add(line, MSG_ROW_NOT_PARTICIPANT)
+            elif pk in attended:
+                errors.add(line, MSG_ROW_DUPLICATE)
+            else:
+                hours = parse_decimal(raw_hours.strip())
+                if (
+                    hours is None
+                    or hours < 0
+                    or hours > course.hours
+                    or hours != hours.quantize(Decimal("0.1"))
+                ):
+                    errors.add(line, MSG_ROW_HOURS)
+                else:
+                    attended[pk] = hours.quantize(Decimal("0.1"))
+        if rows % 50 == 0:
+            _set_progress(upload, progress=min(99, rows * 100 // total))
+    if rows == 0:
+        errors.add(0, MSG_ROW_NONE)
+    if errors:
+        raise ImportRefused(errors)
+    return attended, rows
+
+
+# ------------------------------------------------------------------------------------------
+# 名單確認通過 and 核發研習時數
+
+
+@transaction.atomic
+def course_confirm(*, actor: User, course: Course) -> int:
+    """待確認 → 名單確認通過, and in the same transaction 核發研習時數, dated the course's last day.
+
+    Returns the number of issued-hours records. The list is locked from here on: later changes go
+    through a recorded correction (更正).
+    """
+    course = _lock(course)
+    _require_manager(actor, course)
+    if course.status != CourseStatus.PENDING:
+        raise _wrong_state(course)
+    participants = list(
+        course.enrolments.filter(status=EnrolmentStatus.ADMITTED).values_list("person_id", "attended_hours")
+    )
+    if any(hours is None for _, hours in participants):
+        raise CourseError(MSG_NO_ATTENDANCE)
+    records = [
+        IssuedHours(
+            person_id=person_id, course=course, date=course.end_date, hours=hours, source=HoursSource.COURSE
+        )
+        for person_id, hours in participants
+        if hours > 0
+    ]
+    IssuedHours.objects.bulk_create(records, batch_size=1000)
+    course.status = CourseStatus.CONFIRMED
+    course.confirmed_at = timezone.now()
+    course.save(update_fields=["status", "confirmed_at"])
+    return len(records)
+
+
+# ------------------------------------------------------------------------------------------
+# 更正 (corrections after confirmation)
+
+
+@transaction.atomic
+def correction_request(
+    *, actor: User, course: Course, enrolment: Enrolment, hours_after: Decimal, reason: str
+) -> HoursCorrection:
+    """The course's unit asks for a change of one participant's issued hours, with a reason."""
+    course = _lock(course)
+    _require_manager(actor, course)
+    if course.status != CourseStatus.CONFIRMED:
+        raise _wrong_state(course)
+    if enrolment.course_id != course.pk or enrolment.status != EnrolmentStatus.ADMITTED:
+        raise CourseError(MSG_CORRECTION_NOT_PARTICIPANT)
+    if hours_after < 0 or hours_after > course.hours or hours_after != hours_after.quantize(Decimal("0.1")):
+        raise CourseError(MSG_CORRECTION_RANGE)
+    record = IssuedHours.objects.filter(
+        course=course, person_id=enrolment.person_id, date=course.end_date
+    ).first()
+    before = record.hours if record else Decimal("0")
+    if before == hours_after:
+        raise CourseError(MSG_CORRECTION_SAME)
+    if HoursCorrection.objects.filter(
+        course=course, person_id=enrolment.person_id, status=CorrectionStatus.PENDING
+    ).exists():
+        raise CourseError(MSG_CORRECTION_PENDING)
+    from courses import tasks
+
+    correction = HoursCorrection.objects.create(
+        course=course,
+        person_id=enrolment.person_id,
+        hours_before=before,
+        hours_after=hours_after,
+        reason=reason,
+        requested_by=actor,
+    )
+    _after_commit(tasks.send_correction_request_notice, correction.pk)
+    return correction
+
+
+@transaction.atomic
+def correction_decide(*, actor: User, correction: HoursCorrection, approve: bool) -> HoursCorrection:
+    """The course's authority or the operator approves (the hours change) or rejects (nothing changes)."""
+    correction = HoursCorrection.objects.select_for_update().select_related("course").get(pk=correction.pk)
+    course = correction.course
+    if not may_approve_correction(actor, course):
+        raise CourseError(MSG_FORBIDDEN)
+    if correction.status != CorrectionStatus.PENDING:
+        raise CourseError(MSG_CORRECTION_DECIDED)
+    if approve:
+        IssuedHours.objects.update_or_create(
+            person_id=correction.person_id,
+            course=course,
+            date=course.end_date,
+            defaults={"hours": correction.hours_after, "source": HoursSource.COURSE},
+        )
+        Enrolment.objects.filter(course=course, person_id=correction.person_id).update(
+            attended_hours=correction.hours_after
+        )
+    correction.status = CorrectionStatus.APPROVED if approve else CorrectionStatus.REJECTED
+    correction.decided_by = actor
+    correction.decided_at = timezone.now()
+    correction.save(update_fields=["status", "decided_by", "decided_at"])
+    return correction
+
+
+# ------------------------------------------------------------------------------------------
+# E-mail
+
+
+NOTICE_SUBJECTS = {
+    "admitted": _("【錄取通知】{title}"),
+    "promoted": _("【候補遞補錄取通知】{title}"),
+    "reminder": _("【研習提醒】{title} 即將開始"),
+    "cancelled": _("【課程取消通知】{title}"),
+}
+NOTICE_BODIES = {
+    "admitted": _("您已錄取研習課程「{title}」（課程代碼 {code}）。"),
+    "promoted": _("您原列候補的研習課程「{title}」（課程代碼 {code}）已遞補錄取。"),
+    "reminder": _("您錄取的研習課程「{title}」（課程代碼 {code}）將於 {start} 開始。"),
+    "cancelled": _("很抱歉，您報名的研習課程「{title}」（課程代碼 {code}）已取消。"),
+}
+
+
+def enrolment_notify(*, enrolment_id: int, kind: str) -> bool:
+    """Send one enrolment e-mail; returns whether a message went out."""
+    from django.core.mail import send_mail
+
+    from core.roc import format_roc_date
+
+    enrolment = Enrolment.objects.select_related("course", "person").filter(pk=enrolment_id).first()
+    if enrolment is None:
+        return False
+    person, course = enrolment.person, enrolment.course
+    address = person.email or next(iter(person.users.exclude(email="").values_list("email", flat=True)), "")
+    if not address:
+        return False
+    values = {
+        "title": course.title,
+        "code": course.code,
+        "start": format_roc_date(course.start_date) if course.start_date else "",
+    }
+    lines = [
+        f"{person.name} 您好：",
+        "",
+        str(NOTICE_BODIES[kind]).format(**values),
+        f"上課日期：{values['start']}",
+        f"開課地點：{course.place}",
+        "",
+        "全國教師在職進修資訊網",
+    ]
+    send_mail(str(NOTICE_SUBJECTS[kind]).format(**values), "\n".join(lines), None, [address])
+    return True
+
+
+def correction_request_notify(*, correction_id: int) -> int:
+    """Tell the course's authority (its active business accounts) that a correction awaits approval."""
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    from accounts.models import BusinessAccount, BusinessAccountStatus
+
+    correction = HoursCorrection.objects.select_related("course").filter(pk=correction_id).first()
+    if correction is None or correction.course.authority_id is None:
+        return 0
+    course = correction.course
+    addresses = sorted(
+        {
+            email
+            for email in BusinessAccount.objects.filter(
+                unit_id=course.authority_id, status=BusinessAccountStatus.ACTIVE
+            ).values_list("user__email", flat=True)
+            if email
+        }
+    )
+    if not addresses:
+        return 0
+    body = "\n".join(
+        [
+            f"研習課程「{course.title}」（課程代碼 {course.code}）的開課單位申請更正一位學員的研習時數"
+            f"（{correction.hours_before} → {correction.hours_after}）。",
+            f"請登入後至「研習時數更正核定」頁面（{reverse('courses:corrections')}）核定。",
+            "",
+            "全國教師在職進修資訊網",
+        ]
+    )
+    send_mail(f"【研習時數更正待核定】{course.title}", body, None, addresses)
+    return len(addresses)
+
+
+def send_course_reminders(*, today: dt.date | None = None, days_ahead: int = 1) -> int:
+    """The day before a course starts, each admitted teacher gets a reminder, once per course."""
+    from courses import tasks
+
+    today = today or timezone.localdate()
+    due = Course.objects.filter(
+        status__in=(CourseStatus.OPEN, CourseStatus.CLOSED),
+        start_date__gt=today,
+        start_date__lte=today + dt.timedelta(days=days_ahead),
+        reminder_sent_at__isnull=True,
+    ).values_list("pk", flat=True)
+    sent = 0
+    for course_id in due:
+        # Claim the course with a conditional UPDATE, so two beat runs never both send.
+        with transaction.atomic():
+            if not Course.objects.filter(pk=course_id, reminder_sent_at__isnull=True).update(
+                reminder_sent_at=timezone.now()
+            ):
+                continue
+            for enrolment_id in Enrolment.objects.filter(
+                course_id=course_id, status=EnrolmentStatus.ADMITTED
+            ).values_list("pk", flat=True):
+                _after_commit(tasks.send_enrolment_notice, enrolment_id, "reminder")
+                sent += 1
+    return sent
+
+
+def seats_left(course: Course) -> int | None:
+    if course.capacity is None:
+        return None
+    taken = getattr(course, "admitted_count", None)
+    if taken is None:
+        taken = _admitted_count(course)
+    return max(0, course.capacity - taken)

@@ -1,0 +1,35 @@
+"""Celery tasks of courses: each takes ids and calls a service."""
+
+from celery import shared_task
+
+from courses import services
+
+
+@shared_task
+def send_enrolment_notice(enrolment_id: int, kind: str) -> bool:
+    """錄取通知, 候補遞補, the reminder before the course, or the cancellation notice."""
+    return services.enrolment_notify(enrolment_id=enrolment_id, kind=kind)
+
+
+@shared_task
+def send_course_reminders() -> int:
+    """Celery beat, each morning: reminders for the courses starting tomorrow."""
+    return services.send_course_reminders()
+
+
+@shared_task
+def process_attendance_upload(upload_id: int) -> str:
+    return services.attendance_upload_process(upload_id).status
+
+
+@shared_task
+def send_correction_request_notice(correction_id: int) -> int:
+    return services.correction_request_notify(correction_id=correction_id)
+
+
+@shared_task
+def send_kindergarten_feed() -> int:
+    """Celery beat, the 15th of each month: 教保研習 hours to 全國教保資訊網 (courses.feeds)."""
+    from courses import feeds
+
+    return feeds.run().pk

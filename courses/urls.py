@@ -1,0 +1,41 @@
+from django.urls import path
+
+from courses import views
+
+app_name = "courses"
+
+urlpatterns = [
+    path("me/learning-record/", views.learning_record, name="learning-record"),
+    path("me/learning-record/<int:year>/print/", views.learning_record_print, name="learning-record-print"),
+    path("me/learning-record/<int:year>.xlsx", views.learning_record_xlsx, name="learning-record-xlsx"),
+    path("me/learning-record/certificate/", views.certificate, name="certificate"),
+    path("certificates/verify/", views.certificate_verify, name="certificate-verify"),
+    path("api/partner/docs/", views.partner_api_docs, name="partner-api-docs"),
+    path("courses/", views.search, name="search"),
+    path("courses/<str:code>/", views.detail, name="detail"),
+    path("courses/<str:code>/enrol/", views.enrol, name="enrol"),
+    path("courses/<str:code>/cancel/", views.cancel_enrolment, name="cancel-enrolment"),
+    path("courses/<str:code>/decline/", views.decline, name="decline"),
+    path("unit/charts/", views.charts, name="charts"),
+    path("unit/charts/<slug:key>.csv", views.chart_csv, name="chart-csv"),
+    path("unit/courses/", views.manage, name="manage"),
+    path("unit/courses/new/", views.register, name="register"),
+    path("unit/courses/<int:pk>/", views.manage_detail, name="manage-detail"),
+    path("unit/courses/<int:pk>/edit/", views.edit, name="edit"),
+    path("unit/courses/<int:pk>/admit/", views.admit, name="admit"),
+    path("unit/courses/<int:pk>/participants.xlsx", views.participants_xlsx, name="participants-xlsx"),
+    path("unit/courses/<int:pk>/upload/", views.upload, name="upload"),
+    path("unit/courses/<int:pk>/upload/<int:upload_id>/", views.upload_status, name="upload-status"),
+    path(
+        "unit/courses/<int:pk>/participants/<int:enrolment_id>/correction/",
+        views.correction_new,
+        name="correction-new",
+    ),
+    path("unit/courses/<int:pk>/<str:action>/", views.transition, name="transition"),
+    path("centre/hours-corrections/", views.corrections, name="corrections"),
+    path(
+        "centre/hours-corrections/<int:correction_id>/decide/",
+        views.correction_decide,
+        name="correction-decide",
+    ),
+]

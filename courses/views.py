@@ -1,0 +1,465 @@
+"""Course screens: public search and pages, enrolment, 研習課程登錄, 研習課程管理/資料上傳, corrections."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import permissions
+from accounts.permissions import Perm
+from accounts.views import requires
+from courses import exports, selectors, services
+from courses.filters import CourseSearchFilter
+from courses.forms import AdmitForm, AttendanceUploadForm, CorrectionForm, CourseForm
+from courses.models import AttendanceUpload, CourseStatus, Enrolment, EnrolmentStatus
+
+
+def _refused(request, template, context, error, status=409):
+    context.update({"error": error.message, "error_details": error.details})
+    if error.message == services.MSG_FORBIDDEN:
+        status = 403
+    return render(request, template, context, status=status)
+
+
+# ------------------------------------------------------------------------------------------
+# Public
+
+
+def search(request):
+    """研習課程查詢 (public): no sign-in."""
+    filterset = CourseSearchFilter(request.GET or None, queryset=selectors.public_courses())
+    page = None
+    if filterset.is_bound and filterset.is_valid():
+        page = Paginator(filterset.qs, 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "courses/search.html",
+        {"filter": filterset, "page": page, "selects": filterset.select_fields()},
+    )
+
+
+def detail(request, code: str):
+    """The course's public page, at a stable address by its 課程代碼."""
+    course = selectors.public_course(code)
+    if course is None:
+        raise Http404
+    from django.utils import timezone
+
+    context = {
+        "course": course,
+        "seats_left": services.seats_left(course),
+        "enrolment_open": course.enrolment_open_at(timezone.now()),
+        "enrolment": selectors.own_enrolment(request.user, course),
+        "can_enrol": permissions.has_perm(request.user, Perm.COURSE_ENROL),
+        "stages": [row.get_stage_display() for row in course.audience_stages.all()],
+    }
+    return render(request, "courses/detail.html", context)
+
+
+def _teacher_action(request, code: str, service, done: str):
+    course = selectors.public_course(code)
+    if course is None:
+        raise Http404
+    try:
+        service(actor=request.user, course=course)
+    except services.CourseError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+    return redirect("courses:detail", code=code)
+
+
+@login_required
+@require_POST
+def enrol(request, code: str):
+    course = selectors.public_course(code)
+    if course is None:
+        raise Http404
+    try:
+        enrolment = services.enrolment_enrol(actor=request.user, course=course)
+    except services.CourseError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("報名完成，目前狀態：%(status)s。") % {"status": enrolment.get_status_display()}
+        )
+    return redirect("courses:detail", code=code)
+
+
+@login_required
+@require_POST
+def cancel_enrolment(request, code: str):
+    return _teacher_action(request, code, services.enrolment_cancel, _("已取消報名。"))
+
+
+@login_required
+@require_POST
+def decline(request, code: str):
+    return _teacher_action(request, code, services.enrolment_decline, _("已放棄錄取。"))
+
+
+# ------------------------------------------------------------------------------------------
+# 研習課程登錄 and 研習課程管理 (the course's unit)
+
+
+@requires(Perm.COURSE_REGISTER)
+@require_http_methods(["GET", "POST"])
+def register(request):
+    form = CourseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            course = services.course_register(actor=request.user, **form.service_arguments())
+        except services.CourseError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request, _("已登錄課程「%(title)s」，確認內容後請按「開放報名」。") % {"title": course.title}
+            )
+            return redirect("courses:manage-detail", pk=course.pk)
+    return render(request, "courses/form.html", {"form": form, "heading": _("研習課程登錄")})
+
+
+def _managed(request, pk: int):
+    """A course of the actor's own unit; any other course answers 404."""
+    permissions.require(request.user, Perm.COURSE_MANAGE)
+    return get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
+
+
+@requires(Perm.COURSE_MANAGE)
+def manage(request):
+    page = Paginator(selectors.courses_managed_by(request.user), 20).get_page(request.GET.get("page"))
+    return render(request, "courses/manage.html", {"page": page})
+
+
+@requires(Perm.COURSE_MANAGE)
+def manage_detail(request, pk: int):
+    course = _managed(request, pk)
+    rows = list(selectors.participants(course))
+    context = {
+        "course": course,
+        "rows": rows,
+        "uploads": course.uploads.all()[:5],
+        "pending_corrections": list(selectors.pending_corrections(course)),
+        "seats_left": services.seats_left(course),
+        "can_upload": course.status in (CourseStatus.CLOSED, CourseStatus.PENDING),
+        "admitted_rows": [row for row in rows if row.status == EnrolmentStatus.ADMITTED],
+    }
+    return render(request, "courses/manage_detail.html", context)
+
+
+@requires(Perm.COURSE_MANAGE)
+@require_http_methods(["GET", "POST"])
+def edit(request, pk: int):
+    course = _managed(request, pk)
+    form = CourseForm(request.POST or None, instance=course)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.course_update(actor=request.user, course=course, **form.service_arguments())
+        except services.CourseError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("已更新課程資料。"))
+            return redirect("courses:manage-detail", pk=course.pk)
+    return render(
+        request, "courses/form.html", {"form": form, "heading": _("修改研習課程"), "course": course}
+    )
+
+
+TRANSITIONS = {
+    "open": (services.course_open, _("開放報名"), _("已開放報名，課程代碼 %(code)s。")),
+    "close": (services.course_close_enrolment, _("報名截止"), _("已截止報名。")),
+    "cancel": (services.course_cancel, _("取消課程"), _("已取消課程，並以電子郵件通知報名的教師。")),
+    "confirm": (
+        services.course_confirm,
+        _("名單確認通過並核發研習時數"),
+        _("名單確認通過，已核發研習時數。"),
+    ),
+}
+
+
+@requires(Perm.COURSE_MANAGE)
+@require_http_methods(["GET", "POST"])
+def transition(request, pk: int, action: str):
+    """A confirmation page (GET) and the state change itself (POST)."""
+    if action not in TRANSITIONS:
+        raise Http404
+    course = _managed(request, pk)
+    service, label, done = TRANSITIONS[action]
+    context = {"course": course, "action": action, "label": label}
+    if request.method == "POST":
+        try:
+            service(actor=request.user, course=course)
+        except services.CourseError as error:
+            return _refused(request, "courses/confirm_transition.html", context, error)
+        course.refresh_from_db()
+        messages.success(request, done % {"code": course.code})
+        return redirect("courses:manage-detail", pk=course.pk)
+    return render(request, "courses/confirm_transition.html", context)
+
+
+@requires(Perm.COURSE_MANAGE)
+@require_http_methods(["GET", "POST"])
+def admit(request, pk: int):
+    """審核錄取: choose from the applicants, then announce."""
+    course = _managed(request, pk)
+    applicants = list(course.enrolments.filter(status=EnrolmentStatus.APPLIED).select_related("person"))
+    form = AdmitForm(request.POST or None, applicants=applicants)
+    context = {"course": course, "form": form, "seats_left": services.seats_left(course)}
+    if request.method == "POST" and form.is_valid():
+        try:
+            admitted = services.course_announce_admission(
+                actor=request.user, course=course, enrolment_ids=form.cleaned_data["enrolments"]
+            )
+        except services.CourseError as error:
+            return _refused(request, "courses/admit.html", context, error)
+        messages.success(request, _("已公告錄取 %(n)d 人，其餘報名者列為候補。") % {"n": len(admitted)})
+        return redirect("courses:manage-detail", pk=course.pk)
+    return render(request, "courses/admit.html", context)
+
+
+@requires(Perm.COURSE_MANAGE)
+def participants_xlsx(request, pk: int):
+    """The full participant list (full names) as .xlsx, written in one openpyxl write-only pass."""
+    course = _managed(request, pk)
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="participants-{course.code or course.pk}.xlsx"'
+    exports.write_participants(course, response)
+    return response
+
+
+@requires(Perm.COURSE_MANAGE)
+@require_http_methods(["GET", "POST"])
+def upload(request, pk: int):
+    """資料上傳: attendance; processed in the background, its progress shown on the job's page."""
+    course = _managed(request, pk)
+    form = AttendanceUploadForm(request.POST or None, request.FILES or None)
+    context = {"course": course, "form": form}
+    if request.method == "POST" and form.is_valid():
+        file = form.cleaned_data["file"]
+        try:
+            job = services.attendance_upload_create(
+                actor=request.user, course=course, filename=file.name, content=file.read()
+            )
+        except services.CourseError as error:
+            return _refused(request, "courses/upload.html", context, error)
+        return redirect("courses:upload-status", pk=course.pk, upload_id=job.pk)
+    return render(request, "courses/upload.html", context)
+
+
+@requires(Perm.COURSE_MANAGE)
+def upload_status(request, pk: int, upload_id: int):
+    course = _managed(request, pk)
+    job = get_object_or_404(AttendanceUpload.objects.defer("content"), pk=upload_id, course=course)
+    return render(request, "courses/upload_status.html", {"course": course, "job": job})
+
+
+@requires(Perm.COURSE_MANAGE)
+@require_http_methods(["GET", "POST"])
+def correction_new(request, pk: int, enrolment_id: int):
+    """更正: ask the course's authority to change one participant's issued hours."""
+    course = _managed(request, pk)
+    enrolment = get_object_or_404(Enrolment.objects.select_related("person"), pk=enrolment_id, course=course)
+    form = CorrectionForm(request.POST or None)
+    context = {"course": course, "enrolment": enrolment, "form": form}
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.correction_request(
+                actor=request.user,
+                course=course,
+                enrolment=enrolment,
+                hours_after=form.cleaned_data["hours_after"],
+                reason=form.cleaned_data["reason"],
+            )
+        except services.CourseError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("已送出更正申請，待主管機關核定。"))
+            return redirect("courses:manage-detail", pk=course.pk)
+    return render(request, "courses/correction_new.html", context)
+
+
+# ------------------------------------------------------------------------------------------
+# 研習時數更正核定 (the course's authority or the operator)
+
+
+@requires(Perm.HOURS_CORRECTION_APPROVE)
+def corrections(request):
+    page = Paginator(selectors.corrections_for_approver(request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "courses/corrections.html", {"page": page})
+
+
+@requires(Perm.HOURS_CORRECTION_APPROVE)
+@require_POST
+def correction_decide(request, correction_id: int):
+    correction = get_object_or_404(selectors.corrections_for_approver(request.user), pk=correction_id)
+    approve = request.POST.get("decision") == "approve"
+    with transaction.atomic():
+        try:
+            services.correction_decide(actor=request.user, correction=correction, approve=approve)
+        except services.CourseError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("已核定更正。") if approve else _("已不予核定。"))
+    return redirect(reverse("courses:corrections"))
+
+
+# ------------------------------------------------------------------------------------------
+# 研習紀錄 and 研習證明 (the teacher's own record only: the person is always request.user's)
+
+
+def _record_year(request, person, year=None):
+    from courses import record
+
+    years = record.years_of(person)
+    if year is None:
+        raw = request.GET.get("year", "")
+        year = int(raw) if raw.isdigit() else record.current_year()
+    if year not in years:
+        raise Http404
+    return record.year_record(person, year)
+
+
+@requires(Perm.LEARNING_RECORD)
+def learning_record(request):
+    """研習紀錄: one academic year's courses and hours, the total against the 統合視導 minimum."""
+    year_record = _record_year(request, request.user.person)
+    return render(request, "courses/record.html", {"record": year_record, "person": request.user.person})
+
+
+@requires(Perm.LEARNING_RECORD)
+def learning_record_print(request, year: int):
+    year_record = _record_year(request, request.user.person, year)
+    return render(
+        request, "courses/record_print.html", {"record": year_record, "person": request.user.person}
+    )
+
+
+@requires(Perm.LEARNING_RECORD)
+def learning_record_xlsx(request, year: int):
+    from courses import record
+
+    person = request.user.person
+    year_record = _record_year(request, person, year)
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="learning-record-{year}.xlsx"'
+    record.write_xlsx(person, year_record, response)
+    return response
+
+
+@requires(Perm.LEARNING_RECORD)
+@require_POST
+def certificate(request):
+    """研習證明 as a PDF: POST course (a course with hours issued to the teacher) or year."""
+    from courses import certificates
+    from courses.models import Course
+
+    person = request.user.person
+    course, year = None, None
+    if request.POST.get("course", "").isdigit():
+        course = get_object_or_404(
+            Course.objects.filter(issued_hours__person=person).distinct(), pk=int(request.POST["course"])
+        )
+    elif request.POST.get("year", "").isdigit():
+        year = _record_year(request, person, int(request.POST["year"])).year
+    else:
+        raise Http404
+    back = f"{reverse('courses:learning-record')}?year={year or ''}"
+    if not certificates.CJK_FONT.exists():
+        messages.error(request, certificates.MSG_NO_FONT)
+        return redirect(back)
+    try:
+        cert = certificates.certificate_issue(actor=request.user, course=course, year=year)
+    except services.CourseError as error:
+        messages.error(request, error.message)
+        return redirect(back)
+    pdf = certificates.render_pdf(
+        cert, verify_url=request.build_absolute_uri(reverse("courses:certificate-verify"))
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{cert.code}.pdf"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def certificate_verify(request):
+    """研習證明查驗 (public): the code by POST; shows the masked name, what is certified and the hours."""
+    from courses import certificates
+
+    context = {"code": "", "result": None, "checked": False}
+    if request.method == "POST":
+        code = request.POST.get("code", "")[:40]
+        context.update(code=code, checked=True, result=certificates.verify(code))
+    return render(request, "courses/certificate_verify.html", context)
+
+
+def partner_api_docs(request):
+    """The partner API's description as a page (from the same OpenAPI document the JSON serves)."""
+    from courses.api import api
+
+    schema = api.get_openapi_schema(path_prefix="/api/partner")
+    operations = [
+        {"method": method.upper(), "path": path, **operation}
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    ]
+    return render(
+        request,
+        "courses/partner_api_docs.html",
+        {"info": schema["info"], "operations": operations, "schemas": schema["components"]["schemas"]},
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# 統計圖表 (a business account: its unit; a centre: its authority; the operator: all)
+
+
+def _chart_year(request) -> tuple[int, list[int]]:
+    from courses import record
+
+    now = record.current_year()
+    years = list(range(now, now - 6, -1))
+    raw = request.GET.get("year", "")
+    year = int(raw) if raw.isdigit() else now
+    if year not in years:
+        raise Http404
+    return year, years
+
+
+@requires(Perm.STATISTICS_CHARTS)
+def charts(request):
+    from courses import charts as chart_data
+
+    scope = chart_data.scope_for(request.user)
+    year, years = _chart_year(request)
+    figures = chart_data.figures(scope, year)
+    return render(
+        request,
+        "courses/charts.html",
+        {
+            "scope": scope,
+            "year": year,
+            "years": years,
+            "figures": figures,
+            "chart_data": {figure.key: figure.as_json() for figure in figures},
+        },
+    )
+
+
+@requires(Perm.STATISTICS_CHARTS)
+def chart_csv(request, key: str):
+    from courses import charts as chart_data
+
+    if key not in chart_data.BUILDERS:
+        raise Http404
+    scope = chart_data.scope_for(request.user)
+    year, _years = _chart_year(request)
+    figure = chart_data.BUILDERS[key](scope, year)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{key}-{year}.csv"'
+    figure.write_csv(response)
+    return response

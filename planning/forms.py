@@ -1,0 +1,153 @@
+"""Plan forms: one checkbox group (fieldset + legend) per question, numbers in typed fields."""
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from planning.choices import NEED_QUESTIONS, OPTIONS, Domain, Question
+
+MSG_CHOOSE_ONE = _("確認送出前，請至少勾選一項。")
+MSG_STUDENTS_REQUIRED = _("確認送出前，請填寫學生總數。")
+
+
+def _choice_field(question: str) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=Question(question).label,
+        choices=OPTIONS[question],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("可複選"),
+    )
+
+
+class NeedsForm(forms.Form):
+    """教師研習需求 and 主要研習範疇; on 確認送出 every group needs at least one choice."""
+
+    def __init__(self, *args, submitting: bool = False, read_only: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        for question in (*NEED_QUESTIONS, Question.DOMAIN):
+            self.fields[question] = _choice_field(question)
+        self.submitting = submitting
+        if read_only:
+            for field in self.fields.values():
+                field.disabled = True
+
+    @property
+    def need_fields(self):
+        return [self[question] for question in NEED_QUESTIONS]
+
+    @property
+    def domain_field(self):
+        return self[Question.DOMAIN]
+
+    def chosen(self) -> list[tuple[str, str]]:
+        """(question label, chosen labels joined) for read-only summaries."""
+        out = []
+        for question in (*NEED_QUESTIONS, Question.DOMAIN):
+            values = self[question].value() or []
+            labels = [str(label) for code, label in OPTIONS[question] if code in values]
+            out.append((str(Question(question).label), "、".join(labels) or "—"))
+        return out
+
+    def answers(self) -> dict[str, list[str]]:
+        return {q: self.cleaned_data.get(q) or [] for q in (*NEED_QUESTIONS, Question.DOMAIN)}
+
+    def clean(self):
+        data = super().clean()
+        if self.submitting:
+            for question in (*NEED_QUESTIONS, Question.DOMAIN):
+                if not data.get(question) and question not in self.errors:
+                    self.add_error(question, MSG_CHOOSE_ONE)
+        return data
+
+    @staticmethod
+    def initial_from(plan) -> dict:
+        initial: dict = {}
+        if plan is None:
+            return initial
+        for answer in plan.answers.all():
+            initial.setdefault(answer.question, []).append(answer.option)
+        return initial
+
+
+class SchoolPlanForm(NeedsForm):
+    student_count = forms.IntegerField(
+        label=_("學生總數"), min_value=0, max_value=100_000, required=False, help_text=_("全校學生人數")
+    )
+
+    field_order = ["student_count"]
+
+    def clean(self):
+        data = super().clean()
+        if self.submitting and data.get("student_count") is None and "student_count" not in self.errors:
+            self.add_error("student_count", MSG_STUDENTS_REQUIRED)
+        return data
+
+
+def hours_field_name(domain: str) -> str:
+    return f"hours_{domain}"
+
+
+class TeacherPlanForm(NeedsForm):
+    """The teacher's needs, domains and planned hours per domain (0 to 999, half hours)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        read_only = kwargs.get("read_only", False)
+        for domain, label in Domain.choices:
+            self.fields[hours_field_name(domain)] = forms.DecimalField(
+                label=_("%(domain)s 規劃時數") % {"domain": label},
+                min_value=Decimal(0),
+                max_value=Decimal(999),
+                decimal_places=1,
+                max_digits=4,
+                required=False,
+                disabled=read_only,
+            )
+
+    @property
+    def hours_fields(self):
+        return [self[hours_field_name(domain)] for domain in Domain.values]
+
+    def hours(self) -> dict:
+        return {domain: self.cleaned_data.get(hours_field_name(domain)) for domain in Domain.values}
+
+    @staticmethod
+    def initial_from(plan) -> dict:
+        initial = NeedsForm.initial_from(plan)
+        if plan is not None:
+            for row in plan.planned_hours.all():
+                initial[hours_field_name(row.domain)] = row.hours
+        return initial
+
+
+class SurveyForm(forms.Form):
+    SCORES = [(5, _("非常同意")), (4, _("同意")), (3, _("普通")), (2, _("不同意")), (1, _("非常不同意"))]
+
+    ease = forms.TypedChoiceField(
+        label=_("填報操作容易"), choices=SCORES, coerce=int, widget=forms.RadioSelect
+    )
+    usefulness = forms.TypedChoiceField(
+        label=_("規劃內容對專業成長有幫助"), choices=SCORES, coerce=int, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("其他意見（選填）"), max_length=1000, required=False, widget=forms.Textarea
+    )
+
+
+class AnnouncementForm(forms.Form):
+    title = forms.CharField(label=_("標題"), max_length=200)
+    published_on = forms.DateField(label=_("發布日期"), help_text=_("西元年-月-日，例如 2024-07-15"))
+    body = forms.CharField(label=_("內容"), widget=forms.Textarea, required=False)
+    attachment = forms.FileField(label=_("附件（選填，PDF）"), required=False)
+
+    def clean_attachment(self):
+        upload = self.cleaned_data.get("attachment")
+        if upload:
+            if not upload.name.lower().endswith(".pdf") or upload.read(5) != b"%PDF-":
+                raise forms.ValidationError(_("附件須為 PDF 檔。"))
+            if upload.size > 10 * 1024 * 1024:
+                raise forms.ValidationError(_("附件不可超過 10 MB。"))
+            upload.seek(0)
+        return upload

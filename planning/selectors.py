@@ -1,0 +1,225 @@
+"""Reads of the planning service, scoped to the actor (SPEC §6, §9)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts import permissions
+from accounts.models import Unit, UnitKind
+from accounts.permissions import Perm, Role
+from planning import clock
+from planning.models import (
+    Announcement,
+    PlanKind,
+    PlanningCycle,
+    PlanningWindow,
+    SchoolPlan,
+    SnapshotEntry,
+    TeacherPlan,
+)
+from planning.services import current_cycle, school_in_scope, teacher_school
+from planning.windows import open_windows, window_for
+
+
+@dataclass(frozen=True)
+class WindowState:
+    window: PlanningWindow | None
+    at: dt.datetime
+
+    @property
+    def is_open(self) -> bool:
+        return self.window is not None and self.window.contains(self.at)
+
+    @property
+    def not_yet(self) -> bool:
+        return self.window is not None and self.at < self.window.opens_at
+
+    @property
+    def opens_at(self):
+        return self.window.opens_at if self.window else None
+
+    @property
+    def closes_at(self):
+        return self.window.closes_at if self.window else None
+
+
+def window_state(cycle: PlanningCycle, kind: PlanKind, authority_id: int | None) -> WindowState:
+    window = window_for(year=cycle.year, kind=kind, authority_id=authority_id) if authority_id else None
+    return WindowState(window, clock.now())
+
+
+def school_plan(school: Unit, year: int) -> SchoolPlan | None:
+    return SchoolPlan.objects.filter(school=school, year=year).prefetch_related("answers").first()
+
+
+def teacher_plan(person_id: int, year: int) -> TeacherPlan | None:
+    return (
+        TeacherPlan.objects.filter(person_id=person_id, year=year)
+        .prefetch_related("answers", "planned_hours")
+        .first()
+    )
+
+
+def snapshot_list(cycle: PlanningCycle, school: Unit) -> list[SnapshotEntry]:
+    """The school's 教師名單 at the cut-off, each marked whether their own plan is submitted."""
+    submitted = set(
+        TeacherPlan.objects.filter(year=cycle.year, submitted_at__isnull=False)
+        .filter(
+            person_id__in=SnapshotEntry.objects.filter(snapshot__cycle=cycle, school=school).values(
+                "person_id"
+            )
+        )
+        .values_list("person_id", flat=True)
+    )
+    entries = list(
+        SnapshotEntry.objects.filter(snapshot__cycle=cycle, school=school).order_by("category", "name")
+    )
+    for entry in entries:
+        entry.plan_submitted = entry.person_id in submitted
+    return entries
+
+
+def school_plan_visible_to(actor, pk: int) -> SchoolPlan | None:
+    """A school plan the actor may read: own school, a centre's schools, the operator, the school's teachers."""
+    plans = SchoolPlan.objects.select_related("school", "school__authority").prefetch_related("answers")
+    role = permissions.role_of(actor)
+    if role == Role.OPERATOR:
+        scope = Q()
+    elif role == Role.CENTRE:
+        scope = Q(school__authority=permissions.unit_of(actor))
+    elif role in (Role.CHIEF, Role.CONTACT):
+        scope = Q(school=permissions.unit_of(actor))
+    elif role == Role.TEACHER:
+        cycle = current_cycle()
+        school = (
+            teacher_school(cycle, actor.person, timezone.localtime(clock.now()).date()) if cycle else None
+        )
+        scope = Q(school=school) if school else Q(pk__in=[])
+    else:
+        return None
+    return plans.filter(scope).filter(pk=pk).first()
+
+
+def home_windows(user) -> list[PlanningWindow]:
+    """What is open now for the user's role, and until when (the home page)."""
+    at = clock.now()
+    role = permissions.role_of(user)
+    if role is None:
+        return []
+    if role == Role.OPERATOR:
+        return open_windows(at=at)
+    cycle = current_cycle(at)
+    if cycle is None:
+        return []
+    unit = permissions.unit_of(user)
+    if role == Role.CENTRE:
+        return [w for w in open_windows(at=at) if w.authority_id == unit.pk]
+    if permissions.has_perm(user, Perm.SCHOOL_PLAN) and school_in_scope(cycle, unit):
+        return [w for w in open_windows(at=at, kind=PlanKind.SCHOOL) if w.authority_id == unit.authority_id]
+    if role == Role.TEACHER:
+        school = teacher_school(cycle, user.person, timezone.localtime(at).date())
+        if school:
+            return [
+                w for w in open_windows(at=at, kind=PlanKind.TEACHER) if w.authority_id == school.authority_id
+            ]
+    return []
+
+
+def announcements_for(user, limit: int | None = None):
+    """The operator's announcements for everyone; an authority's for its own schools and their teachers."""
+    role = permissions.role_of(user)
+    unit = permissions.unit_of(user)
+    items = Announcement.objects.filter(published_on__lte=timezone.localdate()).select_related("unit")
+    if role != Role.OPERATOR:
+        authority_id = None
+        if role == Role.CENTRE:
+            authority_id = unit.pk
+        elif unit is not None:
+            authority_id = unit.authority_id
+        elif role == Role.TEACHER:
+            cycle = current_cycle()
+            school = (
+                teacher_school(cycle, user.person, timezone.localtime(clock.now()).date()) if cycle else None
+            )
+            authority_id = school.authority_id if school else None
+        items = items.filter(Q(unit__kind=UnitKind.OPERATOR) | Q(unit_id=authority_id))
+    return items[:limit] if limit else items
+
+
+def open_window_announcements():
+    """The windows open now, grouped by kind and dates: announced by themselves from the cycle data."""
+    groups: dict[tuple, list[str]] = {}
+    for window in open_windows(at=clock.now()):
+        key = (window.kind, window.get_kind_display(), window.cycle.year, window.opens_at, window.closes_at)
+        groups.setdefault(key, []).append(window.authority.name)
+    return [
+        {"kind": k[1], "year": k[2], "opens_at": k[3], "closes_at": k[4], "authorities": "、".join(names)}
+        for k, names in sorted(groups.items(), key=lambda item: (item[0][3], item[0][0]))
+    ]
+
+
+def hours_progress(person_id: int, year: int, plan: TeacherPlan | None) -> list[dict]:
+    """Planned against actual hours per domain for the academic year so far (from issued hours)."""
+    from django.db.models import Sum
+
+    from core.roc import academic_year_bounds
+    from courses.models import IssuedHours
+    from planning.choices import Domain
+
+    first, last = academic_year_bounds(year)
+    planned = {row.domain: row.hours for row in plan.planned_hours.all()} if plan else {}
+    issued = IssuedHours.objects.filter(person_id=person_id, date__gte=first, date__lte=last)
+    actual: dict[str, object] = {}
+    for domain, total in issued.values_list("course__domain").annotate(total=Sum("hours")):
+        # Imported courses may carry no domain: their hours show as 未分類.
+        actual[domain or ""] = actual.get(domain or "", 0) + total
+    rows = [
+        {"label": label, "planned": planned.get(code, 0), "actual": actual.pop(code, 0)}
+        for code, label in Domain.choices
+    ]
+    leftover = sum(actual.values()) if actual else 0
+    if leftover:
+        rows.append({"label": "未分類", "planned": 0, "actual": leftover})
+    return rows
+
+
+def suggested_courses(plan: TeacherPlan | None, limit: int = 5):
+    """Open courses starting from today that match the plan's domains (when courses carry one)."""
+    from courses.models import Course, CourseStatus
+
+    courses = Course.objects.filter(status=CourseStatus.OPEN, start_date__gte=timezone.localdate())
+    if plan is not None:
+        domains = [row.domain for row in plan.planned_hours.all() if row.hours] or [
+            answer.option for answer in plan.answers.all() if answer.question == "domain"
+        ]
+        if domains:
+            courses = courses.filter(domain__in=domains)
+    return list(courses.select_related("organiser").order_by("start_date", "code")[:limit])
+
+
+def survey_summary(year: int) -> list[dict]:
+    """滿意度問卷 results for the operator: answers and average scores per kind of plan."""
+    from django.db.models import Avg, Count
+
+    from planning.models import SurveyResponse
+
+    rows = (
+        SurveyResponse.objects.filter(year=year)
+        .values("kind")
+        .annotate(n=Count("id"), ease=Avg("ease"), usefulness=Avg("usefulness"))
+        .order_by("kind")
+    )
+    labels = dict(PlanKind.choices)
+    return [
+        {
+            "kind": labels[row["kind"]],
+            "n": row["n"],
+            "ease": f"{row['ease']:.2f}",
+            "usefulness": f"{row['usefulness']:.2f}",
+        }
+        for row in rows
+    ]

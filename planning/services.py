@@ -1,0 +1,317 @@
+"""Write use-cases of the planning service (SPEC §6): plans, the roster snapshot, the survey,
+publishing the statistics and announcements.
+
+The server decides whether a window is open (planning.clock, PlanningWindow.contains); the
+browser never does. Each plan write locks its owner's row, so two representatives of one school
+(or two tabs of one teacher) are serialised: one plan per school (teacher) per year, stored once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts import permissions
+from accounts.models import Person, Unit, UnitKind, User
+from accounts.permissions import Perm, Role
+from core.roc import academic_year, format_roc_datetime
+from planning import clock
+from planning.choices import OPTIONS, Domain, Question
+from planning.models import (
+    Announcement,
+    PlanKind,
+    PlannedHours,
+    PlanningCycle,
+    PlanningWindow,
+    RosterSnapshot,
+    SchoolPlan,
+    SchoolPlanAnswer,
+    SnapshotEntry,
+    StatisticsPublication,
+    SurveyResponse,
+    TeacherPlan,
+    TeacherPlanAnswer,
+)
+from planning.windows import window_for
+from teachers.models import Category, Membership
+
+MSG_NO_CYCLE = _("本學年度的進修規劃尚未開放。")
+MSG_SCHOOL_NOT_IN_SCOPE = _(
+    "貴單位不在本學年度學校本位進修規劃的範圍內（限國小、國中、高中、高職及特殊教育學校）。"
+)
+MSG_TEACHER_NOT_IN_SCOPE = _(
+    "您目前不是規劃範圍內學校（國小、國中、高中、高職及特殊教育學校）的教師，無法填寫教師自我進修規劃。"
+)
+MSG_NO_WINDOW = _("貴單位所屬主管機關尚未排定本學年度的填報期程。")
+MSG_CLOSED = _("目前不在填報期間（{opens} 至 {closes}），無法儲存或送出；資料未變更。")
+MSG_ALREADY_SUBMITTED = _("本規劃已於 {at} 確認送出，不能再修改。")
+MSG_UNKNOWN_OPTION = _("選項不正確，請重新選擇。")
+MSG_BAD_HOURS = _("規劃時數須介於 0 到 999 小時之間。")
+MSG_BAD_STUDENTS = _("學生總數須為 0 到 100000 的整數。")
+MSG_NOT_SUBMITTED = _("請先確認送出規劃，再填寫滿意度問卷。")
+MSG_SURVEY_DONE = _("您已填寫過本規劃的滿意度問卷，謝謝。")
+
+
+class PlanningError(Exception):
+    """A rule refused the action; the message is what the user reads."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def current_cycle(at: dt.datetime | None = None) -> PlanningCycle | None:
+    """The cycle of the academic year containing the instant, else the latest earlier one."""
+    at = at or clock.now()
+    year = academic_year(timezone.localtime(at).date())
+    return PlanningCycle.objects.filter(year__lte=year).order_by("-year").first()
+
+
+def school_in_scope(cycle: PlanningCycle, unit: Unit | None) -> bool:
+    return unit is not None and unit.kind == UnitKind.SCHOOL and unit.stage in cycle.stages
+
+
+def teacher_school(cycle: PlanningCycle, person: Person | None, day: dt.date) -> Unit | None:
+    """The in-scope school a person serves at as a teacher on the day, or None (outside scope)."""
+    if person is None:
+        return None
+    membership = (
+        Membership.objects.on(day)
+        .filter(
+            person=person, category=Category.TEACHER, unit__kind=UnitKind.SCHOOL, unit__stage__in=cycle.stages
+        )
+        .select_related("unit")
+        .order_by("-start_date")
+        .first()
+    )
+    return membership.unit if membership else None
+
+
+def closed_message(window: PlanningWindow) -> str:
+    return str(MSG_CLOSED).format(
+        opens=format_roc_datetime(timezone.localtime(window.opens_at)),
+        closes=format_roc_datetime(timezone.localtime(window.closes_at)),
+    )
+
+
+def _open_window(cycle: PlanningCycle, kind: PlanKind, authority_id: int, at: dt.datetime) -> PlanningWindow:
+    window = window_for(year=cycle.year, kind=kind, authority_id=authority_id)
+    if window is None:
+        raise PlanningError(MSG_NO_WINDOW)
+    if not window.contains(at):
+        raise PlanningError(closed_message(window))
+    return window
+
+
+def _clean_answers(answers: dict[str, list[str]]) -> list[tuple[str, str]]:
+    rows = []
+    for question, options in answers.items():
+        known = {code for code, _label in OPTIONS.get(question, ())}
+        if question not in Question.values or not set(options) <= known:
+            raise PlanningError(MSG_UNKNOWN_OPTION)
+        rows += [(question, option) for option in dict.fromkeys(options)]
+    return rows
+
+
+def _replace_answers(plan, answer_model, rows: list[tuple[str, str]]) -> None:
+    answer_model.objects.filter(plan=plan).delete()
+    answer_model.objects.bulk_create([answer_model(plan=plan, question=q, option=o) for q, o in rows])
+
+
+def _refuse_if_submitted(plan) -> None:
+    if plan.submitted_at is not None:
+        at = format_roc_datetime(timezone.localtime(plan.submitted_at))
+        raise PlanningError(str(MSG_ALREADY_SUBMITTED).format(at=at))
+
+
+@transaction.atomic
+def save_school_plan(
+    *, actor: User, student_count: int | None, answers: dict[str, list[str]], submit: bool
+) -> SchoolPlan:
+    """Save the school's plan as a draft, or 確認送出 it; only inside the school's window."""
+    permissions.require(actor, Perm.SCHOOL_PLAN)
+    at = clock.now()
+    cycle = current_cycle(at)
+    if cycle is None:
+        raise PlanningError(MSG_NO_CYCLE)
+    school = permissions.unit_of(actor)
+    if not school_in_scope(cycle, school):
+        raise PlanningError(MSG_SCHOOL_NOT_IN_SCOPE)
+    _open_window(cycle, PlanKind.SCHOOL, school.authority_id, at)
+    if student_count is not None and not 0 <= student_count <= 100_000:
+        raise PlanningError(MSG_BAD_STUDENTS)
+    rows = _clean_answers(answers)
+    # Every writer of this school's plan queues here: one plan per school and year, submitted once.
+    Unit.objects.select_for_update().filter(pk=school.pk).first()
+    plan, _created = SchoolPlan.objects.get_or_create(school=school, year=cycle.year)
+    _refuse_if_submitted(plan)
+    _replace_answers(plan, SchoolPlanAnswer, rows)
+    plan.student_count = student_count
+    plan.updated_by = actor
+    if submit:
+        plan.submitted_at = at
+    plan.save()
+    return plan
+
+
+@transaction.atomic
+def save_teacher_plan(
+    *, actor: User, answers: dict[str, list[str]], hours: dict[str, Decimal | None], submit: bool
+) -> TeacherPlan:
+    """Save the teacher's own plan; the window is that of the authority of the school served at now."""
+    permissions.require(actor, Perm.TEACHER_PLAN)
+    at = clock.now()
+    cycle = current_cycle(at)
+    if cycle is None:
+        raise PlanningError(MSG_NO_CYCLE)
+    person = Person.objects.select_for_update().filter(pk=actor.person_id).first()
+    school = teacher_school(cycle, person, timezone.localtime(at).date())
+    if school is None:
+        raise PlanningError(MSG_TEACHER_NOT_IN_SCOPE)
+    _open_window(cycle, PlanKind.TEACHER, school.authority_id, at)
+    rows = _clean_answers(answers)
+    planned = {domain: value for domain, value in hours.items() if value is not None}
+    if not set(planned) <= set(Domain.values) or any(not 0 <= value <= 999 for value in planned.values()):
+        raise PlanningError(MSG_BAD_HOURS)
+    plan, _created = TeacherPlan.objects.get_or_create(person=person, year=cycle.year)
+    _refuse_if_submitted(plan)
+    _replace_answers(plan, TeacherPlanAnswer, rows)
+    PlannedHours.objects.filter(plan=plan).delete()
+    PlannedHours.objects.bulk_create(
+        [PlannedHours(plan=plan, domain=domain, hours=value) for domain, value in planned.items()]
+    )
+    plan.school = school
+    plan.updated_by = actor
+    if submit:
+        plan.submitted_at = at
+    plan.save()
+    return plan
+
+
+def take_roster_snapshot(*, cycle_id: int) -> tuple[RosterSnapshot, int]:
+    """教師名單 at the cut-off: every member of an in-scope school on the cut-off day, copied.
+
+    Returns the snapshot and how many entries this call wrote (0 when it already existed).
+    """
+    with transaction.atomic():
+        cycle = PlanningCycle.objects.select_for_update().get(pk=cycle_id)
+        existing = RosterSnapshot.objects.filter(cycle=cycle).first()
+        if existing is not None:
+            return existing, 0
+        snapshot = RosterSnapshot.objects.create(cycle=cycle)
+        day = timezone.localtime(cycle.roster_cutoff).date()
+        memberships = (
+            Membership.objects.on(day)
+            .filter(unit__kind=UnitKind.SCHOOL, unit__stage__in=cycle.stages)
+            .select_related("person")
+            .prefetch_related("subjects")
+            .order_by("pk")
+        )
+        batch: list[SnapshotEntry] = []
+        written = 0
+        seen: set[int] = set()
+        for membership in memberships.iterator(chunk_size=2000):
+            if membership.person_id in seen:
+                continue
+            seen.add(membership.person_id)
+            batch.append(
+                SnapshotEntry(
+                    snapshot=snapshot,
+                    school_id=membership.unit_id,
+                    person_id=membership.person_id,
+                    name=membership.person.name,
+                    category=membership.category,
+                    title=membership.title,
+                    subjects="；".join(sorted(subject.name for subject in membership.subjects.all())),
+                    start_date=membership.start_date,
+                )
+            )
+            if len(batch) >= 5000:
+                SnapshotEntry.objects.bulk_create(batch)
+                written += len(batch)
+                batch = []
+        SnapshotEntry.objects.bulk_create(batch)
+        written += len(batch)
+    return snapshot, written
+
+
+def take_due_snapshots(*, at: dt.datetime | None = None) -> list[int]:
+    """The scheduled task's work: snapshot every cycle whose cut-off has passed and has none yet."""
+    at = at or clock.now()
+    due = PlanningCycle.objects.filter(roster_cutoff__lte=at, snapshot__isnull=True).values_list(
+        "pk", flat=True
+    )
+    return [take_roster_snapshot(cycle_id=pk)[0].cycle_id for pk in list(due)]
+
+
+@transaction.atomic
+def answer_survey(*, actor: User, kind: PlanKind, ease: int, usefulness: int, comment: str) -> SurveyResponse:
+    """滿意度問卷: once per submitted plan."""
+    cycle = current_cycle()
+    if cycle is None:
+        raise PlanningError(MSG_NO_CYCLE)
+    if kind == PlanKind.SCHOOL:
+        permissions.require(actor, Perm.SCHOOL_PLAN)
+        plan = SchoolPlan.objects.select_for_update().filter(
+            school=permissions.unit_of(actor), year=cycle.year
+        )
+        plan = plan.first()
+        link = {"school_plan": plan}
+    else:
+        permissions.require(actor, Perm.TEACHER_PLAN)
+        plan = (
+            TeacherPlan.objects.select_for_update().filter(person_id=actor.person_id, year=cycle.year).first()
+        )
+        link = {"teacher_plan": plan}
+    if plan is None or plan.submitted_at is None:
+        raise PlanningError(MSG_NOT_SUBMITTED)
+    if SurveyResponse.objects.filter(**link).exists():
+        raise PlanningError(MSG_SURVEY_DONE)
+    return SurveyResponse.objects.create(
+        kind=kind, year=cycle.year, ease=ease, usefulness=usefulness, comment=comment, **link
+    )
+
+
+@transaction.atomic
+def publish_statistics(*, actor: User, cycle_id: int, publish: bool) -> PlanningCycle:
+    """The operator publishes (or withdraws) a cycle's 統計專區."""
+    if permissions.role_of(actor) != Role.OPERATOR:
+        raise PermissionDenied
+    cycle = PlanningCycle.objects.select_for_update().get(pk=cycle_id)
+    if publish:
+        from planning.statistics import count_needs
+
+        publication, _created = StatisticsPublication.objects.update_or_create(
+            cycle=cycle, defaults={"published_at": clock.now()}
+        )
+        count_needs(publication)
+    else:
+        StatisticsPublication.objects.filter(cycle=cycle).delete()
+    return cycle
+
+
+def may_announce(actor: User) -> bool:
+    return permissions.role_of(actor) in (Role.OPERATOR, Role.CENTRE)
+
+
+@transaction.atomic
+def publish_announcement(*, actor: User, title: str, body: str, published_on: dt.date, attachment=None):
+    """最新消息 by the operator (everyone) or a centre (its own schools and the public)."""
+    if not may_announce(actor):
+        raise PermissionDenied
+    unit = permissions.unit_of(actor)
+    if unit is None:
+        raise PermissionDenied
+    return Announcement.objects.create(
+        unit=unit,
+        title=title,
+        body=body,
+        published_on=published_on,
+        attachment=attachment or "",
+        created_by=actor,
+    )

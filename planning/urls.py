@@ -1,0 +1,21 @@
+from django.urls import path
+
+from planning import views
+
+app_name = "planning"
+
+urlpatterns = [
+    path("unit/plan/", views.school_plan, name="school-plan"),
+    path("me/plan/", views.teacher_plan, name="teacher-plan"),
+    path("plans/school/<int:pk>/", views.school_plan_detail, name="school-plan-detail"),
+    path("plans/survey/<str:kind>/", views.survey, name="survey"),
+    path("plans/keepalive/", views.keepalive, name="keepalive"),
+    path("plans/guide/", views.guide, name="guide"),
+    path("plans/guide.pdf", views.guide_pdf, name="guide-pdf"),
+    path("centre/fill-rates/", views.fill_rates, name="fill-rates"),
+    path("statistics/", views.statistics, name="statistics"),
+    path("statistics/publish/", views.statistics_publish, name="statistics-publish"),
+    path("news/", views.announcements, name="announcements"),
+    path("news/new/", views.announcement_new, name="announcement-new"),
+    path("news/<int:pk>/attachment/", views.announcement_attachment, name="announcement-attachment"),
+]

@@ -1,0 +1,488 @@
+"""Planning screens (SPEC §6): the two plans, the survey, 填報率, 統計專區, 說明手冊, 最新消息."""
+
+from __future__ import annotations
+
+import csv
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import permissions
+from accounts.permissions import Perm, Role
+from core.roc import format_roc_datetime
+from planning import clock, selectors, services
+from planning.forms import SchoolPlanForm, SurveyForm, TeacherPlanForm
+from planning.models import PlanKind
+from planning.services import PlanningError
+
+
+def requires(perm: Perm):
+    """Signed in (else to the sign-in page) and holding the permission (else 403)."""
+
+    def decorator(view):
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            permissions.require(request.user, perm)
+            return view(request, *args, **kwargs)
+
+        wrapped.__name__ = view.__name__
+        wrapped.__doc__ = view.__doc__
+        return wrapped
+
+    return decorator
+
+
+def _autosave(request) -> bool:
+    return request.headers.get("X-Autosave") == "1"
+
+
+def _saved_json(plan) -> JsonResponse:
+    saved = format_roc_datetime(timezone.localtime(plan.updated_at))
+    return JsonResponse({"saved": True, "message": _("草稿已自動儲存（%(at)s）") % {"at": saved}})
+
+
+def _refused(request, template: str, context: dict, error: PlanningError, status: int = 403):
+    if _autosave(request):
+        return JsonResponse({"saved": False, "message": str(error.message)}, status=status)
+    context["error"] = error.message
+    return render(request, template, context, status=status)
+
+
+def _session_seconds() -> int:
+    return settings.SESSION_COOKIE_AGE
+
+
+@requires(Perm.SCHOOL_PLAN)
+@require_http_methods(["GET", "POST"])
+def school_plan(request):
+    """學校本位進修規劃: the school's representative drafts and 確認送出 the school's plan."""
+    cycle = services.current_cycle()
+    school = permissions.unit_of(request.user)
+    context = {"cycle": cycle, "school": school, "session_seconds": _session_seconds()}
+    if cycle is None or not services.school_in_scope(cycle, school):
+        context["error"] = services.MSG_NO_CYCLE if cycle is None else services.MSG_SCHOOL_NOT_IN_SCOPE
+        return render(request, "planning/not_in_scope.html", context, status=403 if cycle else 200)
+    plan = selectors.school_plan(school, cycle.year)
+    state = selectors.window_state(cycle, PlanKind.SCHOOL, school.authority_id)
+    editable = state.is_open and (plan is None or plan.submitted_at is None)
+    initial = SchoolPlanForm.initial_from(plan)
+    if plan is not None:
+        initial["student_count"] = plan.student_count
+    form = SchoolPlanForm(initial=initial, read_only=not editable)
+    context.update(plan=plan, state=state, editable=editable, form=form)
+    context["snapshot"] = selectors.snapshot_list(cycle, school)
+    if request.method == "POST":
+        submit = request.POST.get("action") == "submit"
+        form = SchoolPlanForm(request.POST, submitting=submit)
+        context["form"] = form
+        if form.is_valid():
+            try:
+                plan = services.save_school_plan(
+                    actor=request.user,
+                    student_count=form.cleaned_data["student_count"],
+                    answers=form.answers(),
+                    submit=submit,
+                )
+            except PlanningError as error:
+                context["form"] = SchoolPlanForm(initial=initial, read_only=True)
+                context["editable"] = False
+                return _refused(request, "planning/school_plan.html", context, error)
+            if _autosave(request):
+                return _saved_json(plan)
+            if submit:
+                messages.success(request, _("學校本位進修規劃已確認送出。"))
+                return redirect("planning:survey", kind=PlanKind.SCHOOL)
+            messages.success(request, _("草稿已儲存，可繼續修改；請於截止前按「確認送出」。"))
+            return redirect("planning:school-plan")
+        if _autosave(request):
+            return JsonResponse({"saved": False, "message": _("有欄位需要修正，草稿未儲存。")}, status=400)
+    return render(request, "planning/school_plan.html", context)
+
+
+@requires(Perm.TEACHER_PLAN)
+@require_http_methods(["GET", "POST"])
+def teacher_plan(request):
+    """教師自我進修規劃: the school's plan for reference, then the teacher's own needs and hours."""
+    if request.method == "POST":
+        submit = request.POST.get("action") == "submit"
+        form = TeacherPlanForm(request.POST, submitting=submit)
+        if form.is_valid():
+            # The service decides everything (scope, window, once); the page is built only to show a refusal.
+            try:
+                plan = services.save_teacher_plan(
+                    actor=request.user, answers=form.answers(), hours=form.hours(), submit=submit
+                )
+            except PlanningError as error:
+                if _autosave(request):
+                    return JsonResponse({"saved": False, "message": str(error.message)}, status=403)
+                return _teacher_page(request, error=error)
+            if _autosave(request):
+                return _saved_json(plan)
+            if submit:
+                messages.success(request, _("教師自我進修規劃已確認送出。"))
+                return redirect("planning:survey", kind=PlanKind.TEACHER)
+            messages.success(request, _("草稿已儲存，可繼續修改；請於截止前按「確認送出」。"))
+            return redirect("planning:teacher-plan")
+        if _autosave(request):
+            return JsonResponse({"saved": False, "message": _("有欄位需要修正，草稿未儲存。")}, status=400)
+        return _teacher_page(request, bound_form=form)
+    return _teacher_page(request)
+
+
+def _teacher_page(request, *, bound_form=None, error: PlanningError | None = None):
+    cycle = services.current_cycle()
+    context = {"cycle": cycle, "session_seconds": _session_seconds()}
+    today = timezone.localtime(clock.now()).date()
+    school = services.teacher_school(cycle, request.user.person, today) if cycle else None
+    if school is None:
+        context["error"] = services.MSG_NO_CYCLE if cycle is None else services.MSG_TEACHER_NOT_IN_SCOPE
+        return render(request, "planning/not_in_scope.html", context, status=403 if cycle else 200)
+    plan = selectors.teacher_plan(request.user.person_id, cycle.year)
+    state = selectors.window_state(cycle, PlanKind.TEACHER, school.authority_id)
+    editable = error is None and state.is_open and (plan is None or plan.submitted_at is None)
+    form = bound_form or TeacherPlanForm(initial=TeacherPlanForm.initial_from(plan), read_only=not editable)
+    reference = selectors.school_plan(school, cycle.year)
+    context.update(
+        school=school,
+        plan=plan,
+        state=state,
+        editable=editable,
+        form=form,
+        error=error.message if error else None,
+        school_plan=reference,
+        school_plan_form=SchoolPlanForm(initial=SchoolPlanForm.initial_from(reference), read_only=True)
+        if reference is not None and reference.submitted_at
+        else None,
+        progress=selectors.hours_progress(request.user.person_id, cycle.year, plan),
+        suggestions=selectors.suggested_courses(plan),
+    )
+    return render(request, "planning/teacher_plan.html", context, status=403 if error else 200)
+
+
+@login_required
+def school_plan_detail(request, pk: int):
+    """A school's plan, read-only, for those who may see it; anyone else gets 404."""
+    plan = selectors.school_plan_visible_to(request.user, pk)
+    if plan is None:
+        raise Http404
+    form = SchoolPlanForm(
+        initial={**SchoolPlanForm.initial_from(plan), "student_count": plan.student_count}, read_only=True
+    )
+    return render(request, "planning/school_plan_detail.html", {"plan": plan, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def survey(request, kind: str):
+    """滿意度問卷, offered after 確認送出: short, optional, once per plan."""
+    if kind not in PlanKind.values:
+        raise Http404
+    permissions.require(request.user, Perm.SCHOOL_PLAN if kind == PlanKind.SCHOOL else Perm.TEACHER_PLAN)
+    back = "planning:school-plan" if kind == PlanKind.SCHOOL else "planning:teacher-plan"
+    form = SurveyForm(request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.answer_survey(actor=request.user, kind=PlanKind(kind), **form.cleaned_data)
+        except PlanningError as refusal:
+            error = refusal.message
+        else:
+            messages.success(request, _("感謝您填寫滿意度問卷。"))
+            return redirect(back)
+    return render(request, "planning/survey.html", {"form": form, "back": back, "error": error, "kind": kind})
+
+
+@login_required
+def keepalive(request):
+    """The session-extend button: any signed-in request renews the idle timer (SESSION_SAVE_EVERY_REQUEST)."""
+    request.session["planning_keepalive"] = timezone.now().isoformat()
+    return JsonResponse({"seconds": _session_seconds()})
+
+
+# ---------------------------------------------------------------- 填報率
+
+FILL_SORTS = ("code", "name", "school_rate", "teacher_rate")
+
+
+def _percent(rate) -> str:
+    return "—" if rate is None else f"{float(rate) * 100:.1f}%"
+
+
+def _cycle_from(request):
+    from planning.models import PlanningCycle
+
+    year = request.GET.get("year", "")
+    if year.isdigit():
+        cycle = PlanningCycle.objects.filter(year=int(year)).first()
+        if cycle:
+            return cycle
+    return services.current_cycle()
+
+
+def _sorted(rows: list[dict], request) -> tuple[list[dict], str, bool]:
+    key = request.GET.get("sort", "code")
+    key = key if key in FILL_SORTS else "code"
+    descending = request.GET.get("dir") == "desc"
+    missing = -1.0
+    rows.sort(
+        key=lambda row: (row[key] if row[key] is not None else missing) if key.endswith("rate") else row[key],
+        reverse=descending,
+    )
+    return rows, key, descending
+
+
+@requires(Perm.FILL_RATES)
+def fill_rates(request):
+    """填報率 (live): a centre sees its schools, the operator every authority and the national figure."""
+    from planning import fill_rates as rates
+
+    cycle = _cycle_from(request)
+    if cycle is None:
+        return render(request, "planning/fill_rates.html", {"cycle": None})
+    role = permissions.role_of(request.user)
+    school_rates = rates.school_plan_fill_rates(year=cycle.year)
+    teacher_rates = rates.teacher_plan_fill_rates(year=cycle.year)
+    context: dict = {"cycle": cycle, "is_operator": role == Role.OPERATOR}
+    if role == Role.OPERATOR:
+        from accounts.models import Unit
+
+        rows = []
+        for authority in Unit.objects.authorities().order_by("code"):
+            s, t = school_rates[authority.pk], teacher_rates[authority.pk]
+            rows.append(
+                {
+                    "code": authority.code,
+                    "name": authority.name,
+                    "school_submitted": s.submitted,
+                    "school_total": s.total,
+                    "school_rate": s.rate,
+                    "teacher_submitted": t.submitted,
+                    "teacher_total": t.total,
+                    "teacher_rate": t.rate,
+                }
+            )
+        from planning.fill_rates import FillRate
+
+        context["national_school"] = FillRate(
+            0, sum(r.submitted for r in school_rates.values()), sum(r.total for r in school_rates.values())
+        )
+        context["surveys"] = selectors.survey_summary(cycle.year)
+        context["national_teacher"] = FillRate(
+            0, sum(r.submitted for r in teacher_rates.values()), sum(r.total for r in teacher_rates.values())
+        )
+    else:
+        authority = permissions.unit_of(request.user)
+        counted = rates.school_plans_submitted_in_window(year=cycle.year)
+        by_school = rates.teacher_plan_fill_rates_by_school(year=cycle.year, authority_id=authority.pk)
+        rows = []
+        for school in authority.units.filter(kind="school", stage__in=cycle.stages).order_by("code"):
+            t = by_school.get(school.pk)
+            rows.append(
+                {
+                    "code": school.code,
+                    "name": school.name,
+                    "stage": school.stage,
+                    "school_rate": 1 if school.pk in counted else 0,
+                    "school_submitted": school.pk in counted,
+                    "teacher_submitted": t.submitted if t else 0,
+                    "teacher_total": t.total if t else 0,
+                    "teacher_rate": t.rate if t else None,
+                }
+            )
+        context["authority"] = authority
+        context["summary_school"] = school_rates[authority.pk]
+        context["summary_teacher"] = teacher_rates[authority.pk]
+    rows, key, descending = _sorted(rows, request)
+    if request.GET.get("download") == "csv":
+        return _fill_rates_csv(cycle, rows, context["is_operator"])
+    context.update(rows=rows, sort=key, descending=descending, percent=_percent)
+    for row in rows:
+        row["school_rate_text"] = _percent(row["school_rate"]) if context["is_operator"] else ""
+        row["teacher_rate_text"] = _percent(row["teacher_rate"])
+    for name in ("national_school", "national_teacher", "summary_school", "summary_teacher"):
+        if name in context:
+            context[f"{name}_text"] = _percent(context[name].rate)
+    return render(request, "planning/fill_rates.html", context)
+
+
+def _fill_rates_csv(cycle, rows, is_operator) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="fill-rates-{cycle.year}.csv"'
+    response.write("\ufeff")
+    out = csv.writer(response)
+    if is_operator:
+        out.writerow(
+            [
+                "主管機關代碼",
+                "主管機關",
+                "學校送出數",
+                "學校數",
+                "學校填報率",
+                "教師送出數",
+                "教師數",
+                "教師填報率",
+            ]
+        )
+        for r in rows:
+            out.writerow(
+                [
+                    r["code"],
+                    r["name"],
+                    r["school_submitted"],
+                    r["school_total"],
+                    _percent(r["school_rate"]),
+                    r["teacher_submitted"],
+                    r["teacher_total"],
+                    _percent(r["teacher_rate"]),
+                ]
+            )
+    else:
+        out.writerow(
+            ["學校代碼", "學校", "教育階段", "學校本位規劃已送出", "教師送出數", "教師數", "教師填報率"]
+        )
+        for r in rows:
+            out.writerow(
+                [
+                    r["code"],
+                    r["name"],
+                    r["stage"],
+                    "是" if r["school_submitted"] else "否",
+                    r["teacher_submitted"],
+                    r["teacher_total"],
+                    _percent(r["teacher_rate"]),
+                ]
+            )
+    return response
+
+
+# ---------------------------------------------------------------- 統計專區
+
+
+def statistics(request):
+    """統計專區 (public once published): needs by authority × stage × option, chart and table."""
+    from planning import statistics as stats
+    from planning.choices import Question
+
+    cycles = list(stats.published_cycles())
+    is_operator = permissions.role_of(request.user) == Role.OPERATOR
+    context: dict = {"cycles": cycles, "is_operator": is_operator, "questions": Question.choices}
+    if is_operator:
+        from planning.models import PlanningCycle
+
+        context["all_cycles"] = PlanningCycle.objects.select_related("publication").order_by("-year")
+    if not cycles:
+        return render(request, "planning/statistics.html", context)
+    year = request.GET.get("year", "")
+    cycle = next((c for c in cycles if str(c.year) == year), cycles[0])
+    question = request.GET.get("question", Question.MODE)
+    if question not in Question.values:
+        question = Question.MODE
+    table = stats.needs_table(cycle, question)
+    if request.GET.get("download") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="needs-{cycle.year}-{question}.csv"'
+        response.write("\ufeff")
+        out = csv.writer(response)
+        out.writerow(["主管機關代碼", "主管機關", "教育階段", *table["labels"]])
+        for row in table["rows"]:
+            out.writerow([row["authority_code"], row["authority"], row["stage"], *row["values"]])
+        out.writerow(["", "全國", "", *table["totals"]])
+        return response
+    context.update(
+        cycle=cycle,
+        question=question,
+        table=table,
+        chart={"title": table["question_label"], "labels": table["labels"], "values": table["totals"]},
+    )
+    return render(request, "planning/statistics.html", context)
+
+
+@login_required
+@require_POST
+def statistics_publish(request):
+    """The operator publishes (or withdraws) a cycle's 統計專區."""
+    if permissions.role_of(request.user) != Role.OPERATOR:
+        raise PermissionDenied
+    from planning.models import PlanningCycle
+
+    year = request.POST.get("year", "")
+    cycle = PlanningCycle.objects.filter(year=int(year)).first() if year.isdigit() else None
+    if cycle is None:
+        raise Http404
+    publish = request.POST.get("action") == "publish"
+    services.publish_statistics(actor=request.user, cycle_id=cycle.pk, publish=publish)
+    messages.success(request, _("統計專區已公告。") if publish else _("統計專區已撤下。"))
+    return redirect("planning:statistics")
+
+
+# ---------------------------------------------------------------- 說明手冊
+
+
+def guide(request):
+    from planning.guide import TITLE, sections
+
+    return render(request, "planning/guide.html", {"title": TITLE, "sections": sections()})
+
+
+def guide_pdf(request):
+    from planning.guide import guide_pdf as build
+
+    try:
+        content = build()
+    except FileNotFoundError:
+        raise Http404 from None
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="planning-guide.pdf"'
+    return response
+
+
+# ---------------------------------------------------------------- 最新消息
+
+
+def announcements(request):
+    from django.core.paginator import Paginator
+
+    items = selectors.announcements_for(request.user)
+    page = Paginator(items, 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "planning/announcements.html",
+        {
+            "page": page,
+            "open_windows": selectors.open_window_announcements(),
+            "may_announce": services.may_announce(request.user),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def announcement_new(request):
+    from planning.forms import AnnouncementForm
+
+    if not services.may_announce(request.user):
+        raise PermissionDenied
+    form = AnnouncementForm(
+        request.POST or None, request.FILES or None, initial={"published_on": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.publish_announcement(actor=request.user, **form.cleaned_data)
+        messages.success(request, _("最新消息已發布。"))
+        return redirect("planning:announcements")
+    return render(request, "planning/announcement_new.html", {"form": form})
+
+
+def announcement_attachment(request, pk: int):
+    item = selectors.announcements_for(request.user).filter(pk=pk).exclude(attachment="").first()
+    if item is None:
+        raise Http404
+    return FileResponse(
+        item.attachment.open("rb"), as_attachment=True, filename=f"announcement-{item.pk}.pdf"
+    )

@@ -1,0 +1,368 @@
+"""The year-end computation (SPEC §7): read roster, hours and plans; decide; write the results.
+
+Set-based: the database builds the population in one statement into a temporary table — each
+person's membership in force on 31 July, kept when it is 教師 at an in-scope school, joined to
+one GROUP BY of the year's issued hours and to the person's teacher plan of year Y. Python
+then ranks each (authority, stage) group from its distinct hours values alone (rewards.pr;
+about 35,000 (group, hours) counts at national scale, not 200,000 teachers), and one
+INSERT … SELECT writes every teacher's result from the population joined to those ranks.
+Schools (3,900) and authorities (23) are decided in Python. Nothing here writes outside the
+rewards tables (and its own temporary tables).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+from django.db import connection
+
+from accounts.models import PLANNING_STAGES, UnitKind
+from core.dataexchange import tune_session
+from core.roc import academic_year_bounds
+from courses.models import IssuedHours
+from planning.fill_rates import school_plan_fill_rates
+from planning.models import PlanKind, SchoolPlan, TeacherPlan
+from planning.windows import windows_by_authority
+from rewards import pr
+from rewards.models import AuthorityResult, RewardRun, RunStage, SchoolResult, TeacherResult
+from teachers.models import Category, Membership
+
+Progress = Callable[[str, int], None]
+
+AUTHORITY_FILL_RATE = Fraction(60, 100)  # "填報率達 60% 以上"
+TENTH = Decimal("0.1")
+POPULATION = "rewards_tmp_population"
+WINDOWS = "rewards_tmp_windows"
+RANKS = "rewards_tmp_ranks"
+
+
+class EmptyPopulation(Exception):
+    pass
+
+
+def population_day(year: int) -> dt.date:
+    """31 July of academic year `year`: the day the population is taken."""
+    return academic_year_bounds(year)[1]
+
+
+def _population_sql(stages) -> str:
+    """(person, school, authority, stage, hours) of the population; parameters in order:
+    day, day, category, kind, *stages, first day, last day."""
+    membership = Membership._meta.db_table
+    unit = "accounts_unit"
+    hours = IssuedHours._meta.db_table
+    stage_marks = ", ".join(["%s"] * len(stages))
+    # On 31 July a person may have two memberships in force (one ending that day, one starting
+    # it): the latest started one is their membership of the day, and it alone decides.
+    return f"""
+        WITH in_force AS (
+            SELECT m.person_id, m.unit_id, m.category,
+                   ROW_NUMBER() OVER (PARTITION BY m.person_id ORDER BY m.start_date DESC, m.id DESC) AS rn
+            FROM {membership} m
+            WHERE m.start_date <= %s AND (m.end_date IS NULL OR m.end_date >= %s)
+        ),
+        population AS (
+            SELECT f.person_id, u.id AS school_id, u.authority_id, u.stage
+            FROM in_force f JOIN {unit} u ON u.id = f.unit_id
+            WHERE f.rn = 1 AND f.category = %s AND u.kind = %s AND u.stage IN ({stage_marks})
+        ),
+        year_hours AS (
+            SELECT h.person_id, SUM(h.hours) AS total
+            FROM {hours} h
+            WHERE h.date >= %s AND h.date <= %s
+            GROUP BY h.person_id
+        )
+        SELECT p.person_id, p.school_id, p.authority_id, p.stage,
+               -- exact on PostgreSQL (numeric); on SQLite it brings a float sum back to its tenths
+               COALESCE(ROUND(y.total, 1), 0) AS hours
+        FROM population p LEFT JOIN year_hours y ON y.person_id = p.person_id
+    """
+
+
+def _exact(value) -> Decimal:
+    """An hours figure as an exact Decimal (SQLite hands sums back as floats of tenths)."""
+    if value is None:
+        return Decimal("0.0")
+    if isinstance(value, float):
+        return Decimal(repr(value)).quantize(TENTH)
+    return Decimal(value)
+
+
+@dataclass
+class Computation:
+    run_id: int
+    year: int
+    width: Decimal
+    population: int = 0
+    total_hours: Decimal = Decimal(0)
+    average: Fraction = Fraction(0)
+    schools: list[tuple] = field(default_factory=list)
+    authorities: list[tuple] = field(default_factory=list)
+    awarded: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def average_stored(self) -> Decimal:
+        return pr.floor_decimal(self.average, 6)
+
+    def summary(self) -> dict:
+        return {
+            "national_average": str(self.average_stored),
+            "population": self.population,
+            "total_hours": str(self.total_hours),
+            "class_width": str(self.width),
+            "teachers": self.population,
+            "schools": len(self.schools),
+            "authorities": len(self.authorities),
+            "teachers_awarded": self.awarded.get("teacher", 0),
+            "schools_awarded": self.awarded.get("school", 0),
+            "authorities_awarded": self.awarded.get("authority", 0),
+        }
+
+
+def _param(value):
+    """A parameter for raw SQL: SQLite stores datetimes as naive UTC text, as Django does."""
+    if isinstance(value, dt.datetime) and connection.vendor != "postgresql":
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
+def _execute(sql: str, params=()) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_param(p) for p in params])
+
+
+def _fetch(sql: str, params=()) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_param(p) for p in params])
+        return cursor.fetchall()
+
+
+def _drop_temporary_tables() -> None:
+    for table in (POPULATION, WINDOWS, RANKS):
+        _execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _timestamp_type() -> str:
+    return "timestamp with time zone" if connection.vendor == "postgresql" else "datetime"
+
+
+def _in_window(window, opens, closes, instant) -> bool:
+    """Strictly inside or outside is plain; on a bound, planning's window rule decides."""
+    if window is None or instant is None:
+        return False
+    if opens < instant < closes:
+        return True
+    if instant < opens or instant > closes:
+        return False
+    return window.contains(instant)
+
+
+def _build_population(year: int) -> None:
+    """The population with hours, teacher plan and its window, as a temporary table."""
+    day = population_day(year)
+    first, last = academic_year_bounds(year)
+    stages = [str(s) for s in PLANNING_STAGES]
+    ts = _timestamp_type()
+    _drop_temporary_tables()
+    _execute(
+        f"CREATE TEMPORARY TABLE {WINDOWS} (authority_id bigint PRIMARY KEY, opens_at {ts}, closes_at {ts})"
+    )
+    windows = windows_by_authority(year=year, kind=PlanKind.TEACHER)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {WINDOWS} VALUES (%s, %s, %s)",
+            [(a, _param(w.opens_at), _param(w.closes_at)) for a, w in windows.items()],
+        )
+    plans = TeacherPlan._meta.db_table
+    # The bounds are planning's own (PlanningWindow.opens_at/closes_at), both included, as
+    # planning/fill_rates.py compares them; the 17:00:00 / 17:00:01 tests hold the two together.
+    _execute(
+        f"""
+        CREATE TEMPORARY TABLE {POPULATION} AS
+        SELECT p.person_id, p.school_id, p.authority_id, p.stage, p.hours,
+               tp.submitted_at AS plan_submitted_at, w.opens_at, w.closes_at,
+               COALESCE(tp.submitted_at >= w.opens_at AND tp.submitted_at <= w.closes_at, FALSE) AS in_window
+        FROM ({_population_sql(stages)}) p
+        LEFT JOIN {plans} tp ON tp.person_id = p.person_id AND tp.year = %s AND tp.submitted_at IS NOT NULL
+        LEFT JOIN {WINDOWS} w ON w.authority_id = p.authority_id
+        """,
+        [day, day, str(Category.TEACHER), str(UnitKind.SCHOOL), *stages, first, last, year],
+    )
+    if connection.vendor == "postgresql":
+        _execute(f"ANALYZE {POPULATION}")
+
+
+def _rank_teachers(result: Computation) -> None:
+    """Rank each group from its distinct hours; store the ranks in a temporary table to join."""
+    counts: dict[tuple, dict[Decimal, int]] = defaultdict(dict)
+    for authority_id, stage, hours, n in _fetch(
+        f"SELECT authority_id, stage, hours, COUNT(*) FROM {POPULATION} GROUP BY authority_id, stage, hours"
+    ):
+        counts[(authority_id, stage)][_exact(hours)] = n
+    rows = []
+    for (authority_id, stage), group in counts.items():
+        for hours, rank in pr.ranks_of_counts(group, result.width).items():
+            rows.append(
+                (authority_id, stage, hours, rank.size, pr.floor_decimal(rank.pr, 6),
+                 pr.floor_decimal(rank.lower_limit, 6), rank.below, rank.in_class, pr.is_top_30(rank.pr),
+                 Fraction(hours) >= result.average)
+            )  # fmt: skip
+    _execute(
+        f"""CREATE TEMPORARY TABLE {RANKS} (
+            authority_id bigint, stage varchar(10), hours numeric(10, 1), group_size integer,
+            pr numeric(9, 6), class_lower_limit numeric(12, 6), below integer, in_class integer,
+            top_30 boolean, at_least_average boolean)"""
+    )
+    _insert_table(RANKS, None, rows)
+    if connection.vendor == "postgresql":
+        _execute(f"ANALYZE {RANKS}")  # a hash join, not a merge join on a row estimate of 1
+
+
+def compute(*, run_id: int, year: int, width: Decimal, progress: Progress) -> Computation:
+    result = Computation(run_id=run_id, year=year, width=width)
+    progress(RunStage.POPULATION, 5)
+    tune_session(connection)  # sorts and hashes of 200,000 rows in memory (PostgreSQL only)
+    _build_population(year)
+    progress(RunStage.RANKING, 35)
+    ((n, total),) = _fetch(f"SELECT COUNT(*), SUM(hours) FROM {POPULATION}")
+    if not n:
+        _drop_temporary_tables()
+        raise EmptyPopulation
+    total = _exact(total)
+    result.population, result.total_hours, result.average = n, total, Fraction(total) / n
+    _rank_teachers(result)
+    progress(RunStage.RANKING, 50)
+    result.schools, result.awarded["school"] = _schools(result)
+    result.authorities, result.awarded["authority"] = _authorities(result)
+    return result
+
+
+def _schools(result: Computation) -> tuple[list[tuple], int]:
+    """The average of each school's population teachers, PR among the schools of its group."""
+    a_stored = result.average_stored
+    per_school = _fetch(
+        f"SELECT school_id, authority_id, stage, COUNT(*), SUM(hours) FROM {POPULATION} "
+        "GROUP BY school_id, authority_id, stage"
+    )
+    plans = dict(
+        SchoolPlan.objects.filter(year=result.year, submitted_at__isnull=False).values_list(
+            "school_id", "submitted_at"
+        )
+    )
+    windows = windows_by_authority(year=result.year, kind=PlanKind.SCHOOL)
+    groups: dict[tuple, list[tuple]] = defaultdict(list)
+    for school_id, authority_id, stage, count, total in per_school:
+        total = _exact(total)
+        groups[(authority_id, stage)].append((school_id, count, total, Fraction(total) / count))
+    awarded = 0
+    rows = []
+    for (authority_id, stage), members in sorted(groups.items()):
+        members.sort()
+        window = windows.get(authority_id)
+        opens, closes = (window.opens_at, window.closes_at) if window else (None, None)
+        ranks = pr.ranks_of_counts(Counter(m[3] for m in members), result.width)
+        for school_id, count, total, average in members:
+            rank = ranks[average]
+            enough = average >= result.average
+            top = pr.is_top_30(rank.pr)
+            submitted = plans.get(school_id)
+            in_window = _in_window(window, opens, closes, submitted)
+            won = in_window and enough and top
+            awarded += won
+            rows.append(
+                (result.run_id, result.year, a_stored, won, authority_id, stage, len(members),
+                 pr.floor_decimal(rank.pr, 6), pr.floor_decimal(rank.lower_limit, 6), rank.below, rank.in_class,
+                 enough, top, submitted, opens, closes, in_window, school_id, count, total,
+                 pr.floor_decimal(average, 6))
+            )  # fmt: skip
+    return rows, awarded
+
+
+def _authorities(result: Computation) -> tuple[list[tuple], int]:
+    """Planning's own fill rate, every in-scope school in the denominator."""
+    awarded = 0
+    rows = []
+    for authority_id, rate in sorted(school_plan_fill_rates(year=result.year).items()):
+        if not rate.total:
+            continue
+        won = rate.rate >= AUTHORITY_FILL_RATE
+        awarded += won
+        rows.append(
+            (result.run_id, result.year, result.average_stored, won, authority_id, rate.total, rate.submitted,
+             pr.floor_decimal(rate.rate, 6))
+        )  # fmt: skip
+    return rows, awarded
+
+
+RANKED_COLUMNS = (
+    "run_id", "year", "national_average", "awarded", "authority_id", "stage", "group_size", "pr",
+    "class_lower_limit", "below", "in_class", "at_least_average", "top_30", "plan_submitted_at",
+    "window_opens_at", "window_closes_at", "plan_in_window",
+)  # fmt: skip
+SCHOOL_COLUMNS = RANKED_COLUMNS + ("school_id", "teachers", "total_hours", "average")
+TEACHER_COLUMNS = RANKED_COLUMNS + ("person_id", "school_id", "hours")
+AUTHORITY_COLUMNS = (
+    "run_id", "year", "national_average", "awarded", "authority_id", "schools_total", "schools_submitted",
+    "fill_rate",
+)  # fmt: skip
+
+
+def _insert_table(table: str, columns, rows) -> None:
+    names = f" ({', '.join(columns)})" if columns else ""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table}{names} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            width = len(rows[0]) if rows else 0
+            sql = f"INSERT INTO {table}{names} VALUES ({', '.join(['%s'] * width)})"
+            for start in range(0, len(rows), 5000):
+                cursor.executemany(sql, [tuple(_param(v) for v in row) for row in rows[start : start + 5000]])
+
+
+def _insert(model, columns, rows) -> None:
+    _insert_table(model._meta.db_table, columns, rows)
+
+
+def _insert_teachers(computation: Computation) -> int:
+    """Every teacher's result in one INSERT … SELECT: the population joined to its group's ranks."""
+    table = TeacherResult._meta.db_table
+    _execute(
+        f"""
+        INSERT INTO {table} ({", ".join(TEACHER_COLUMNS)})
+        SELECT %s, %s, %s, (p.in_window AND r.top_30 AND r.at_least_average), p.authority_id, p.stage,
+               r.group_size, r.pr, r.class_lower_limit, r.below, r.in_class, r.at_least_average, r.top_30,
+               p.plan_submitted_at, p.opens_at, p.closes_at, p.in_window, p.person_id, p.school_id, p.hours
+        FROM {POPULATION} p
+        JOIN {RANKS} r ON r.authority_id = p.authority_id AND r.stage = p.stage AND r.hours = p.hours
+        ORDER BY p.person_id  -- the (year, person) index then grows at its end, page after page
+        """,
+        [computation.run_id, computation.year, computation.average_stored],
+    )
+    ((awarded,),) = _fetch(
+        f"SELECT COUNT(*) FROM {table} WHERE run_id = %s AND awarded = %s", [computation.run_id, True]
+    )
+    return awarded
+
+
+def replace_results(computation: Computation, progress: Progress) -> None:
+    """Delete the year's previous results and write these; the caller's transaction publishes them."""
+    year = computation.year
+    progress(RunStage.WRITING, 60)
+    replaced = list(
+        RewardRun.objects.filter(year=year).exclude(pk=computation.run_id).values_list("pk", flat=True)
+    )
+    for model in (TeacherResult, SchoolResult, AuthorityResult):
+        model.objects.filter(run_id__in=replaced).delete()
+    _insert(AuthorityResult, AUTHORITY_COLUMNS, computation.authorities)
+    _insert(SchoolResult, SCHOOL_COLUMNS, computation.schools)
+    progress(RunStage.WRITING, 70)
+    computation.awarded["teacher"] = _insert_teachers(computation)
+    _drop_temporary_tables()
+    progress(RunStage.PUBLISHING, 95)

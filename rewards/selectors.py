@@ -1,0 +1,120 @@
+"""Reads of the published reward results, scoped to what the actor may see (SPEC §7, §9).
+
+The operator sees every list; a regional centre (主管機關) its own result, its schools and their
+teachers; a school account (總負責人, 連絡人) its own school and its teachers; a teacher only their
+own result. Published = the rows of the year's latest completed run (the job replaces them in
+the transaction that marks the run 完成).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+from accounts import permissions
+from accounts.models import Unit, UnitKind
+from accounts.permissions import Perm, Role
+from rewards.models import AuthorityResult, RewardRun, RunStatus, SchoolResult, TeacherResult
+from teachers.models import Membership
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The part of the lists an actor may see: everything, one authority, or one school."""
+
+    level: str  # "all" | "authority" | "school"
+    unit: Unit | None = None
+
+    @property
+    def label(self) -> str:
+        if self.level == "all":
+            return "全國"
+        return self.unit.name
+
+
+def scope_of(actor) -> Scope:
+    """PermissionDenied unless the actor may see reward lists at all."""
+    permissions.require(actor, Perm.REWARD_LISTS)
+    role = permissions.role_of(actor)
+    if role == Role.OPERATOR:
+        return Scope("all")
+    unit = permissions.unit_of(actor)
+    if role == Role.CENTRE and unit.kind == UnitKind.AUTHORITY:
+        return Scope("authority", unit)
+    if unit is not None and unit.kind == UnitKind.SCHOOL:
+        return Scope("school", unit)
+    raise PermissionDenied
+
+
+def published_years() -> list[int]:
+    return sorted(
+        set(RewardRun.objects.filter(status=RunStatus.SUCCEEDED).values_list("year", flat=True)), reverse=True
+    )
+
+
+def published_run(year: int) -> RewardRun | None:
+    return (
+        RewardRun.objects.filter(year=year, status=RunStatus.SUCCEEDED)
+        .select_related("started_by__person")
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+
+
+def runs() -> QuerySet[RewardRun]:
+    return RewardRun.objects.select_related("started_by__person").order_by("-created_at", "-id")
+
+
+def _published(model, year: int):
+    run = published_run(year)
+    return model.objects.filter(run_id=run.pk) if run else model.objects.none()
+
+
+def authority_results(scope: Scope, year: int) -> QuerySet[AuthorityResult]:
+    rows = _published(AuthorityResult, year).select_related("authority").order_by("authority__code")
+    if scope.level == "authority":
+        return rows.filter(authority_id=scope.unit.pk)
+    if scope.level == "school":
+        return rows.filter(authority_id=scope.unit.authority_id)
+    return rows
+
+
+def school_results(scope: Scope, year: int) -> QuerySet[SchoolResult]:
+    rows = _published(SchoolResult, year).select_related("school", "authority")
+    if scope.level == "authority":
+        rows = rows.filter(authority_id=scope.unit.pk)
+    elif scope.level == "school":
+        rows = rows.filter(school_id=scope.unit.pk)
+    return rows.order_by("authority__code", "stage", "school__code")
+
+
+def teacher_results(scope: Scope, year: int) -> QuerySet[TeacherResult]:
+    rows = _published(TeacherResult, year).select_related("person", "school", "authority")
+    if scope.level == "authority":
+        rows = rows.filter(authority_id=scope.unit.pk)
+    elif scope.level == "school":
+        rows = rows.filter(school_id=scope.unit.pk)
+    return rows.order_by("school__code", "person__name", "person_id")
+
+
+def own_result(person_id: int, year: int) -> TeacherResult | None:
+    return (
+        _published(TeacherResult, year)
+        .filter(person_id=person_id)
+        .select_related("school", "authority")
+        .first()
+    )
+
+
+def membership_on(person_id: int, day: dt.date) -> Membership | None:
+    """The person's membership of the day, as the job takes it: the latest started one in force."""
+    return (
+        Membership.objects.on(day)
+        .filter(person_id=person_id)
+        .select_related("unit")
+        .order_by("-start_date", "-id")
+        .first()
+    )

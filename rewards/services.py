@@ -1,0 +1,300 @@
+"""Write use-cases of the year-end reward job (獎勵作業, SPEC §7).
+
+start → (Celery) execute → 完成 / 失敗, or 中斷 when the worker died. The lock is the database's:
+a partial unique constraint allows one waiting or running run per year, so a second start is
+refused whatever process asks. On PostgreSQL the executing worker also holds a session advisory
+lock keyed by the run; a worker killed mid-run drops its connection, PostgreSQL rolls the run's
+transaction back (the previous results stay published) and frees that lock, and
+`reap_interrupted_runs` — called before every start and on the operator's page — marks such a
+run 中斷, which releases the per-year lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import send_mail
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+
+from accounts import permissions
+from accounts.permissions import Perm
+from core.roc import academic_year_bounds, format_roc_date
+from planning.models import PlanningCycle
+from rewards import job
+from rewards.models import ACTIVE_STATUSES, RewardRun, RunStage, RunStatus
+
+logger = logging.getLogger(__name__)
+
+MSG_FORBIDDEN = _("只有教師進修網管理者可以執行獎勵作業。")
+MSG_ALREADY_ACTIVE = _("第 {year} 學年度的獎勵作業已在執行中（{since} 由 {who} 啟動），請待其完成後再啟動。")
+MSG_NO_CYCLE = _("第 {year} 學年度尚未設定進修規劃年度與填報期程，無法計算獎勵。")
+MSG_YEAR_NOT_OVER = _("第 {year} 學年度尚未結束（至 {end}），學年度結束後才能計算獎勵。")
+MSG_NOT_QUEUED = _("只能取消等待執行中的獎勵作業。")
+MSG_EMPTY_POPULATION = _("第 {year} 學年度 7 月 31 日沒有符合資格的在職教師，無法計算獎勵。")
+MSG_INTERRUPTED = _("工作程序在執行中途停止（例如被終止或主機重新啟動）；已公布的名單維持前一次完成的結果。")
+
+ADVISORY_LOCK_CLASS = 7_113  # first key of pg_advisory_lock(class, run id): this job's runs
+PROGRESS_TTL = 24 * 60 * 60
+
+
+class RewardError(Exception):
+    """A rule refused the action; the message is what the operator reads."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def class_width() -> Decimal:
+    width = Decimal(str(settings.REWARDS_CLASS_WIDTH))
+    if width <= 0:
+        raise RewardError(_("組距 i（REWARDS_CLASS_WIDTH）必須大於 0。"))
+    return width
+
+
+# ------------------------------------------------------------------------------------------
+# Progress: kept in the cache, because the run's own rows only change when its transaction
+# commits; the page reads the cache while the run is active and the row afterwards.
+
+
+def _progress_key(run_id: int) -> str:
+    return f"rewards:progress:{run_id}"
+
+
+def _report(run_id: int, stage: str, percent: int) -> None:
+    cache.set(_progress_key(run_id), {"stage": str(stage), "percent": int(percent)}, PROGRESS_TTL)
+
+
+def progress_of(run: RewardRun) -> tuple[str, int]:
+    """(stage label, percent) of a run, live while it is active."""
+    stage, percent = run.stage, run.percent
+    if run.is_active:
+        live = cache.get(_progress_key(run.pk))
+        if live:
+            stage, percent = live["stage"], live["percent"]
+    return str(RunStage(stage).label), percent
+
+
+# ------------------------------------------------------------------------------------------
+# Start, cancel
+
+
+def _who(run: RewardRun) -> str:
+    return run.started_by_label or _t("管理者")
+
+
+def start_reward_run(*, actor, year: int, via: str = "web") -> RewardRun:
+    """Queue a run for `year`; refused while another run of that year waits or runs.
+
+    `actor` None means the shell (`manage.py run_rewards`), which is the operator's by definition.
+    """
+    if actor is not None:
+        if not permissions.has_perm(actor, Perm.REWARD_JOB):
+            raise RewardError(MSG_FORBIDDEN)
+    if not PlanningCycle.objects.filter(year=year).exists():
+        raise RewardError(_t(MSG_NO_CYCLE).format(year=year))
+    last_day = academic_year_bounds(year)[1]
+    if timezone.localdate() <= last_day:
+        raise RewardError(_t(MSG_YEAR_NOT_OVER).format(year=year, end=format_roc_date(last_day)))
+    width = class_width()
+    reap_interrupted_runs()
+    try:
+        with transaction.atomic():
+            run = RewardRun.objects.create(
+                year=year, started_by=actor, started_via=via, class_width=width, status=RunStatus.QUEUED
+            )
+            transaction.on_commit(lambda: _enqueue(run.pk))
+    except IntegrityError:
+        active = (
+            RewardRun.objects.filter(year=year, status__in=ACTIVE_STATUSES)
+            .select_related("started_by")
+            .first()
+        )
+        since = timezone.localtime(active.created_at) if active else timezone.localtime()
+        raise RewardError(
+            _t(MSG_ALREADY_ACTIVE).format(
+                year=year,
+                since=f"{format_roc_date(since.date())} {since:%H:%M}",
+                who=_who(active) if active else _t("管理者"),
+            )
+        ) from None
+    _report(run.pk, RunStage.QUEUED, 0)
+    return run
+
+
+def _enqueue(run_id: int) -> None:
+    from rewards.tasks import run_rewards
+
+    queue = getattr(settings, "REWARDS_QUEUE", None)
+    options = {"queue": queue} if queue else {}
+    run_rewards.apply_async(args=[run_id], **options)
+
+
+def cancel_reward_run(*, actor, run_id: int) -> RewardRun:
+    """Withdraw a run no worker has taken yet (a start with no worker running)."""
+    if not permissions.has_perm(actor, Perm.REWARD_JOB):
+        raise RewardError(MSG_FORBIDDEN)
+    changed = RewardRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.CANCELLED, finished_at=timezone.now()
+    )
+    if not changed:
+        raise RewardError(MSG_NOT_QUEUED)
+    return RewardRun.objects.get(pk=run_id)
+
+
+# ------------------------------------------------------------------------------------------
+# Execute (the Celery task's body)
+
+
+class _RunLock:
+    """PostgreSQL: a session advisory lock held for the run's lifetime, freed if the worker dies."""
+
+    def __init__(self, run_id: int):
+        self.run_id = run_id
+        self.pg = connection.vendor == "postgresql"
+
+    def __enter__(self):
+        if self.pg:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(%s, %s)", [ADVISORY_LOCK_CLASS, self.run_id])
+        return self
+
+    def __exit__(self, *exc):
+        if self.pg:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_LOCK_CLASS, self.run_id])
+            except Exception:  # the connection is gone: so is the lock
+                logger.warning("reward run %s: advisory lock not released explicitly", self.run_id)
+        return False
+
+
+def _pause_for_tests() -> None:
+    # The killed-worker test stops the run here, after the new rows are written and before they
+    # commit, to kill the worker at the worst moment. Unset in production.
+    seconds = float(os.environ.get("INSERVICE_REWARDS_PAUSE_BEFORE_COMMIT", "0") or 0)
+    if seconds:
+        time.sleep(seconds)
+
+
+def execute_reward_run(*, run_id: int) -> RewardRun | None:
+    """Compute and publish the results of a queued run; idempotent (a run is taken once)."""
+    with _RunLock(run_id):
+        taken = RewardRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+            status=RunStatus.RUNNING,
+            stage=RunStage.POPULATION,
+            started_at=timezone.now(),
+            worker=f"{socket.gethostname()}:{os.getpid()}",
+        )
+        if not taken:
+            return None
+        run = RewardRun.objects.get(pk=run_id)
+
+        def progress(stage, percent):
+            _report(run_id, stage, percent)
+
+        try:
+            fresh = not connection.in_atomic_block
+            with transaction.atomic():
+                if fresh and connection.vendor == "postgresql":
+                    # One snapshot for every read of the run: roster, hours and plans as of one instant.
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                computation = job.compute(
+                    run_id=run_id, year=run.year, width=run.class_width, progress=progress
+                )
+                job.replace_results(computation, progress)
+                _pause_for_tests()
+                # Marked 完成 in the same transaction as the rows: published together or not at all.
+                RewardRun.objects.filter(pk=run_id).update(
+                    status=RunStatus.SUCCEEDED,
+                    stage=RunStage.DONE,
+                    percent=100,
+                    finished_at=timezone.now(),
+                    summary=computation.summary(),
+                )
+        except Exception as error:
+            if isinstance(error, job.EmptyPopulation):
+                message = _t(MSG_EMPTY_POPULATION).format(year=run.year)
+            else:
+                logger.exception("reward run %s for year %s failed", run_id, run.year)
+                message = _t("執行時發生錯誤：{error}").format(error=type(error).__name__)
+            RewardRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
+                status=RunStatus.FAILED, finished_at=timezone.now(), error=message
+            )
+            run.refresh_from_db()
+            _notify_failure(run)
+            return run
+    _report(run_id, RunStage.DONE, 100)
+    run.refresh_from_db()
+    return run
+
+
+# ------------------------------------------------------------------------------------------
+# Interrupted runs and failure mail
+
+
+def _owner_alive(run: RewardRun) -> bool:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_LOCK_CLASS, run.pk])
+            (free,) = cursor.fetchone()
+            if free:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_LOCK_CLASS, run.pk])
+        return not free
+    # Elsewhere (SQLite runs in-process): alive while the recorded process is.
+    host, _, pid = run.worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_interrupted_runs() -> list[RewardRun]:
+    """Mark 中斷 every running run whose worker is gone, which frees its year for a new run."""
+    reaped = []
+    for run in RewardRun.objects.filter(status=RunStatus.RUNNING).select_related("started_by"):
+        if _owner_alive(run):
+            continue
+        changed = RewardRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.INTERRUPTED, finished_at=timezone.now(), error=str(MSG_INTERRUPTED)
+        )
+        if changed:
+            run.refresh_from_db()
+            _notify_failure(run)
+            reaped.append(run)
+    return reaped
+
+
+def _notify_failure(run: RewardRun) -> None:
+    """E-mail the operator who started the run (and ADMINS) that it did not complete."""
+    recipients = [email for _name, email in settings.ADMINS]
+    if run.started_by_id and run.started_by.email:
+        recipients.insert(0, run.started_by.email)
+    if not recipients:
+        logger.warning("reward run %s ended %s and nobody is set to be told", run.pk, run.status)
+        return
+    status = RunStatus(run.status).label
+    subject = _t("[教師進修網] 第 {year} 學年度獎勵作業{status}").format(year=run.year, status=status)
+    body = _t(
+        "第 {year} 學年度獎勵作業（編號 {id}）{status}。\n\n{error}\n\n"
+        "已公布的獎勵名單維持前一次完成的結果。請至「獎勵作業」頁面查看並重新執行。"
+    ).format(year=run.year, id=run.pk, status=status, error=run.error)
+    try:
+        send_mail(subject, body, None, list(dict.fromkeys(recipients)))
+    except Exception:
+        logger.exception("reward run %s: the failure mail could not be sent", run.pk)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from rewards import views
+
+app_name = "rewards"
+
+urlpatterns = [
+    path("operator/rewards/", views.job, name="job"),
+    path("operator/rewards/progress/", views.job_progress, name="job-progress"),
+    path("operator/rewards/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("unit/rewards/", views.lists, name="lists"),
+    path("unit/rewards/download/", views.download, name="download"),
+    path("me/rewards/", views.lookup, name="lookup"),
+]

@@ -1,0 +1,51 @@
+"""The e-mails of 申請教師帳號, always to the address the roster holds for the person."""
+
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from accounts.models import BusinessAccount, BusinessAccountStatus, BusinessAccountType, Person
+from teachers.models import TeacherApplication
+
+SUBJECTS = {
+    "activate": "【全國教師在職進修資訊網】教師帳號啟用連結",
+    "mismatch": "【全國教師在職進修資訊網】教師帳號申請未受理",
+    "has_account": "【全國教師在職進修資訊網】您已有教師帳號",
+}
+
+
+def contacts_of(unit) -> list[BusinessAccount]:
+    """Whom a teacher asks: the school's 連絡人, else its 總負責人 (both public in 業務帳號查詢)."""
+    accounts = list(
+        BusinessAccount.objects.filter(unit=unit, status=BusinessAccountStatus.ACTIVE)
+        .filter(type__in=[BusinessAccountType.CONTACT, BusinessAccountType.CHIEF])
+        .select_related("person", "user")
+        .order_by("type")
+    )
+    contacts = [a for a in accounts if a.type == BusinessAccountType.CONTACT]
+    return contacts or accounts
+
+
+def send_application_mail(*, kind: str, person_id: int, site: str, application_id: int | None) -> None:
+    from teachers.services import activation_token
+
+    person = Person.objects.get(pk=person_id)
+    if not person.email:
+        return
+    membership = person.memberships.filter(end_date__isnull=True).select_related("unit").first()
+    unit = membership.unit if membership else None
+    context = {
+        "person": person,
+        "unit": unit,
+        "contacts": contacts_of(unit) if unit else [],
+        "site": site.rstrip("/"),
+        "reset_url": site.rstrip("/") + reverse("account_reset_password"),
+    }
+    if kind == "activate":
+        application = TeacherApplication.objects.get(pk=application_id)
+        context["application"] = application
+        context["link"] = site.rstrip("/") + reverse(
+            "teachers:activate", kwargs={"token": activation_token(application)}
+        )
+    body = render_to_string(f"teachers/email/{kind}.txt", context)
+    send_mail(SUBJECTS[kind], body, None, [person.email])

@@ -1,0 +1,202 @@
+"""Reads of the roster, scoped to what the actor may see, each with a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Window
+from django.http import Http404
+from django.utils import timezone
+
+from accounts import permissions
+from accounts.models import Unit
+from accounts.permissions import Role
+from core.roc import academic_year, academic_year_bounds
+from teachers import hours
+from teachers.models import AccountStatus, Category, Membership, Subject, subjects_for_stage
+
+PAGE_SIZES = (10, 20, 50, 100)
+
+
+def managed_unit(actor) -> Unit | None:
+    """The unit whose roster the actor manages (本單位教師帳號管理), or None."""
+    if not permissions.has_perm(actor, permissions.Perm.UNIT_TEACHER_ACCOUNTS):
+        return None
+    return permissions.unit_of(actor)
+
+
+def current_roster(unit: Unit) -> QuerySet[Membership]:
+    """The unit's roster: memberships in force (end_date empty), with person and teacher account."""
+    return (
+        Membership.objects.filter(unit=unit, end_date__isnull=True)
+        .select_related("person", "person__teacher_account", "person__teacher_account__user")
+        .order_by("person__name", "pk")
+    )
+
+
+def _with_filters(
+    roster, *, name: str, subject_id: int | None, below_supervision: bool, today: dt.date | None
+):
+    """The roster annotated for 教師姓名查詢 and 進階篩選, and the condition a row must meet."""
+    condition = Q()
+    if name:
+        condition &= Q(person__name__contains=name)
+    if subject_id:
+        teaches = Membership.subjects.through.objects.filter(
+            membership_id=OuterRef("pk"), subject_id=subject_id
+        )
+        roster = roster.annotate(teaches=Exists(teaches))
+        condition &= Q(teaches=True)
+    if below_supervision:
+        # 依教育部統合視導: teachers whose issued hours this academic year are below the minimum.
+        start, end = academic_year_bounds(academic_year(today or timezone.localdate()))
+        roster = roster.annotate(year_hours=hours.hours_between("person_id", start, end))
+        condition &= Q(category=Category.TEACHER, year_hours__lt=settings.SUPERVISION_MIN_HOURS)
+    return roster, condition
+
+
+def filtered_roster(
+    unit: Unit,
+    *,
+    name: str = "",
+    subject_id: int | None = None,
+    below_supervision: bool = False,
+    today: dt.date | None = None,
+) -> QuerySet[Membership]:
+    """教師姓名查詢 and 進階篩選 (依任教科目, 依教育部統合視導), all in one SQL query."""
+    roster, condition = _with_filters(
+        current_roster(unit),
+        name=name,
+        subject_id=subject_id,
+        below_supervision=below_supervision,
+        today=today,
+    )
+    return roster.filter(condition)
+
+
+def roster_counts(unit: Unit) -> dict[str, int]:
+    """學校總人數, 已申請人數 (含帳號漫遊) split 教師 / 行政職員, 待申請人數 — one query."""
+    # A LEFT JOIN to the teacher account (one per person), not a subquery per row and count.
+    applied = Q(person__teacher_account__isnull=False)
+    counts = Membership.objects.filter(unit=unit, end_date__isnull=True).aggregate(
+        total=Count("pk"),
+        applied_teachers=Count("pk", filter=applied & Q(category=Category.TEACHER)),
+        applied_staff=Count("pk", filter=applied & Q(category=Category.STAFF)),
+    )
+    counts["applied"] = counts["applied_teachers"] + counts["applied_staff"]
+    counts["pending"] = counts["total"] - counts["applied"]
+    return counts
+
+
+def roster_page(rows: QuerySet[Membership], *, number, size: int) -> Page:
+    """One page of a filtered roster, and how many rows match, in one query (a window count):
+    the filters (the hours of everyone in the unit, say) are evaluated once, not again to count."""
+    try:
+        number = max(int(number or 1), 1)
+    except (TypeError, ValueError):
+        number = 1
+    counted = rows.annotate(matched=Window(Count("pk")))
+    page_rows = list(counted[(number - 1) * size : number * size])
+    if page_rows:
+        matched = page_rows[0].matched
+    else:
+        # Past the last page (or nothing matches): count, and show the last page instead.
+        matched = rows.count()
+        number = max((matched + size - 1) // size, 1)
+        page_rows = list(counted[(number - 1) * size : number * size]) if matched else []
+    paginator = Paginator(rows, size)
+    paginator.count = matched  # known already: no COUNT query of its own
+    return Page(page_rows, number, paginator)
+
+
+def subject_choices(unit: Unit) -> QuerySet[Subject]:
+    return subjects_for_stage(unit.stage).order_by("name")
+
+
+def centre_school_counts(actor) -> QuerySet[Unit]:
+    """The regional centre's view: the same counts for each school of its authority, read only."""
+    own = permissions.unit_of(actor)
+    if permissions.role_of(actor) != Role.CENTRE or own is None:
+        return Unit.objects.none()
+    current = Q(memberships__end_date__isnull=True)
+    applied = Q(memberships__person__teacher_account__isnull=False)
+    return (
+        Unit.objects.schools()
+        .filter(authority=own)
+        .annotate(
+            total=Count("memberships", filter=current),
+            applied_teachers=Count(
+                "memberships", filter=current & applied & Q(memberships__category=Category.TEACHER)
+            ),
+            applied_staff=Count(
+                "memberships", filter=current & applied & Q(memberships__category=Category.STAFF)
+            ),
+        )
+        .order_by("code")
+    )
+
+
+def membership_for_manager(actor, pk: int) -> Membership:
+    """A current membership of the actor's own unit; anything else answers 404 (no existence leak)."""
+    unit = managed_unit(actor)
+    if unit is None:
+        raise Http404
+    membership = current_roster(unit).prefetch_related("subjects").filter(pk=pk).first()
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def account_status(membership: Membership) -> str:
+    account = getattr(membership.person, "teacher_account", None)
+    return account.status if account is not None else AccountStatus.PENDING
+
+
+def service_history(person) -> QuerySet[Membership]:
+    """服務單位: every membership of the person, newest first."""
+    return person.memberships.select_related("unit").order_by("-start_date")
+
+
+def own_current_membership(user) -> Membership | None:
+    if not user.person_id:
+        return None
+    return (
+        Membership.objects.filter(person_id=user.person_id, end_date__isnull=True)
+        .select_related("unit")
+        .prefetch_related("subjects")
+        .first()
+    )
+
+
+DOWNLOAD_FIELDS = (
+    "person__national_id_encrypted",
+    "person__name",
+    "category",
+    "title",
+    "person__teacher_account__status",
+    "person__teacher_account__user__username",
+    "person__email",
+    "start_date",
+    "pk",
+)
+
+
+def download_rows(unit: Unit, chunk_size: int = 2000) -> Iterator[tuple]:
+    """The unit's whole current roster for 資料下載 as plain tuples (DOWNLOAD_FIELDS, then the
+    subject names): two queries, streamed, no model instances — the largest units have 10,000."""
+    roster = Membership.objects.filter(unit=unit, end_date__isnull=True)
+    subjects: dict[int, list[str]] = {}
+    pairs = (
+        Membership.subjects.through.objects.filter(membership__in=roster)
+        .order_by("subject__name")
+        .values_list("membership_id", "subject__name")
+    )
+    for membership_id, name in pairs.iterator(chunk_size=chunk_size):
+        subjects.setdefault(membership_id, []).append(name)
+    for row in (
+        roster.order_by("person__name", "pk").values_list(*DOWNLOAD_FIELDS).iterator(chunk_size=chunk_size)
+    ):
+        yield (*row, subjects.get(row[-1], ()))

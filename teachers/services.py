@@ -1,0 +1,494 @@
+"""Write use-cases of the roster and teacher accounts (SPEC §3.1, §4; attachment 一 of the notice).
+
+Every function takes keyword arguments, the acting user first, runs in one transaction, locks the
+person's row where two writers could race, and raises RosterError with the message the user reads.
+Every writer of a membership goes through `_open_membership` / `_close_membership`, which refuse an
+overlap of two periods of one person (PostgreSQL's exclusion constraint backs this up; SQLite has
+only this check). Later work (batch upload, SSO roaming, nightly feeds) reuses these services:
+`transfer_person` and `end_membership` accept `actor=None` for a system source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from allauth.account.models import EmailAddress
+from auditlog.context import set_actor
+from django.contrib.auth.hashers import make_password
+from django.core import signing
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts import national_id as nid
+from accounts import permissions
+from accounts.models import Person, Unit, User
+from accounts.permissions import Perm
+from teachers.models import (
+    MANAGER_END_REASONS,
+    AccountStatus,
+    ApplicationStatus,
+    Category,
+    EndReason,
+    Membership,
+    RosterDownload,
+    Subject,
+    TeacherAccount,
+    TeacherApplication,
+)
+
+MSG_FORBIDDEN = _("您沒有管理此單位教師資料的權限。")
+MSG_OVERLAP = _("此人員在這段期間已有其他服務紀錄，服務期間不能重疊。")
+MSG_ALREADY_HERE = _("此教師已在本單位的教師名單中，不需要重新登錄。")
+MSG_NAME_MISMATCH = _("姓名與本網站登錄的資料不符，請確認後再登錄；如需更正姓名，請洽教師進修網。")
+MSG_START_IN_FUTURE = _("到職日期不可晚於今天。")
+MSG_START_BEFORE_PREVIOUS = _("到職日期須晚於此教師在原服務單位的到職日期。")
+MSG_END_IN_FUTURE = _("異動日期不可晚於今天。")
+MSG_END_BEFORE_START = _("異動日期不可早於到職日期。")
+MSG_NOT_CURRENT = _("此服務紀錄已經結束。")
+MSG_BAD_REASON = _("請選擇離職、轉校或退休。")
+MSG_NO_APPLICATION = _("此教師尚未申請教師帳號，請教師先至「申請教師帳號」頁面送出申請。")
+MSG_ALREADY_ACTIVE = _("此教師帳號已是啟用中。")
+MSG_NOT_ACTIVE = _("此教師帳號不是啟用中。")
+MSG_USERNAME_TAKEN = _("申請的使用者帳號已被他人使用，請教師以另一個帳號名稱重新申請。")
+MSG_EMAIL_TAKEN = _(
+    "申請的電子郵件已被其他帳號使用（一個電子郵件只能用於一個帳號，包括業務帳號），請以另一個電子郵件重新申請。"
+)
+MSG_LINK_INVALID = _("啟用連結無效或已過期，請重新申請教師帳號。")
+MSG_NOT_A_TEACHER = _("只有教師個人帳號可以修改個人基本資料。")
+MSG_BAD_SUBJECT = _("任教科目須從清單中選擇。")
+
+ACTIVATION_SALT = "teachers.activate"
+ACTIVATION_MAX_AGE = 3 * 24 * 3600  # the e-mailed link works for three days
+
+# 申請教師帳號 throttles (cache): per client address and per national ID.
+APPLY_LIMIT_PER_CLIENT = 10
+APPLY_LIMIT_PER_ID = 3
+APPLY_WINDOW_SECONDS = 3600
+
+SOURCE_MANAGER = "教師資料登錄"
+
+
+class RosterError(Exception):
+    """A rule refused the action; the message is what the user reads."""
+
+    def __init__(self, message, *, forbidden: bool = False):
+        super().__init__(str(message))
+        self.message = message
+        self.forbidden = forbidden
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+# ------------------------------------------------------------------------------------------------
+# Permission
+
+
+def may_manage_roster(actor, unit: Unit) -> bool:
+    """本單位教師帳號管理 and 教師資料登錄: the unit's own 總負責人 and 連絡人."""
+    return permissions.has_perm(actor, Perm.UNIT_TEACHER_ACCOUNTS) and permissions.may_act_for_unit(
+        actor, unit
+    )
+
+
+def _require_manager(actor, unit: Unit) -> None:
+    if not may_manage_roster(actor, unit):
+        raise RosterError(MSG_FORBIDDEN, forbidden=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# Memberships: the only writers
+
+
+def _lock_person(person: Person) -> Person:
+    return Person.objects.select_for_update().get(pk=person.pk)
+
+
+def _check_no_overlap(person: Person, start: dt.date, end: dt.date | None, exclude_pk=None) -> None:
+    if Membership.objects.overlapping(person=person, start=start, end=end, exclude_pk=exclude_pk).exists():
+        raise RosterError(MSG_OVERLAP)
+
+
+def _open_membership(
+    *,
+    person: Person,
+    unit: Unit,
+    start: dt.date,
+    category: str,
+    title: str,
+    subjects: Iterable[Subject],
+    source: str,
+) -> Membership:
+    _check_no_overlap(person, start, None)
+    membership = Membership.objects.create(
+        person=person, unit=unit, start_date=start, category=category, title=title, source=source
+    )
+    membership.subjects.set(list(subjects))
+    return membership
+
+
+def _close_membership(membership: Membership, *, on: dt.date, reason: str) -> Membership:
+    if membership.end_date is not None:
+        raise RosterError(MSG_NOT_CURRENT)
+    if on < membership.start_date:
+        raise RosterError(MSG_END_BEFORE_START)
+    _check_no_overlap(membership.person, membership.start_date, on, exclude_pk=membership.pk)
+    membership.end_date = on
+    membership.end_reason = reason
+    membership.save(update_fields=["end_date", "end_reason"])
+    return membership
+
+
+@transaction.atomic
+def transfer_person(
+    *,
+    person: Person,
+    to_unit: Unit,
+    on: dt.date,
+    source: str,
+    actor: User | None = None,
+    category: str | None = None,
+    title: str | None = None,
+    subjects: Iterable[Subject] | None = None,
+) -> Membership:
+    """服務單位異動: the current membership ends the day before `on` with 轉校; a new one starts `on`.
+
+    No permission check here: callers are a manager's service (checked there) or a system source
+    (a nightly feed, an SSO roaming sign-in) named in `source`.
+    """
+    person = _lock_person(person)
+    current = Membership.objects.select_for_update().filter(person=person, end_date__isnull=True).first()
+    with set_actor(actor):
+        if current is not None:
+            if current.unit_id == to_unit.pk:
+                raise RosterError(MSG_ALREADY_HERE)
+            if on <= current.start_date:
+                raise RosterError(MSG_START_BEFORE_PREVIOUS)
+            _close_membership(current, on=on - dt.timedelta(days=1), reason=EndReason.TRANSFERRED)
+        if subjects is None:
+            subjects = current.subjects.all() if current is not None else ()
+        return _open_membership(
+            person=person,
+            unit=to_unit,
+            start=on,
+            category=category or (current.category if current else Category.TEACHER),
+            title=title if title is not None else (current.title if current else ""),
+            subjects=list(subjects),
+            source=source,
+        )
+
+
+@transaction.atomic
+def register_teacher(
+    *,
+    actor: User,
+    unit: Unit,
+    national_id: str,
+    name: str,
+    email: str = "",
+    category: str = Category.TEACHER,
+    title: str = "",
+    subjects: Iterable[Subject] = (),
+    start_date: dt.date,
+) -> Membership:
+    """教師資料登錄: a new person joins the roster; one serving elsewhere is moved here (轉校).
+
+    Returns the new membership; `membership.moved_from` is the unit the person left, or None.
+    """
+    _require_manager(actor, unit)
+    if start_date > _today():
+        raise RosterError(MSG_START_IN_FUTURE)
+    person = Person.objects.select_for_update().by_national_id(national_id).first()
+    if person is None:
+        person = Person(name=name, email=email)
+        person.set_national_id(national_id)
+        with set_actor(actor):
+            person.save()
+    elif person.name != name:
+        raise RosterError(MSG_NAME_MISMATCH)
+    elif email and not person.email:
+        person.email = email
+        with set_actor(actor):
+            person.save(update_fields=["email"])
+    current = person.memberships.filter(end_date__isnull=True).select_related("unit").first()
+    if current is not None and current.unit_id == unit.pk:
+        raise RosterError(MSG_ALREADY_HERE)
+    membership = transfer_person(
+        person=person,
+        to_unit=unit,
+        on=start_date,
+        source=SOURCE_MANAGER,
+        actor=actor,
+        category=category,
+        title=title,
+        subjects=subjects,
+    )
+    membership.moved_from = current.unit if current is not None else None
+    return membership
+
+
+@transaction.atomic
+def end_membership(*, actor: User | None, membership: Membership, reason: str, on: dt.date) -> Membership:
+    """離職/轉校/退休: the membership ends; the person leaves the roster, their history stays."""
+    membership = Membership.objects.select_for_update().select_related("unit", "person").get(pk=membership.pk)
+    if actor is not None:
+        _require_manager(actor, membership.unit)
+        if reason not in MANAGER_END_REASONS:
+            raise RosterError(MSG_BAD_REASON)
+    elif reason not in EndReason.values:
+        raise RosterError(MSG_BAD_REASON)
+    if on > _today():
+        raise RosterError(MSG_END_IN_FUTURE)
+    _lock_person(membership.person)
+    with set_actor(actor):
+        return _close_membership(membership, on=on, reason=reason)
+
+
+def _valid_subjects(subjects: Iterable[Subject], unit: Unit) -> list[Subject]:
+    subjects = list(subjects)
+    allowed = set(
+        Subject.objects.filter(pk__in=[s.pk for s in subjects], stages__contains=unit.stage).values_list(
+            "pk", flat=True
+        )
+    )
+    if any(s.pk not in allowed for s in subjects):
+        raise RosterError(MSG_BAD_SUBJECT)
+    return subjects
+
+
+@transaction.atomic
+def update_membership(
+    *,
+    actor: User,
+    membership: Membership,
+    category: str,
+    title: str,
+    subjects: Iterable[Subject],
+    email: str,
+) -> Membership:
+    """編輯帳號個人資料 → 更新教師資料: the manager corrects category, 職稱, 任教科目 and the roster e-mail."""
+    membership = Membership.objects.select_for_update().select_related("unit", "person").get(pk=membership.pk)
+    _require_manager(actor, membership.unit)
+    if membership.end_date is not None:
+        raise RosterError(MSG_NOT_CURRENT)
+    subjects = _valid_subjects(subjects, membership.unit)
+    with set_actor(actor):
+        membership.category = category
+        membership.title = title
+        membership.save(update_fields=["category", "title"])
+        membership.subjects.set(subjects)
+        person = membership.person
+        if person.email != email:
+            person.email = email
+            person.save(update_fields=["email"])
+    return membership
+
+
+@transaction.atomic
+def update_own_profile(*, actor: User, title: str, subjects: Iterable[Subject]) -> Membership:
+    """修改個人基本資料: the teacher's 職稱 and this semester's 任教科目 on their current membership."""
+    if not permissions.has_perm(actor, Perm.PROFILE_EDIT) or not actor.person_id:
+        raise RosterError(MSG_NOT_A_TEACHER, forbidden=True)
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("unit")
+        .filter(person_id=actor.person_id, end_date__isnull=True)
+        .first()
+    )
+    if membership is None:
+        raise RosterError(MSG_NOT_CURRENT)
+    subjects = _valid_subjects(subjects, membership.unit)
+    with set_actor(actor):
+        membership.title = title
+        membership.save(update_fields=["title"])
+        membership.subjects.set(subjects)
+    return membership
+
+
+# ------------------------------------------------------------------------------------------------
+# Teacher accounts (帳號狀況 待申請 / 啟用中 / 停用中)
+
+
+def application_allowed(*, client: str, national_id: str) -> bool:
+    """Throttle 申請教師帳號 per client address and per national ID (counts every attempt)."""
+    keys = [f"teachers:apply:client:{client}", f"teachers:apply:id:{nid.digest(national_id)}"]
+    limits = [APPLY_LIMIT_PER_CLIENT, APPLY_LIMIT_PER_ID]
+    allowed = True
+    for key, limit in zip(keys, limits, strict=True):
+        cache.add(key, 0, APPLY_WINDOW_SECONDS)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, APPLY_WINDOW_SECONDS)
+            count = 1
+        allowed = allowed and count <= limit
+    return allowed
+
+
+def _notify(kind: str, *, person_id: int, site: str, application_id: int | None = None) -> None:
+    """Queue the e-mail once the transaction commits; the applicant's page never waits for it."""
+    from teachers.tasks import send_application_mail
+
+    transaction.on_commit(lambda: send_application_mail.delay(kind, person_id, site, application_id))
+
+
+@transaction.atomic
+def apply_for_teacher_account(
+    *, national_id: str, name: str, username: str, email: str, password: str, site: str
+) -> None:
+    """申請教師帳號 (public). Returns nothing: the applicant sees the same page whatever happened.
+
+    Nothing in the roster changes. An application is stored only for a person serving on a roster
+    whose name matches; it takes no username or address until activated (no squatting). The e-mail,
+    if any, goes to the address the roster holds for that person — never to the address typed here.
+    """
+    password_hash = make_password(password)  # always, so every outcome costs the same time
+    person = Person.objects.select_for_update().by_national_id(national_id).first()
+    if person is None or not person.memberships.filter(end_date__isnull=True).exists():
+        return
+    if person.name != name:
+        if person.email:
+            _notify("mismatch", person_id=person.pk, site=site)
+        return
+    if TeacherAccount.objects.filter(person=person).exists():
+        if person.email:
+            _notify("has_account", person_id=person.pk, site=site)
+        return
+    person.teacher_applications.filter(status=ApplicationStatus.WAITING).update(
+        status=ApplicationStatus.SUPERSEDED
+    )
+    application = TeacherApplication.objects.create(
+        person=person, username=username, email=email, password=password_hash
+    )
+    if person.email:
+        _notify("activate", person_id=person.pk, site=site, application_id=application.pk)
+
+
+def activation_token(application: TeacherApplication) -> str:
+    return signing.dumps({"a": application.pk}, salt=ACTIVATION_SALT, compress=True)
+
+
+def application_from_token(token: str) -> TeacherApplication:
+    try:
+        data = signing.loads(token, salt=ACTIVATION_SALT, max_age=ACTIVATION_MAX_AGE)
+    except signing.BadSignature:
+        raise RosterError(MSG_LINK_INVALID) from None
+    application = (
+        TeacherApplication.objects.select_related("person")
+        .filter(pk=data.get("a"), status=ApplicationStatus.WAITING)
+        .first()
+    )
+    if application is None:
+        raise RosterError(MSG_LINK_INVALID)
+    return application
+
+
+def _account_from_application(
+    application: TeacherApplication, *, enabled_by, verified: bool
+) -> TeacherAccount:
+    person = application.person
+    if User.objects.filter(username__iexact=application.username).exists():
+        raise RosterError(MSG_USERNAME_TAKEN)
+    if (
+        EmailAddress.objects.filter(email__iexact=application.email).exists()
+        or User.objects.filter(email__iexact=application.email).exists()
+    ):
+        raise RosterError(MSG_EMAIL_TAKEN)
+    user = User.objects.create(
+        username=application.username,
+        email=application.email,
+        password=application.password,
+        person=person,
+        is_active=True,
+    )
+    EmailAddress.objects.create(user=user, email=application.email, primary=True, verified=verified)
+    account = TeacherAccount.objects.create(
+        person=person,
+        user=user,
+        status=AccountStatus.ACTIVE,
+        enabled_at=timezone.now(),
+        enabled_by=enabled_by,
+    )
+    application.status = ApplicationStatus.ACTIVATED
+    application.save(update_fields=["status"])
+    return account
+
+
+@transaction.atomic
+def activate_teacher_account(*, token: str) -> TeacherAccount:
+    """The link e-mailed to the roster's address: following it proves the applicant reads that mail."""
+    application = application_from_token(token)
+    person = _lock_person(application.person)
+    application = TeacherApplication.objects.select_for_update().get(pk=application.pk)
+    if (
+        application.status != ApplicationStatus.WAITING
+        or TeacherAccount.objects.filter(person=person).exists()
+    ):
+        raise RosterError(MSG_LINK_INVALID)
+    # The address typed in the application counts as verified only when it is the roster's own.
+    verified = bool(person.email) and person.email.lower() == application.email.lower()
+    return _account_from_application(application, enabled_by=None, verified=verified)
+
+
+def _current_membership_for_manager(actor, person: Person) -> Membership:
+    membership = person.memberships.filter(end_date__isnull=True).select_related("unit").first()
+    if membership is None:
+        raise RosterError(MSG_FORBIDDEN, forbidden=True)
+    _require_manager(actor, membership.unit)
+    return membership
+
+
+@transaction.atomic
+def enable_teacher_account(*, actor: User, person: Person) -> TeacherAccount:
+    """啟用教師帳號 (the unit's 總負責人/連絡人): a waiting application, or a 停用中 account again."""
+    person = _lock_person(person)
+    _current_membership_for_manager(actor, person)
+    with set_actor(actor):
+        account = (
+            TeacherAccount.objects.select_for_update().select_related("user").filter(person=person).first()
+        )
+        if account is not None:
+            if account.status == AccountStatus.ACTIVE:
+                raise RosterError(MSG_ALREADY_ACTIVE)
+            account.status = AccountStatus.ACTIVE
+            account.enabled_at, account.enabled_by = timezone.now(), actor
+            account.save(update_fields=["status", "enabled_at", "enabled_by"])
+            account.user.is_active = True
+            account.user.save(update_fields=["is_active"])
+            return account
+        application = (
+            person.teacher_applications.select_for_update().filter(status=ApplicationStatus.WAITING).first()
+        )
+        if application is None:
+            raise RosterError(MSG_NO_APPLICATION)
+        return _account_from_application(application, enabled_by=actor, verified=False)
+
+
+@transaction.atomic
+def disable_teacher_account(*, actor: User, person: Person) -> TeacherAccount:
+    """停用: the sign-in becomes inactive; the account and the roster entry stay."""
+    person = _lock_person(person)
+    _current_membership_for_manager(actor, person)
+    account = TeacherAccount.objects.select_for_update().select_related("user").filter(person=person).first()
+    if account is None or account.status != AccountStatus.ACTIVE:
+        raise RosterError(MSG_NOT_ACTIVE)
+    with set_actor(actor):
+        account.status = AccountStatus.DISABLED
+        account.save(update_fields=["status"])
+        account.user.is_active = False
+        account.user.save(update_fields=["is_active"])
+    return account
+
+
+# ------------------------------------------------------------------------------------------------
+# 資料下載
+
+
+def record_roster_download(*, actor: User, unit: Unit, rows: int) -> RosterDownload:
+    """Every roster download is recorded: it carries national IDs."""
+    _require_manager(actor, unit)
+    return RosterDownload.objects.create(actor=actor, unit=unit, rows=rows)

@@ -1,0 +1,175 @@
+"""帳號漫遊: MOE education SSO (SPEC §3.3) through allauth's OpenID Connect provider `moe`.
+
+The `sub` of the MOE SSO is bound to a person once. On the first roaming sign-in the teacher proves
+who they are, either by signing in with their existing teacher account, or with national ID and name
+against the roster, confirmed like an application (a link e-mailed to the address the roster holds;
+the answer page is the same whatever was typed). From then on SSO alone signs them in, through
+their teacher account (so it counts as 已申請 含帳號漫遊). Every roaming sign-in reads the eduinfo
+resource with the access token and, when it names another school than the current membership,
+moves the person there with `transfer_person` (source 帳號漫遊).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+
+from allauth.account.models import EmailAddress
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialAccount
+from django.conf import settings
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import transaction
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django.utils.translation import gettext as _
+
+from accounts.models import Person, Unit, UnitKind, User
+from teachers import services
+from teachers.models import AccountStatus, Category, Membership, TeacherAccount
+
+logger = logging.getLogger(__name__)
+
+PROVIDER = "moe"
+SOURCE = "帳號漫遊"
+SESSION_KEY = "teachers.sso.pending"
+BIND_SALT = "teachers.sso.bind"
+BIND_MAX_AGE = 3 * 24 * 3600
+
+
+def fetch_eduinfo(access_token: str) -> dict:
+    """The eduinfo resource: {"schoolid": "…", "titles": [{"schoolid": "…", "titles": ["教師"]}]}."""
+    request = urllib.request.Request(
+        settings.MOE_SSO_EDUINFO_URL, headers={"Authorization": f"Bearer {access_token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (configured URL)
+            data = json.loads(response.read().decode("utf-8"))
+    except Exception as exc:  # the sign-in still works; the school is updated next time
+        logger.warning("eduinfo unavailable: %s", type(exc).__name__)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _titles(eduinfo: dict) -> list[str]:
+    found = []
+    for entry in eduinfo.get("titles") or []:
+        if isinstance(entry, dict):
+            found += [str(t) for t in entry.get("titles") or []]
+    return found
+
+
+def update_school(person: Person, eduinfo: dict) -> Membership | None:
+    """Move the person to the school eduinfo names, when it is another one; the new membership or None."""
+    code = str(eduinfo.get("schoolid") or "").strip()
+    unit = Unit.objects.filter(code=code, kind=UnitKind.SCHOOL).first() if code else None
+    if unit is None:
+        return None
+    current = person.memberships.filter(end_date__isnull=True).first()
+    if current is not None and current.unit_id == unit.pk:
+        return None
+    titles = _titles(eduinfo)
+    category = Category.TEACHER if any("教師" in t for t in titles) or not titles else Category.STAFF
+    try:
+        return services.transfer_person(
+            person=person,
+            to_unit=unit,
+            on=timezone.localdate(),
+            source=SOURCE,
+            category=category,
+            title=titles[0][:60] if titles else None,
+        )
+    except services.RosterError as exc:  # e.g. the current membership started today
+        logger.info("roaming school update skipped: %s", exc.message)
+        return None
+
+
+class MoeSocialAccountAdapter(DefaultSocialAccountAdapter):
+    """Only a bound `sub` signs in; an unbound one is sent to prove who they are (no sign-up)."""
+
+    def is_open_for_signup(self, request, sociallogin) -> bool:
+        return False
+
+    def pre_social_login(self, request, sociallogin) -> None:
+        if sociallogin.account.provider != PROVIDER:
+            return
+        eduinfo = fetch_eduinfo(sociallogin.token.token) if sociallogin.token else {}
+        if sociallogin.is_existing:
+            person = sociallogin.user.person
+            if person is not None:
+                update_school(person, eduinfo)
+            return
+        request.session[SESSION_KEY] = {"uid": sociallogin.account.uid, "eduinfo": eduinfo}
+        raise ImmediateHttpResponse(redirect("teachers:sso-bind"))
+
+
+def _bind(user: User, uid: str, eduinfo: dict) -> SocialAccount:
+    if SocialAccount.objects.filter(provider=PROVIDER, uid=uid).exists():
+        raise services.RosterError(_("此教育體系單一簽入帳號已綁定其他教師。"))
+    if SocialAccount.objects.filter(provider=PROVIDER, user=user).exists():
+        raise services.RosterError(_("此教師帳號已綁定另一個教育體系單一簽入帳號。"))
+    account = SocialAccount.objects.create(user=user, provider=PROVIDER, uid=uid, extra_data={})
+    if user.person is not None:
+        update_school(user.person, eduinfo)
+    return account
+
+
+@transaction.atomic
+def bind_with_teacher_account(*, user: User, uid: str, eduinfo: dict) -> SocialAccount:
+    """Proof by signing in with an existing, 啟用中 teacher account."""
+    account = TeacherAccount.objects.filter(user=user, status=AccountStatus.ACTIVE).first()
+    if account is None:
+        raise services.RosterError(_("只有啟用中的教師個人帳號可以綁定帳號漫遊。"))
+    return _bind(user, uid, eduinfo)
+
+
+def request_binding_by_id(*, national_id: str, name: str, uid: str, eduinfo: dict, site: str) -> None:
+    """Proof by national ID and name: a link goes to the roster's address; nothing is said back."""
+    person = Person.objects.by_national_id(national_id).first()
+    if person is None or person.name != name or not person.memberships.filter(end_date__isnull=True).exists():
+        return
+    if not person.email:
+        return  # the answer page says whom to ask (the school's 連絡人)
+    token = signing.dumps({"person": person.pk, "uid": uid, "eduinfo": eduinfo}, salt=BIND_SALT)
+    link = site + reverse("teachers:sso-confirm", args=[token])
+    send_mail(
+        subject=_("【教師進修網】確認綁定帳號漫遊"),
+        message=_(
+            "您以教育體系單一簽入帳號登入教師進修網，並申請綁定您的教師資料。\n"
+            "請於三天內開啟下列連結完成綁定；若不是您本人申請，請忽略本信。\n%(link)s"
+        )
+        % {"link": link},
+        from_email=None,
+        recipient_list=[person.email],
+    )
+
+
+@transaction.atomic
+def confirm_binding(*, token: str) -> User:
+    """The e-mailed link: the person's teacher account (created, 啟用中, if none) gets the `sub`."""
+    try:
+        data = signing.loads(token, salt=BIND_SALT, max_age=BIND_MAX_AGE)
+    except signing.BadSignature as exc:
+        raise services.RosterError(_("確認連結無效或已過期，請重新以帳號漫遊登入。")) from exc
+    person = Person.objects.select_for_update().get(pk=data["person"])
+    account = TeacherAccount.objects.select_related("user").filter(person=person).first()
+    if account is not None and account.status != AccountStatus.ACTIVE:
+        raise services.RosterError(services.MSG_NOT_ACTIVE)
+    if account is None:
+        user = User.objects.create(
+            username=f"moe-{get_random_string(12).lower()}", email=person.email, person=person, is_active=True
+        )
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        if not EmailAddress.objects.filter(email__iexact=person.email).exists():
+            EmailAddress.objects.create(user=user, email=person.email, primary=True, verified=True)
+        account = TeacherAccount.objects.create(
+            person=person, user=user, status=AccountStatus.ACTIVE, enabled_at=timezone.now()
+        )
+    _bind(account.user, data["uid"], data.get("eduinfo") or {})
+    return account.user

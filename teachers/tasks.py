@@ -1,0 +1,33 @@
+"""E-mails of 申請教師帳號, sent by the worker so the applicant's page never waits (no timing oracle)."""
+
+from celery import shared_task
+
+from teachers import mail
+
+
+@shared_task
+def send_application_mail(kind: str, person_id: int, site: str, application_id: int | None = None) -> None:
+    mail.send_application_mail(kind=kind, person_id=person_id, site=site, application_id=application_id)
+
+
+@shared_task
+def sync_teacher_feeds() -> list[int]:
+    """Celery beat, 03:00 Asia/Taipei: every nightly roster feed (teachers.feeds)."""
+    from teachers import feeds
+
+    return [run.pk for run in feeds.run_all()]
+
+
+@shared_task
+def sync_teacher_feed(source: str) -> int:
+    from teachers import feeds
+
+    return feeds.run_feed(source).pk
+
+
+@shared_task
+def import_roster_upload(upload_id: int) -> str:
+    """批次上傳: one school's roster file through the data-exchange engine (teachers.batch)."""
+    from teachers import batch
+
+    return batch.process_roster_upload(upload_id).status

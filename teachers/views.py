@@ -1,0 +1,334 @@
+"""Roster screens (attachment 一): 申請教師帳號, 修改個人基本資料, 本單位教師帳號管理 with 資料下載,
+編輯帳號個人資料, 啟用教師帳號, 教師資料登錄, 離職/轉校/退休, and the centre's counts."""
+
+from __future__ import annotations
+
+import tempfile
+
+from allauth.account.adapter import get_adapter
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import permissions
+from accounts.permissions import Perm
+from core.roc import academic_year, format_roc_date
+from teachers import exports, selectors, services
+from teachers.forms import (
+    EndMembershipForm,
+    MembershipForm,
+    ProfileForm,
+    RegisterForm,
+    RosterFilterForm,
+    TeacherApplyForm,
+)
+from teachers.models import AccountStatus
+
+
+def requires(perm: Perm):
+    """Signed in (else to the sign-in page) and holding the permission (else 403)."""
+
+    def decorator(view):
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            permissions.require(request.user, perm)
+            return view(request, *args, **kwargs)
+
+        wrapped.__name__ = view.__name__
+        wrapped.__doc__ = view.__doc__
+        return wrapped
+
+    return decorator
+
+
+def _refused(request, template, context, error: services.RosterError):
+    if error.forbidden:
+        raise PermissionDenied
+    context["error"] = error.message
+    return render(request, template, context, status=409)
+
+
+# ------------------------------------------------------------------------------------------------
+# Public: 申請教師帳號
+
+
+@require_http_methods(["GET", "POST"])
+def apply(request):
+    """申請教師帳號: the same 申請已送出 page whatever the ID; nothing on the roster changes."""
+    form = TeacherApplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        client = get_adapter(request).get_client_ip(request)
+        if not services.application_allowed(client=client, national_id=data["national_id"]):
+            return render(request, "teachers/apply_throttled.html", status=429)
+        services.apply_for_teacher_account(
+            national_id=data["national_id"],
+            name=data["name"],
+            username=data["username"],
+            email=data["email"],
+            password=data["password1"],
+            site=request.build_absolute_uri("/"),
+        )
+        return redirect("teachers:apply-done")
+    return render(request, "teachers/apply.html", {"form": form})
+
+
+def apply_done(request):
+    return render(request, "teachers/apply_done.html")
+
+
+@require_http_methods(["GET", "POST"])
+def activate(request, token: str):
+    """The e-mailed link: GET asks for confirmation (mail scanners follow links), POST activates."""
+    try:
+        application = services.application_from_token(token)
+    except services.RosterError as error:
+        return render(request, "teachers/activate.html", {"error": error.message}, status=400)
+    if request.method == "POST":
+        try:
+            services.activate_teacher_account(token=token)
+        except services.RosterError as error:
+            return render(request, "teachers/activate.html", {"error": error.message}, status=409)
+        messages.success(request, _("教師帳號已啟用，請以申請的使用者帳號及密碼登入。"))
+        return redirect("account_login")
+    return render(request, "teachers/activate.html", {"application": application})
+
+
+# ------------------------------------------------------------------------------------------------
+# Teacher: 修改個人基本資料
+
+
+@requires(Perm.PROFILE_EDIT)
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    membership = selectors.own_current_membership(request.user)
+    history = list(selectors.service_history(request.user.person)) if request.user.person_id else []
+    form = None
+    if membership is not None:
+        subjects = selectors.subject_choices(membership.unit)
+        initial = {"title": membership.title, "subjects": list(membership.subjects.all())}
+        form = ProfileForm(request.POST or None, initial=initial, subjects=subjects)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.update_own_profile(
+                    actor=request.user,
+                    title=form.cleaned_data["title"],
+                    subjects=form.cleaned_data["subjects"],
+                )
+            except services.RosterError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("已更新個人基本資料。"))
+                return redirect("teachers:profile")
+    today = timezone.localdate()
+    semester = 1 if today.month >= 8 or today.month == 1 else 2
+    return render(
+        request,
+        "teachers/profile.html",
+        {
+            "membership": membership,
+            "form": form,
+            "history": history,
+            "semester": _("%(year)s學年度第%(n)s學期") % {"year": academic_year(today), "n": semester},
+        },
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Business accounts: 本單位教師帳號管理
+
+
+def _unit_or_403(request):
+    unit = selectors.managed_unit(request.user)
+    if unit is None:
+        raise PermissionDenied
+    return unit
+
+
+@requires(Perm.UNIT_TEACHER_ACCOUNTS)
+def roster(request):
+    """本單位教師帳號管理: counts, 教師姓名查詢, 進階篩選, the table, 資料下載."""
+    unit = _unit_or_403(request)
+    subjects = list(selectors.subject_choices(unit))
+    form = RosterFilterForm(request.GET or None, subjects=subjects, min_hours=settings.SUPERVISION_MIN_HOURS)
+    filters = form.cleaned_data if form.is_valid() else {}
+    criteria = {
+        "name": filters.get("q", ""),
+        "subject_id": filters.get("subject"),
+        "below_supervision": filters.get("supervision", False),
+    }
+    size = filters.get("size") or selectors.PAGE_SIZES[0]
+    page = selectors.roster_page(
+        selectors.filtered_roster(unit, **criteria), number=request.GET.get("page"), size=size
+    )
+    for membership in page:
+        membership.status = selectors.account_status(membership)
+        account = getattr(membership.person, "teacher_account", None)
+        membership.account = account
+    return render(
+        request,
+        "teachers/roster.html",
+        {
+            "unit": unit,
+            "counts": selectors.roster_counts(unit),
+            "form": form,
+            "page": page,
+            "filtered": any(criteria.values()),
+            "statuses": AccountStatus,
+        },
+    )
+
+
+@requires(Perm.UNIT_TEACHER_ACCOUNTS)
+def download(request):
+    """資料下載: the whole current roster as .xlsx (national IDs included: this file only); recorded."""
+    unit = _unit_or_403(request)
+    handle = tempfile.TemporaryFile(suffix=".xlsx")
+    count = exports.write_roster_xlsx(unit, handle)
+    services.record_roster_download(actor=request.user, unit=unit, rows=count)
+    handle.seek(0)
+    filename = f"{unit.code}-教師名單-{format_roc_date(timezone.localdate())}.xlsx"
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@requires(Perm.UNIT_TEACHER_ACCOUNTS)
+@require_http_methods(["GET", "POST"])
+def member(request, pk: int):
+    """檢視資料 → 編輯帳號個人資料: 更新教師資料 / 取消, and 啟用教師帳號."""
+    membership = selectors.membership_for_manager(request.user, pk)
+    subjects = selectors.subject_choices(membership.unit)
+    initial = {
+        "category": membership.category,
+        "title": membership.title,
+        "subjects": list(membership.subjects.all()),
+        "email": membership.person.email,
+    }
+    form = MembershipForm(request.POST or None, initial=initial, subjects=subjects)
+    context = {
+        "membership": membership,
+        "form": form,
+        "status": selectors.account_status(membership),
+        "account": getattr(membership.person, "teacher_account", None),
+        "application": membership.person.teacher_applications.filter(status="waiting").first(),
+        "history": selectors.service_history(membership.person),
+        "statuses": AccountStatus,
+    }
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_membership(actor=request.user, membership=membership, **form.cleaned_data)
+        except services.RosterError as error:
+            return _refused(request, "teachers/member.html", context, error)
+        messages.success(request, _("已更新 %(name)s 的教師資料。") % {"name": membership.person.masked_name})
+        return redirect("teachers:roster")
+    return render(request, "teachers/member.html", context)
+
+
+def _account_action(request, pk: int, service, done: str):
+    membership = selectors.membership_for_manager(request.user, pk)
+    try:
+        service(actor=request.user, person=membership.person)
+    except services.RosterError as error:
+        if error.forbidden:
+            raise PermissionDenied from None
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done % {"name": membership.person.masked_name})
+    return redirect("teachers:member", pk=membership.pk)
+
+
+@requires(Perm.UNIT_TEACHER_ACCOUNTS)
+@require_POST
+def enable(request, pk: int):
+    return _account_action(request, pk, services.enable_teacher_account, _("已啟用 %(name)s 的教師帳號。"))
+
+
+@requires(Perm.UNIT_TEACHER_ACCOUNTS)
+@require_POST
+def disable(request, pk: int):
+    return _account_action(request, pk, services.disable_teacher_account, _("已停用 %(name)s 的教師帳號。"))
+
+
+@requires(Perm.UNIT_TEACHER_ACCOUNTS)
+@require_http_methods(["GET", "POST"])
+def end(request, pk: int):
+    """離職/轉校/退休: the form, then a confirmation step, then the change."""
+    membership = selectors.membership_for_manager(request.user, pk)
+    form = EndMembershipForm(request.POST or None)
+    context = {"membership": membership, "form": form, "confirming": False}
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not data["confirmed"]:
+            context["confirming"] = True
+            context["reason_label"] = dict(form.fields["reason"].choices)[data["reason"]]
+            return render(request, "teachers/end.html", context)
+        try:
+            services.end_membership(
+                actor=request.user, membership=membership, reason=data["reason"], on=data["end_date"]
+            )
+        except services.RosterError as error:
+            return _refused(request, "teachers/end.html", context, error)
+        messages.success(
+            request,
+            _("已將 %(name)s 以「%(reason)s」轉出本單位教師名單，服務紀錄保留。")
+            % {"name": membership.person.masked_name, "reason": data["reason"]},
+        )
+        return redirect("teachers:roster")
+    return render(request, "teachers/end.html", context)
+
+
+@requires(Perm.UNIT_TEACHER_ACCOUNTS)
+@require_http_methods(["GET", "POST"])
+def register(request):
+    """教師資料登錄: by national ID; one serving elsewhere is moved here. The ID never reaches a URL."""
+    unit = _unit_or_403(request)
+    form = RegisterForm(request.POST or None, subjects=selectors.subject_choices(unit))
+    context = {"unit": unit, "form": form}
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            membership = services.register_teacher(actor=request.user, unit=unit, **data)
+        except services.RosterError as error:
+            if error.forbidden:
+                raise PermissionDenied from None
+            form.add_error(None, error.message)
+            return render(request, "teachers/register.html", context, status=409)
+        name = membership.person.masked_name
+        if membership.moved_from is not None:
+            messages.success(
+                request,
+                _("已登錄 %(name)s，並自「%(unit)s」轉入本單位。")
+                % {"name": name, "unit": membership.moved_from.name},
+            )
+        else:
+            messages.success(request, _("已登錄 %(name)s 至本單位教師名單。") % {"name": name})
+        return redirect(reverse("teachers:roster"))
+    return render(request, "teachers/register.html", context)
+
+
+# ------------------------------------------------------------------------------------------------
+# Regional centre: read-only counts
+
+
+@requires(Perm.CENTRE_ROSTER_COUNTS)
+def centre_counts(request):
+    schools = selectors.centre_school_counts(request.user)
+    page = Paginator(schools, 50).get_page(request.GET.get("page"))
+    for school in page:
+        school.applied = school.applied_teachers + school.applied_staff
+        school.pending = school.total - school.applied
+    return render(
+        request, "teachers/centre_counts.html", {"page": page, "authority": permissions.unit_of(request.user)}
+    )

@@ -1,0 +1,125 @@
+"""Browser journeys for both plans (SPEC §6, §10): axe on every page; the teacher plan by keyboard alone."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from inservice.demo import DEMO_TOTP_SECRET
+from planning.models import PlannedHours, SchoolPlan, SurveyResponse, TeacherPlan
+from tests.e2e.conftest import assert_accessible
+from tests.e2e.test_sign_in import sign_in
+from tests.helpers import totp_code as current_code
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_chief_drafts_and_submits_the_school_plan_then_answers_the_survey(page):
+    call_command("seed_demo")
+    sign_in(page, "chief1")
+    page.get_by_label(re.compile("驗證碼|Code|代碼")).fill(current_code(DEMO_TOTP_SECRET))
+    page.get_by_role("button", name=re.compile("登入|Sign In|驗證")).click()
+    expect(page.get_by_text("您目前可填報")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("navigation", name="主選單").get_by_role("link", name="學校本位進修規劃").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("學校本位進修規劃")
+    expect(page.get_by_role("table")).to_contain_text("王O明")  # names masked in lists
+    assert_accessible(page)
+    # 確認送出 with nothing chosen: the summary at the top links to each field.
+    page.get_by_role("button", name="確認送出").click()
+    summary = page.get_by_role("alert")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("學生總數")
+    assert_accessible(page)
+    page.get_by_label("學生總數").fill("420")
+    for group, option in (
+        ("在職進修方式", "非學分班-研習時數"),
+        ("在職進修時間", "週六"),
+        ("在職進修地點", "服務學校"),
+        ("主要進修階層", "第二階進階-應用分析"),
+        ("主要實施方式", "工作坊"),
+        ("主要研習範疇", "班級經營與輔導"),
+    ):
+        page.get_by_role("group", name=group).get_by_label(option).check()
+    page.get_by_role("button", name="儲存草稿").click()
+    expect(page.get_by_text("草稿已儲存")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="確認送出").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("滿意度問卷")
+    assert_accessible(page)
+    page.get_by_role("group", name="填報操作容易").get_by_label("非常同意", exact=True).check()
+    page.get_by_role("group", name="規劃內容對專業成長有幫助").get_by_label("同意", exact=True).check()
+    page.get_by_role("button", name="送出問卷").click()
+    expect(page.get_by_text("感謝您填寫滿意度問卷")).to_be_visible()
+    expect(page.get_by_text("確認送出，內容僅供檢視")).to_be_visible()
+    assert_accessible(page)
+    plan = SchoolPlan.objects.get()
+    assert plan.submitted_at is not None and plan.student_count == 420 and plan.answers.count() == 6
+    assert SurveyResponse.objects.count() == 1
+
+
+WANTED = {"non_credit", "summer", "online", "basic", "digital", "curriculum"}
+
+
+def test_teacher_submits_the_plan_by_keyboard_alone(page):
+    call_command("seed_demo")
+    sign_in(page, "teacher1")
+    assert_accessible(page)
+    page.goto("/me/plan/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("教師自我進修規劃")
+    assert_accessible(page)
+    for _ in range(300):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => ({type: document.activeElement.type, name: document.activeElement.name,"
+            " value: document.activeElement.value})"
+        )
+        if focused["type"] == "checkbox" and focused["value"] in WANTED:
+            page.keyboard.press("Space")
+        elif focused["name"] == "hours_curriculum":
+            page.keyboard.type("6")
+        elif focused["type"] == "submit" and focused["value"] == "submit":
+            page.keyboard.press("Enter")
+            break
+    else:
+        pytest.fail("the 確認送出 button was never reached by Tab")
+    expect(page.get_by_role("heading", level=1)).to_have_text("滿意度問卷")
+    assert_accessible(page)
+    page.keyboard.press("Tab")
+    page.get_by_role("link", name="略過，不填寫").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("確認送出，內容僅供檢視")).to_be_visible()
+    assert_accessible(page)
+    plan = TeacherPlan.objects.get()
+    assert plan.submitted_at is not None
+    assert set(plan.answers.values_list("option", flat=True)) == WANTED
+    assert PlannedHours.objects.get(plan=plan).hours == 6
+
+
+def test_public_planning_pages_pass_axe_and_draw_the_chart(page):
+    from accounts.models import Unit, User
+    from planning import services
+    from planning.models import PlanningCycle, TeacherPlanAnswer
+
+    call_command("seed_demo")
+    teacher = User.objects.get(username="teacher1")
+    cycle = PlanningCycle.objects.order_by("-year").first()
+    school = Unit.objects.get(code="134601")
+    plan = TeacherPlan.objects.create(
+        person=teacher.person, year=cycle.year, school=school, submitted_at=cycle.roster_cutoff
+    )
+    TeacherPlanAnswer.objects.create(plan=plan, question="mode", option="non_credit")
+    operator = User.objects.get(username="operator1")
+    services.publish_statistics(actor=operator, cycle_id=cycle.pk, publish=True)
+    page.goto("/")
+    expect(page.get_by_role("heading", name="進修規劃填報中")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("navigation", name="主選單").get_by_role("link", name="統計專區").click()
+    expect(page.get_by_role("table")).to_contain_text("屏東縣")
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('needs-chart'))")
+    assert_accessible(page)
+    page.goto("/plans/guide/")
+    assert_accessible(page)
+    page.goto("/news/")
+    assert_accessible(page)

@@ -1,0 +1,156 @@
+"""The reward job through a real Celery worker and real Redis on PostgreSQL (SPEC §7).
+
+A run is queued by the service and executed by a worker process started here; a second worker is
+killed (SIGKILL) while its run's new results are written but not yet committed: the previous
+complete results stay published, the run shows as 中斷 and its year is free for a new run.
+Skipped (failed in CI) without Redis and PostgreSQL.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from accounts.models import Stage
+from rewards import services
+from rewards.models import RewardRun, RunStatus, TeacherResult
+from tests.conftest import skip_or_fail
+from tests.rewards.conftest import (
+    ensure_pingtung_113,
+    give_hours,
+    school_in,
+    school_plan,
+    teacher_in,
+    teacher_plan,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def services_up():
+    if not settings.REDIS_URL:
+        skip_or_fail("REDIS_URL is not set: no Redis broker for a real worker")
+    if connection.vendor != "postgresql":
+        skip_or_fail("DATABASE_URL is not PostgreSQL: a worker process cannot share the test database")
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def start_worker(services_up, settings):
+    """start_worker(**env) -> the worker process, listening on a queue of its own (the runs' queue)."""
+    processes = []
+    queue = f"test-rewards-{uuid.uuid4().hex[:8]}"
+    settings.REWARDS_QUEUE = queue
+
+    def start(**extra_env):
+        env = {**os.environ, "DATABASE_URL": _database_url(), **extra_env}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "inservice", "worker", "--pool=solo", "-Q", queue,
+             "--loglevel=warning"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture
+def year_data(db):
+    authority = ensure_pingtung_113()
+    school = school_in(authority, stage=Stage.PRIMARY)
+    people = [teacher_in(school) for _ in range(4)]
+    for person, hours in zip(people, (1, 2, 6, 9), strict=True):
+        give_hours(person, hours)
+        teacher_plan(person)
+    school_plan(school)
+    return people
+
+
+def _wait(predicate, timeout=120, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _finished(run_id):
+    run = RewardRun.objects.get(pk=run_id)
+    return run if not run.is_active else None
+
+
+def test_the_job_runs_on_a_real_worker_through_redis(start_worker, year_data):
+    assert not settings.CELERY_TASK_ALWAYS_EAGER
+    start_worker()
+    run = services.start_reward_run(actor=None, year=113, via="command")
+    run = _wait(lambda: _finished(run.pk), what="the worker to finish the run")
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.summary["population"] == 4
+    assert run.summary["national_average"] == "4.500000"
+    assert TeacherResult.objects.filter(run_id=run.pk).count() == 4
+    assert services.progress_of(run) == ("完成", 100)
+
+
+def test_a_killed_worker_leaves_the_previous_results_and_the_run_interrupted(start_worker, year_data):
+    first_worker = start_worker()
+    good = services.start_reward_run(actor=None, year=113, via="command")
+    good = _wait(lambda: _finished(good.pk), what="the first run")
+    assert good.status == RunStatus.SUCCEEDED
+    first_worker.terminate()
+    first_worker.wait(timeout=30)
+
+    give_hours(year_data[0], 50)  # the new run would change the results
+    doomed_worker = start_worker(INSERVICE_REWARDS_PAUSE_BEFORE_COMMIT="120")
+    doomed = services.start_reward_run(actor=None, year=113, via="command")
+    # Progress is visible while it runs: wait until its new rows are written, not yet committed.
+    _wait(
+        lambda: services.progress_of(RewardRun.objects.get(pk=doomed.pk))[0] == "公布結果",
+        what="the run to reach the publishing stage",
+    )
+    assert RewardRun.objects.get(pk=doomed.pk).status == RunStatus.RUNNING
+    # The lock holds while the worker lives.
+    assert services.reap_interrupted_runs() == []
+    with pytest.raises(services.RewardError):
+        services.start_reward_run(actor=None, year=113, via="command")
+
+    os.kill(doomed_worker.pid, signal.SIGKILL)
+    doomed_worker.wait(timeout=30)
+    _wait(lambda: services.reap_interrupted_runs(), timeout=30, what="the dead run to be reaped")
+
+    doomed.refresh_from_db()
+    assert doomed.status == RunStatus.INTERRUPTED
+    assert doomed.get_status_display() == "中斷"
+    assert set(TeacherResult.objects.values_list("run_id", flat=True)) == {good.pk}
+    assert TeacherResult.objects.get(person=year_data[0]).hours == Decimal("1.0")
+    # Its lock is released: a new run of the year may start.
+    again = services.start_reward_run(actor=None, year=113, via="command")
+    assert again.status == RunStatus.QUEUED
+    RewardRun.objects.filter(pk=again.pk).update(status=RunStatus.CANCELLED)  # no worker left to take it

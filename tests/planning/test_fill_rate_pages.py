@@ -1,0 +1,75 @@
+"""填報率 pages (issue 12 point 9) and the teacher-plan rate beside the school-plan one."""
+
+from fractions import Fraction
+
+from django.urls import reverse
+
+from accounts.models import BusinessAccountType
+from planning import services
+from planning.fill_rates import school_plan_fill_rates, teacher_plan_fill_rates
+from planning.models import PlanningCycle, SchoolPlan, TeacherPlan
+from tests.factories import BusinessAccountFactory, MembershipFactory
+from tests.helpers import signed_in_client
+from tests.planning.conftest import taipei
+
+URL = "/centre/fill-rates/"
+
+
+def _setup(school, other_school, teacher):
+    second = MembershipFactory(unit=school).person
+    MembershipFactory(unit=other_school)
+    services.take_roster_snapshot(cycle_id=PlanningCycle.objects.get(year=113).pk)
+    SchoolPlan.objects.create(school=school, year=113, submitted_at=taipei(2024, 8, 20, 9))
+    SchoolPlan.objects.create(
+        school=other_school, year=113, submitted_at=taipei(2024, 8, 23, 17, 0, 1)
+    )  # late
+    TeacherPlan.objects.create(
+        person=teacher.person, year=113, school=school, submitted_at=taipei(2024, 9, 24, 17)
+    )
+    TeacherPlan.objects.create(
+        person=second, year=113, school=school, submitted_at=taipei(2024, 9, 24, 17, 0, 1)
+    )
+
+
+def test_teacher_rate_counts_plans_submitted_in_window_over_snapshot_teachers(
+    school, other_school, teacher, authority
+):
+    _setup(school, other_school, teacher)
+    rate = teacher_plan_fill_rates(year=113)[authority.pk]
+    assert (rate.submitted, rate.total, rate.rate) == (1, 3, Fraction(1, 3))
+
+
+def test_a_centre_sees_its_schools_sorted_and_can_download(centre, school, other_school, teacher, authority):
+    _setup(school, other_school, teacher)
+    client = signed_in_client(centre)
+    page = client.get(URL, {"sort": "teacher_rate", "dir": "desc"}).content.decode()
+    assert school.name in page and other_school.name in page
+    assert page.index(school.name) < page.index(other_school.name)
+    assert 'aria-sort="descending"' in page
+    assert "50.0%" in page  # 1 of 2 schools
+    csv = client.get(URL, {"download": "csv"})
+    assert csv["Content-Type"].startswith("text/csv")
+    text = csv.content.decode("utf-8-sig")
+    assert f"{school.code},{school.name},國小,是,1,2,50.0%" in text
+    assert f"{other_school.code},{other_school.name},國小,否,0,1,0.0%" in text
+
+
+def test_a_centre_does_not_see_another_authoritys_schools(school, taipei_school):
+    centre = BusinessAccountFactory(unit=taipei_school.authority, type=BusinessAccountType.CHIEF).user
+    page = signed_in_client(centre).get(URL).content.decode()
+    assert taipei_school.name in page and school.name not in page
+
+
+def test_the_operator_sees_every_authority_and_the_national_figure(
+    operator, school, other_school, teacher, authority
+):
+    _setup(school, other_school, teacher)
+    page = signed_in_client(operator).get(URL).content.decode()
+    assert "全國學校填報率" in page and "臺北市" in page and authority.name in page
+    school_rate = school_plan_fill_rates(year=113)[authority.pk]
+    assert f"{school_rate.submitted} / {school_rate.total}" in page
+
+
+def test_schools_and_teachers_cannot_open_fill_rates(chief, teacher):
+    for user in (chief, teacher):
+        assert signed_in_client(user).get(reverse("planning:fill-rates")).status_code == 403

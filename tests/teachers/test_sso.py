@@ -1,0 +1,345 @@
+"""帳號漫遊 (issue 10 point 9): MOE SSO through allauth's OpenID Connect provider `moe`, against a
+small OIDC provider the tests run on 127.0.0.1 (discovery, authorize, token, userinfo, eduinfo):
+real HTTP and a real code-for-token exchange, never the internet."""
+
+import base64
+import datetime as dt
+import http.client
+import http.server
+import json
+import secrets
+import threading
+import time
+import urllib.parse
+
+import pytest
+from allauth.socialaccount.models import SocialAccount
+from django.contrib.auth import SESSION_KEY
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from teachers import selectors
+from teachers.models import AccountStatus, EndReason, TeacherAccount
+from tests.factories import PASSWORD
+from tests.teachers.conftest import member, teacher_account
+
+CLIENT_ID, SECRET = "inservice-test", "s3cret-for-tests"
+
+
+class Provider:
+    """A minimal OpenID provider in a thread; `users` maps sub -> (userinfo, eduinfo)."""
+
+    def __init__(self):
+        self.codes: dict[str, str] = {}
+        self.tokens: dict[str, str] = {}
+        self.users: dict[str, tuple[dict, dict]] = {}
+        self.next_sub = ""
+        self.seen_scopes: list[str] = []
+        self.seen_auth: list[str] = []
+        # PyJWT is not installed (django-allauth[socialaccount] would bring it): allauth reads the
+        # `sub` from userinfo when the token answer has no id_token; see the skipped test below.
+        self.with_id_token = False
+        provider = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _json(self, data, status=200):
+                body = json.dumps(data, ensure_ascii=False).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _bearer_sub(self):
+                token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+                return provider.tokens.get(token)
+
+            def do_GET(self):
+                url = urllib.parse.urlsplit(self.path)
+                query = dict(urllib.parse.parse_qsl(url.query))
+                if url.path == "/.well-known/openid-configuration":
+                    base = provider.url
+                    return self._json(
+                        {
+                            "issuer": base,
+                            "authorization_endpoint": f"{base}/authorize",
+                            "token_endpoint": f"{base}/token",
+                            "userinfo_endpoint": f"{base}/userinfo",
+                            "jwks_uri": f"{base}/jwks",
+                            "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+                        }
+                    )
+                if url.path == "/authorize":
+                    provider.seen_scopes.append(query.get("scope", ""))
+                    code = secrets.token_urlsafe(16)
+                    provider.codes[code] = provider.next_sub
+                    target = (
+                        query["redirect_uri"]
+                        + "?"
+                        + urllib.parse.urlencode({"code": code, "state": query["state"]})
+                    )
+                    self.send_response(302)
+                    self.send_header("Location", target)
+                    self.end_headers()
+                    return None
+                sub = self._bearer_sub()
+                if sub is None:
+                    return self._json({"error": "invalid_token"}, 401)
+                if url.path == "/userinfo":
+                    return self._json(provider.users[sub][0])
+                if url.path == "/eduinfo":
+                    return self._json(provider.users[sub][1])
+                return self._json({"error": "not_found"}, 404)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+                provider.seen_auth.append(self.headers.get("Authorization") or "")
+                expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{SECRET}".encode()).decode()
+                if self.path != "/token" or self.headers.get("Authorization") != expected:
+                    return self._json({"error": "invalid_client"}, 401)
+                sub = provider.codes.pop(form.get("code", ""), None)
+                if sub is None:
+                    return self._json({"error": "invalid_grant"}, 400)
+                access = secrets.token_urlsafe(16)
+                provider.tokens[access] = sub
+                answer = {"access_token": access, "token_type": "Bearer", "expires_in": 300}
+                if provider.with_id_token:
+                    import jwt  # PyJWT: allauth decodes an id_token with it
+
+                    now = int(time.time())
+                    claims = {"iss": provider.url, "aud": CLIENT_ID, "sub": sub, "iat": now, "exp": now + 300}
+                    answer["id_token"] = jwt.encode(claims, SECRET, algorithm="HS256")
+                return self._json(answer)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def add(self, sub, *, schoolid, titles=("教師",), email="roam@example.org"):
+        self.users[sub] = (
+            {"sub": sub, "email": email, "name": "漫遊者"},
+            {"sub": sub, "schoolid": schoolid, "titles": [{"schoolid": schoolid, "titles": list(titles)}]},
+        )
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def provider(settings):
+    running = Provider()
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "openid_connect": {
+            "SCOPE": ["openid", "email", "profile", "eduinfo"],
+            "APPS": [
+                {
+                    "provider_id": "moe",
+                    "name": "教育體系單一簽入",
+                    "client_id": CLIENT_ID,
+                    "secret": SECRET,
+                    "settings": {"server_url": running.url, "token_auth_method": "client_secret_basic"},
+                }
+            ],
+        }
+    }
+    settings.MOE_SSO_EDUINFO_URL = f"{running.url}/eduinfo"
+    yield running
+    running.close()
+
+
+def roam(client: Client, provider: Provider, sub: str):
+    """One SSO round trip: our login view, the provider's authorize page over HTTP, our callback."""
+    provider.next_sub = sub
+    start = client.post(reverse("openid_connect_login", args=["moe"]))
+    assert start.status_code == 302 and start.url.startswith(provider.url)
+    parts = urllib.parse.urlsplit(start.url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    conn.request("GET", f"{parts.path}?{parts.query}")
+    answer = conn.getresponse()
+    assert answer.status == 302
+    back = urllib.parse.urlsplit(answer.getheader("Location"))
+    conn.close()
+    return client.get(f"{back.path}?{back.query}")
+
+
+def signed_in_as(client: Client):
+    return client.session.get(SESSION_KEY)
+
+
+def test_first_roaming_sign_in_binds_through_the_teacher_account_and_moves_the_school(
+    provider, school, other_school
+):
+    membership = member(school, name="王漫遊", start=dt.date(2020, 8, 1))
+    account = teacher_account(membership.person)
+    provider.add("sub-1", schoolid=other_school.code)
+    client = Client()
+
+    response = roam(client, provider, "sub-1")
+    assert response.status_code == 302 and response.url == reverse("teachers:sso-bind")
+    assert signed_in_as(client) is None
+    assert "eduinfo" in provider.seen_scopes[0].split()
+    assert provider.seen_auth[0].startswith("Basic ")  # client_secret_basic, a real token exchange
+
+    response = client.post(
+        reverse("teachers:sso-bind"),
+        {"method": "account", "account-login": account.user.username, "account-password": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert signed_in_as(client) == str(account.user.pk)
+    assert SocialAccount.objects.get(provider="moe").user == account.user
+    old, new = membership.person.memberships.order_by("start_date")
+    today = timezone.localdate()
+    assert (old.end_date, old.end_reason) == (today - dt.timedelta(days=1), EndReason.TRANSFERRED)
+    assert (new.unit, new.start_date, new.source) == (other_school, today, "帳號漫遊")
+
+
+def test_after_binding_sso_alone_signs_in_and_follows_the_school(provider, school, other_school):
+    membership = member(school, start=dt.date(2020, 8, 1))
+    account = teacher_account(membership.person)
+    SocialAccount.objects.create(user=account.user, provider="moe", uid="sub-2")
+    provider.add("sub-2", schoolid=school.code)
+    client = Client()
+    roam(client, provider, "sub-2")
+    assert signed_in_as(client) == str(account.user.pk)
+    assert membership.person.memberships.count() == 1  # same school: nothing moved
+
+    provider.add("sub-2", schoolid=other_school.code)
+    roam(Client(), provider, "sub-2")
+    assert membership.person.memberships.get(end_date__isnull=True).unit == other_school
+
+
+def test_a_disabled_teacher_account_does_not_sign_in_by_sso(provider, school):
+    membership = member(school)
+    account = teacher_account(membership.person, status=AccountStatus.DISABLED)
+    SocialAccount.objects.create(user=account.user, provider="moe", uid="sub-3")
+    provider.add("sub-3", schoolid=school.code)
+    client = Client()
+    roam(client, provider, "sub-3")
+    assert signed_in_as(client) is None
+
+
+def test_proof_by_national_id_and_name_is_confirmed_by_the_roster_email(provider, school):
+    membership = member(school, name="李待綁", email="li@example.org")
+    provider.add("sub-4", schoolid=school.code)
+    client = Client()
+    roam(client, provider, "sub-4")
+    response = client.post(
+        reverse("teachers:sso-bind"),
+        {"method": "id", "id-national_id": membership.person.reveal_national_id(), "id-name": "李待綁"},
+    )
+    assert response.url == reverse("teachers:sso-sent")
+    assert not SocialAccount.objects.exists()  # nothing bound before the link is opened
+    assert mail.outbox[0].to == ["li@example.org"]
+    link = next(word for word in mail.outbox[0].body.split() if "/sso/bind/confirm/" in word)
+    assert Client().get(urllib.parse.urlsplit(link).path).status_code == 302
+    account = TeacherAccount.objects.get(person=membership.person)
+    assert account.status == AccountStatus.ACTIVE
+    assert SocialAccount.objects.get(provider="moe", uid="sub-4").user == account.user
+    # 已申請（含帳號漫遊）counts the roaming teacher.
+    assert selectors.roster_counts(school)["applied"] == 1
+    client = Client()
+    roam(client, provider, "sub-4")
+    assert signed_in_as(client) == str(account.user.pk)
+
+
+def test_a_wrong_name_gets_the_same_answer_and_no_mail(provider, school):
+    membership = member(school, name="陳正確", email="chen@example.org")
+    provider.add("sub-5", schoolid=school.code)
+    client = Client()
+    roam(client, provider, "sub-5")
+    response = client.post(
+        reverse("teachers:sso-bind"),
+        {"method": "id", "id-national_id": membership.person.reveal_national_id(), "id-name": "陳錯誤"},
+    )
+    assert response.url == reverse("teachers:sso-sent")
+    assert mail.outbox == [] and not SocialAccount.objects.exists()
+
+
+def test_a_bound_sub_cannot_be_bound_again_to_someone_else(provider, school):
+    first = teacher_account(member(school).person)
+    SocialAccount.objects.create(user=first.user, provider="moe", uid="sub-6")
+    second = teacher_account(member(school).person)
+    from teachers import sso
+    from teachers.services import RosterError
+
+    with pytest.raises(RosterError):
+        sso.bind_with_teacher_account(user=second.user, uid="sub-6", eduinfo={})
+    assert SocialAccount.objects.get().user == first.user
+
+
+def test_the_bind_page_needs_a_pending_roaming_sign_in(db):
+    assert Client().get(reverse("teachers:sso-bind")).url == reverse("account_login")
+
+
+def test_a_business_user_password_does_not_bind(provider, school, chief):
+    provider.add("sub-7", schoolid=school.code)
+    client = Client()
+    roam(client, provider, "sub-7")
+    response = client.post(
+        reverse("teachers:sso-bind"),
+        {"method": "account", "account-login": chief.username, "account-password": PASSWORD},
+    )
+    assert response.status_code == 200
+    assert "只有啟用中的教師個人帳號" in response.content.decode()
+    assert not SocialAccount.objects.exists() and signed_in_as(client) is None
+
+
+def test_an_id_token_is_read_when_pyjwt_is_installed(provider, school):
+    pytest.importorskip("jwt", reason="PyJWT (django-allauth[socialaccount]) is not installed")
+    provider.with_id_token = True
+    account = teacher_account(member(school).person)
+    SocialAccount.objects.create(user=account.user, provider="moe", uid="sub-8")
+    provider.add("sub-8", schoolid=school.code)
+    client = Client()
+    roam(client, provider, "sub-8")
+    assert signed_in_as(client) == str(account.user.pk)
+
+
+def test_proof_by_id_binds_to_the_existing_teacher_account(provider, school):
+    membership = member(school, name="林已有", email="lin@example.org")
+    account = teacher_account(membership.person)
+    provider.add("sub-9", schoolid=school.code)
+    client = Client()
+    roam(client, provider, "sub-9")
+    client.post(
+        reverse("teachers:sso-bind"),
+        {"method": "id", "id-national_id": membership.person.reveal_national_id(), "id-name": "林已有"},
+    )
+    link = next(word for word in mail.outbox[0].body.split() if "/sso/bind/confirm/" in word)
+    Client().get(urllib.parse.urlsplit(link).path)
+    assert SocialAccount.objects.get(uid="sub-9").user == account.user
+    assert TeacherAccount.objects.filter(person=membership.person).count() == 1
+
+
+def test_proof_by_id_is_throttled_like_an_application(provider, school, settings):
+    membership = member(school, name="張頻繁", email="chang@example.org")
+    provider.add("sub-10", schoolid=school.code)
+    statuses = []
+    for _ in range(4):  # APPLY_LIMIT_PER_ID is 3
+        client = Client()
+        roam(client, provider, "sub-10")
+        response = client.post(
+            reverse("teachers:sso-bind"),
+            {"method": "id", "id-national_id": membership.person.reveal_national_id(), "id-name": "張頻繁"},
+        )
+        statuses.append(response.status_code)
+    assert statuses == [302, 302, 302, 429]
+    assert len(mail.outbox) == 3
+
+
+def test_sign_in_works_when_eduinfo_is_unavailable(provider, school, settings):
+    account = teacher_account(member(school).person)
+    SocialAccount.objects.create(user=account.user, provider="moe", uid="sub-11")
+    provider.add("sub-11", schoolid="NO-SUCH")
+    settings.MOE_SSO_EDUINFO_URL = "http://127.0.0.1:9/eduinfo"  # nothing listens there
+    client = Client()
+    roam(client, provider, "sub-11")
+    assert signed_in_as(client) == str(account.user.pk)
+    assert account.person.memberships.get().unit == school
