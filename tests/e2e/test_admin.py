@@ -11,9 +11,9 @@ from playwright.sync_api import expect
 from accounts.models import Unit
 from core.roc import format_roc_date
 from inservice.demo import DEMO_TOTP_SECRET
-from tests.accounts.test_sign_in import current_code
 from tests.e2e.conftest import assert_accessible
 from tests.e2e.test_sign_in import sign_in
+from tests.helpers import totp_code as current_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
