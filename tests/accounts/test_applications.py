@@ -109,6 +109,9 @@ def test_the_applicant_is_told_by_email_when_nothing_was_recorded(
     assert str(services.Refusal.EMAIL_TAKEN.label) in refused.body
     (receipt,) = [m for m in mail.outbox if m.to == ["applicant2@example.org"]]
     assert "已收到" in receipt.subject and valid_national_id(9102) not in receipt.body
+    # Issue 9 point 20: the receipt names the portal, in zh-Hant.
+    assert receipt.subject.startswith("【全國教師在職進修資訊網】")
+    assert "全國教師在職進修資訊網已收到您" in receipt.body
     assert not BusinessAccount.objects.filter(username="applicant1").exists()
 
 
