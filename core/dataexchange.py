@@ -558,7 +558,8 @@ def tune_session(connection) -> None:
 
 @contextmanager
 def secondary_indexes_dropped(connection, table: str):
-    """PostgreSQL bulk load: drop the table's unique, foreign-key and secondary indexes, recreate after.
+    """PostgreSQL bulk load: drop the table's unique, exclusion, foreign-key and secondary indexes,
+    recreate them after.
 
     Maintaining five indexes row by row, and checking two foreign keys row by row at commit,
     costs several times the insert itself; building each index once from sorted data and
@@ -573,10 +574,14 @@ def secondary_indexes_dropped(connection, table: str):
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         cursor.execute(
             """SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint
-               WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY contype DESC, conname""",
+               WHERE conrelid = %s::regclass AND contype IN ('u', 'f', 'x')
+               ORDER BY contype DESC, conname""",
             [table],
         )
-        constraints = cursor.fetchall()  # unique ones first: rebuilt before the foreign keys
+        # Exclusion and unique ones first (x > u > f): rebuilt before the foreign keys. An exclusion
+        # constraint (the roster's no-overlap rule) is a GiST index: built once from the loaded
+        # rows, not entry by entry; the importer's own overlap check has run before the load.
+        constraints = cursor.fetchall()
         cursor.execute(
             """SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x
                JOIN pg_class i ON i.oid = x.indexrelid
