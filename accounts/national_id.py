@@ -96,8 +96,16 @@ def with_check_digit(prefix: str) -> str:
 
 def digest(value: str) -> str:
     """Keyed hash for uniqueness and look-up; the same number always gives the same digest."""
-    key = settings.NATIONAL_ID_HMAC_KEY.encode()
-    return hmac.new(key, normalize(value).encode(), hashlib.sha256).hexdigest()
+    mac = _hmac_for(settings.NATIONAL_ID_HMAC_KEY).copy()
+    mac.update(normalize(value).encode())
+    return mac.hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def _hmac_for(key: str):
+    # The keyed state once per key: an import hashes hundreds of thousands of numbers, and copying
+    # a prepared HMAC costs less than keying a new one each time.
+    return hmac.new(key.encode(), digestmod=hashlib.sha256)
 
 
 @functools.lru_cache(maxsize=4)

@@ -98,9 +98,17 @@ TITLE_LENGTH = Membership._meta.get_field("title").max_length
 SUBJECT_LENGTH = Subject._meta.get_field("name").max_length
 
 
+# Plain addresses (name.surname@school.edu.tw), a strict subset of what Django's EmailValidator
+# accepts: a national roster has 200,000 of them and the full validator costs a tenth of the import.
+# Anything else still goes through the full validator.
+PLAIN_EMAIL_RE = re.compile(
+    r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\Z"
+)
+
+
 def _check_email(value: str) -> str | Problem:
     value = check_text(value, "email", EMAIL_LENGTH, required=False)
-    if value and value.__class__ is str:
+    if value and value.__class__ is str and not PLAIN_EMAIL_RE.match(value):
         try:
             validate_email(value)
         except ValidationError:

@@ -229,3 +229,21 @@ def test_an_email_longer_than_the_column_is_refused(schools, csv_file, refused):
     data = rows()
     data[2][2] = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".tw"
     assert refused("roster", csv_file("roster", data)) == ["第 4 列：email 超過 254 字"]
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["a@b.tw", "li.hua@school.edu.tw", "x_y%z+q-@x1.y2.com", "a..b@c.tw", ".a@b.tw", "a.@b.tw", "a@-b.tw",
+     "a@b-.tw", "a@b..tw", "a@b.t"],
+)  # fmt: skip
+def test_the_fast_email_check_accepts_only_what_the_full_validator_accepts(address):
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from teachers.importers import PLAIN_EMAIL_RE
+
+    if PLAIN_EMAIL_RE.match(address):
+        validate_email(address)  # raises if the fast path let through what Django refuses
+    else:  # the rest takes the full validator, which refuses these
+        with pytest.raises(ValidationError):
+            validate_email(address)
