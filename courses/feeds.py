@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import urllib.error
-import urllib.request
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -23,6 +20,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import Stage
+from core import feeds as feed_adapters
 from core.roc import academic_year, academic_year_bounds
 from courses.models import FeedStatus, IssuedHours, KindergartenFeedRecord, KindergartenFeedRun
 from courses.record import kindergarten_courses
@@ -35,14 +33,9 @@ class FeedError(Exception):
     """The receiving side refused or could not be reached; nothing is recorded as sent."""
 
 
-class FeedAdapter(Protocol):
-    name: str
-
-    def send(self, *, period: str, records: list[dict]) -> None: ...
-
-
 class FileAdapter:
-    """Writes kindergarten-hours-<period>.json into a directory (an SFTP job or a person takes it on)."""
+    """Writes kindergarten-hours-<period>.json into a directory (an SFTP job or a person takes it on),
+    through core.feeds' file adapter; a period's later sends add to its file."""
 
     name = "file"
 
@@ -50,41 +43,29 @@ class FileAdapter:
         self.directory = Path(directory)
 
     def send(self, *, period: str, records: list[dict]) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        target = self.directory / f"kindergarten-hours-{period}.json"
-        partial = target.with_suffix(".json.part")
-        previous = json.loads(target.read_text(encoding="utf-8"))["records"] if target.exists() else []
+        target = feed_adapters.FileAdapter(self.directory / f"kindergarten-hours-{period}.json")
+        previous = json.loads(target.read())["records"] if target.path.exists() else []
         body = {"period": period, "records": previous + records}
-        partial.touch(mode=0o600)  # national IDs: readable by the service account only
-        partial.write_text(json.dumps(body, ensure_ascii=False, indent=1), encoding="utf-8")
-        partial.replace(target)  # a reader never sees half a file
+        target.write(json.dumps(body, ensure_ascii=False, indent=1).encode(), content_type="application/json")
 
 
 class HttpAdapter:
-    """POSTs {"period", "records"} as JSON with a bearer token; any answer but 2xx is a failure."""
+    """POSTs {"period", "records"} as JSON with a bearer token through core.feeds' HTTP adapter."""
 
     name = "http"
 
     def __init__(self, url: str, token: str = "", timeout: float = 30):
-        self.url, self.token, self.timeout = url, token, timeout
+        self.transport = feed_adapters.HttpAdapter(url, token=token, timeout=timeout)
 
     def send(self, *, period: str, records: list[dict]) -> None:
         data = json.dumps({"period": period, "records": records}, ensure_ascii=False).encode()
-        request = urllib.request.Request(self.url, data=data, method="POST")
-        request.add_header("Content-Type", "application/json; charset=utf-8")
-        if self.token:
-            request.add_header("Authorization", f"Bearer {self.token}")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                if not 200 <= response.status < 300:
-                    raise FeedError(f"HTTP {response.status}")
-        except urllib.error.HTTPError as error:
-            raise FeedError(f"HTTP {error.code}") from error
-        except (urllib.error.URLError, TimeoutError, OSError) as error:
-            raise FeedError(f"unreachable: {error}") from error
+            self.transport.write(data, content_type="application/json; charset=utf-8")
+        except feed_adapters.AdapterError as exc:
+            raise FeedError(exc.reason) from exc
 
 
-def configured_adapter() -> FeedAdapter:
+def configured_adapter() -> FileAdapter | HttpAdapter:
     """settings.KINDERGARTEN_FEED: {"adapter": "file", "directory": …} or {"adapter": "http", "url": …}."""
     config = getattr(settings, "KINDERGARTEN_FEED", {}) or {}
     if config.get("adapter") == "http":
@@ -133,7 +114,9 @@ def _figures(today: dt.date) -> list[dict]:
     return figures
 
 
-def run(*, today: dt.date | None = None, adapter: FeedAdapter | None = None) -> KindergartenFeedRun:
+def run(
+    *, today: dt.date | None = None, adapter: FileAdapter | HttpAdapter | None = None
+) -> KindergartenFeedRun:
     today = today or timezone.localdate()
     adapter = adapter or configured_adapter()
     feed_run = KindergartenFeedRun.objects.create(period=f"{today:%Y-%m}", adapter=adapter.name)

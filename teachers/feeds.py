@@ -17,10 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -33,6 +31,7 @@ from django.utils.translation import gettext as _
 from accounts import national_id as nid
 from accounts.masking import mask_name
 from accounts.models import BusinessAccount, BusinessAccountStatus, Person, Stage, Unit, UnitKind
+from core import feeds as feed_adapters
 from teachers import services
 from teachers.models import Category, EndReason, FeedRun, FeedRunStatus, FeedSource, Membership
 
@@ -52,43 +51,22 @@ class FeedError(Exception):
 # Adapters: where the lines come from
 
 
-class FileAdapter:
-    """A feed delivered as a file (a path on the server, e.g. an SFTP drop)."""
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-
-    def read(self) -> bytes:
-        try:
-            return self.path.read_bytes()
-        except OSError as exc:
-            raise FeedError(_("無法讀取資料檔（%(error)s）。") % {"error": type(exc).__name__}) from exc
-
-
-class HttpAdapter:
-    """A feed fetched over HTTP(S) with the standard library; the body is read whole first."""
-
-    def __init__(self, url: str, *, timeout: float = 60.0, token: str = ""):
-        self.url = url
-        self.timeout = timeout
-        self.token = token
-
-    def read(self) -> bytes:
-        request = urllib.request.Request(self.url, headers={"Accept": "application/x-ndjson"})
-        if self.token:
-            request.add_header("Authorization", f"Bearer {self.token}")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (configured URL)
-                return response.read()
-        except Exception as exc:  # connection refused, HTTP error, IncompleteRead, timeout…
-            raise FeedError(_("無法取得資料（%(error)s）。") % {"error": type(exc).__name__}) from exc
+# The transport is core.feeds' adapter interface, shared with the outbound kindergarten hours feed.
+FileAdapter, HttpAdapter = feed_adapters.FileAdapter, feed_adapters.HttpAdapter
 
 
 def adapter_for(location: str):
     """The adapter of a configured location: an http(s) URL or a file path (file:// allowed)."""
-    if location.startswith(("http://", "https://")):
-        return HttpAdapter(location, token=getattr(settings, "TEACHER_FEED_TOKEN", ""))
-    return FileAdapter(location.removeprefix("file://"))
+    return feed_adapters.adapter_for(location, token=getattr(settings, "TEACHER_FEED_TOKEN", ""))
+
+
+def _read(adapter) -> bytes:
+    try:
+        return adapter.read()
+    except feed_adapters.AdapterError as exc:
+        if isinstance(adapter, FileAdapter):
+            raise FeedError(_("無法讀取資料檔（%(error)s）。") % {"error": exc.reason}) from exc
+        raise FeedError(_("無法取得資料（%(error)s）。") % {"error": exc.reason}) from exc
 
 
 # ------------------------------------------------------------------------------------------------
@@ -387,7 +365,7 @@ def run_feed(source: str, *, adapter=None) -> FeedRun:
             if not location:
                 raise FeedError(_("尚未設定此資料來源的位置。"))
             adapter = adapter_for(location)
-        lines = split_lines(adapter.read())
+        lines = split_lines(_read(adapter))
         run.total = len(lines)
         FeedRun.objects.filter(pk=run.pk).update(total=run.total)
         with transaction.atomic():
