@@ -41,6 +41,13 @@ def allowed_id(request, action: str, national_id_value: str) -> bool:
     return _consume(request, f"{action}_per_id", key=national_id.digest(national_id_value))
 
 
+def allowed(request, action: str, national_id_value: str) -> bool:
+    """Both limits at once, each attempt counted against both (the client's and the ID's budget)."""
+    client_ok = allowed_client(request, action)
+    id_ok = allowed_id(request, action, national_id_value)
+    return client_ok and id_ok
+
+
 def too_many(request, *, template: str = "accounts/too_many.html"):
     """The answer once a limit is spent: 429, the same for every ID."""
     return render(request, template, {"message": MSG_TOO_MANY}, status=429)

@@ -221,6 +221,9 @@ ACCOUNT_RATE_LIMITS = {
     # Public application forms (accounts.applying): per client address and per national ID.
     "business_account_apply": "10/10m/ip",
     "business_account_apply_per_id": "3/h/key",
+    # 申請教師帳號 and the ID proof of a first roaming sign-in share these (teachers.services).
+    "teacher_account_apply": "10/h/ip",
+    "teacher_account_apply_per_id": "3/h/key",
     # The public directory, for anonymous clients.
     "directory": "60/m/ip",
 }

@@ -17,12 +17,10 @@ from allauth.account.models import EmailAddress
 from auditlog.context import set_actor
 from django.contrib.auth.hashers import make_password
 from django.core import signing
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts import national_id as nid
 from accounts import permissions
 from accounts.models import Person, Unit, User
 from accounts.permissions import Perm
@@ -63,10 +61,11 @@ MSG_BAD_SUBJECT = _("任教科目須從清單中選擇。")
 ACTIVATION_SALT = "teachers.activate"
 ACTIVATION_MAX_AGE = 3 * 24 * 3600  # the e-mailed link works for three days
 
-# 申請教師帳號 throttles (cache): per client address and per national ID.
+# 申請教師帳號 throttles: accounts.applying with settings.ACCOUNT_RATE_LIMITS[APPLY_ACTION] (per client
+# address, an hour) and [APPLY_ACTION + "_per_id"] (per national ID); the limits as numbers for tests.
+APPLY_ACTION = "teacher_account_apply"
 APPLY_LIMIT_PER_CLIENT = 10
 APPLY_LIMIT_PER_ID = 3
-APPLY_WINDOW_SECONDS = 3600
 
 SOURCE_MANAGER = "教師資料登錄"
 
@@ -311,22 +310,6 @@ def update_own_profile(*, actor: User, title: str, subjects: Iterable[Subject]) 
 
 # ------------------------------------------------------------------------------------------------
 # Teacher accounts (帳號狀況 待申請 / 啟用中 / 停用中)
-
-
-def application_allowed(*, client: str, national_id: str) -> bool:
-    """Throttle 申請教師帳號 per client address and per national ID (counts every attempt)."""
-    keys = [f"teachers:apply:client:{client}", f"teachers:apply:id:{nid.digest(national_id)}"]
-    limits = [APPLY_LIMIT_PER_CLIENT, APPLY_LIMIT_PER_ID]
-    allowed = True
-    for key, limit in zip(keys, limits, strict=True):
-        cache.add(key, 0, APPLY_WINDOW_SECONDS)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, APPLY_WINDOW_SECONDS)
-            count = 1
-        allowed = allowed and count <= limit
-    return allowed
 
 
 def _notify(kind: str, *, person_id: int, site: str, application_id: int | None = None) -> None:

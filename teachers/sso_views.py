@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from allauth.account.adapter import get_adapter
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import authenticate, login
@@ -11,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from accounts import applying
 from teachers import services, sso
 from teachers.people_views import NoEcho
 from teachers.services import RosterError
@@ -58,8 +58,7 @@ def bind(request):
                 return redirect("home")
     if method == "id" and id_form.is_valid():
         # Throttled like 申請教師帳號 (the same counters: one budget per client and per ID).
-        client = get_adapter(request).get_client_ip(request)
-        if not services.application_allowed(client=client, national_id=id_form.cleaned_data["national_id"]):
+        if not applying.allowed(request, services.APPLY_ACTION, id_form.cleaned_data["national_id"]):
             return render(request, "teachers/apply_throttled.html", status=429)
         sso.request_binding_by_id(
             national_id=id_form.cleaned_data["national_id"],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import tempfile
 
-from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import permissions
+from accounts import applying, permissions
 from accounts.permissions import Perm
 from core.roc import academic_year, format_roc_date
 from teachers import exports, selectors, services
@@ -66,8 +65,7 @@ def apply(request):
     form = TeacherApplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        client = get_adapter(request).get_client_ip(request)
-        if not services.application_allowed(client=client, national_id=data["national_id"]):
+        if not applying.allowed(request, services.APPLY_ACTION, data["national_id"]):
             return render(request, "teachers/apply_throttled.html", status=429)
         services.apply_for_teacher_account(
             national_id=data["national_id"],
