@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import platform
-import re
 import secrets
 import socket
 import statistics
@@ -33,6 +31,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
+
+from common import commit, machine
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.md"
@@ -59,37 +59,6 @@ def fresh_database() -> None:
     base = ["-h", url.hostname or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres"]
     subprocess.run(["dropdb", "--if-exists", *base, name], check=True)
     subprocess.run(["createdb", *base, name], check=True)
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
-        memory = f", {kb / 1024 / 1024:.1f} GB RAM"
-    except (OSError, AttributeError):
-        pass
-    return f"{os.cpu_count()} CPU ({cpu}){memory}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
-
-
-def commit() -> str:
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
-        ).stdout
-        return head + (" (with uncommitted changes)" if dirty.strip() else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def build(connection) -> dict:

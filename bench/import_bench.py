@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import platform
-import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
+
+from common import commit, machine
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -54,24 +54,6 @@ def run_child(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     if child.returncode != 0:
         raise SystemExit(f"failed: {' '.join(args)}\n{output}")
     return elapsed, usage.ru_maxrss / 1024, output
-
-
-def commit() -> str:
-    """The commit measured, marked when the work tree differs from it."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head} with uncommitted changes" if dirty else head
 
 
 def data_rows(path: Path) -> int:
@@ -111,24 +93,6 @@ def bare_copy_seconds(path: Path) -> float:
         conn.execute("DROP TABLE bench_bare_hours")
         conn.commit()
     return elapsed
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
-        memory = f", {kb / 1024 / 1024:.1f} GB RAM"
-    except (OSError, AttributeError):
-        pass
-    return f"{os.cpu_count()} CPU ({cpu}){memory}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
 def postgres_version() -> str:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from common import commit, machine
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -81,15 +81,12 @@ def main() -> int:
         assert response.status_code == 200
     median = statistics.median(timings)
     p90 = sorted(timings)[int(len(timings) * 0.9) - 1]
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
     load = os.getloadavg()[0]
     verdict = "✓" if median <= TARGET_MS else "✗"
     section = f"""
 ## record_bench — {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC
 
-Machine: {os.cpu_count()} CPU, Python {platform.python_version()}, PostgreSQL on the same host. Code: {commit}.
+Machine: {machine()}; PostgreSQL on the same host. Code: {commit()}.
 Data: the import bench's national set, {records:,} issued-hours records; the teacher with the most
 records ({person_records:,}, academic year {year}). Load average (1 min) when measuring: {load:.2f}.
 
