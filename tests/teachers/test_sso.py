@@ -287,7 +287,7 @@ def test_a_business_user_password_does_not_bind(provider, school, chief):
         {"method": "account", "account-login": chief.username, "account-password": PASSWORD},
     )
     assert response.status_code == 200
-    assert "只有啟用中的教師個人帳號" in response.content.decode()
+    assert "業務帳號不能綁定帳號漫遊" in response.content.decode()
     assert not SocialAccount.objects.exists() and signed_in_as(client) is None
 
 
