@@ -74,16 +74,21 @@ def bind(request):
             messages.success(request, _("已綁定帳號漫遊，之後可直接以教育體系單一簽入登入。"))
             return redirect("home")
     if method == "id" and id_form.is_valid():
-        # Throttled like 申請教師帳號 (the same counters: one budget per client and per ID).
-        if not applying.allowed(request, services.APPLY_ACTION, id_form.cleaned_data["national_id"]):
+        # The per-client limit answers 429 (it says nothing about the ID). Past the per-ID limit
+        # (shared with 申請教師帳號) the answer is the usual receipt and no mail goes: the limit
+        # itself must not tell that an ID is being asked about, nor let anyone block a teacher.
+        if not applying.allowed_client(request, services.APPLY_ACTION):
             return render(request, "teachers/apply_throttled.html", status=429)
-        sso.request_binding_by_id(
-            national_id=id_form.cleaned_data["national_id"],
-            name=id_form.cleaned_data["name"],
-            uid=pending["uid"],
-            eduinfo=pending.get("eduinfo") or {},
-            site=request.build_absolute_uri("/").rstrip("/"),
-        )
+        national_id_value = id_form.cleaned_data["national_id"]
+        if applying.allowed_id(request, services.APPLY_ACTION, national_id_value):
+            sso.request_binding_by_id(
+                national_id_value=national_id_value,
+                name=id_form.cleaned_data["name"],
+                uid=pending["uid"],
+                eduinfo=pending.get("eduinfo") or {},
+                asker=pending.get("asker") or "",
+                site=request.build_absolute_uri("/").rstrip("/"),
+            )
         del request.session[sso.SESSION_KEY]
         return redirect("teachers:sso-sent")
     return render(request, "teachers/sso_bind.html", {"account_form": account_form, "id_form": id_form})
@@ -124,10 +129,19 @@ def sent(request):
     return render(request, "teachers/sso_sent.html")
 
 
+@require_http_methods(["GET", "POST"])
 def confirm(request, token: str):
+    """The mailed link (方式二): GET shows who asked and what will be bound (mail gateways follow
+    links), POST binds. Nothing about the person changes before the POST."""
     try:
-        sso.confirm_binding(token=token)
+        binding = sso.binding_from_token(token)
     except RosterError as exc:
         return render(request, "teachers/sso_sent.html", {"error": exc.message}, status=400)
-    messages.success(request, _("已綁定帳號漫遊，請以教育體系單一簽入登入。"))
-    return redirect("account_login")
+    if request.method == "POST":
+        try:
+            sso.confirm_binding(token=token)
+        except RosterError as exc:
+            return render(request, "teachers/sso_sent.html", {"error": exc.message}, status=409)
+        messages.success(request, _("已綁定帳號漫遊，請以教育體系單一簽入登入。"))
+        return redirect("account_login")
+    return render(request, "teachers/sso_confirm.html", binding)
