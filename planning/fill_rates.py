@@ -28,6 +28,13 @@ class FillRate:
         return Fraction(self.submitted, self.total) if self.total else None
 
 
+def inside_window(window) -> Q:
+    """確認送出 inside the window, or inside the plan's recorded extension (SPEC §6, §7)."""
+    return Q(submitted_at__gte=window.opens_at) & (
+        Q(submitted_at__lte=window.closes_at) | Q(submitted_at__lte=F("extended_until"))
+    )
+
+
 def school_plan_fill_rates(*, year: int) -> dict[int, FillRate]:
     """Fill rate of every authority for the cycle of `year`, keyed by authority id (three queries)."""
     cycle = PlanningCycle.objects.get(year=year)
@@ -43,11 +50,7 @@ def school_plan_fill_rates(*, year: int) -> dict[int, FillRate]:
     if windows:
         inside = Q()
         for authority_id, window in windows.items():
-            inside |= Q(
-                school__authority_id=authority_id,
-                submitted_at__gte=window.opens_at,
-                submitted_at__lte=window.closes_at,
-            )
+            inside |= Q(school__authority_id=authority_id) & inside_window(window)
         submitted = dict(
             SchoolPlan.objects.filter(year=year, school__kind=UnitKind.SCHOOL, school__stage__in=cycle.stages)
             .filter(inside)
@@ -75,11 +78,7 @@ def _teacher_entries(year: int):
     )
     inside = Q(pk__in=[])
     for authority_id, window in windows.items():
-        inside |= Q(
-            window_authority=authority_id,
-            submitted_at__gte=window.opens_at,
-            submitted_at__lte=window.closes_at,
-        )
+        inside |= Q(window_authority=authority_id) & inside_window(window)
     return SnapshotEntry.objects.filter(snapshot__cycle__year=year, category=Category.TEACHER).annotate(
         counted=Exists(plans.filter(inside))
     )
@@ -119,9 +118,5 @@ def school_plans_submitted_in_window(*, year: int) -> set[int]:
     windows = windows_by_authority(year=year, kind=PlanKind.SCHOOL)
     inside = Q(pk__in=[])
     for authority_id, window in windows.items():
-        inside |= Q(
-            school__authority_id=authority_id,
-            submitted_at__gte=window.opens_at,
-            submitted_at__lte=window.closes_at,
-        )
+        inside |= Q(school__authority_id=authority_id) & inside_window(window)
     return set(SchoolPlan.objects.filter(year=year).filter(inside).values_list("school_id", flat=True))

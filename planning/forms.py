@@ -151,3 +151,50 @@ class AnnouncementForm(forms.Form):
                 raise forms.ValidationError(_("附件不可超過 10 MB。"))
             upload.seek(0)
         return upload
+
+
+class ReopenForm(forms.Form):
+    """退回修改: a reason always; for the operator, an extension (ROC date and a time) after the window."""
+
+    reason = forms.CharField(
+        label=_("退回原因"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("會記錄並以電子郵件通知填報者。"),
+        error_messages={"required": _("請填寫退回原因（會記錄並以電子郵件通知填報者）。")},
+    )
+
+    def __init__(self, *args, operator: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if operator:
+            from core.forms import RocDateField
+
+            self.fields["extension_day"] = RocDateField(
+                label=_("延長截止日期"),
+                required=False,
+                help_text=_("填報期程已截止時必填，例如 115/9/30；期程內退回請留空。"),
+            )
+            self.fields["extension_time"] = forms.TimeField(
+                label=_("延長截止時間"),
+                required=False,
+                initial="17:00",
+                help_text=_("24 小時制，例如 17:00（臺北時間）。"),
+                error_messages={"invalid": _("時間格式不正確，請輸入如 17:00。")},
+            )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("extension_time") and not data.get("extension_day") and "extension_day" in self.fields:
+            self.add_error("extension_day", _("填寫延長截止時間時，請一併填寫日期。"))
+        return data
+
+    def extended_until(self):
+        import datetime as dt
+
+        from planning.models import TAIPEI
+
+        day = self.cleaned_data.get("extension_day")
+        if day is None:
+            return None
+        time = self.cleaned_data.get("extension_time") or dt.time(17, 0)
+        return dt.datetime.combine(day, time, tzinfo=TAIPEI)

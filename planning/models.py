@@ -32,9 +32,23 @@ class Plan(models.Model):
     updated_by = models.ForeignKey(
         User, verbose_name=_("最後儲存者"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Granted by the operator when reopening after the window closed (SPEC §6): until this instant
+    # (included) the plan may be saved and 確認送出, and a 確認送出 by then counts as inside its window.
+    extended_until = models.DateTimeField(_("延長截止時間"), null=True, blank=True)
 
     class Meta:
         abstract = True
+
+    def extension_open(self, at: dt.datetime) -> bool:
+        return self.extended_until is not None and at <= self.extended_until
+
+    def in_window(self, window: "PlanningWindow | None") -> bool:
+        """Its 確認送出 fell inside its window, or inside the recorded extension (SPEC §6, §7)."""
+        if self.submitted_at is None or window is None:
+            return False
+        if window.contains(self.submitted_at):
+            return True
+        return self.extended_until is not None and window.opens_at <= self.submitted_at <= self.extended_until
 
 
 class SchoolPlan(Plan):
@@ -224,6 +238,40 @@ class PlannedHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.domain} {self.hours}"
+
+
+class PlanReopening(models.Model):
+    """A submitted plan made a draft again, with who, when and why (and the extension, if any)."""
+
+    kind = models.CharField(_("規劃類別"), max_length=10, choices=PlanKind.choices)
+    school_plan = models.ForeignKey(
+        SchoolPlan, on_delete=models.CASCADE, null=True, blank=True, related_name="reopenings"
+    )
+    teacher_plan = models.ForeignKey(
+        TeacherPlan, on_delete=models.CASCADE, null=True, blank=True, related_name="reopenings"
+    )
+    reason = models.TextField(_("退回原因"))
+    previous_submitted_at = models.DateTimeField(_("原確認送出時間"))
+    extended_until = models.DateTimeField(_("延長截止時間"), null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        User, verbose_name=_("退回者"), on_delete=models.PROTECT, related_name="+"
+    )
+    reopened_at = models.DateTimeField(_("退回時間"))
+
+    class Meta:
+        verbose_name = _("規劃退回紀錄")
+        verbose_name_plural = _("規劃退回紀錄")
+        ordering = ["-reopened_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="reopening_one_plan",
+                condition=(Q(kind="school", school_plan__isnull=False, teacher_plan__isnull=True))
+                | Q(kind="teacher", school_plan__isnull=True, teacher_plan__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.reopened_at:%Y-%m-%d}"
 
 
 class RosterSnapshot(models.Model):

@@ -99,13 +99,22 @@ def closed_message(window: PlanningWindow) -> str:
     )
 
 
-def _open_window(cycle: PlanningCycle, kind: PlanKind, authority_id: int, at: dt.datetime) -> PlanningWindow:
+def _open_window(
+    cycle: PlanningCycle, kind: PlanKind, authority_id: int, at: dt.datetime, extended_until=None
+) -> PlanningWindow:
+    """The window, open at the instant; or closed, with the plan's recorded extension still running."""
     window = window_for(year=cycle.year, kind=kind, authority_id=authority_id)
     if window is None:
         raise PlanningError(MSG_NO_WINDOW)
-    if not window.contains(at):
+    if not window.contains(at) and not (
+        extended_until is not None and window.opens_at <= at <= extended_until
+    ):
         raise PlanningError(closed_message(window))
     return window
+
+
+def _extension(model, **owner) -> dt.datetime | None:
+    return model.objects.filter(**owner).values_list("extended_until", flat=True).first()
 
 
 def _clean_answers(answers: dict[str, list[str]]) -> list[tuple[str, str]]:
@@ -142,7 +151,8 @@ def save_school_plan(
     school = permissions.unit_of(actor)
     if not school_in_scope(cycle, school):
         raise PlanningError(MSG_SCHOOL_NOT_IN_SCOPE)
-    _open_window(cycle, PlanKind.SCHOOL, school.authority_id, at)
+    extended = _extension(SchoolPlan, school=school, year=cycle.year)
+    _open_window(cycle, PlanKind.SCHOOL, school.authority_id, at, extended)
     if student_count is not None and not 0 <= student_count <= 100_000:
         raise PlanningError(MSG_BAD_STUDENTS)
     rows = _clean_answers(answers)
@@ -173,7 +183,8 @@ def save_teacher_plan(
     school = teacher_school(cycle, person, timezone.localtime(at).date())
     if school is None:
         raise PlanningError(MSG_TEACHER_NOT_IN_SCOPE)
-    _open_window(cycle, PlanKind.TEACHER, school.authority_id, at)
+    extended = _extension(TeacherPlan, person=person, year=cycle.year)
+    _open_window(cycle, PlanKind.TEACHER, school.authority_id, at, extended)
     rows = _clean_answers(answers)
     planned = {domain: value for domain, value in hours.items() if value is not None}
     if not set(planned) <= set(Domain.values) or any(not 0 <= value <= 999 for value in planned.values()):
@@ -190,6 +201,113 @@ def save_teacher_plan(
     if submit:
         plan.submitted_at = at
     plan.save()
+    return plan
+
+
+MSG_REOPEN_NOT_SUBMITTED = _("本規劃尚未確認送出，仍是草稿，不需退回。")
+MSG_REOPEN_REASON = _("請填寫退回原因（會記錄並以電子郵件通知填報者）。")
+MSG_REOPEN_CLOSED = _(
+    "填報期程已於 {closes} 截止，僅教師進修網管理者可退回，且須同時給予延長截止時間；規劃未變更。"
+)
+MSG_REOPEN_EXTENSION = _("延長截止時間須晚於現在（{now}）；規劃未變更。")
+MSG_REOPEN_NO_EXTENSION_WHILE_OPEN = _("填報期程仍在進行中（至 {closes}），退回後可於期程內修改，不需延長。")
+
+
+def _plan_window(kind: PlanKind, plan) -> PlanningWindow | None:
+    school = plan.school
+    if school is None:
+        return None
+    return window_for(year=plan.year, kind=kind, authority_id=school.authority_id)
+
+
+def _reopen_recipients(kind: PlanKind, plan) -> list[str]:
+    from accounts.models import BusinessAccount
+
+    if kind == PlanKind.TEACHER:
+        users = User.objects.filter(person_id=plan.person_id, business_account__isnull=True)
+    else:
+        users = User.objects.filter(
+            pk__in=BusinessAccount.objects.filter(unit_id=plan.school_id).values("user_id")
+        )
+    return sorted({email for email in users.exclude(email="").values_list("email", flat=True)})
+
+
+def _mail_reopening(kind: PlanKind, plan, reopening) -> None:
+    from django.core.mail import send_mail
+
+    addresses = _reopen_recipients(kind, plan)
+    if not addresses:
+        return
+    lines = [
+        f"您的{PlanKind(kind).label}（{plan.year} 學年度）已退回為草稿，請修改後再按「確認送出」。",
+        f"退回原因：{reopening.reason}",
+    ]
+    if reopening.extended_until:
+        until = format_roc_datetime(timezone.localtime(reopening.extended_until))
+        lines.append(f"延長截止時間：{until}（在此之前確認送出，視同於填報期程內送出）")
+    else:
+        lines.append("請於原填報期程截止前再次確認送出。")
+    subject = f"【進修規劃退回】{plan.year} 學年度{PlanKind(kind).label}"
+    send_mail(subject, "\n".join(lines), None, addresses, fail_silently=True)
+
+
+@transaction.atomic
+def reopen_plan(
+    *, actor: User, kind: PlanKind, plan_id: int, reason: str, extended_until: dt.datetime | None = None
+):
+    """Make a submitted plan a draft again (SPEC §6), recorded and e-mailed.
+
+    While the window is open: the operator, or the school's authority for a school plan. After it
+    closed: only the operator, and only by granting that plan an extension (a closing instant).
+    """
+    from planning.models import PlanReopening
+
+    kind = PlanKind(kind)
+    role = permissions.role_of(actor)
+    model = SchoolPlan if kind == PlanKind.SCHOOL else TeacherPlan
+    plan = model.objects.select_for_update(of=("self",)).select_related("school").filter(pk=plan_id).first()
+    if plan is None:
+        raise PermissionDenied
+    authority_of_school = (
+        kind == PlanKind.SCHOOL
+        and role == Role.CENTRE
+        and plan.school is not None
+        and plan.school.authority_id == getattr(permissions.unit_of(actor), "pk", None)
+    )
+    if role != Role.OPERATOR and not authority_of_school:
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise PlanningError(MSG_REOPEN_REASON)
+    if plan.submitted_at is None:
+        raise PlanningError(MSG_REOPEN_NOT_SUBMITTED)
+    at = clock.now()
+    window = _plan_window(kind, plan)
+    closed = window is not None and at > window.closes_at
+    if window is not None and not closed and extended_until is not None:
+        closes = format_roc_datetime(timezone.localtime(window.closes_at))
+        raise PlanningError(str(MSG_REOPEN_NO_EXTENSION_WHILE_OPEN).format(closes=closes))
+    if closed or window is None:
+        if role != Role.OPERATOR or extended_until is None:
+            closes = format_roc_datetime(timezone.localtime(window.closes_at)) if window else "—"
+            raise PlanningError(str(MSG_REOPEN_CLOSED).format(closes=closes))
+        if extended_until <= at:
+            now = format_roc_datetime(timezone.localtime(at))
+            raise PlanningError(str(MSG_REOPEN_EXTENSION).format(now=now))
+        plan.extended_until = extended_until
+    reopening = PlanReopening.objects.create(
+        kind=kind,
+        school_plan=plan if kind == PlanKind.SCHOOL else None,
+        teacher_plan=plan if kind == PlanKind.TEACHER else None,
+        reason=reason,
+        previous_submitted_at=plan.submitted_at,
+        extended_until=plan.extended_until if closed or window is None else None,
+        reopened_by=actor,
+        reopened_at=at,
+    )
+    plan.submitted_at = None
+    plan.save(update_fields=["submitted_at", "extended_until", "updated_at"])
+    transaction.on_commit(lambda: _mail_reopening(kind, plan, reopening))
     return plan
 
 

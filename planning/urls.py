@@ -8,6 +8,7 @@ urlpatterns = [
     path("unit/plan/", views.school_plan, name="school-plan"),
     path("me/plan/", views.teacher_plan, name="teacher-plan"),
     path("plans/school/<int:pk>/", views.school_plan_detail, name="school-plan-detail"),
+    path("plans/<str:kind>/<int:pk>/reopen/", views.reopen_plan, name="reopen"),
     path("plans/survey/<str:kind>/", views.survey, name="survey"),
     path("plans/keepalive/", views.keepalive, name="keepalive"),
     path("plans/guide/", views.guide, name="guide"),

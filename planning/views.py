@@ -55,6 +55,15 @@ def _refused(request, template: str, context: dict, error: PlanningError, status
     return render(request, template, context, status=status)
 
 
+def _editable(state, plan) -> bool:
+    """A draft (or nothing yet) inside the window, or inside the plan's recorded extension."""
+    if plan is not None and plan.submitted_at is not None:
+        return False
+    return state.is_open or (
+        plan is not None and state.window is not None and plan.extension_open(clock.now())
+    )
+
+
 def _session_seconds() -> int:
     return settings.SESSION_COOKIE_AGE
 
@@ -71,7 +80,7 @@ def school_plan(request):
         return render(request, "planning/not_in_scope.html", context, status=403 if cycle else 200)
     plan = selectors.school_plan(school, cycle.year)
     state = selectors.window_state(cycle, PlanKind.SCHOOL, school.authority_id)
-    editable = state.is_open and (plan is None or plan.submitted_at is None)
+    editable = _editable(state, plan)
     initial = SchoolPlanForm.initial_from(plan)
     if plan is not None:
         initial["student_count"] = plan.student_count
@@ -146,7 +155,7 @@ def _teacher_page(request, *, bound_form=None, error: PlanningError | None = Non
         return render(request, "planning/not_in_scope.html", context, status=403 if cycle else 200)
     plan = selectors.teacher_plan(request.user.person_id, cycle.year)
     state = selectors.window_state(cycle, PlanKind.TEACHER, school.authority_id)
-    editable = error is None and state.is_open and (plan is None or plan.submitted_at is None)
+    editable = error is None and _editable(state, plan)
     form = bound_form or TeacherPlanForm(initial=TeacherPlanForm.initial_from(plan), read_only=not editable)
     reference = selectors.school_plan(school, cycle.year)
     context.update(
@@ -175,7 +184,58 @@ def school_plan_detail(request, pk: int):
     form = SchoolPlanForm(
         initial={**SchoolPlanForm.initial_from(plan), "student_count": plan.student_count}, read_only=True
     )
-    return render(request, "planning/school_plan_detail.html", {"plan": plan, "form": form})
+    may_reopen = permissions.role_of(request.user) in (Role.CENTRE, Role.OPERATOR)
+    return render(
+        request, "planning/school_plan_detail.html", {"plan": plan, "form": form, "may_reopen": may_reopen}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reopen_plan(request, kind: str, pk: int):
+    """退回修改: the school's authority (while open) or the operator makes a submitted plan a draft again."""
+    from planning.forms import ReopenForm
+    from planning.models import SchoolPlan, TeacherPlan
+
+    if kind not in PlanKind.values:
+        raise Http404
+    role = permissions.role_of(request.user)
+    if kind == PlanKind.SCHOOL:
+        plan = (
+            selectors.school_plan_visible_to(request.user, pk)
+            if role in (Role.CENTRE, Role.OPERATOR)
+            else None
+        )
+    else:
+        plan = TeacherPlan.objects.filter(pk=pk).first() if role == Role.OPERATOR else None
+    if plan is None:
+        raise Http404
+    model = SchoolPlan if kind == PlanKind.SCHOOL else TeacherPlan
+    form = ReopenForm(request.POST or None, operator=role == Role.OPERATOR)
+    context = {
+        "plan": plan,
+        "kind": kind,
+        "kind_label": PlanKind(kind).label,
+        "form": form,
+        "is_operator": role == Role.OPERATOR,
+    }
+    context["reopenings"] = plan.reopenings.select_related("reopened_by")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reopen_plan(
+                actor=request.user,
+                kind=PlanKind(kind),
+                plan_id=plan.pk,
+                reason=form.cleaned_data["reason"],
+                extended_until=form.extended_until(),
+            )
+        except PlanningError as error:
+            context["error"] = error.message
+            return render(request, "planning/reopen.html", context, status=409)
+        messages.success(request, _("規劃已退回為草稿，並已記錄原因、以電子郵件通知填報者。"))
+        return redirect("planning:reopen", kind=kind, pk=plan.pk)
+    context["plan"] = model.objects.get(pk=plan.pk)
+    return render(request, "planning/reopen.html", context)
 
 
 @login_required
@@ -281,6 +341,13 @@ def fill_rates(request):
         authority = permissions.unit_of(request.user)
         counted = rates.school_plans_submitted_in_window(year=cycle.year)
         by_school = rates.teacher_plan_fill_rates_by_school(year=cycle.year, authority_id=authority.pk)
+        from planning.models import SchoolPlan
+
+        plan_ids = dict(
+            SchoolPlan.objects.filter(year=cycle.year, school__authority=authority).values_list(
+                "school_id", "pk"
+            )
+        )
         rows = []
         for school in authority.units.filter(kind="school", stage__in=cycle.stages).order_by("code"):
             t = by_school.get(school.pk)
@@ -291,6 +358,7 @@ def fill_rates(request):
                     "stage": school.stage,
                     "school_rate": 1 if school.pk in counted else 0,
                     "school_submitted": school.pk in counted,
+                    "plan_id": plan_ids.get(school.pk),
                     "teacher_submitted": t.submitted if t else 0,
                     "teacher_total": t.total if t else 0,
                     "teacher_rate": t.rate if t else None,

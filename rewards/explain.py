@@ -51,6 +51,11 @@ def _plan_clause(result, what: str) -> str:
     window = f"{_when(result.window_opens_at)} 至 {_when(result.window_closes_at)}"
     if result.plan_submitted_at is None:
         return f"未於填報期程（{window}）內送出{what}（未送出）"
+    if result.plan_in_window and result.plan_submitted_at > result.window_closes_at:
+        return (
+            f"已於 {_when(result.plan_submitted_at)} 送出{what}，晚於填報期程（{window}），"
+            "但在教師進修網管理者核准的延長截止時間內，依規定視同於填報期程內送出"
+        )
     if result.plan_in_window:
         return f"已於 {_when(result.plan_submitted_at)} 送出{what}，在填報期程（{window}）內"
     return f"於 {_when(result.plan_submitted_at)} 送出{what}，不在填報期程（{window}）內"

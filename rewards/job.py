@@ -186,7 +186,9 @@ def _build_population(year: int) -> None:
         CREATE TEMPORARY TABLE {POPULATION} AS
         SELECT p.person_id, p.school_id, p.authority_id, p.stage, p.hours,
                tp.submitted_at AS plan_submitted_at, w.opens_at, w.closes_at,
-               COALESCE(tp.submitted_at >= w.opens_at AND tp.submitted_at <= w.closes_at, FALSE) AS in_window
+               COALESCE(tp.submitted_at >= w.opens_at
+                        AND (tp.submitted_at <= w.closes_at OR tp.submitted_at <= tp.extended_until), FALSE)
+                 AS in_window
         FROM ({_population_sql(stages)}) p
         LEFT JOIN {plans} tp ON tp.person_id = p.person_id AND tp.year = %s AND tp.submitted_at IS NOT NULL
         LEFT JOIN {WINDOWS} w ON w.authority_id = p.authority_id
@@ -254,6 +256,12 @@ def _schools(result: Computation) -> tuple[list[tuple], int]:
             "school_id", "submitted_at"
         )
     )
+    # A recorded extension (SPEC §6) counts as the plan's window: a 確認送出 by then is inside.
+    extended = dict(
+        SchoolPlan.objects.filter(year=result.year, extended_until__isnull=False).values_list(
+            "school_id", "extended_until"
+        )
+    )
     windows = windows_by_authority(year=result.year, kind=PlanKind.SCHOOL)
     groups: dict[tuple, list[tuple]] = defaultdict(list)
     for school_id, authority_id, stage, count, total in per_school:
@@ -271,7 +279,13 @@ def _schools(result: Computation) -> tuple[list[tuple], int]:
             enough = average >= result.average
             top = pr.is_top_30(rank.pr)
             submitted = plans.get(school_id)
-            in_window = _in_window(window, opens, closes, submitted)
+            until = extended.get(school_id)
+            in_window = _in_window(window, opens, closes, submitted) or (
+                window is not None
+                and submitted is not None
+                and until is not None
+                and opens <= submitted <= until
+            )
             won = in_window and enough and top
             awarded += won
             rows.append(

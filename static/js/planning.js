@@ -76,7 +76,15 @@ document.addEventListener("DOMContentLoaded", function () {
   form.addEventListener("input", schedule);
   form.addEventListener("change", schedule);
 
-  form.addEventListener("submit", function () {
+  form.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    // 確認送出 is final for the filler (only a recorded reopening undoes it): ask first.
+    if (button && button.value === "submit" && !window.confirm(
+      "確認送出後即不能再修改（如需更正，須由主管機關或教師進修網管理者退回）。確定要送出嗎？"
+    )) {
+      event.preventDefault();
+      return;
+    }
     if (saveTimer) {
       clearTimeout(saveTimer);
     }

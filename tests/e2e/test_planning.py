@@ -17,6 +17,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_chief_drafts_and_submits_the_school_plan_then_answers_the_survey(page):
     call_command("seed_demo")
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     sign_in(page, "chief1")
     page.get_by_label(re.compile("驗證碼|Code|代碼")).fill(current_code(DEMO_TOTP_SECRET))
     page.get_by_role("button", name=re.compile("登入|Sign In|驗證")).click()
@@ -56,6 +58,9 @@ def test_chief_drafts_and_submits_the_school_plan_then_answers_the_survey(page):
     assert_accessible(page)
     plan = SchoolPlan.objects.get()
     assert plan.submitted_at is not None and plan.student_count == 420 and plan.answers.count() == 6
+    assert len(asked) == 2 and all(
+        "確定要送出嗎" in message for message in asked
+    )  # asked before each 確認送出
     assert SurveyResponse.objects.count() == 1
 
 
@@ -64,6 +69,7 @@ WANTED = {"non_credit", "summer", "online", "basic", "digital", "curriculum"}
 
 def test_teacher_submits_the_plan_by_keyboard_alone(page):
     call_command("seed_demo")
+    page.on("dialog", lambda dialog: dialog.accept())  # the confirmation before 確認送出, by keyboard too
     sign_in(page, "teacher1")
     assert_accessible(page)
     page.goto("/me/plan/")
@@ -159,4 +165,64 @@ def test_both_plan_forms_save_drafts_as_the_user_types(page):
     plan = TeacherPlan.objects.get()
     assert plan.submitted_at is None
     assert PlannedHours.objects.get(plan=plan).hours == 7
+    assert_accessible(page)
+
+
+def test_the_authority_reopens_a_submitted_school_plan_from_the_fill_rates(page):
+    """Issue 20 point 4 in the browser: 確認送出 asks first (cancel keeps the draft); the centre opens the
+    school's plan from 填報率, reopens it with a reason, and the school sees why."""
+    from planning.models import PlanReopening
+
+    call_command("seed_demo")
+    sign_in(page, "chief1")
+    page.get_by_label(re.compile("驗證碼|Code|代碼")).fill(current_code(DEMO_TOTP_SECRET))
+    page.get_by_role("button", name=re.compile("登入|Sign In|驗證")).click()
+    expect(page.get_by_text("您目前可填報")).to_be_visible()
+    page.goto("/unit/plan/")
+    page.get_by_label("學生總數").fill("420")
+    for group, option in (
+        ("在職進修方式", "非學分班-研習時數"),
+        ("在職進修時間", "週六"),
+        ("在職進修地點", "服務學校"),
+        ("主要進修階層", "第二階進階-應用分析"),
+        ("主要實施方式", "工作坊"),
+        ("主要研習範疇", "班級經營與輔導"),
+    ):
+        page.get_by_role("group", name=group).get_by_label(option).check()
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="確認送出").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("學校本位進修規劃")
+    page.wait_for_timeout(300)
+    assert not SchoolPlan.objects.filter(submitted_at__isnull=False).exists()  # cancelled: still a draft
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="確認送出").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("滿意度問卷")
+    assert SchoolPlan.objects.get().submitted_at is not None
+    chief_session = page.context.cookies()  # a TOTP code is accepted once: come back with this session
+
+    page.context.clear_cookies()
+    sign_in(page, "region1")
+    page.get_by_label(re.compile("驗證碼|Code|代碼")).fill(current_code(DEMO_TOTP_SECRET))
+    page.get_by_role("button", name=re.compile("登入|Sign In|驗證")).click()
+    page.goto("/centre/fill-rates/")
+    page.get_by_role("link", name=re.compile("^檢視.*的規劃$")).first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("學校本位進修規劃")
+    assert_accessible(page)
+    page.get_by_role("link", name="退回修改").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("退回修改")
+    assert_accessible(page)
+    page.get_by_role("button", name="退回為草稿").click()
+    expect(page.get_by_role("alert")).to_contain_text("請填寫退回原因")
+    assert_accessible(page)
+    page.get_by_label("退回原因").fill("學生總數應為 402")
+    page.get_by_role("button", name="退回為草稿").click()
+    expect(page.get_by_text("規劃已退回為草稿")).to_be_visible()
+    expect(page.get_by_role("table")).to_contain_text("學生總數應為 402")
+    assert_accessible(page)
+    assert SchoolPlan.objects.get().submitted_at is None and PlanReopening.objects.count() == 1
+
+    page.context.clear_cookies()
+    page.context.add_cookies(chief_session)
+    page.goto("/unit/plan/")
+    expect(page.locator("#window-state")).to_contain_text("學生總數應為 402")
     assert_accessible(page)
