@@ -11,7 +11,14 @@ from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 
 from accounts.models import Unit, UnitKind
-from planning.models import PlanKind, PlanningCycle, SchoolPlan, SnapshotEntry, TeacherPlan
+from planning.models import (
+    PlanKind,
+    PlanningCycle,
+    SchoolPlan,
+    SnapshotEntry,
+    TeacherPlan,
+    default_planning_stages,
+)
 from planning.windows import windows_by_authority
 from teachers.models import Category
 
@@ -37,8 +44,10 @@ def inside_window(window) -> Q:
 
 def school_plan_fill_rates(*, year: int) -> dict[int, FillRate]:
     """Fill rate of every authority for the cycle of `year`, keyed by authority id (three queries)."""
-    cycle = PlanningCycle.objects.get(year=year)
-    in_scope = Q(kind=UnitKind.SCHOOL, stage__in=cycle.stages)
+    # A year without a cycle (the reward job may run on hours alone) has the default stages, no window.
+    cycle = PlanningCycle.objects.filter(year=year).first()
+    stages = cycle.stages if cycle else default_planning_stages()
+    in_scope = Q(kind=UnitKind.SCHOOL, stage__in=stages)
     totals = dict(
         Unit.objects.filter(in_scope)
         .values_list("authority_id")
@@ -52,7 +61,7 @@ def school_plan_fill_rates(*, year: int) -> dict[int, FillRate]:
         for authority_id, window in windows.items():
             inside |= Q(school__authority_id=authority_id) & inside_window(window)
         submitted = dict(
-            SchoolPlan.objects.filter(year=year, school__kind=UnitKind.SCHOOL, school__stage__in=cycle.stages)
+            SchoolPlan.objects.filter(year=year, school__kind=UnitKind.SCHOOL, school__stage__in=stages)
             .filter(inside)
             .values_list("school__authority_id")
             .annotate(n=Count("id"))

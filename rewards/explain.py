@@ -68,11 +68,27 @@ def _rank_clause(result, unit: str) -> str:
         f"（{'達' if result.top_30 else '未達'}前 30%，即 PR ≥ 70）"
     )
     if result.group_size == 1:
-        clause += (
-            f"；本組僅有 1 {unit}，依公式 PR 只取決於數值在其組距內的位置"
-            f"（(X − 真正下限 {plain(result.class_lower_limit)}) ÷ 組距 × 100）"
-        )
+        clause += _alone_clause(result, unit)
     return clause
+
+
+def _signed(value: Decimal) -> str:
+    return plain(value).replace("-", "−")
+
+
+def _alone_clause(result, unit: str) -> str:
+    """A group of one, in words: the rule stays literal, PR is where the value sits in its class."""
+    teacher = hasattr(result, "hours")
+    what = "研習時數" if teacher else "教師平均研習時數"
+    value = result.hours if teacher else result.average
+    width = result.run.class_width
+    lower = result.class_lower_limit
+    return (
+        f"；本組僅有 1 {unit}，沒有其他{unit[1:]}可以比較，"
+        f"所以 PR 只看{what}落在所屬組距的哪個位置：{what} {plain(value)} 小時所在的組距"
+        f"為 {_signed(lower)} 至 {_signed(lower + width)} 小時（組距 {plain(width)} 小時），"
+        f"比組距下限多 {plain(value - lower)} 小時，占組距的 {figure(result.pr)}%，即 PR {figure(result.pr)}"
+    )
 
 
 def _verdict(result) -> str:

@@ -1,26 +1,34 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.roc import academic_year
 from planning.models import PlanningCycle
 
 
-def _default_year() -> int:
-    from django.utils import timezone
-
-    # The academic year that ended most recently.
-    return academic_year(timezone.localdate()) - 1
-
-
 class StartRunForm(forms.Form):
+    """The years that can be rewarded come from the data: ended years with a cycle or hours."""
+
     year = forms.TypedChoiceField(label=_("學年度"), coerce=int)
 
     def __init__(self, *args, **kwargs):
+        from rewards.services import rewardable_years
+
         super().__init__(*args, **kwargs)
-        years = list(PlanningCycle.objects.order_by("-year").values_list("year", flat=True))
-        self.fields["year"].choices = [(y, _("%(year)s 學年度") % {"year": y}) for y in years]
-        default = _default_year()
-        self.fields["year"].initial = default if default in years else (years[0] if years else None)
+        years = rewardable_years()
+        with_cycle = set(PlanningCycle.objects.filter(year__in=years).values_list("year", flat=True))
+        self.years_without_plans = [year for year in years if year not in with_cycle]
+        self.fields["year"].choices = [
+            (
+                y,
+                _("%(year)s 學年度") % {"year": y}
+                if y in with_cycle
+                else _("%(year)s 學年度（無填報期程）") % {"year": y},
+            )
+            for y in years
+        ]
+        self.fields["year"].initial = years[0] if years else None  # the last ended year
+        self.fields["year"].help_text = _(
+            "列出已結束、且有研習時數或進修規劃年度的學年度；預設為最近結束的學年度。"
+        )
 
 
 class YearForm(forms.Form):

@@ -36,7 +36,11 @@ logger = logging.getLogger(__name__)
 
 MSG_FORBIDDEN = _("只有教師進修網管理者可以執行獎勵作業。")
 MSG_ALREADY_ACTIVE = _("第 {year} 學年度的獎勵作業已在執行中（{since} 由 {who} 啟動），請待其完成後再啟動。")
-MSG_NO_CYCLE = _("第 {year} 學年度尚未設定進修規劃年度與填報期程，無法計算獎勵。")
+MSG_NO_CYCLE = _("第 {year} 學年度既沒有研習時數，也沒有進修規劃年度（填報期程），無法計算獎勵。")
+MSG_NO_PLANS_YEAR = _(
+    "第 {year} 學年度沒有進修規劃年度（填報期程）：仍會計算研習時數、全國平均與百分等級，"
+    "但教師獎與學校獎都須於填報期程內送出規劃，主管機關獎須學校於期程內送出，所以這一年不會有人獲獎。"
+)
 MSG_YEAR_NOT_OVER = _("第 {year} 學年度尚未結束（至 {end}），學年度結束後才能計算獎勵。")
 MSG_NOT_QUEUED = _("只能取消等待執行中的獎勵作業。")
 MSG_EMPTY_POPULATION = _("第 {year} 學年度 7 月 31 日沒有符合資格的在職教師，無法計算獎勵。")
@@ -74,6 +78,48 @@ def _report(run_id: int, stage: str, percent: int) -> None:
     cache.set(_progress_key(run_id), {"stage": str(stage), "percent": int(percent)}, PROGRESS_TTL)
 
 
+# A queued run that no worker has taken after this long says so (with Redis set, runs wait for
+# `make worker`; without a worker the page would otherwise wait for ever).
+UNPICKED_AFTER_SECONDS = 30
+MSG_UNPICKED = _(
+    "已等待 {seconds} 秒仍沒有背景工作程序接手。請確認背景工作程序已啟動（開發環境執行 make worker），"
+    "或取消這次作業。"
+)
+
+
+def unpicked_warning(run: RewardRun, at=None) -> str:
+    """The words for a run still queued after UNPICKED_AFTER_SECONDS, else ''."""
+    if run.status != RunStatus.QUEUED:
+        return ""
+    waited = int(((at or timezone.now()) - run.created_at).total_seconds())
+    if waited < UNPICKED_AFTER_SECONDS:
+        return ""
+    return _t(MSG_UNPICKED).format(seconds=waited)
+
+
+def year_has_hours(year: int) -> bool:
+    from courses.models import IssuedHours
+
+    first, last = academic_year_bounds(year)
+    return IssuedHours.objects.filter(date__gte=first, date__lte=last).exists()
+
+
+def rewardable_years(today=None) -> list[int]:
+    """Every ended academic year with a planning cycle or issued hours, latest first."""
+    from django.db.models import Max, Min
+
+    from core.roc import academic_year
+    from courses.models import IssuedHours
+
+    last_ended = academic_year(today or timezone.localdate()) - 1
+    years = set(PlanningCycle.objects.filter(year__lte=last_ended).values_list("year", flat=True))
+    span = IssuedHours.objects.aggregate(first=Min("date"), last=Max("date"))
+    if span["first"] is not None:
+        low, high = academic_year(span["first"]), min(academic_year(span["last"]), last_ended)
+        years |= {year for year in range(low, high + 1) if year not in years and year_has_hours(year)}
+    return sorted(years, reverse=True)
+
+
 def progress_of(run: RewardRun) -> tuple[str, int]:
     """(stage label, percent) of a run, live while it is active."""
     stage, percent = run.stage, run.percent
@@ -100,7 +146,7 @@ def start_reward_run(*, actor, year: int, via: str = "web") -> RewardRun:
     if actor is not None:
         if not permissions.has_perm(actor, Perm.REWARD_JOB):
             raise RewardError(MSG_FORBIDDEN)
-    if not PlanningCycle.objects.filter(year=year).exists():
+    if not PlanningCycle.objects.filter(year=year).exists() and not year_has_hours(year):
         raise RewardError(_t(MSG_NO_CYCLE).format(year=year))
     last_day = academic_year_bounds(year)[1]
     if timezone.localdate() <= last_day:

@@ -16,7 +16,7 @@ from accounts.permissions import Perm
 from rewards import explain, exports, selectors, services
 from rewards.forms import StartRunForm, YearForm
 from rewards.job import population_day
-from rewards.models import ACTIVE_STATUSES
+from rewards.models import ACTIVE_STATUSES, RunStatus
 
 
 def requires(perm: Perm):
@@ -41,10 +41,17 @@ def requires(perm: Perm):
 
 def _job_context(request, form, error=None):
     runs = selectors.runs()
-    active = [(run, *services.progress_of(run)) for run in runs.filter(status__in=ACTIVE_STATUSES)]
+    active = [
+        (run, *services.progress_of(run), services.unpicked_warning(run))
+        for run in runs.filter(status__in=ACTIVE_STATUSES)
+    ]
     published = [selectors.published_run(year) for year in selectors.published_years()]
+    from rewards.services import MSG_NO_PLANS_YEAR
+
+    without = [str(MSG_NO_PLANS_YEAR).format(year=year) for year in getattr(form, "years_without_plans", [])]
     return {
         "form": form,
+        "without_plans": without,
         "error": error,
         "active": active,
         "published": published,
@@ -79,7 +86,16 @@ def job_progress(request):
     data = []
     for run in runs:
         stage, percent = services.progress_of(run)
-        data.append({"id": run.pk, "status": run.get_status_display(), "stage": stage, "percent": percent})
+        data.append(
+            {
+                "id": run.pk,
+                "status": run.get_status_display(),
+                "queued": run.status == RunStatus.QUEUED,
+                "stage": stage,
+                "percent": percent,
+                "unpicked": services.unpicked_warning(run),
+            }
+        )
     return JsonResponse({"active": data})
 
 

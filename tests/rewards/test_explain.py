@@ -29,6 +29,9 @@ def test_a_school_alone_in_its_group_is_explained_as_such(pingtung):
     run_job()
     sentence = explain.school_sentence(SchoolResult.objects.get(school=school))
     assert "本組僅有 1 所學校" in sentence
+    # In words, not "(X − 真正下限 -0.5)": the class, its width and how far above its lower limit.
+    assert "沒有其他學校可以比較" in sentence and "真正下限" not in sentence and " -" not in sentence
+    assert "教師平均研習時數 10 小時所在的組距為" in sentence and "占組距的 50.00%" in sentence
     assert "PR 為 50.00（未達前 30%" in sentence
     assert "未符合獎勵標準" in sentence
 

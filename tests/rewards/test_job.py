@@ -74,10 +74,12 @@ def test_a_taken_run_is_not_executed_twice(small_world):
     assert services.execute_reward_run(run_id=run.pk) is None
 
 
-def test_years_without_a_cycle_or_not_yet_over_are_refused(db):
+def test_years_without_hours_or_a_cycle_or_not_yet_over_are_refused(db):
     with pytest.raises(services.RewardError) as no_cycle:
         services.start_reward_run(actor=None, year=100)
-    assert str(no_cycle.value.message) == "第 100 學年度尚未設定進修規劃年度與填報期程，無法計算獎勵。"
+    assert str(no_cycle.value.message) == (
+        "第 100 學年度既沒有研習時數，也沒有進修規劃年度（填報期程），無法計算獎勵。"
+    )
     from planning.models import PlanningCycle
 
     PlanningCycle.objects.create(year=199, roster_cutoff=dt.datetime(2110, 8, 2, 9, tzinfo=dt.UTC))
@@ -181,7 +183,7 @@ def test_run_rewards_command_prints_the_summary(small_world, run_at_once, capsys
 
 
 def test_run_rewards_command_refuses_clearly(db):
-    with pytest.raises(CommandError, match="尚未設定進修規劃年度"):
+    with pytest.raises(CommandError, match="既沒有研習時數，也沒有進修規劃年度"):
         call_command("run_rewards", "--year", "100")
 
 
@@ -190,3 +192,30 @@ def test_progress_is_visible_while_queued_and_complete_after(small_world):
     assert services.progress_of(run) == ("等待工作程序", 0)
     run = services.execute_reward_run(run_id=run.pk)
     assert services.progress_of(run) == ("完成", 100)
+
+
+def test_the_years_offered_come_from_the_data_and_a_year_without_a_cycle_runs_without_awards(pingtung):
+    """Issue 20 point 6: in December 2026 the list offered only cycles (115, unfinished) and not 114."""
+    from planning.models import PlanningCycle
+    from rewards.forms import StartRunForm
+    from rewards.models import SchoolResult, TeacherResult
+    from tests.rewards.conftest import give_hours, school_in, teacher_in
+
+    school = school_in(pingtung)
+    person = teacher_in(school)
+    give_hours(person, 12, dt.date(2025, 10, 1))  # academic year 114, which has no cycle
+    PlanningCycle.objects.create(year=115, roster_cutoff=dt.datetime(2026, 8, 2, 9, tzinfo=dt.UTC))
+    december_2026 = dt.date(2026, 12, 3)
+    years = services.rewardable_years(today=december_2026)
+    assert 114 in years and 115 not in years and years[0] == 114  # 113 is there too (the shipped cycle)
+    assert years == sorted(years, reverse=True)
+    run = services.start_reward_run(actor=None, year=114)
+    run = services.execute_reward_run(run_id=run.pk)
+    assert run.status == "succeeded", run.error
+    result = TeacherResult.objects.get(person_id=person.pk, year=114)
+    assert result.hours == 12 and not result.plan_in_window and not result.awarded
+    assert not SchoolResult.objects.filter(year=114, awarded=True).exists()
+    # The page's form says so in words.
+    form = StartRunForm()  # the real clock: 114 has ended since 2026-07-31
+    assert "無填報期程" in str(dict(form.fields["year"].choices)[114]) and 114 in form.years_without_plans
+    assert form.fields["year"].initial == services.rewardable_years()[0]

@@ -103,6 +103,32 @@ def test_progress_json_is_for_the_operator_only(world, operator, clerk):
     assert signed_in_client(clerk).get(reverse("rewards:job-progress")).status_code == 403
 
 
+def test_a_run_no_worker_takes_says_so_and_cancel_goes_once_a_run_starts(world, operator, monkeypatch):
+    """Issue 20 point 6: with Redis and no worker the page said nothing and waited for ever."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from rewards import services
+
+    client = signed_in_client(operator)
+    run = RewardRun.objects.create(year=YEAR, class_width=1)
+    data = client.get(reverse("rewards:job-progress")).json()["active"][0]
+    assert data["queued"] and data["unpicked"] == ""  # just queued: no alarm yet
+    RewardRun.objects.filter(pk=run.pk).update(
+        created_at=timezone.now() - dt.timedelta(seconds=services.UNPICKED_AFTER_SECONDS + 5)
+    )
+    data = client.get(reverse("rewards:job-progress")).json()["active"][0]
+    assert "沒有背景工作程序接手" in data["unpicked"] and "make worker" in data["unpicked"]
+    page = client.get(JOB).content.decode()
+    assert "沒有背景工作程序接手" in page and "取消等待中的作業" in page
+    RewardRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, started_at=timezone.now())
+    monkeypatch.setattr(services, "_owner_alive", lambda run: True)  # a worker holds it
+    data = client.get(reverse("rewards:job-progress")).json()["active"][0]
+    assert not data["queued"] and data["unpicked"] == ""
+    assert "取消等待中的作業" not in client.get(JOB).content.decode()
+
+
 # ---------------------------------------------------------------------------- 獎勵名單
 
 

@@ -20,6 +20,16 @@
           item.querySelector("progress").value = run.percent;
           item.querySelector("progress").textContent = run.percent + "%";
           item.querySelector(".run-percent").textContent = run.percent + "%";
+          // 取消 is for a waiting run only: it goes once a worker has taken the run.
+          var cancel = item.querySelector("form");
+          if (cancel && !run.queued) {
+            cancel.remove();
+          }
+          var unpicked = item.querySelector(".run-unpicked");
+          if (unpicked) {
+            unpicked.textContent = run.unpicked || "";
+            unpicked.hidden = !run.unpicked;
+          }
         });
         var ended = Array.prototype.some.call(section.querySelectorAll("[data-run]"), function (item) {
           return !seen[item.getAttribute("data-run")];
