@@ -52,6 +52,7 @@ class Perm(StrEnum):
     AUDIT_LOG = "audit_log"  # 業務帳號異動紀錄
     COURSE_ENROL = "course_enrol"  # 報名研習課程 (a teacher, for themself)
     HOURS_CORRECTION_APPROVE = "hours_correction_approve"  # 核定研習時數更正 (the course's authority)
+    ANNOUNCE = "announce"  # 最新消息: publish, edit and withdraw the own unit's items
 
 
 _BUSINESS_ALL = {Perm.COURSE_REGISTER, Perm.COURSE_MANAGE, Perm.STATISTICS_CHARTS}
@@ -84,6 +85,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.REWARD_LISTS,
             Perm.HOURS_CORRECTION_APPROVE,
             Perm.STATISTICS_CHARTS,  # of the schools under the authority
+            Perm.ANNOUNCE,  # to its own schools and their teachers
         }
     ),
     Role.OPERATOR: frozenset(
@@ -96,6 +98,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.AUDIT_LOG,
             Perm.HOURS_CORRECTION_APPROVE,
             Perm.STATISTICS_CHARTS,  # nationwide
+            Perm.ANNOUNCE,  # to everyone
         }
     ),
 }

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import RocDateField
 from planning.choices import NEED_QUESTIONS, OPTIONS, Domain, Question
 
 MSG_CHOOSE_ONE = _("確認送出前，請至少勾選一項。")
@@ -138,7 +139,9 @@ class SurveyForm(forms.Form):
 
 class AnnouncementForm(forms.Form):
     title = forms.CharField(label=_("標題"), max_length=200)
-    published_on = forms.DateField(label=_("發布日期"), help_text=_("西元年-月-日，例如 2024-07-15"))
+    published_on = RocDateField(
+        label=_("發布日期"), help_text=_("民國年/月/日，例如 115/7/15；日期在未來時先排程，當天才公開。")
+    )
     body = forms.CharField(label=_("內容"), widget=forms.Textarea, required=False)
     attachment = forms.FileField(label=_("附件（選填，PDF）"), required=False)
 

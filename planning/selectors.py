@@ -133,7 +133,10 @@ def announcements_for(user, limit: int | None = None):
     """The operator's announcements for everyone; an authority's for its own schools and their teachers."""
     role = permissions.role_of(user)
     unit = permissions.unit_of(user)
-    items = Announcement.objects.filter(published_on__lte=timezone.localdate()).select_related("unit")
+    published = Q(published_on__lte=timezone.localdate())
+    if unit is not None and permissions.has_perm(user, Perm.ANNOUNCE):
+        published |= Q(unit=unit)  # the author's unit sees its scheduled items (shown as 排程中)
+    items = Announcement.objects.filter(published).select_related("unit")
     if role != Role.OPERATOR:
         authority_id = None
         if role == Role.CENTRE:
@@ -148,6 +151,14 @@ def announcements_for(user, limit: int | None = None):
             authority_id = school.authority_id if school else None
         items = items.filter(Q(unit__kind=UnitKind.OPERATOR) | Q(unit_id=authority_id))
     return items[:limit] if limit else items
+
+
+def own_announcements(user):
+    """最新消息管理: every item of the user's unit, scheduled ones included."""
+    unit = permissions.unit_of(user)
+    return (
+        Announcement.objects.filter(unit=unit).select_related("unit") if unit else Announcement.objects.none()
+    )
 
 
 def open_window_announcements():

@@ -414,7 +414,38 @@ def publish_statistics(*, actor: User, cycle_id: int, publish: bool) -> Planning
 
 
 def may_announce(actor: User) -> bool:
-    return permissions.role_of(actor) in (Role.OPERATOR, Role.CENTRE)
+    return permissions.has_perm(actor, Perm.ANNOUNCE)
+
+
+def _own_announcement(actor: User, pk: int) -> Announcement:
+    """An item of the actor's own unit, else PermissionDenied (another unit's items are not theirs)."""
+    unit = permissions.unit_of(actor)
+    if not may_announce(actor) or unit is None:
+        raise PermissionDenied
+    item = Announcement.objects.select_for_update().filter(pk=pk, unit=unit).first()
+    if item is None:
+        raise PermissionDenied
+    return item
+
+
+@transaction.atomic
+def edit_announcement(*, actor: User, pk: int, title: str, body: str, published_on: dt.date, attachment=None):
+    """The author's unit corrects its item; a new PDF replaces the old one, none keeps it."""
+    item = _own_announcement(actor, pk)
+    item.title, item.body, item.published_on = title, body, published_on
+    if attachment:
+        item.attachment = attachment
+    item.save()
+    return item
+
+
+@transaction.atomic
+def withdraw_announcement(*, actor: User, pk: int) -> None:
+    """撤下: the author's unit removes its item (and its attachment) from every list."""
+    item = _own_announcement(actor, pk)
+    if item.attachment:
+        item.attachment.delete(save=False)
+    item.delete()
 
 
 @transaction.atomic

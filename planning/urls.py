@@ -18,5 +18,8 @@ urlpatterns = [
     path("statistics/publish/", views.statistics_publish, name="statistics-publish"),
     path("news/", views.announcements, name="announcements"),
     path("news/new/", views.announcement_new, name="announcement-new"),
+    path("news/mine/", views.announcements_mine, name="announcements-mine"),
+    path("news/<int:pk>/edit/", views.announcement_edit, name="announcement-edit"),
+    path("news/<int:pk>/withdraw/", views.announcement_withdraw, name="announcement-withdraw"),
     path("news/<int:pk>/attachment/", views.announcement_attachment, name="announcement-attachment"),
 ]

@@ -526,6 +526,7 @@ def announcements(request):
             "page": page,
             "open_windows": selectors.open_window_announcements(),
             "may_announce": services.may_announce(request.user),
+            "today": timezone.localdate(),
         },
     )
 
@@ -543,8 +544,48 @@ def announcement_new(request):
     if request.method == "POST" and form.is_valid():
         services.publish_announcement(actor=request.user, **form.cleaned_data)
         messages.success(request, _("最新消息已發布。"))
-        return redirect("planning:announcements")
+        return redirect("planning:announcements-mine")
     return render(request, "planning/announcement_new.html", {"form": form})
+
+
+@requires(Perm.ANNOUNCE)
+def announcements_mine(request):
+    """最新消息管理: the unit's own items, scheduled ones marked 排程中, each with 編輯 and 撤下."""
+    from django.core.paginator import Paginator
+
+    page = Paginator(selectors.own_announcements(request.user), 20).get_page(request.GET.get("page"))
+    return render(request, "planning/announcements_mine.html", {"page": page, "today": timezone.localdate()})
+
+
+@requires(Perm.ANNOUNCE)
+@require_http_methods(["GET", "POST"])
+def announcement_edit(request, pk: int):
+    from planning.forms import AnnouncementForm
+
+    item = selectors.own_announcements(request.user).filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    initial = {"title": item.title, "body": item.body, "published_on": item.published_on}
+    form = AnnouncementForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.edit_announcement(actor=request.user, pk=item.pk, **form.cleaned_data)
+        messages.success(request, _("最新消息已更新。"))
+        return redirect("planning:announcements-mine")
+    return render(request, "planning/announcement_new.html", {"form": form, "item": item})
+
+
+@requires(Perm.ANNOUNCE)
+@require_http_methods(["GET", "POST"])
+def announcement_withdraw(request, pk: int):
+    """撤下 asks first (GET shows the item and a confirm button); POST removes it."""
+    item = selectors.own_announcements(request.user).filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    if request.method == "POST":
+        services.withdraw_announcement(actor=request.user, pk=item.pk)
+        messages.success(request, _("已撤下最新消息「%(title)s」。") % {"title": item.title})
+        return redirect("planning:announcements-mine")
+    return render(request, "planning/announcement_withdraw.html", {"item": item})
 
 
 def announcement_attachment(request, pk: int):

@@ -226,3 +226,39 @@ def test_the_authority_reopens_a_submitted_school_plan_from_the_fill_rates(page)
     page.goto("/unit/plan/")
     expect(page.locator("#window-state")).to_contain_text("學生總數應為 402")
     assert_accessible(page)
+
+
+def test_an_authority_schedules_edits_and_withdraws_its_news_item(page):
+    """Issue 20 point 8 in the browser, axe on every page: the menu entry, an ROC date, 排程中, 撤下 asks first."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from planning.models import Announcement
+
+    call_command("seed_demo")
+    sign_in(page, "region1")
+    page.get_by_label(re.compile("驗證碼|Code|代碼")).fill(current_code(DEMO_TOTP_SECRET))
+    page.get_by_role("button", name=re.compile("登入|Sign In|驗證")).click()
+    page.get_by_role("navigation", name="主選單").get_by_role("link", name="最新消息管理").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("最新消息管理")
+    assert_accessible(page)
+    page.get_by_role("link", name="發布最新消息").click()
+    assert_accessible(page)
+    later = timezone.localdate() + dt.timedelta(days=3)
+    page.get_by_label("標題").fill("研習期程調整")
+    page.get_by_label("發布日期").fill(f"{later.year - 1911}/{later.month}/{later.day}")
+    page.get_by_role("button", name="發布").click()
+    expect(page.get_by_role("table")).to_contain_text("排程中")
+    assert_accessible(page)
+    page.get_by_role("link", name=re.compile("^編輯.*研習期程調整")).click()
+    page.get_by_label("標題").fill("研習期程調整（更正）")
+    page.get_by_role("button", name="儲存").click()
+    expect(page.get_by_role("table")).to_contain_text("研習期程調整（更正）")
+    page.get_by_role("link", name=re.compile("^撤下")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("撤下最新消息")
+    assert_accessible(page)
+    assert Announcement.objects.count() == 1
+    page.get_by_role("button", name="確定撤下").click()
+    expect(page.get_by_text("本單位尚未發布最新消息")).to_be_visible()
+    assert not Announcement.objects.exists()

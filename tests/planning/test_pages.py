@@ -103,7 +103,7 @@ def test_a_centres_announcement_reaches_its_own_schools_only(
         reverse("planning:announcement-new"),
         {
             "title": "113學年度進修規劃說明",
-            "published_on": "2024-07-15",
+            "published_on": "113/7/15",
             "body": "請依期程填報",
             "attachment": upload,
         },
