@@ -24,11 +24,14 @@ from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from accounts import national_id
 from accounts.models import Person, Unit, UnitKind, User
 from teachers import services
 from teachers.models import AccountStatus, Category, Membership, TeacherAccount
@@ -40,6 +43,7 @@ SOURCE = "帳號漫遊"
 SESSION_KEY = "teachers.sso.pending"
 BIND_SALT = "teachers.sso.bind"
 BIND_MAX_AGE = 3 * 24 * 3600
+MSG_BAD_LINK = gettext_lazy("確認連結無效或已過期，請重新以帳號漫遊登入。")
 
 
 def fetch_eduinfo(access_token: str) -> dict:
@@ -104,7 +108,12 @@ class MoeSocialAccountAdapter(DefaultSocialAccountAdapter):
             if person is not None:
                 update_school(person, eduinfo)
             return
-        request.session[SESSION_KEY] = {"uid": sociallogin.account.uid, "eduinfo": eduinfo}
+        userinfo = (sociallogin.account.extra_data or {}).get("userinfo") or {}
+        request.session[SESSION_KEY] = {
+            "uid": sociallogin.account.uid,
+            "eduinfo": eduinfo,
+            "asker": str(userinfo.get("name") or "")[:60],
+        }
         raise ImmediateHttpResponse(redirect("teachers:sso-bind"))
 
 
@@ -128,25 +137,66 @@ def bind_with_teacher_account(*, user: User, uid: str, eduinfo: dict) -> SocialA
     return _bind(user, uid, eduinfo)
 
 
-def request_binding_by_id(*, national_id: str, name: str, uid: str, eduinfo: dict, site: str) -> None:
-    """Proof by national ID and name: a link goes to the roster's address; nothing is said back."""
-    person = Person.objects.by_national_id(national_id).first()
-    if person is None or person.name != name or not person.memberships.filter(end_date__isnull=True).exists():
-        return
-    if not person.email:
-        return  # the answer page says whom to ask (the school's 連絡人)
-    token = signing.dumps({"person": person.pk, "uid": uid, "eduinfo": eduinfo}, salt=BIND_SALT)
-    link = site + reverse("teachers:sso-confirm", args=[token])
-    send_mail(
-        subject=_("【教師進修網】確認綁定帳號漫遊"),
-        message=_(
-            "您以教育體系單一簽入帳號登入教師進修網，並申請綁定您的教師資料。\n"
-            "請於三天內開啟下列連結完成綁定；若不是您本人申請，請忽略本信。\n%(link)s"
-        )
-        % {"link": link},
-        from_email=None,
-        recipient_list=[person.email],
+def request_binding_by_id(
+    *, national_id_value: str, name: str, uid: str, eduinfo: dict, asker: str, site: str
+) -> None:
+    """Proof by national ID and name: queue the check and the mail for the worker, whatever was
+    typed, so the answer page takes the same time either way (issue 16 point 8). The broker gets
+    the ID's HMAC digest, never the ID."""
+    from teachers.tasks import send_sso_binding_mail
+
+    digest = national_id.digest(national_id_value)
+    transaction.on_commit(lambda: send_sso_binding_mail.delay(digest, name, uid, eduinfo, asker, site))
+
+
+def binding_token(*, person: Person, uid: str, eduinfo: dict, asker: str) -> str:
+    return signing.dumps(
+        {"person": person.pk, "uid": uid, "eduinfo": eduinfo, "asker": asker}, salt=BIND_SALT
     )
+
+
+def asking_school(eduinfo: dict) -> Unit | None:
+    """The school the SSO account says it serves at (eduinfo), if the portal knows it."""
+    code = str((eduinfo or {}).get("schoolid") or "").strip()
+    return Unit.objects.filter(code=code).first() if code else None
+
+
+def send_binding_mail(*, id_digest: str, name: str, uid: str, eduinfo: dict, asker: str, site: str) -> bool:
+    """In the worker: when the ID and name match a person serving now who has a roster address,
+    mail that address a link that shows who asked (the SSO account's name and school). True if sent."""
+    person = Person.objects.filter(national_id_digest=id_digest).first()
+    if person is None or person.name != name or not person.email:
+        return False
+    if not person.memberships.filter(end_date__isnull=True).exists():
+        return False
+    token = binding_token(person=person, uid=uid, eduinfo=eduinfo, asker=asker)
+    school = asking_school(eduinfo)
+    body = render_to_string(
+        "teachers/email/sso_bind.txt",
+        {
+            "person": person,
+            "asker": asker or _("（未提供姓名）"),
+            "school": school.name if school else (eduinfo or {}).get("schoolid") or _("（未提供學校）"),
+            "link": site.rstrip("/") + reverse("teachers:sso-confirm", args=[token]),
+        },
+    )
+    send_mail(str(_("【全國教師在職進修資訊網】確認綁定帳號漫遊")), body, None, [person.email])
+    return True
+
+
+def binding_from_token(token: str) -> dict:
+    """What a binding link would bind, for the confirmation page; nothing changes."""
+    try:
+        data = signing.loads(token, salt=BIND_SALT, max_age=BIND_MAX_AGE)
+    except signing.BadSignature as exc:
+        raise services.RosterError(MSG_BAD_LINK) from exc
+    person = Person.objects.filter(pk=data.get("person")).first()
+    if person is None:
+        raise services.RosterError(MSG_BAD_LINK)
+    if SocialAccount.objects.filter(provider=PROVIDER, uid=data.get("uid")).exists():
+        raise services.RosterError(_("此教育體系單一簽入帳號已綁定，這個連結已用過。"))
+    school = asking_school(data.get("eduinfo") or {})
+    return {"person": person, "asker": data.get("asker") or "", "school": school}
 
 
 @transaction.atomic
@@ -155,8 +205,10 @@ def confirm_binding(*, token: str) -> User:
     try:
         data = signing.loads(token, salt=BIND_SALT, max_age=BIND_MAX_AGE)
     except signing.BadSignature as exc:
-        raise services.RosterError(_("確認連結無效或已過期，請重新以帳號漫遊登入。")) from exc
-    person = Person.objects.select_for_update().get(pk=data["person"])
+        raise services.RosterError(MSG_BAD_LINK) from exc
+    person = Person.objects.select_for_update().filter(pk=data.get("person")).first()
+    if person is None:
+        raise services.RosterError(MSG_BAD_LINK)
     account = TeacherAccount.objects.select_related("user").filter(person=person).first()
     if account is not None and account.status != AccountStatus.ACTIVE:
         raise services.RosterError(services.MSG_NOT_ACTIVE)

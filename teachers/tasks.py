@@ -31,3 +31,13 @@ def import_roster_upload(upload_id: int) -> str:
     from teachers import batch
 
     return batch.process_roster_upload(upload_id).status
+
+
+@shared_task
+def send_sso_binding_mail(id_digest: str, name: str, uid: str, eduinfo: dict, asker: str, site: str) -> bool:
+    """帳號漫遊 by national ID and name: the check and the mail, off the request (teachers.sso)."""
+    from teachers import sso
+
+    return sso.send_binding_mail(
+        id_digest=id_digest, name=name, uid=uid, eduinfo=eduinfo, asker=asker, site=site
+    )
