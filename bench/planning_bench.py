@@ -204,7 +204,7 @@ def wait_for(port: int, seconds: float = 30) -> None:
 
 def run_locust(
     sessions_file: Path, port: int, out: Path, classes: list[str], *, users: int, seconds: int, wait: float,
-    open_plan: bool = True,
+    open_plan: bool = True, plans: str = "0:0",
 ) -> dict[str, dict]:  # fmt: skip
     env = {
         **ENV,
@@ -212,6 +212,7 @@ def run_locust(
         "PLANNING_BENCH_ACCEPTED": f"{out}_accepted.json",
         "PLANNING_BENCH_WAIT": str(wait),
         "PLANNING_BENCH_OPEN": "1" if open_plan else "0",
+        "PLANNING_BENCH_SLICE": plans,  # the teachers this run may submit for, none used by another run
     }
     subprocess.run(
         [
@@ -403,13 +404,13 @@ def main() -> None:
         print(f"capacity: {CAPACITY_USERS} users, submissions alone, {CAPACITY_SECONDS} s", flush=True)
         submit_alone = run_locust(
             sessions_file, port, workdir / "submit", ["PlanTeacher"], users=CAPACITY_USERS,
-            seconds=CAPACITY_SECONDS, wait=0, open_plan=False,
+            seconds=CAPACITY_SECONDS, wait=0, open_plan=False, plans=f"0:{PLAN_TEACHERS // 2}",
         )  # fmt: skip
         load["capacity"] = os.getloadavg()
         print(f"deadline: {USERS} users, 1 s think time, {SECONDS} s", flush=True)
         stats = run_locust(
             sessions_file, port, workdir / "locust", ["PlanTeacher", "PageTeacher"], users=USERS,
-            seconds=SECONDS, wait=1.0,
+            seconds=SECONDS, wait=1.0, plans=f"{PLAN_TEACHERS // 2}:{PLAN_TEACHERS}",
         )  # fmt: skip
         load["deadline"] = os.getloadavg()
         accepted, submitted, wrong, duplicates = check_stored_once(

@@ -17,7 +17,12 @@ import os
 from locust import HttpUser, between, constant, events, task
 
 SESSIONS = json.loads(open(os.environ["PLANNING_BENCH_SESSIONS"]).read())
-_plan_sessions = iter(SESSIONS["plan"])
+# Each run gets its own teachers (PLANNING_BENCH_SLICE "start:end"): a plan is submitted once, so a
+# teacher used by an earlier run would be refused (403) as already submitted.
+_start, _end = (
+    int(x) for x in os.environ.get("PLANNING_BENCH_SLICE", f"0:{len(SESSIONS['plan'])}").split(":")
+)
+_plan_sessions = iter(SESSIONS["plan"][_start:_end])
 _page_sessions = itertools.cycle(SESSIONS["page"])
 FORM = {
     "mode": ["non_credit"],
