@@ -1,7 +1,9 @@
 """The operator manages planning cycles and their windows here, without code (SPEC §6)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from planning import clock
 from planning.models import Announcement, PlanningCycle, PlanningWindow, RosterSnapshot, SurveyResponse
 
 
@@ -55,7 +57,30 @@ class AnnouncementAdmin(admin.ModelAdmin):
 
 @admin.register(RosterSnapshot)
 class RosterSnapshotAdmin(admin.ModelAdmin):
-    list_display = ("cycle", "taken_at")
+    """Read-only: a snapshot is taken only by the service (snapshot_roster or the scheduled task).
+
+    An empty one made by hand would look taken and empty every school's 教師名單; deleting one is
+    refused once its cycle's first window has opened (plans and fill rates rest on it).
+    """
+
+    list_display = ("cycle", "taken_at", "entry_count")
+
+    @admin.display(description=_("名單筆數"))
+    def entry_count(self, obj):
+        return obj.entries.count()
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # a bulk delete would skip the per-snapshot rule
+        return actions
+
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not obj.may_be_deleted(clock.now()):
+            return False
+        return super().has_delete_permission(request, obj)

@@ -241,6 +241,13 @@ class RosterSnapshot(models.Model):
     def __str__(self) -> str:
         return f"{self.cycle} 教師名單"
 
+    def may_be_deleted(self, at: dt.datetime) -> bool:
+        """Only before the cycle's first window opens: after that, plans and fill rates rest on it."""
+        first = self.cycle.windows.order_by("first_day").values_list("first_day", flat=True).first()
+        if first is None:
+            return True
+        return at < dt.datetime.combine(first, dt.time.min, tzinfo=TAIPEI)
+
 
 class SnapshotEntry(models.Model):
     """One person of an in-scope school at the cut-off, with the data as it was then (copied, not linked)."""

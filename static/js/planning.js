@@ -34,16 +34,26 @@ document.addEventListener("DOMContentLoaded", function () {
     }, Math.max(sessionMs - warnBeforeMs, 1000));
   }
 
+  // The form holds <button name="action">, which shadows form.action (a RadioNodeList, not the URL):
+  // read the attribute instead.
+  var target = form.getAttribute("action") || window.location.pathname;
+
   function saveDraft() {
+    saveTimer = null;
     var data = new FormData(form);
     data.set("action", "draft");
-    fetch(form.action, {
+    say("草稿儲存中…");
+    fetch(target, {
       method: "POST",
       body: data,
       credentials: "same-origin",
       headers: { "X-Autosave": "1" },
     })
       .then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        if (type.indexOf("application/json") === -1) {
+          throw new Error("not a draft answer");
+        }
         return response.json().then(function (body) {
           say(body.message || "");
           if (response.ok) {
@@ -56,12 +66,15 @@ document.addEventListener("DOMContentLoaded", function () {
       });
   }
 
-  form.addEventListener("change", function () {
+  // Typing fires "input" on every key, a choice fires "change": both wait for a pause, then save once.
+  function schedule() {
     if (saveTimer) {
       clearTimeout(saveTimer);
     }
     saveTimer = setTimeout(saveDraft, 1500);
-  });
+  }
+  form.addEventListener("input", schedule);
+  form.addEventListener("change", schedule);
 
   form.addEventListener("submit", function () {
     if (saveTimer) {

@@ -123,3 +123,40 @@ def test_public_planning_pages_pass_axe_and_draw_the_chart(page):
     assert_accessible(page)
     page.goto("/news/")
     assert_accessible(page)
+
+
+def test_both_plan_forms_save_drafts_as_the_user_types(page):
+    """Autosave (issue 20 §1): typing and choosing save a draft without a button, and it is in the database."""
+    call_command("seed_demo")
+    sign_in(page, "chief1")
+    page.get_by_label(re.compile("驗證碼|Code|代碼")).fill(current_code(DEMO_TOTP_SECRET))
+    page.get_by_role("button", name=re.compile("登入|Sign In|驗證")).click()
+    expect(page.get_by_text("您目前可填報")).to_be_visible()
+    page.goto("/unit/plan/")
+    page.get_by_label("學生總數").press_sequentially("315")
+    status = page.locator("#autosave-status")
+    expect(status).to_contain_text("已自動儲存", timeout=10_000)
+    plan = SchoolPlan.objects.get()
+    assert plan.submitted_at is None and plan.student_count == 315
+    page.get_by_role("group", name="在職進修時間").get_by_label("週六").check()
+    expect(status).to_contain_text("已自動儲存", timeout=10_000)
+    for _ in range(100):  # the second save follows a 1.5 s pause; the status already reads 已自動儲存
+        if SchoolPlan.objects.get().answers.filter(option="saturday").exists():
+            break
+        page.wait_for_timeout(100)
+    assert SchoolPlan.objects.get().answers.filter(question="time", option="saturday").exists()
+    assert_accessible(page)
+    page.reload()
+    expect(page.get_by_label("學生總數")).to_have_value("315")
+
+    page.context.clear_cookies()
+    sign_in(page, "teacher1")
+    page.goto("/me/plan/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("教師自我進修規劃")
+    page.locator("[name=hours_curriculum]").press_sequentially("7")
+    status = page.locator("#autosave-status")
+    expect(status).to_contain_text("已自動儲存", timeout=10_000)
+    plan = TeacherPlan.objects.get()
+    assert plan.submitted_at is None
+    assert PlannedHours.objects.get(plan=plan).hours == 7
+    assert_accessible(page)

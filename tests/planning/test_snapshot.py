@@ -78,3 +78,76 @@ def test_the_school_sees_which_of_its_teachers_have_submitted(chief, teacher, sc
     assert any(teacher.person.masked_name in row and "已確認送出" in row for row in rows)
     assert any(other.masked_name in row and "尚未送出" in row for row in rows)
     assert teacher.person.name not in page  # names are masked in lists
+
+
+# Issue 20 point 3: the snapshot cannot be emptied by accident ------------------------------------
+
+
+def test_the_admin_cannot_create_a_snapshot_by_hand(operator):
+    from django.urls import reverse
+
+    from tests.helpers import signed_in_client
+
+    admin = signed_in_client(operator)
+    cycle = PlanningCycle.objects.get(year=113)
+    assert admin.get(reverse("admin:planning_rostersnapshot_add")).status_code == 403
+    response = admin.post(reverse("admin:planning_rostersnapshot_add"), {"cycle": cycle.pk})
+    assert response.status_code == 403
+    assert not RosterSnapshot.objects.exists()
+
+
+def test_a_snapshot_is_read_only_and_deleting_it_is_refused_once_the_first_window_opened(
+    operator, teacher, clock
+):
+    from django.urls import reverse
+
+    from tests.helpers import signed_in_client
+    from tests.planning.conftest import SCHOOL_OPENS
+
+    cycle = PlanningCycle.objects.get(year=113)
+    snapshot, _written = services.take_roster_snapshot(cycle_id=cycle.pk)
+    first_open = cycle.windows.order_by("first_day").first().opens_at
+    assert first_open <= SCHOOL_OPENS
+    admin = signed_in_client(operator)
+    change = reverse("admin:planning_rostersnapshot_change", args=[snapshot.pk])
+    delete = reverse("admin:planning_rostersnapshot_delete", args=[snapshot.pk])
+    changelist = reverse("admin:planning_rostersnapshot_changelist")
+
+    clock(first_open)
+    assert admin.post(change, {"cycle": cycle.pk}).status_code == 403
+    assert admin.post(delete, {"post": "yes"}).status_code == 403
+    # No bulk delete either: the action that would skip the per-snapshot rule is gone.
+    response = admin.post(
+        changelist, {"action": "delete_selected", "_selected_action": [snapshot.pk], "post": "yes"}
+    )
+    assert RosterSnapshot.objects.filter(pk=snapshot.pk).exists()
+    assert SnapshotEntry.objects.filter(snapshot=snapshot).count() == 1
+    assert "delete_selected" not in admin.get(changelist).content.decode()
+    assert response.status_code in (200, 302)
+
+    clock(first_open - dt.timedelta(microseconds=1))
+    assert admin.get(delete).status_code == 200
+    admin.post(delete, {"post": "yes"})
+    assert not RosterSnapshot.objects.filter(pk=snapshot.pk).exists()
+
+
+def test_snapshot_roster_prints_the_taken_time_in_asia_taipei(teacher):
+    import io
+
+    from django.utils import timezone
+
+    from core.roc import format_roc_datetime
+
+    cycle = PlanningCycle.objects.get(year=113)
+    snapshot, _written = services.take_roster_snapshot(cycle_id=cycle.pk)
+    RosterSnapshot.objects.filter(pk=snapshot.pk).update(
+        taken_at=dt.datetime(2024, 8, 2, 9, 0, tzinfo=dt.UTC)
+    )
+    out = io.StringIO()
+    call_command("snapshot_roster", "113", stdout=out)
+    assert "113年8月2日 17:00" in out.getvalue()  # 09:00 UTC is 17:00 in Taipei
+    assert (
+        format_roc_datetime(timezone.localtime(dt.datetime(2024, 8, 2, 9, 0, tzinfo=dt.UTC)))
+        in out.getvalue()
+    )
+    assert "1 筆" in out.getvalue()

@@ -1,5 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from core.roc import format_roc_datetime
 from planning.models import PlanningCycle
 from planning.services import take_roster_snapshot
 
@@ -18,4 +20,7 @@ class Command(BaseCommand):
         if written:
             self.stdout.write(self.style.SUCCESS(f"{year} 學年度教師名單已建立：{written} 筆"))
         else:
-            self.stdout.write(f"{year} 學年度教師名單已於 {snapshot.taken_at:%Y-%m-%d %H:%M} 建立，未變更")
+            taken = format_roc_datetime(timezone.localtime(snapshot.taken_at))  # Asia/Taipei
+            self.stdout.write(
+                f"{year} 學年度教師名單已於 {taken} 建立（{snapshot.entries.count()} 筆），未變更"
+            )
