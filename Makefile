@@ -39,7 +39,10 @@ format: install
 
 ## make bench: run the benchmarks under bench/ and append their figures to bench/results.md
 bench: install
-	@for script in bench/*_bench.py; do [ -e "$$script" ] || continue; $(BIN)/python "$$script" || exit 1; done
+	@failed=""; for script in bench/*_bench.py; do [ -e "$$script" ] || continue; \
+		echo "== $$script (load average: $$(cut -d' ' -f1-3 /proc/loadavg))"; \
+		$(BIN)/python "$$script" || failed="$$failed $$script"; done; \
+		if [ -n "$$failed" ]; then echo "benches that missed a target or failed:$$failed"; exit 1; fi
 
 worker: install
 	$(BIN)/celery -A inservice worker --loglevel=info

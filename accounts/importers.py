@@ -129,4 +129,5 @@ KIND = Kind(
     export=export_units,
     count_labels=COUNT_LABELS,
     order=10,
+    changed_tables=(Unit._meta.db_table,),
 )

@@ -152,6 +152,15 @@ def measure_search(data) -> list[tuple[str, float, int, int]]:
         ("title word + authority", {"q": "防災", "authority": data["authority"]}),
     ]
     out = []
+    # The yardstick, same run and client: the public home page (no query on courses).
+    for _ in range(3):
+        client.get("/")
+    times = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        assert client.get("/").status_code == 200
+        times.append((time.perf_counter() - started) * 1000)
+    data["yardstick_ms"] = statistics.median(times)
     for label, params in cases:
         assert client.get("/courses/", params).status_code == 200
         times = []
@@ -398,28 +407,37 @@ def main() -> None:
         cursor.execute("SHOW server_version")
         pg = cursor.fetchone()[0]
 
-    ok_search = search[0][1] <= SEARCH_MAX_MS and all(full == small for _, _, full, small, _ in search)
+    # Every filter pair against the target, not the first one only.
+    mark = {True: "✓", False: "✗"}
+    ok_search = all(ms <= SEARCH_MAX_MS and full == small for _, ms, full, small, _ in search)
+    yardstick = data["yardstick_ms"]
+    load = os.getloadavg()
     ok_confirm = confirm <= CONFIRM_MAX_S
     ok_enrol = (
         enrolment["admitted"] == SEATS
         and enrolment["waiting"] == ENROLLING - SEATS
         and not enrolment["server_errors"]
     )
-    mark = {True: "✓", False: "✗"}
     now = dt.datetime.now(dt.UTC)
     lines = [
         f"## courses_bench — {now:%Y-%m-%d %H:%M} UTC",
         "",
         f"Machine: {machine()}; PostgreSQL {pg} (default settings), same host. Code: {commit()}.",
-        "Other helpers' test suites ran on the same 2 CPUs during the measurement: figures are pessimistic.",
         f"Data: {COURSES:,} opened courses with search attributes built by set-based INSERTs in "
         f"{data['build_seconds']:.1f} s (no issued hours: the search does not read them).",
         "",
         f"Public search (`GET /courses/`, Django test client, no sign-in), median of {RUNS}:",
         "",
-        "| filters | median ms | rows on page | queries (full page) | queries (1 result) |",
-        "|---|---:|---:|---:|---:|",
-        *[f"| {label} | {ms:.1f} | {rows} | {full} | {small} |" for label, ms, full, small, rows in search],
+        f"Yardstick (same run, same client): the public home page `GET /`, median {yardstick:.1f} ms. "
+        f"Load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in load)}.",
+        "",
+        "| filters | median ms | ÷ home page | rows on page | queries (full page) | queries (1 result) | target |",
+        "|---|---:|---:|---:|---:|---:|---|",
+        *[
+            f"| {label} | {ms:.1f} | {ms / yardstick:.1f}× | {rows} | {full} | {small} "
+            f"| ≤ {SEARCH_MAX_MS} ms, same query count {mark[ms <= SEARCH_MAX_MS and full == small]} |"
+            for label, ms, full, small, rows in search
+        ],
         "",
         f"Confirming a 300-person list (名單確認通過 + 300 IssuedHours in one transaction): {confirm * 1000:.0f} ms.",
         "",
@@ -429,8 +447,8 @@ def main() -> None:
         f"{enrolment['server_errors']}, other statuses {enrolment['other'] or 'none'}; all answered in "
         f"{enrolment['seconds']:.1f} s.",
         "",
-        f"Targets: search with two filters median ≤ {SEARCH_MAX_MS} ms and a fixed query count: "
-        f"{search[0][1]:.1f} ms {mark[ok_search]}; confirm ≤ 1 s: {confirm * 1000:.0f} ms {mark[ok_confirm]}; "
+        f"Targets: every search with two filters median ≤ {SEARCH_MAX_MS} ms and a fixed query count: "
+        f"slowest {max(ms for _, ms, *_ in search):.1f} ms {mark[ok_search]}; confirm ≤ 1 s: {confirm * 1000:.0f} ms {mark[ok_confirm]}; "
         f"enrolment exactly {SEATS}/{ENROLLING - SEATS} with no server error {mark[ok_enrol]}.",
         "",
     ]

@@ -76,21 +76,21 @@ def bare_copy_seconds(path: Path) -> float:
     """A bare COPY of the file into an unindexed table of text columns: the floor for an import."""
     import psycopg
 
+    with open(path, encoding="utf-8-sig") as f:
+        columns = f.readline().strip().split(",")
     with psycopg.connect(DATABASE_URL) as conn:
-        conn.execute(
-            "CREATE TABLE bench_bare_hours (national_id text, course_code text, course_title text, "
-            "organiser_code text, date text, hours text)"
-        )
+        conn.execute("DROP TABLE IF EXISTS bench_bare")
+        conn.execute(f"CREATE TABLE bench_bare ({', '.join(f'{c} text' for c in columns)})")
         conn.commit()
         started = time.perf_counter()
         with conn.cursor() as cursor:
-            with cursor.copy("COPY bench_bare_hours FROM STDIN (FORMAT csv, HEADER true)") as copy:
+            with cursor.copy("COPY bench_bare FROM STDIN (FORMAT csv, HEADER true)") as copy:
                 with open(path, "rb") as f:
                     while chunk := f.read(1 << 20):
                         copy.write(chunk)
         conn.commit()
         elapsed = time.perf_counter() - started
-        conn.execute("DROP TABLE bench_bare_hours")
+        conn.execute("DROP TABLE bench_bare")
         conn.commit()
     return elapsed
 
@@ -126,6 +126,7 @@ def main() -> int:
     fresh_database()
     run_child([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], env)
 
+    load_before = os.getloadavg()
     results = []
     for attempt in ("first import", "again (no change)"):
         for kind in KINDS:
@@ -144,9 +145,15 @@ def main() -> int:
             )
 
     copy_seconds = bare_copy_seconds(files["hours"])
+    roster_copy = bare_copy_seconds(files["roster"])
+    load_after = os.getloadavg()
     hours = next(r for r in results if r[0].startswith("first import") and r[1] == "hours")
     roster = next(r for r in results if r[0].startswith("first import") and r[1] == "roster")
     ratio = hours[3] / copy_seconds
+    roster_ratio = roster[3] / roster_copy
+    print(
+        f"bare COPY of roster.csv: {roster_copy:.1f} s; import_data roster / bare COPY = {roster_ratio:.0f}×"
+    )
     print(
         f"bare COPY of hours.csv into an unindexed table: {copy_seconds:.1f} s; import_data hours / bare COPY = {ratio:.1f}×"
     )
@@ -179,7 +186,10 @@ def main() -> int:
     lines += [
         "",
         f"Bare `COPY` of hours.csv ({hours[2]:,} rows) into an unindexed table of text columns: "
-        f"{copy_seconds:.1f} s; the full hours import takes {ratio:.1f}× that.",
+        f"{copy_seconds:.1f} s; the full hours import takes {ratio:.1f}× that. Bare `COPY` of roster.csv: "
+        f"{roster_copy:.1f} s; the roster import (first, --bulk) takes {roster_ratio:.0f}× that (both yardsticks "
+        f"measured in the same run, after the imports). Load average (1, 5, 15 min): before "
+        f"{', '.join(f'{x:.2f}' for x in load_before)}, at the end {', '.join(f'{x:.2f}' for x in load_after)}.",
         "",
         "Targets: "
         + "; ".join(f"{label}: {value} {'✓' if ok else '✗'}" for label, ok, value in checks)

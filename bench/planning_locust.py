@@ -2,18 +2,27 @@
 
 Sessions are made by the bench (one per teacher) and handed over in a JSON file; cookies are sent
 by hand so that production's Secure cookies work over the loopback's plain HTTP. Each PlanTeacher
-iteration takes a teacher nobody has used yet, opens the plan page and submits the plan once; each
-PageTeacher requests a trivial signed-in page.
+iteration takes a teacher nobody has used yet, opens the plan page and submits the plan once
+(PLANNING_BENCH_OPEN=0: submits only, for the capacity measurement); each PageTeacher requests a
+trivial signed-in page. PLANNING_BENCH_WAIT is the think time in seconds (0: saturate).
+
+A submission is accepted only when it answers 302 to the satisfaction survey, where 確認送出
+leads (a redirect to the sign-in page is a failure); the bench then checks the database holds exactly those plans.
 """
 
 import itertools
 import json
 import os
 
-from locust import HttpUser, constant, events, task
+from locust import HttpUser, between, constant, events, task
 
 SESSIONS = json.loads(open(os.environ["PLANNING_BENCH_SESSIONS"]).read())
-_plan_sessions = iter(SESSIONS["plan"])
+# Each run gets its own teachers (PLANNING_BENCH_SLICE "start:end"): a plan is submitted once, so a
+# teacher used by an earlier run would be refused (403) as already submitted.
+_start, _end = (
+    int(x) for x in os.environ.get("PLANNING_BENCH_SLICE", f"0:{len(SESSIONS['plan'])}").split(":")
+)
+_plan_sessions = iter(SESSIONS["plan"][_start:_end])
 _page_sessions = itertools.cycle(SESSIONS["page"])
 FORM = {
     "mode": ["non_credit"],
@@ -28,6 +37,11 @@ FORM = {
 }
 
 
+WAIT = float(os.environ.get("PLANNING_BENCH_WAIT", "0"))
+OPEN = os.environ.get("PLANNING_BENCH_OPEN", "1") == "1"
+WAIT_TIME = between(WAIT * 0.5, WAIT * 1.5) if WAIT else constant(0)
+PLAN_PAGE = "/me/plan/"
+SUBMITTED = "/plans/survey/teacher/"  # where 確認送出 leads
 ACCEPTED: list[int] = []  # users whose 確認送出 answered 302, checked against the database afterwards
 
 
@@ -42,7 +56,7 @@ def _headers(session: dict) -> dict:
 
 
 class PlanTeacher(HttpUser):
-    wait_time = constant(0)
+    wait_time = WAIT_TIME
     weight = 1
 
     @task
@@ -54,7 +68,8 @@ class PlanTeacher(HttpUser):
             return
         self.client.cookies.clear()
         headers = _headers(session)
-        self.client.get("/me/plan/", headers=headers, name="open plan")
+        if OPEN:
+            self.client.get(PLAN_PAGE, headers=headers, name="open plan")
         with self.client.post(
             "/me/plan/",
             data={**FORM, "csrfmiddlewaretoken": session["csrf"]},
@@ -63,14 +78,15 @@ class PlanTeacher(HttpUser):
             allow_redirects=False,
             catch_response=True,
         ) as response:
-            if response.status_code == 302:
+            location = response.headers.get("Location", "")
+            if response.status_code == 302 and location.split("?")[0].endswith(SUBMITTED):
                 ACCEPTED.append(session["user"])
             else:
                 response.failure(f"status {response.status_code}")
 
 
 class PageTeacher(HttpUser):
-    wait_time = constant(0)
+    wait_time = WAIT_TIME
     weight = 1
 
     @task

@@ -6,14 +6,18 @@
    `seed_national --teachers 200000 --seed 1 --load` (files in BENCH_REWARDS_DATA, default
    /tmp/rewards-bench-data).
 2. VACUUM ANALYZE, then EXPLAIN of the job's yearly aggregate (printed).
-3. Times one plain `SELECT person_id, sum(hours) FROM courses_issuedhours GROUP BY person_id`
-   (all rows fetched, best of 3).
+3. The yardstick, in the same run: `SELECT count(*) FROM (SELECT person_id, sum(hours) …
+   GROUP BY person_id) t` timed by psql (\timing), best of 3: the GROUP BY itself, nothing
+   fetched into Python (fetching its 200,000 rows doubles it).
 4. Starts a real Celery worker (solo pool: the task runs in the worker's own process) on Redis,
    runs `manage.py run_rewards --year 113` (queues and waits), reads the run's own start and end
    times, stops the worker and reads its peak resident memory (wait4).
 5. Prints the figures and appends a dated section to bench/results.md.
 
-Targets: whole job ≤ 60 s, worker peak RSS ≤ 500 MB, job ≤ 5 × the plain GROUP BY.
+The job is timed from the run's own started_at to finished_at (written by the worker), so
+Django's and Celery's start-up are not in it.
+
+Targets: whole job ≤ 60 s, worker peak RSS ≤ 500 MB, job ≤ 3 × the one GROUP BY (issue 22).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -39,9 +44,11 @@ TEACHERS = int(os.environ.get("BENCH_TEACHERS", "200000"))
 YEAR = 113
 MAX_SECONDS = 60
 MAX_MB = 500
-MAX_RATIO = 5
+MAX_RATIO = 3
 
-AGGREGATE = "SELECT person_id, sum(hours) FROM courses_issuedhours GROUP BY person_id"
+AGGREGATE = (
+    "SELECT count(*) FROM (SELECT person_id, sum(hours) FROM courses_issuedhours GROUP BY person_id) t"
+)
 
 
 def env() -> dict[str, str]:
@@ -82,13 +89,16 @@ def ensure_data() -> str:
 
 
 def plain_group_by() -> float:
+    """Best of 3 of the one GROUP BY, as psql times it (server time, one row back)."""
+    url = urlparse(DATABASE_URL)
     times = []
-    with connect() as conn:
-        for _ in range(3):
-            started = time.perf_counter()
-            rows = conn.execute(AGGREGATE).fetchall()
-            times.append(time.perf_counter() - started)
-            assert rows
+    for _ in range(3):
+        done = subprocess.run(
+            ["psql", "-X", "-q", "-h", url.hostname or "127.0.0.1", "-p", str(url.port or 5432),
+             "-U", url.username or "postgres", "-d", url.path.lstrip("/"), "-c", "\\timing on", "-c", AGGREGATE],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        times.append(float(re.search(r"Time: ([0-9.]+) ms", done.stdout).group(1)) / 1000)
     return min(times)
 
 
@@ -175,11 +185,17 @@ def main() -> None:
     plan = explain()
     print(plan)
     clear_results()
+    load_before = os.getloadavg()
     baseline = plain_group_by()
     result = run_job()
     print(result["output"])
     rerun = run_job()  # replaces the 200,000 rows just written, in one transaction
+    baseline = min(baseline, plain_group_by())  # yardstick before and after the job, same run
     ratio = result["job"] / baseline
+    print(
+        f"GROUP BY {baseline:.2f} s; job {result['job']:.2f} s = {ratio:.2f}× (target ≤ {MAX_RATIO}×); "
+        f"rerun {rerun['job']:.2f} s; load {load_before[0]:.2f} → {os.getloadavg()[0]:.2f}"
+    )
     ok = {
         "time": result["job"] <= MAX_SECONDS,
         "memory": result["peak_mb"] <= MAX_MB,
@@ -195,15 +211,17 @@ Data: {data}.
 
 | figure | value |
 |---|---:|
-| plain `{AGGREGATE}` (best of 3, rows fetched) | {baseline:.2f} s |
+| yardstick `{AGGREGATE}` (psql, best of 6 around the job) | {baseline:.2f} s |
 | reward job, first run of the year, started → committed (worker) | {result["job"]:.2f} s |
 | reward job, rerun replacing those results | {rerun["job"]:.2f} s (÷ GROUP BY: {rerun["job"] / baseline:.2f}×) |
 | `run_rewards --year {YEAR}` wall time (queue, wait, print) | {result["wall"]:.2f} s |
 | worker peak RSS | {result["peak_mb"]:.0f} MB (rerun {rerun["peak_mb"]:.0f} MB) |
-| job ÷ plain GROUP BY | {ratio:.2f}× |
+| job ÷ one GROUP BY | {ratio:.2f}× |
+
+Load average (1, 5, 15 min) before the run: {", ".join(f"{x:.2f}" for x in load_before)}.
 
 Targets (first run): job ≤ {MAX_SECONDS} s: {result["job"]:.1f} s {mark[ok["time"]]}; worker peak ≤ {MAX_MB} MB:
-{result["peak_mb"]:.0f} MB {mark[ok["memory"]]}; ≤ {MAX_RATIO}× the plain GROUP BY: {ratio:.2f}× {mark[ok["ratio"]]}.
+{result["peak_mb"]:.0f} MB {mark[ok["memory"]]}; ≤ {MAX_RATIO}× the one GROUP BY: {ratio:.2f}× {mark[ok["ratio"]]}.
 
 Summary printed by run_rewards:
 

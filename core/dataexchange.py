@@ -556,6 +556,20 @@ def tune_session(connection) -> None:
         cursor.execute("SET LOCAL work_mem = '256MB'")
 
 
+def analyse(connection, tables: Sequence[str]) -> None:
+    """Fresh planner statistics for tables an import has just filled (PostgreSQL only).
+
+    Autovacuum may be off or late: without them the planner guesses a few hundred rows for a
+    table that now holds 200,000 and picks nested loops of index probes where one hash join
+    would do (the reward job's join to the teacher plans was 3 s of index probes).
+    """
+    if not is_postgresql(connection):
+        return
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
 @contextmanager
 def secondary_indexes_dropped(connection, table: str):
     """PostgreSQL bulk load: drop the table's unique, exclusion, foreign-key and secondary indexes,
@@ -790,6 +804,7 @@ class Kind:
     order: int  # import order: a kind refers only to kinds of a lower order
     bulk_tables: tuple[str, ...] = ()  # tables whose keys and indexes `--bulk` rebuilds
     optional_columns: tuple[str, ...] = ()  # read when the header names them (SPEC §8 roster end_reason)
+    changed_tables: tuple[str, ...] = ()  # tables the import writes: ANALYZE'd once it has written them
 
 
 _registry: dict[str, Kind] = {}
@@ -850,6 +865,8 @@ def import_file(kind: str, source, *, bulk: bool = False) -> ImportResult:
         raise ImportRefused(errors) from None
     finally:
         run.drop_tables()
+    if any(count for name, count in counts.items() if "unchanged" not in name):
+        analyse(connection, spec.changed_tables)
     return ImportResult(
         kind=spec.name,
         counts=counts,

@@ -382,4 +382,5 @@ KIND = Kind(
     count_labels=COUNT_LABELS,
     order=30,
     bulk_tables=(HOURS,),
+    changed_tables=(COURSE, HOURS),
 )

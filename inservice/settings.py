@@ -94,7 +94,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "inservice.csp.CSPMiddleware",  # django-csp, plus the MOE SSO provider in form-action
 ]
 
 ROOT_URLCONF = "inservice.urls"
@@ -356,7 +356,13 @@ SOCIALACCOUNT_PROVIDERS = {
                 "name": "教育體系單一簽入",
                 "client_id": os.environ.get("MOE_SSO_CLIENT_ID", ""),
                 "secret": os.environ.get("MOE_SSO_SECRET", ""),
-                "settings": {"server_url": MOE_SSO_SERVER_URL, "token_auth_method": "client_secret_basic"},
+                # PKCE S256 (allauth's own); the nonce, the form-encoded Basic credentials and
+                # the full id_token check are teachers.oidc's.
+                "settings": {
+                    "server_url": MOE_SSO_SERVER_URL,
+                    "token_auth_method": "client_secret_basic",
+                    "oauth_pkce_enabled": True,
+                },
             }
         ],
     }

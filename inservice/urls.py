@@ -6,6 +6,7 @@ from django.views.generic import TemplateView
 from courses.api import api as partner_api
 from inservice import views
 from inservice.navigation import MENU
+from teachers import oidc
 
 # The Django admin signs in through allauth, so it gets the same rate limits and two-factor step.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -21,6 +22,8 @@ urlpatterns = [
         name="accessibility",
     ),
     path("accounts/settings/", views.account_settings, name="account_settings"),
+    # The MOE SSO's callback verifies the id_token in full (teachers.oidc); before allauth's own.
+    path("accounts/oidc/moe/login/callback/", oidc.callback, name="moe_oidc_callback"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/partner/", partner_api.urls),  # 合作平臺研習時數 API (courses.api)

@@ -182,4 +182,5 @@ KIND = Kind(
     export=export_plans,
     count_labels=COUNT_LABELS,
     order=40,
+    changed_tables=(SCHOOL_PLAN, TEACHER_PLAN),
 )

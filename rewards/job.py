@@ -39,6 +39,7 @@ TENTH = Decimal("0.1")
 POPULATION = "rewards_tmp_population"
 WINDOWS = "rewards_tmp_windows"
 RANKS = "rewards_tmp_ranks"
+PEOPLE = "rewards_tmp_people"
 
 
 class EmptyPopulation(Exception):
@@ -143,7 +144,7 @@ def _fetch(sql: str, params=()) -> list[tuple]:
 
 
 def _drop_temporary_tables() -> None:
-    for table in (POPULATION, WINDOWS, RANKS):
+    for table in (PEOPLE, POPULATION, WINDOWS, RANKS):
         _execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -179,6 +180,16 @@ def _build_population(year: int) -> None:
             [(a, _param(w.opens_at), _param(w.closes_at)) for a, w in windows.items()],
         )
     plans = TeacherPlan._meta.db_table
+    # Two steps, each analysed: the planner cannot estimate the population (the latest membership
+    # in force, filtered) and took 833 people for 176,443, probing the plans' index once per person
+    # instead of one hash join; counted into a table, the join to the plans is planned on real rows.
+    _execute(
+        f"CREATE TEMPORARY TABLE {PEOPLE} AS {_population_sql(stages)}",
+        [day, day, str(Category.TEACHER), str(UnitKind.SCHOOL), *stages, first, last],
+    )
+    if connection.vendor == "postgresql":
+        _execute(f"ANALYZE {PEOPLE}")
+        _execute(f"ANALYZE {WINDOWS}")
     # The bounds are planning's own (PlanningWindow.opens_at/closes_at), both included, as
     # planning/fill_rates.py compares them; the 17:00:00 / 17:00:01 tests hold the two together.
     _execute(
@@ -189,12 +200,13 @@ def _build_population(year: int) -> None:
                COALESCE(tp.submitted_at >= w.opens_at
                         AND (tp.submitted_at <= w.closes_at OR tp.submitted_at <= tp.extended_until), FALSE)
                  AS in_window
-        FROM ({_population_sql(stages)}) p
+        FROM {PEOPLE} p
         LEFT JOIN {plans} tp ON tp.person_id = p.person_id AND tp.year = %s AND tp.submitted_at IS NOT NULL
         LEFT JOIN {WINDOWS} w ON w.authority_id = p.authority_id
         """,
-        [day, day, str(Category.TEACHER), str(UnitKind.SCHOOL), *stages, first, last, year],
+        [year],
     )
+    _execute(f"DROP TABLE {PEOPLE}")
     if connection.vendor == "postgresql":
         _execute(f"ANALYZE {POPULATION}")
 

@@ -477,5 +477,6 @@ KIND = Kind(
     count_labels=COUNT_LABELS,
     order=20,
     bulk_tables=(MEMBERSHIP, MEMBERSHIP_SUBJECTS),
+    changed_tables=(PERSON, SUBJECT, MEMBERSHIP, MEMBERSHIP_SUBJECTS),
     optional_columns=OPTIONAL_COLUMNS,
 )

@@ -96,6 +96,29 @@ def update_school(person: Person, eduinfo: dict) -> Membership | None:
 class MoeSocialAccountAdapter(DefaultSocialAccountAdapter):
     """Only a bound `sub` signs in; an unbound one is sent to prove who they are (no sign-up)."""
 
+    def get_provider(self, request, provider, client_id=None):
+        from teachers import oidc
+
+        found = super().get_provider(request, provider, client_id=client_id)
+        app = getattr(found, "app", None)
+        if app is not None and app.provider_id == PROVIDER and not isinstance(found, oidc.MoeProvider):
+            return oidc.MoeProvider(request, app=app)
+        return found
+
+    def on_authentication_error(self, request, provider, error=None, exception=None, extra_context=None):
+        """A failed SSO sign-in: logged with its reason (a code, never an ID or a token); the
+        page (socialaccount/authentication_error.html) says what to do next."""
+        reason = getattr(exception, "reason", None) or (type(exception).__name__ if exception else "")
+        logger.warning(
+            "SSO sign-in failed: provider=%s error=%s reason=%s",
+            getattr(getattr(provider, "app", None), "provider_id", "") or getattr(provider, "id", ""),
+            error or "",
+            reason or "-",
+        )
+        return super().on_authentication_error(
+            request, provider, error=error, exception=exception, extra_context=extra_context
+        )
+
     def is_open_for_signup(self, request, sociallogin) -> bool:
         return False
 

@@ -4,6 +4,7 @@ real HTTP and a real code-for-token exchange, never the internet."""
 
 import base64
 import datetime as dt
+import hashlib
 import http.client
 import http.server
 import json
@@ -12,8 +13,10 @@ import threading
 import time
 import urllib.parse
 
+import jwt
 import pytest
 from allauth.socialaccount.models import SocialAccount
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth import SESSION_KEY
 from django.core import mail
 from django.test import Client
@@ -25,22 +28,33 @@ from teachers.models import AccountStatus, EndReason, TeacherAccount
 from tests.factories import PASSWORD
 from tests.teachers.conftest import member, teacher_account
 
-CLIENT_ID, SECRET = "inservice-test", "s3cret-for-tests"
+# A secret with characters that must be form-encoded for client_secret_basic (RFC 6749 §2.3.1).
+CLIENT_ID, SECRET = "inservice-test", "s3cret+for/tests%=2B"
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def public_jwk(key, kid: str) -> dict:
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    return {**jwk, "kid": kid, "alg": "RS256", "use": "sig"}
 
 
 class Provider:
-    """A minimal OpenID provider in a thread; `users` maps sub -> (userinfo, eduinfo)."""
+    """A minimal OpenID provider in a thread; `users` maps sub -> (userinfo, eduinfo).
+
+    It checks what a strict provider checks (PKCE S256, form-encoded Basic credentials) and signs
+    the id_token with a key of its JWKS; `tamper` makes it hand out one kind of bad id_token,
+    which the real provider (tests/e2e/test_sso_journey.py) cannot be made to do."""
 
     def __init__(self):
-        self.codes: dict[str, str] = {}
+        self.codes: dict[str, dict] = {}
         self.tokens: dict[str, str] = {}
         self.users: dict[str, tuple[dict, dict]] = {}
         self.next_sub = ""
         self.seen_scopes: list[str] = []
         self.seen_auth: list[str] = []
-        # PyJWT is not installed (django-allauth[socialaccount] would bring it): allauth reads the
-        # `sub` from userinfo when the token answer has no id_token; see the skipped test below.
-        self.with_id_token = False
+        self.seen_authorize: list[dict] = []
+        self.tamper = ""
         provider = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -72,12 +86,22 @@ class Provider:
                             "userinfo_endpoint": f"{base}/userinfo",
                             "jwks_uri": f"{base}/jwks",
                             "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+                            "code_challenge_methods_supported": ["S256"],
+                            "id_token_signing_alg_values_supported": ["RS256"],
                         }
                     )
+                if url.path == "/jwks":
+                    return self._json({"keys": [public_jwk(KEY, "k1")]})
                 if url.path == "/authorize":
                     provider.seen_scopes.append(query.get("scope", ""))
+                    provider.seen_authorize.append(query)
                     code = secrets.token_urlsafe(16)
-                    provider.codes[code] = provider.next_sub
+                    provider.codes[code] = {
+                        "sub": provider.next_sub,
+                        "nonce": query.get("nonce"),
+                        "challenge": query.get("code_challenge"),
+                        "method": query.get("code_challenge_method"),
+                    }
                     target = (
                         query["redirect_uri"]
                         + "?"
@@ -91,35 +115,72 @@ class Provider:
                 if sub is None:
                     return self._json({"error": "invalid_token"}, 401)
                 if url.path == "/userinfo":
-                    return self._json(provider.users[sub][0])
+                    info = dict(provider.users[sub][0])
+                    if provider.tamper == "other_sub":
+                        info["sub"] = sub + "-other"
+                    return self._json(info)
                 if url.path == "/eduinfo":
                     return self._json(provider.users[sub][1])
                 return self._json({"error": "not_found"}, 404)
 
+            def _client_ok(self) -> bool:
+                header = self.headers.get("Authorization") or ""
+                provider.seen_auth.append(header)
+                if not header.startswith("Basic "):
+                    return False
+                pair = base64.b64decode(header.removeprefix("Basic ")).decode()
+                client_id, _, secret = pair.partition(":")
+                decoded = urllib.parse.unquote_plus(client_id), urllib.parse.unquote_plus(secret)
+                return decoded == (CLIENT_ID, SECRET)
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
-                provider.seen_auth.append(self.headers.get("Authorization") or "")
-                expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{SECRET}".encode()).decode()
-                if self.path != "/token" or self.headers.get("Authorization") != expected:
+                if self.path != "/token" or not self._client_ok():
                     return self._json({"error": "invalid_client"}, 401)
-                sub = provider.codes.pop(form.get("code", ""), None)
-                if sub is None:
+                grant = provider.codes.pop(form.get("code", ""), None)
+                if grant is None:
                     return self._json({"error": "invalid_grant"}, 400)
+                verifier = form.get("code_verifier", "")
+                expected = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+                if grant["method"] != "S256" or not verifier or expected.decode() != grant["challenge"]:
+                    return self._json({"error": "invalid_grant", "error_description": "PKCE"}, 400)
                 access = secrets.token_urlsafe(16)
-                provider.tokens[access] = sub
+                provider.tokens[access] = grant["sub"]
                 answer = {"access_token": access, "token_type": "Bearer", "expires_in": 300}
-                if provider.with_id_token:
-                    import jwt  # PyJWT: allauth decodes an id_token with it
-
-                    now = int(time.time())
-                    claims = {"iss": provider.url, "aud": CLIENT_ID, "sub": sub, "iat": now, "exp": now + 300}
-                    answer["id_token"] = jwt.encode(claims, SECRET, algorithm="HS256")
+                answer["id_token"] = provider.id_token(grant["sub"], grant["nonce"])
                 return self._json(answer)
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def id_token(self, sub: str, nonce: str | None) -> str:
+        now = int(time.time())
+        claims = {"iss": self.url, "aud": CLIENT_ID, "sub": sub, "iat": now, "exp": now + 300, "nonce": nonce}
+        key, headers = KEY, {"kid": "k1"}
+        match self.tamper:
+            case "alg_none":
+                return jwt.encode(claims, None, algorithm="none", headers=headers)
+            case "unknown_key":
+                key, headers = OTHER_KEY, {"kid": "k2"}
+            case "known_kid_other_key":
+                key = OTHER_KEY
+            case "hs256":
+                return jwt.encode(claims, SECRET, algorithm="HS256", headers=headers)
+            case "wrong_nonce":
+                claims["nonce"] = "not-the-nonce"
+            case "no_nonce":
+                del claims["nonce"]
+            case "expired":
+                claims["iat"], claims["exp"] = now - 3600, now - 600
+            case "wrong_audience":
+                claims["aud"] = "another-client"
+            case "wrong_issuer":
+                claims["iss"] = "https://evil.example.org"
+            case "none_token":
+                return ""
+        return jwt.encode(claims, key, algorithm="RS256", headers=headers)
 
     def add(self, sub, *, schoolid, titles=("教師",), email="roam@example.org"):
         self.users[sub] = (
@@ -144,7 +205,11 @@ def provider(settings):
                     "name": "教育體系單一簽入",
                     "client_id": CLIENT_ID,
                     "secret": SECRET,
-                    "settings": {"server_url": running.url, "token_auth_method": "client_secret_basic"},
+                    "settings": {
+                        "server_url": running.url,
+                        "token_auth_method": "client_secret_basic",
+                        "oauth_pkce_enabled": True,
+                    },
                 }
             ],
         }
@@ -308,17 +373,6 @@ def test_a_business_user_password_does_not_bind(provider, school, chief):
     assert not SocialAccount.objects.exists() and signed_in_as(client) is None
 
 
-def test_an_id_token_is_read_when_pyjwt_is_installed(provider, school):
-    pytest.importorskip("jwt", reason="PyJWT (django-allauth[socialaccount]) is not installed")
-    provider.with_id_token = True
-    account = teacher_account(member(school).person)
-    SocialAccount.objects.create(user=account.user, provider="moe", uid="sub-8")
-    provider.add("sub-8", schoolid=school.code)
-    client = Client()
-    roam(client, provider, "sub-8")
-    assert signed_in_as(client) == str(account.user.pk)
-
-
 def test_proof_by_id_binds_to_the_existing_teacher_account(provider, school):
     membership = member(school, name="林已有", email="lin@example.org")
     account = teacher_account(membership.person)
@@ -354,3 +408,85 @@ def test_sign_in_works_when_eduinfo_is_unavailable(provider, school, settings):
     roam(client, provider, "sub-11")
     assert signed_in_as(client) == str(account.user.pk)
     assert account.person.memberships.get().unit == school
+
+
+# ------------------------------------------------------------------------------------------------
+# The protocol (issue 19 point 1): PKCE, the encoded secret, the id_token, failures, the CSP.
+
+
+def test_the_flow_uses_pkce_s256_a_nonce_and_the_encoded_secret(provider, school):
+    account = teacher_account(member(school).person)
+    SocialAccount.objects.create(user=account.user, provider="moe", uid="sub-p")
+    provider.add("sub-p", schoolid=school.code)
+    client = Client()
+    roam(client, provider, "sub-p")
+    assert signed_in_as(client) == str(account.user.pk)  # the provider checked PKCE and the secret
+    asked = provider.seen_authorize[0]
+    assert asked["code_challenge_method"] == "S256" and len(asked["code_challenge"]) == 43
+    assert len(asked.get("nonce", "")) >= 32
+    raw = base64.b64decode(provider.seen_auth[0].removeprefix("Basic ")).decode()
+    assert raw == f"{CLIENT_ID}:{urllib.parse.quote_plus(SECRET)}" and "+" not in raw.split(":")[1]
+
+
+TAMPERED = {
+    "alg_none": "id_token_algorithm_refused",
+    "hs256": "id_token_algorithm_refused",
+    "unknown_key": "id_token_unknown_key",
+    "known_kid_other_key": "id_token_bad_signature",
+    "wrong_nonce": "id_token_wrong_nonce",
+    "no_nonce": "id_token_invalid",
+    "expired": "id_token_expired",
+    "wrong_audience": "id_token_wrong_issuer_or_audience",
+    "wrong_issuer": "id_token_wrong_issuer_or_audience",
+    "other_sub": "userinfo_sub_differs",
+    "none_token": "id_token_missing",
+}
+
+
+@pytest.mark.parametrize("tamper", sorted(TAMPERED))
+def test_a_tampered_id_token_is_refused_logged_and_explained(provider, school, tamper, caplog):
+    account = teacher_account(member(school).person)
+    SocialAccount.objects.create(user=account.user, provider="moe", uid="sub-t")
+    provider.add("sub-t", schoolid=school.code)
+    provider.tamper = tamper
+    client = Client()
+    with caplog.at_level("WARNING", logger="teachers.sso"):
+        response = roam(client, provider, "sub-t")
+    assert response.status_code == 401
+    assert signed_in_as(client) is None and not client.session.get("teachers.sso.pending")
+    assert "帳號漫遊登入未完成" in response.content.decode()
+    assert reverse("account_login") in response.content.decode()  # what to do next
+    logged = [r.getMessage() for r in caplog.records if "SSO sign-in failed" in r.getMessage()]
+    assert logged and f"reason={TAMPERED[tamper]}" in logged[0]
+    assert "sub-t" not in logged[0]
+
+
+def test_a_tampered_token_does_not_reach_the_bind_page_either(provider, school):
+    provider.add("sub-u", schoolid=school.code)
+    provider.tamper = "unknown_key"
+    client = Client()
+    response = roam(client, provider, "sub-u")
+    assert response.status_code == 401 and not client.session.get("teachers.sso.pending")
+    assert client.get(reverse("teachers:sso-bind")).url == reverse("account_login")
+
+
+def test_form_action_allows_the_configured_provider(provider, client):
+    response = client.get(reverse("account_login"))
+    policy = dict(
+        part.strip().split(" ", 1)
+        for part in response.headers["Content-Security-Policy"].split(";")
+        if part.strip()
+    )
+    assert policy["form-action"].split() == ["'self'", provider.url]
+    assert "'self'" == policy["default-src"]
+
+
+def test_the_shipped_settings_turn_pkce_on_and_allow_their_own_provider():
+    from django.conf import settings as shipped
+
+    from teachers import oidc
+
+    app = oidc.configured_app()
+    assert app["settings"]["oauth_pkce_enabled"] is True
+    assert app["settings"]["token_auth_method"] == "client_secret_basic"
+    assert oidc.provider_origin() == shipped.MOE_SSO_SERVER_URL.rstrip("/")
