@@ -27,3 +27,26 @@ def sign_in(client: Client, login: str, password: str = PASSWORD, *, secret: str
     if secret is not None:
         response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
     return response
+
+
+def use_moe_provider(settings, server_url: str, client_id: str, secret: str) -> None:
+    """Point the MOE SSO (allauth's openid_connect app `moe`, PKCE on) and its eduinfo call at a test provider."""
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "openid_connect": {
+            "SCOPE": ["openid", "email", "profile", "eduinfo"],
+            "APPS": [
+                {
+                    "provider_id": "moe",
+                    "name": "教育體系單一簽入",
+                    "client_id": client_id,
+                    "secret": secret,
+                    "settings": {
+                        "server_url": server_url,
+                        "token_auth_method": "client_secret_basic",
+                        "oauth_pkce_enabled": True,
+                    },
+                }
+            ],
+        }
+    }
+    settings.MOE_SSO_EDUINFO_URL = f"{server_url}/eduinfo"

@@ -8,9 +8,8 @@ from playwright.sync_api import expect
 
 from inservice.demo import DEMO_TOTP_SECRET
 from planning.models import PlannedHours, SchoolPlan, SurveyResponse, TeacherPlan
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import assert_accessible, enter_totp_code
 from tests.e2e.test_sign_in import sign_in
-from tests.helpers import totp_code as current_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -20,8 +19,7 @@ def test_chief_drafts_and_submits_the_school_plan_then_answers_the_survey(page):
     asked: list[str] = []
     page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     sign_in(page, "chief1")
-    page.get_by_label(re.compile("驗證碼|Code|代碼")).fill(current_code(DEMO_TOTP_SECRET))
-    page.get_by_role("button", name=re.compile("登入|Sign In|驗證")).click()
+    enter_totp_code(page, DEMO_TOTP_SECRET)
     expect(page.get_by_text("您目前可填報")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("navigation", name="主選單").get_by_role("link", name="學校本位進修規劃").click()
@@ -135,8 +133,7 @@ def test_both_plan_forms_save_drafts_as_the_user_types(page):
     """Autosave (issue 20 §1): typing and choosing save a draft without a button, and it is in the database."""
     call_command("seed_demo")
     sign_in(page, "chief1")
-    page.get_by_label(re.compile("驗證碼|Code|代碼")).fill(current_code(DEMO_TOTP_SECRET))
-    page.get_by_role("button", name=re.compile("登入|Sign In|驗證")).click()
+    enter_totp_code(page, DEMO_TOTP_SECRET)
     expect(page.get_by_text("您目前可填報")).to_be_visible()
     page.goto("/unit/plan/")
     page.get_by_label("學生總數").press_sequentially("315")
@@ -175,8 +172,7 @@ def test_the_authority_reopens_a_submitted_school_plan_from_the_fill_rates(page)
 
     call_command("seed_demo")
     sign_in(page, "chief1")
-    page.get_by_label(re.compile("驗證碼|Code|代碼")).fill(current_code(DEMO_TOTP_SECRET))
-    page.get_by_role("button", name=re.compile("登入|Sign In|驗證")).click()
+    enter_totp_code(page, DEMO_TOTP_SECRET)
     expect(page.get_by_text("您目前可填報")).to_be_visible()
     page.goto("/unit/plan/")
     page.get_by_label("學生總數").fill("420")
@@ -202,8 +198,7 @@ def test_the_authority_reopens_a_submitted_school_plan_from_the_fill_rates(page)
 
     page.context.clear_cookies()
     sign_in(page, "region1")
-    page.get_by_label(re.compile("驗證碼|Code|代碼")).fill(current_code(DEMO_TOTP_SECRET))
-    page.get_by_role("button", name=re.compile("登入|Sign In|驗證")).click()
+    enter_totp_code(page, DEMO_TOTP_SECRET)
     page.goto("/centre/fill-rates/")
     page.get_by_role("link", name=re.compile("^檢視.*的規劃$")).first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("學校本位進修規劃")
@@ -238,8 +233,7 @@ def test_an_authority_schedules_edits_and_withdraws_its_news_item(page):
 
     call_command("seed_demo")
     sign_in(page, "region1")
-    page.get_by_label(re.compile("驗證碼|Code|代碼")).fill(current_code(DEMO_TOTP_SECRET))
-    page.get_by_role("button", name=re.compile("登入|Sign In|驗證")).click()
+    enter_totp_code(page, DEMO_TOTP_SECRET)
     page.get_by_role("navigation", name="主選單").get_by_role("link", name="最新消息管理").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("最新消息管理")
     assert_accessible(page)

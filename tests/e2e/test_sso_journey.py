@@ -26,6 +26,7 @@ from teachers.models import TeacherAccount
 from tests.conftest import skip_or_fail
 from tests.e2e.conftest import AXE_JS, assert_accessible
 from tests.factories import PASSWORD, SchoolFactory
+from tests.helpers import use_moe_provider
 from tests.teachers.conftest import member, teacher_account
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -106,25 +107,7 @@ def peer(live_server, settings, schools):
             "moe-li": user("李二", first, "li@roam.example.org"),
         },
     )
-    settings.SOCIALACCOUNT_PROVIDERS = {
-        "openid_connect": {
-            "SCOPE": ["openid", "email", "profile", "eduinfo"],
-            "APPS": [
-                {
-                    "provider_id": "moe",
-                    "name": "教育體系單一簽入",
-                    "client_id": CLIENT_ID,
-                    "secret": SECRET,
-                    "settings": {
-                        "server_url": running.issuer,
-                        "token_auth_method": "client_secret_basic",
-                        "oauth_pkce_enabled": True,
-                    },
-                }
-            ],
-        }
-    }
-    settings.MOE_SSO_EDUINFO_URL = f"{running.issuer}/eduinfo"
+    use_moe_provider(settings, running.issuer, CLIENT_ID, SECRET)
     yield running
     running.stop()
 

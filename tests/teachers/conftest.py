@@ -4,6 +4,8 @@ import datetime as dt
 
 import pytest
 from celery import current_app
+from django.test import Client
+from django.urls import reverse
 
 from accounts.models import BusinessAccountType
 from courses.models import Course, IssuedHours
@@ -26,6 +28,25 @@ def _eager_tasks():
     current_app.conf.task_always_eager = True
     yield
     current_app.conf.task_always_eager = previous
+
+
+_capture = None
+
+
+@pytest.fixture(autouse=True)
+def _commit_callbacks(django_capture_on_commit_callbacks):
+    """Let ask_by_id run what the view queues with transaction.on_commit (the by-ID mail), as a commit would."""
+    global _capture
+    _capture = django_capture_on_commit_callbacks
+    yield
+
+
+def ask_by_id(client: Client, national_id: str, name: str):
+    """帳號漫遊 方式二: the roaming person asks to be bound by national ID and name."""
+    with _capture(execute=True):
+        return client.post(
+            reverse("teachers:sso-bind"), {"method": "id", "id-national_id": national_id, "id-name": name}
+        )
 
 
 @pytest.fixture(autouse=True)

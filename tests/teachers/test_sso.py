@@ -26,7 +26,8 @@ from django.utils import timezone
 from teachers import selectors
 from teachers.models import AccountStatus, EndReason, TeacherAccount
 from tests.factories import PASSWORD
-from tests.teachers.conftest import member, teacher_account
+from tests.helpers import use_moe_provider
+from tests.teachers.conftest import ask_by_id, member, teacher_account
 
 # A secret with characters that must be form-encoded for client_secret_basic (RFC 6749 §2.3.1).
 CLIENT_ID, SECRET = "inservice-test", "s3cret+for/tests%=2B"
@@ -196,45 +197,9 @@ class Provider:
 @pytest.fixture
 def provider(settings):
     running = Provider()
-    settings.SOCIALACCOUNT_PROVIDERS = {
-        "openid_connect": {
-            "SCOPE": ["openid", "email", "profile", "eduinfo"],
-            "APPS": [
-                {
-                    "provider_id": "moe",
-                    "name": "教育體系單一簽入",
-                    "client_id": CLIENT_ID,
-                    "secret": SECRET,
-                    "settings": {
-                        "server_url": running.url,
-                        "token_auth_method": "client_secret_basic",
-                        "oauth_pkce_enabled": True,
-                    },
-                }
-            ],
-        }
-    }
-    settings.MOE_SSO_EDUINFO_URL = f"{running.url}/eduinfo"
+    use_moe_provider(settings, running.url, CLIENT_ID, SECRET)
     yield running
     running.close()
-
-
-_capture = None
-
-
-@pytest.fixture(autouse=True)
-def _commit_callbacks(django_capture_on_commit_callbacks):
-    """Run what the views queue with transaction.on_commit (the by-ID mail), as a commit would."""
-    global _capture
-    _capture = django_capture_on_commit_callbacks
-    yield
-
-
-def ask_by_id(client: Client, national_id: str, name: str):
-    with _capture(execute=True):
-        return client.post(
-            reverse("teachers:sso-bind"), {"method": "id", "id-national_id": national_id, "id-name": name}
-        )
 
 
 def roam(client: Client, provider: Provider, sub: str):

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from teachers import sso, tasks
 from teachers.models import TeacherAccount
-from tests.teachers.conftest import member
+from tests.teachers.conftest import ask_by_id, member
 
 pytestmark = pytest.mark.django_db
 
@@ -23,24 +23,6 @@ def roaming_client(uid: str, eduinfo: dict, asker: str = "林漫遊") -> Client:
     session[sso.SESSION_KEY] = {"uid": uid, "eduinfo": eduinfo, "asker": asker}
     session.save()
     return client
-
-
-_capture = None
-
-
-@pytest.fixture(autouse=True)
-def _commit_callbacks(django_capture_on_commit_callbacks):
-    """Run what the view queues with transaction.on_commit, as a real commit would."""
-    global _capture
-    _capture = django_capture_on_commit_callbacks
-    yield
-
-
-def ask_by_id(client: Client, national_id: str, name: str):
-    with _capture(execute=True):
-        return client.post(
-            reverse("teachers:sso-bind"), {"method": "id", "id-national_id": national_id, "id-name": name}
-        )
 
 
 def eduinfo_of(unit) -> dict:
