@@ -8,8 +8,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,8 +19,8 @@ from accounts import permissions
 from accounts.permissions import Perm, Role
 from core.roc import format_roc_datetime
 from planning import clock, selectors, services
-from planning.forms import SchoolPlanForm, SurveyForm, TeacherPlanForm
-from planning.models import PlanKind
+from planning.forms import AnnouncementForm, ReopenForm, SchoolPlanForm, SurveyForm, TeacherPlanForm
+from planning.models import PlanKind, SchoolPlan, TeacherPlan
 from planning.services import PlanningError
 
 
@@ -194,8 +195,6 @@ def school_plan_detail(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def reopen_plan(request, kind: str, pk: int):
     """退回修改: the school's authority (while open) or the operator makes a submitted plan a draft again."""
-    from planning.forms import ReopenForm
-    from planning.models import SchoolPlan, TeacherPlan
 
     if kind not in PlanKind.values:
         raise Http404
@@ -341,7 +340,6 @@ def fill_rates(request):
         authority = permissions.unit_of(request.user)
         counted = rates.school_plans_submitted_in_window(year=cycle.year)
         by_school = rates.teacher_plan_fill_rates_by_school(year=cycle.year, authority_id=authority.pk)
-        from planning.models import SchoolPlan
 
         plan_ids = dict(
             SchoolPlan.objects.filter(year=cycle.year, school__authority=authority).values_list(
@@ -515,7 +513,6 @@ def guide_pdf(request):
 
 
 def announcements(request):
-    from django.core.paginator import Paginator
 
     items = selectors.announcements_for(request.user)
     page = Paginator(items, 20).get_page(request.GET.get("page"))
@@ -534,7 +531,6 @@ def announcements(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def announcement_new(request):
-    from planning.forms import AnnouncementForm
 
     if not services.may_announce(request.user):
         raise PermissionDenied
@@ -551,7 +547,6 @@ def announcement_new(request):
 @requires(Perm.ANNOUNCE)
 def announcements_mine(request):
     """最新消息管理: the unit's own items, scheduled ones marked 排程中, each with 編輯 and 撤下."""
-    from django.core.paginator import Paginator
 
     page = Paginator(selectors.own_announcements(request.user), 20).get_page(request.GET.get("page"))
     return render(request, "planning/announcements_mine.html", {"page": page, "today": timezone.localdate()})
@@ -560,11 +555,8 @@ def announcements_mine(request):
 @requires(Perm.ANNOUNCE)
 @require_http_methods(["GET", "POST"])
 def announcement_edit(request, pk: int):
-    from planning.forms import AnnouncementForm
 
-    item = selectors.own_announcements(request.user).filter(pk=pk).first()
-    if item is None:
-        raise Http404
+    item = get_object_or_404(selectors.own_announcements(request.user), pk=pk)
     initial = {"title": item.title, "body": item.body, "published_on": item.published_on}
     form = AnnouncementForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -578,9 +570,7 @@ def announcement_edit(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def announcement_withdraw(request, pk: int):
     """撤下 asks first (GET shows the item and a confirm button); POST removes it."""
-    item = selectors.own_announcements(request.user).filter(pk=pk).first()
-    if item is None:
-        raise Http404
+    item = get_object_or_404(selectors.own_announcements(request.user), pk=pk)
     if request.method == "POST":
         services.withdraw_announcement(actor=request.user, pk=item.pk)
         messages.success(request, _("已撤下最新消息「%(title)s」。") % {"title": item.title})
