@@ -47,6 +47,7 @@ bench: install
 worker: install
 	$(BIN)/celery -A inservice worker --loglevel=info
 
+## make beat: the schedule file goes to var/state/ (settings.STATE_DIR), not the repository root
 beat: install
 	$(BIN)/celery -A inservice beat --loglevel=info
 

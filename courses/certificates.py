@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import secrets
 from decimal import Decimal
-from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,20 +15,18 @@ from accounts import permissions
 from accounts.masking import mask_name
 from accounts.models import User
 from accounts.permissions import Perm
+from core import fonts
 from core.roc import academic_year_bounds, format_roc_date
 from courses import record
 from courses.models import Certificate, Course
 from courses.services import MSG_FORBIDDEN, CourseError
 
-# Traditional Chinese face of the Noto CJK collection (Debian's fonts-noto-cjk).
-CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-CJK_FONT_INDEX = 3
 # No 0/O, 1/I/L: a code read off paper and typed in again.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 12
 
 MSG_NO_HOURS_COURSE = _("此課程尚未核發您的研習時數，不能開立研習證明。")
-MSG_NO_FONT = _("研習證明暫時無法產生（伺服器缺少中文字型），請聯絡系統管理者。")
+MSG_NO_FONT = _("研習證明暫時無法產生（伺服器缺少中文字型），請聯絡系統管理者。")  # core.fonts finds it
 MSG_NO_HOURS_YEAR = _("此學年度尚無研習時數，不能開立研習證明。")
 
 
@@ -124,7 +121,8 @@ def render_pdf(certificate: Certificate, *, verify_url: str) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_title("研習證明")
     pdf.add_page()
-    pdf.add_font("cjk", fname=str(CJK_FONT), collection_font_number=CJK_FONT_INDEX)
+    font = fonts.cjk_font()  # FontMissing without one: the view checks first
+    pdf.add_font("cjk", fname=font.path, collection_font_number=font.index)
     pdf.set_font("cjk", size=26)
     pdf.cell(0, 24, "研習證明", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=14)

@@ -70,7 +70,8 @@ def configured_adapter() -> FileAdapter | HttpAdapter:
     config = getattr(settings, "KINDERGARTEN_FEED", {}) or {}
     if config.get("adapter") == "http":
         return HttpAdapter(config["url"], config.get("token", ""))
-    return FileAdapter(config.get("directory") or Path(settings.BASE_DIR) / "var" / "feeds")
+    # Default: the transient folder on the shared media volume (the records carry national IDs).
+    return FileAdapter(config.get("directory") or Path(settings.TRANSIENT_ROOT) / "feeds")
 
 
 def _years(today: dt.date) -> list[int]:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import permissions
 from accounts.permissions import Perm
 from accounts.views import requires
+from core import fonts
 from courses import exports, selectors, services
 from courses.filters import CourseSearchFilter
 from courses.forms import AdmitForm, AttendanceUploadForm, CorrectionForm, CourseForm
@@ -369,7 +370,7 @@ def certificate(request):
     else:
         raise Http404
     back = f"{reverse('courses:learning-record')}?year={year or ''}"
-    if not certificates.CJK_FONT.exists():
+    if not fonts.available():
         messages.error(request, certificates.MSG_NO_FONT)
         return redirect(back)
     try:

@@ -193,7 +193,24 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-MEDIA_ROOT = BASE_DIR / "media"
+# Uploaded and generated files: one root, on a volume that web and worker share under compose
+# (docs/operations.md). Files that carry national IDs (roster uploads, feed files) go under
+# TRANSIENT_ROOT: deleted once processed or after TRANSIENT_MAX_AGE_HOURS (inservice.tasks), and
+# left out of every backup (`make backup`).
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
+TRANSIENT_ROOT = MEDIA_ROOT / "transient"
+TRANSIENT_MAX_AGE_HOURS = int(os.environ.get("TRANSIENT_MAX_AGE_HOURS", "24"))
+ROSTER_UPLOAD_DIR = TRANSIENT_ROOT / "uploads"
+# Process state that is neither data nor code (beat's schedule file): never the repository root.
+STATE_DIR = Path(os.environ.get("INSERVICE_STATE_DIR") or BASE_DIR / "var" / "state")
+# The CJK font of every PDF (研習證明, 說明手冊), first existing file wins (core.fonts). Debian's
+# fonts-noto-cjk, installed in the image; CJK_FONT_FILE names another file first.
+CJK_FONT_FILES = [
+    *envlist("CJK_FONT_FILE"),
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
+]
 
 # Sign-in (django-allauth), SPEC §3.3.
 LOGIN_URL = "account_login"
@@ -211,7 +228,10 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
 # E-mails name the portal (templates/account/email/); without django.contrib.sites allauth would
 # prefix the host name.
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "【全國教師在職進修資訊網】"
+# One subject prefix for every message: allauth's own, Django's (mail_admins) and, through
+# inservice.mail.PortalEmailBackend, every other message that lacks it.
+EMAIL_SUBJECT_PREFIX = "【全國教師在職進修資訊網】"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = EMAIL_SUBJECT_PREFIX
 ACCOUNT_RATE_LIMITS = {
     # Five failed attempts per account per five minutes (the key is the account, whichever of its
     # username or e-mail was typed: accounts.adapters), thirty per minute per address.
@@ -232,7 +252,17 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_FORMS = {"authenticate": "accounts.forms.MFAAuthenticateForm"}
 MFA_TOTP_ISSUER = "全國教師在職進修資訊網"
 
-EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The site's own domain: e-mail Message-IDs (never "@localhost" or the container's name).
+SITE_DOMAIN = os.environ.get("DJANGO_SITE_DOMAIN") or next(
+    (host.lstrip(".") for host in ALLOWED_HOSTS if host not in ("*", "testserver") and host.strip(".")),
+    "inservice.example",
+)
+# Every message goes through PortalEmailBackend (prefix, Message-ID), which hands it to the
+# delivery backend: the console by default, SMTP with EMAIL_URL.
+EMAIL_BACKEND = "inservice.mail.PortalEmailBackend"
+EMAIL_DELIVERY_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
 DEFAULT_FROM_EMAIL = os.environ.get(
     "DJANGO_DEFAULT_FROM_EMAIL", "全國教師在職進修資訊網 <noreply@inservice.example>"
 )
@@ -241,7 +271,7 @@ if os.environ.get("EMAIL_URL"):
     from urllib.parse import unquote, urlsplit
 
     _mail = urlsplit(os.environ["EMAIL_URL"])
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST, EMAIL_PORT = _mail.hostname, _mail.port or 587
     EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = unquote(_mail.username or ""), unquote(_mail.password or "")
     EMAIL_USE_TLS = True
@@ -264,6 +294,8 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = envbool("DJANGO_SECURE_SSL_REDIRECT", "1")
+    # The container's own health check asks over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -284,8 +316,9 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Celery: Redis when REDIS_URL is set; otherwise tasks run eagerly in-process.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Celery: Redis when REDIS_URL is set; otherwise tasks run eagerly in-process. CELERY_BROKER_URL
+# (amqp://… for RabbitMQ, docs/operations.md) takes the queue elsewhere; results stay in Redis.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -302,7 +335,13 @@ DATAEXCHANGE_XLSX_MAX_INFLATED_BYTES = int(
 )
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(STATE_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    # Files that carry national IDs are gone a day after they were written (TRANSIENT_ROOT).
+    "purge-transient-files": {
+        "task": "inservice.tasks.purge_transient_files",
+        "schedule": crontab(minute=20),
+    },
     # Early morning Taiwan time, when nobody is signing in.
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",

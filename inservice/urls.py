@@ -15,6 +15,7 @@ admin.site.site_title = "教師進修網管理"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
     path("privacy/", TemplateView.as_view(template_name="inservice/privacy.html"), name="privacy"),
     path(
         "accessibility/",

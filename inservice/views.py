@@ -1,5 +1,13 @@
+import logging
+import os
+
+import redis
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 
 from accounts import permissions
 from accounts.permissions import Role, requires
@@ -80,3 +88,34 @@ def placeholder(entry: MenuEntry):
 
     view.__name__ = f"placeholder_{entry.key.replace('-', '_')}"
     return view if entry.perm is None else requires(entry.perm)(view)
+
+
+health_log = logging.getLogger("inservice.health")
+
+
+@never_cache
+def healthz(request):
+    """The web service's health check (docker-compose.yml): the database answers, Redis answers and
+    the media root is writable; 503 naming the failed part otherwise (no detail: it is public)."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception:
+        health_log.exception("health check: database")
+        checks["database"] = "error"
+    if settings.REDIS_URL:
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=3, socket_connect_timeout=3).ping()
+            checks["redis"] = "ok"
+        except redis.RedisError:
+            health_log.exception("health check: redis")
+            checks["redis"] = "error"
+    try:
+        os.makedirs(settings.MEDIA_ROOT, exist_ok=True)
+        checks["media"] = "ok" if os.access(settings.MEDIA_ROOT, os.W_OK) else "error"
+    except OSError:
+        checks["media"] = "error"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)

@@ -1,24 +1,14 @@
 """說明手冊: the filling guide, written once here and rendered both as a page and as a PDF (fpdf2).
 
-The PDF needs a CJK font; Debian's fonts-noto-cjk ships Noto Sans CJK as a TrueType collection
-(.ttc), which fpdf2 reads with `collection_font_number` (index 3 is the TC face).
+The PDF needs a CJK font: core.fonts finds it, for this PDF and for 研習證明 alike.
 """
 
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
-from django.conf import settings
-
+from core import fonts
 from planning.choices import NEED_QUESTIONS, OPTIONS, Question
-
-# Candidate font files, first found wins: (path, index of the Traditional Chinese face in a collection).
-FONT_CANDIDATES = (
-    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 3),
-    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 3),
-    ("/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc", 3),
-)
 
 TITLE = "學校本位暨教師自我專業進修規劃 說明手冊"
 
@@ -74,24 +64,17 @@ def sections() -> list[tuple[str, list[str]]]:
     ]
 
 
-def font_file() -> tuple[str, int] | None:
-    configured = getattr(settings, "PLANNING_GUIDE_FONT", "")
-    candidates = ((configured, 3),) + FONT_CANDIDATES if configured else FONT_CANDIDATES
-    for path, index in candidates:
-        if Path(path).exists():
-            return path, index if path.endswith(".ttc") else 0
-    return None
-
-
-@functools.lru_cache(maxsize=1)
 def guide_pdf() -> bytes:
-    """The guide as a PDF (built once per process). Raises FileNotFoundError without a CJK font."""
+    """The guide as a PDF. Raises core.fonts.FontMissing without a CJK font."""
+    return _build(fonts.cjk_font())
+
+
+@functools.lru_cache(maxsize=2)
+def _build(font: fonts.Font) -> bytes:
+    # Built once per process and font.
     from fpdf import FPDF
 
-    font = font_file()
-    if font is None:
-        raise FileNotFoundError("no CJK font for the guide PDF (apt-get install fonts-noto-cjk)")
-    path, index = font
+    path, index = font.path, font.index
     pdf = FPDF(format="A4")
     pdf.set_title(TITLE)
     pdf.set_lang("zh-TW")

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
 from accounts.permissions import Perm, Role
+from core.fonts import FontMissing
 from core.roc import format_roc_datetime
 from planning import clock, selectors, services
 from planning.forms import AnnouncementForm, ReopenForm, SchoolPlanForm, SurveyForm, TeacherPlanForm
@@ -502,8 +503,9 @@ def guide_pdf(request):
 
     try:
         content = build()
-    except FileNotFoundError:
-        raise Http404 from None
+    except FontMissing as missing:
+        # Said as it is, never a silent 404 (the operator installs fonts-noto-cjk).
+        return HttpResponse(missing.message, status=503, content_type="text/plain; charset=utf-8")
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="planning-guide.pdf"'
     return response

@@ -9,7 +9,7 @@ refused before the engine runs, with one message per foreign row.
 
 from __future__ import annotations
 
-import tempfile
+import logging
 import uuid
 from pathlib import Path
 
@@ -25,15 +25,22 @@ from core.dataexchange import ErrorList, ImportRefused, Table
 from teachers import importers, services
 from teachers.models import Membership, RosterUpload, UploadStatus
 
+logger = logging.getLogger(__name__)
+
 MSG_FOREIGN_UNIT = "unit_code 不是本單位的代碼（{code}）：學校只能上傳本單位的教師資料"
 MSG_BAD_TYPE = _("請上傳 .xlsx 或 .csv 檔案。")
 MSG_NONE_SELECTED = _("請先勾選要啟用的教師。")
+# The worker cannot see the stored file: not the school's fault, and said so.
+MSG_FILE_GONE = _(
+    "伺服器找不到這次上傳的檔案（已逾期清除，或處理程序讀不到網站存放上傳檔的目錄），"
+    "這不是檔案內容的問題；請重新上傳，若仍發生請聯絡系統管理者。"
+)
 
 
 def upload_dir() -> Path:
-    path = Path(
-        getattr(settings, "ROSTER_UPLOAD_DIR", "") or Path(tempfile.gettempdir()) / "inservice-uploads"
-    )
+    """settings.ROSTER_UPLOAD_DIR: under the media root's transient folder, which the worker shares
+    (never the web process's own /tmp) and which is purged after a day (core.transient)."""
+    path = Path(settings.ROSTER_UPLOAD_DIR)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -79,6 +86,15 @@ def process_roster_upload(upload_id: int) -> RosterUpload:
         return upload  # a redelivered task: already done
     RosterUpload.objects.filter(pk=upload.pk).update(status=UploadStatus.RUNNING)
     path = Path(upload.stored_path)
+    if not path.is_file():
+        logger.error("roster upload %s: stored file missing at processing time", upload.pk)
+        upload.status = UploadStatus.REFUSED
+        upload.summary = str(MSG_FILE_GONE)[:300]
+        upload.messages = [str(MSG_FILE_GONE)]
+        upload.finished_at = timezone.now()
+        upload.stored_path = ""
+        upload.save()
+        return upload
     try:
         foreign = _foreign_rows(path, upload.unit.code)
         if foreign:

@@ -16,6 +16,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from accounts.models import Stage
+from core import fonts
 from courses import certificates, feeds
 from courses.models import (
     Certificate,
@@ -27,6 +28,7 @@ from courses.models import (
     Tag,
 )
 from tests.factories import MembershipFactory, SchoolFactory, UserFactory
+from tests.conftest import skip_or_fail
 from tests.helpers import signed_in_client
 
 pytestmark = pytest.mark.django_db
@@ -128,8 +130,8 @@ def test_the_printable_page_carries_the_print_stylesheet(teacher, school):
 
 
 def need_font():
-    if not certificates.CJK_FONT.exists():
-        pytest.skip(f"{certificates.CJK_FONT} missing (apt-get install fonts-noto-cjk)")
+    if not fonts.available():
+        skip_or_fail("no CJK font (apt-get install fonts-noto-cjk)")
 
 
 def test_a_course_certificate_is_a_pdf_whose_code_anyone_can_check(teacher, school):
@@ -314,12 +316,10 @@ def test_the_feed_runs_on_the_15th_of_each_month():
     assert entry["schedule"].day_of_month == {15}
 
 
-def test_without_the_cjk_font_the_teacher_is_told_and_nothing_is_issued(
-    teacher, school, monkeypatch, tmp_path
-):
+def test_without_the_cjk_font_the_teacher_is_told_and_nothing_is_issued(teacher, school, settings, tmp_path):
     course = confirmed_course(school, "NOFONT", dt.date(2025, 9, 1))
     issue(teacher.person, course)
-    monkeypatch.setattr(certificates, "CJK_FONT", tmp_path / "missing.ttc")
+    settings.CJK_FONT_FILES = [str(tmp_path / "missing.ttc")]
     response = signed_in_client(teacher).post(
         reverse("courses:certificate"), {"course": course.pk}, follow=True
     )

@@ -8,9 +8,10 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import BusinessAccountType
-from planning.guide import font_file
+from core import fonts
 from planning.models import Announcement, SchoolPlan, SurveyResponse, TeacherPlan, TeacherPlanAnswer
 from tests.factories import BusinessAccountFactory
+from tests.conftest import skip_or_fail
 from tests.helpers import signed_in_client
 from tests.planning.conftest import SCHOOL_OPENS, TEACHER_OPENS, plan_post, taipei
 
@@ -88,10 +89,17 @@ def test_only_the_operator_publishes_statistics(centre, teacher):
 def test_guide_page_and_pdf():
     client = Client()
     assert "說明手冊" in client.get(reverse("planning:guide")).content.decode()
-    if font_file() is None:
-        pytest.skip("no CJK font file (apt-get install fonts-noto-cjk): the PDF cannot be built here")
+    if not fonts.available():
+        skip_or_fail("no CJK font file (apt-get install fonts-noto-cjk): the PDF cannot be built here")
     response = client.get(reverse("planning:guide-pdf"))
     assert response.status_code == 200 and response.content.startswith(b"%PDF-")
+
+
+def test_without_the_cjk_font_the_guide_pdf_says_so_instead_of_a_404(settings, tmp_path):
+    settings.CJK_FONT_FILES = [str(tmp_path / "missing.ttc")]
+    response = Client().get(reverse("planning:guide-pdf"))
+    assert response.status_code == 503
+    assert "缺少中文字型" in response.content.decode()
 
 
 def test_a_centres_announcement_reaches_its_own_schools_only(

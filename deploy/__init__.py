@@ -1,0 +1,1 @@
+"""Operations scripts: the compose rehearsal, backup and restore (docs/operations.md)."""
