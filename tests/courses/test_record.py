@@ -27,8 +27,8 @@ from courses.models import (
     KindergartenFeedRecord,
     Tag,
 )
-from tests.factories import MembershipFactory, SchoolFactory, UserFactory
 from tests.conftest import skip_or_fail
+from tests.factories import MembershipFactory, SchoolFactory, UserFactory
 from tests.helpers import signed_in_client
 
 pytestmark = pytest.mark.django_db

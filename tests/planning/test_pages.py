@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -10,8 +9,8 @@ from django.urls import reverse
 from accounts.models import BusinessAccountType
 from core import fonts
 from planning.models import Announcement, SchoolPlan, SurveyResponse, TeacherPlan, TeacherPlanAnswer
-from tests.factories import BusinessAccountFactory
 from tests.conftest import skip_or_fail
+from tests.factories import BusinessAccountFactory
 from tests.helpers import signed_in_client
 from tests.planning.conftest import SCHOOL_OPENS, TEACHER_OPENS, plan_post, taipei
 
