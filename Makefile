@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.lock | cut -d' ' -f1)
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install demo serve test lint format bench worker beat clean
+.PHONY: install demo serve test lint format bench worker beat backup restore rehearse clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,24 @@ worker: install
 ## make beat: the schedule file goes to var/state/ (settings.STATE_DIR), not the repository root
 beat: install
 	$(BIN)/celery -A inservice beat --loglevel=info
+
+# Inside the image there is no .venv: the image's python.
+RUN_PYTHON := $(if $(wildcard $(BIN)/python),$(BIN)/python,python)
+
+## make backup: pg_dump (custom format) of DATABASE_URL + the media root without transient/, into
+## $(BACKUP_DIR)/inservice-<UTC time>/ (docs/operations.md; the national-ID keys are kept offline)
+BACKUP_DIR ?= backups
+backup:
+	$(RUN_PYTHON) -m deploy.backup backup --out $(BACKUP_DIR)
+
+## make restore BACKUP=backups/inservice-…: into an empty DATABASE_URL database and an empty media root
+restore:
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=backups/inservice-<time>"; exit 2; }
+	$(RUN_PYTHON) -m deploy.backup restore $(BACKUP)
+
+## make rehearse: docker-compose.yml's services as processes + the smoke journey (DATABASE_URL, REDIS_URL)
+rehearse: install
+	$(BIN)/python -m deploy.rehearse
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .pytest_cache .ruff_cache

@@ -181,7 +181,7 @@ USE_TZ = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 # Without collectstatic (demo, tests), serve straight from the finders.
 WHITENOISE_USE_FINDERS = DEBUG or not STATIC_ROOT.exists()
 STATICFILES_DIRS = [BASE_DIR / "static"]
