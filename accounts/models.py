@@ -98,7 +98,8 @@ class Unit(models.Model):
 
 class PersonQuerySet(models.QuerySet):
     def by_national_id(self, value: str):
-        return self.filter(national_id_digest=national_id.digest(value))
+        # Every listed look-up key's digest: during a re-keying a person may be stored under any.
+        return self.filter(national_id_digest__in=national_id.digests(value))
 
 
 class Person(models.Model):
@@ -306,3 +307,25 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.username}"
+
+
+class KeyRotation(models.Model):
+    """The progress of one national-ID re-keying pass over one store (accounts.key_rotation):
+    resumable from `last_pk`, committed with each batch. `target` names the writer keys it
+    re-keys to by a fingerprint (never a key)."""
+
+    target = models.CharField(max_length=32)
+    store = models.CharField(max_length=40)
+    last_pk = models.BigIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    passes = models.PositiveSmallIntegerField(default=1)
+    started_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("身分證字號金鑰輪替")
+        verbose_name_plural = _("身分證字號金鑰輪替")
+        constraints = [models.UniqueConstraint(fields=["target", "store"], name="key_rotation_target_store")]

@@ -12,7 +12,7 @@ import hmac
 import re
 import unicodedata
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -94,11 +94,36 @@ def with_check_digit(prefix: str) -> str:
     raise ValueError("not a valid ID prefix")
 
 
-def digest(value: str) -> str:
-    """Keyed hash for uniqueness and look-up; the same number always gives the same digest."""
-    mac = _hmac_for(settings.NATIONAL_ID_HMAC_KEY).copy()
+def hmac_keys() -> list[str]:
+    """The look-up keys, the writer first (settings.NATIONAL_ID_HMAC_KEYS during a rotation)."""
+    return list(settings.NATIONAL_ID_HMAC_KEYS) or [settings.NATIONAL_ID_HMAC_KEY]
+
+
+def fernet_keys() -> list[str]:
+    """The encryption keys, the writer first (settings.NATIONAL_ID_FERNET_KEYS during a rotation)."""
+    return list(settings.NATIONAL_ID_FERNET_KEYS) or [settings.NATIONAL_ID_FERNET_KEY]
+
+
+def rekeying() -> bool:
+    """A look-up key rotation is under way: stored digests may be of any listed key."""
+    return len(hmac_keys()) > 1
+
+
+def _digest_with(key: str, value: str) -> str:
+    mac = _hmac_for(key).copy()
     mac.update(normalize(value).encode())
     return mac.hexdigest()
+
+
+def digest(value: str) -> str:
+    """Keyed hash for uniqueness and look-up (the writer key); the same number, the same digest."""
+    return _digest_with(hmac_keys()[0], value)
+
+
+def digests(value: str) -> list[str]:
+    """The digest under every listed look-up key, the writer's first: what a look-up and the
+    uniqueness check compare with until re-keying completes (docs/operations.md)."""
+    return list(dict.fromkeys(_digest_with(key, value) for key in hmac_keys()))
 
 
 @functools.lru_cache(maxsize=4)
@@ -113,10 +138,16 @@ def _fernet_for(key: str) -> Fernet:
     return Fernet(key.encode())
 
 
-def _fernet() -> Fernet:
-    # Keyed by the setting's value, so a changed key (a test's override) takes effect at once;
+@functools.lru_cache(maxsize=4)
+def _multi_for(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([_fernet_for(key) for key in keys])
+
+
+def _fernet() -> MultiFernet:
+    # Keyed by the settings' values, so a changed key (a test's override) takes effect at once;
     # an import encrypts hundreds of thousands of numbers and need not rebuild the cipher each time.
-    return _fernet_for(settings.NATIONAL_ID_FERNET_KEY)
+    # MultiFernet: encrypts with the first key, decrypts with any (a rotation's stages).
+    return _multi_for(tuple(fernet_keys()))
 
 
 def encrypt(value: str) -> str:
@@ -125,6 +156,15 @@ def encrypt(value: str) -> str:
 
 def decrypt(token: str) -> str:
     return _fernet().decrypt(token.encode()).decode()
+
+
+def written_with_writer_key(token: str) -> bool:
+    """Whether the copy needs no re-encryption (the writer key alone reads it)."""
+    try:
+        _fernet_for(fernet_keys()[0]).decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
 
 
 def redact(text: str) -> str:

@@ -190,9 +190,16 @@ def business_account_apply(
     return account
 
 
+def _applicant_digests(account: BusinessAccount) -> list[str]:
+    """The applicant's ID under every look-up key: the stored digest may predate a re-keying."""
+    if national_id_module.rekeying() and account.applicant_national_id_encrypted:
+        return national_id_module.digests(national_id_module.decrypt(account.applicant_national_id_encrypted))
+    return [account.applicant_national_id_digest]
+
+
 def _roster_person(account: BusinessAccount, *, lock: bool = False) -> Person | None:
     people = Person.objects.select_for_update() if lock else Person.objects.all()
-    return people.filter(national_id_digest=account.applicant_national_id_digest).first()
+    return people.filter(national_id_digest__in=_applicant_digests(account)).first()
 
 
 def application_problems(account: BusinessAccount, person: Person | None) -> list[str]:
@@ -212,17 +219,18 @@ def application_problems_of(accounts) -> dict[int, list[str]]:
     pending = [a for a in accounts if a.is_pending and a.applicant_national_id_digest]
     if not pending:
         return {}
+    wanted = {account.pk: _applicant_digests(account) for account in pending}
     people = {
         p.national_id_digest: p
         for p in Person.objects.filter(
-            national_id_digest__in={a.applicant_national_id_digest for a in pending}
+            national_id_digest__in={d for digests in wanted.values() for d in digests}
         ).prefetch_related(
             Prefetch("business_accounts", queryset=BusinessAccount.objects.live(), to_attr="live_accounts")
         )
     }
     problems = {}
     for account in pending:
-        person = people.get(account.applicant_national_id_digest)
+        person = next((people[d] for d in wanted[account.pk] if d in people), None)
         if person is None:
             continue
         found = []

@@ -19,3 +19,12 @@ def purge_security_log() -> int:
 def ping() -> str:
     """A no-op used by the health check and the worker integration test."""
     return "pong"
+
+
+@shared_task(acks_late=True)
+def rotate_national_id_keys(batch_size: int = 500) -> list[dict]:
+    """Stage 3 of a national-ID key rotation (accounts.key_rotation): resumable, so a redelivered
+    or restarted task continues where the last committed batch left off."""
+    from accounts import key_rotation
+
+    return [vars(p) for p in key_rotation.rotate(batch_size=batch_size)]

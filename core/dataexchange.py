@@ -857,6 +857,9 @@ def get_kind(name: str) -> Kind:
 
 MSG_DATABASE_REFUSED = "資料庫拒絕寫入（{error}），未寫入任何資料。請將檔案與時間告知系統管理者。"
 MSG_BULK_NEEDS_POSTGRESQL = "--bulk 只適用於 PostgreSQL"
+# The importers join national IDs by the writer key's digest alone: while a look-up key rotation
+# is under way (several NATIONAL_ID_HMAC_KEYS) they would miss people stored under the old one.
+MSG_REKEYING = "身分證字號查詢金鑰輪替進行中，匯入暫停；輪替完成後再匯入（docs/operations.md）"
 
 
 def import_file(kind: str, source, *, bulk: bool = False) -> ImportResult:
@@ -870,9 +873,14 @@ def import_file(kind: str, source, *, bulk: bool = False) -> ImportResult:
     """
     import logging
 
+    from django.conf import settings
     from django.db import DataError, IntegrityError, connection, transaction
 
     spec = get_kind(kind)
+    if len(getattr(settings, "NATIONAL_ID_HMAC_KEYS", None) or ()) > 1:
+        refused = ErrorList()
+        refused.add(0, MSG_REKEYING)
+        raise ImportRefused(refused)
     if bulk and not is_postgresql(connection):
         raise ValueError(MSG_BULK_NEEDS_POSTGRESQL)
     run = ImportRun(spec.name, connection, bulk=bulk)

@@ -46,8 +46,14 @@ CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 # National IDs (SPEC §9): an HMAC key for the look-up digest and a Fernet key for the protected
 # copy, both kept outside the database. The demo falls back to keys derived from the demo secret.
-NATIONAL_ID_HMAC_KEY = envsecret("NATIONAL_ID_HMAC_KEY", None if not DEBUG else "demo-national-id-hmac-key")
-NATIONAL_ID_FERNET_KEY = envsecret(
+# A rotation (docs/operations.md) lists several, comma-separated, in NATIONAL_ID_HMAC_KEYS and
+# NATIONAL_ID_FERNET_KEYS: the first one writes, every one reads (look-ups try every digest).
+NATIONAL_ID_HMAC_KEYS = [k.strip() for k in (envsecret("NATIONAL_ID_HMAC_KEYS") or "").split(",") if k.strip()]
+NATIONAL_ID_FERNET_KEYS = [k.strip() for k in (envsecret("NATIONAL_ID_FERNET_KEYS") or "").split(",") if k.strip()]
+NATIONAL_ID_HMAC_KEY = (NATIONAL_ID_HMAC_KEYS or [None])[0] or envsecret(
+    "NATIONAL_ID_HMAC_KEY", None if not DEBUG else "demo-national-id-hmac-key"
+)
+NATIONAL_ID_FERNET_KEY = (NATIONAL_ID_FERNET_KEYS or [None])[0] or envsecret(
     "NATIONAL_ID_FERNET_KEY", None if not DEBUG else "ZGVtby1vbmx5LW5hdGlvbmFsLWlkLWZlcm5ldC1rZXk="
 )
 if not NATIONAL_ID_HMAC_KEY or not NATIONAL_ID_FERNET_KEY:

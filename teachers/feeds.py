@@ -360,6 +360,9 @@ def run_feed(source: str, *, adapter=None) -> FeedRun:
     run = FeedRun.objects.create(source=source)
     cache.set(progress_key(run.pk), 0, PROGRESS_TIMEOUT)
     try:
+        if nid.rekeying():
+            # Rows are matched by the writer key's digest alone (_known): not while re-keying.
+            raise FeedError(_("身分證字號查詢金鑰輪替進行中，本次同步暫停；輪替完成後自動恢復。"))
         if adapter is None:
             location = settings.TEACHER_FEEDS.get(source, "")
             if not location:

@@ -58,7 +58,7 @@ def correct_national_id(*, actor: User, person: Person, new_national_id: str) ->
     if not isinstance(checked, str):
         raise RosterError(checked.message)
     person = Person.objects.select_for_update().get(pk=person.pk)
-    if person.national_id_digest == nid.digest(checked):
+    if person.national_id_digest in nid.digests(checked):
         raise RosterError(MSG_SAME_ID)
     if Person.objects.by_national_id(checked).exists():
         raise RosterError(MSG_ID_TAKEN)

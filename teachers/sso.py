@@ -168,8 +168,9 @@ def request_binding_by_id(
     the ID's HMAC digest, never the ID."""
     from teachers.tasks import send_sso_binding_mail
 
-    digest = national_id.digest(national_id_value)
-    transaction.on_commit(lambda: send_sso_binding_mail.delay(digest, name, uid, eduinfo, asker, site))
+    # Every listed look-up key's digest (a re-keying may be under way).
+    digests = national_id.digests(national_id_value)
+    transaction.on_commit(lambda: send_sso_binding_mail.delay(digests, name, uid, eduinfo, asker, site))
 
 
 def binding_token(*, person: Person, uid: str, eduinfo: dict, asker: str) -> str:
@@ -184,10 +185,14 @@ def asking_school(eduinfo: dict) -> Unit | None:
     return Unit.objects.filter(code=code).first() if code else None
 
 
-def send_binding_mail(*, id_digest: str, name: str, uid: str, eduinfo: dict, asker: str, site: str) -> bool:
+def send_binding_mail(
+    *, id_digest: str | list[str], name: str, uid: str, eduinfo: dict, asker: str, site: str
+) -> bool:
     """In the worker: when the ID and name match a person serving now who has a roster address,
-    mail that address a link that shows who asked (the SSO account's name and school). True if sent."""
-    person = Person.objects.filter(national_id_digest=id_digest).first()
+    mail that address a link that shows who asked (the SSO account's name and school). True if sent.
+    `id_digest`: the ID's digests under every look-up key (one string from tasks queued before)."""
+    wanted = [id_digest] if isinstance(id_digest, str) else list(id_digest)
+    person = Person.objects.filter(national_id_digest__in=wanted).first()
     if person is None or person.name != name or not person.email:
         return False
     if not person.memberships.filter(end_date__isnull=True).exists():
