@@ -11,7 +11,9 @@ from decimal import Decimal
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
@@ -41,7 +43,13 @@ CHECKS = [
 
 @pytest.fixture
 def schema():
-    return schemathesis.openapi.from_wsgi("/api/partner/openapi.json", get_wsgi_application())
+    # As Django's test client does: a request through the WSGI handler must not close the test's
+    # database connection (its transaction holds the test data).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield schemathesis.openapi.from_wsgi("/api/partner/openapi.json", get_wsgi_application())
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
