@@ -1,5 +1,6 @@
 """The participant list is the attendance file, without national IDs (issue 18 point 4, issue 16 point 6)."""
 
+import datetime as dt
 from decimal import Decimal
 from io import BytesIO
 
@@ -23,7 +24,13 @@ def course(make_course, make_teacher, other_school):
     teachers = [make_teacher(), make_teacher(), make_teacher(unit=other_school), make_teacher()]
     for teacher in teachers:
         services.enrolment_enrol(actor=teacher, course=course)
-    Course.objects.filter(pk=course.pk).update(status=CourseStatus.CLOSED)
+    # The course has happened: attendance only from its last day.
+    today = dt.date.today()
+    Course.objects.filter(pk=course.pk).update(
+        status=CourseStatus.CLOSED,
+        start_date=today - dt.timedelta(days=2),
+        end_date=today - dt.timedelta(days=1),
+    )
     course.refresh_from_db()
     course.teachers = teachers
     return course
