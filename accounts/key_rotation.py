@@ -120,7 +120,9 @@ def stale_count(store: str) -> int:
     return sum(1 for row in rows if _stale(row, digest_field, encrypted_field) is not None)
 
 
-def rotate(*, batch_size: int = BATCH_SIZE, max_batches: int | None = None, on_progress=None) -> list[Progress]:
+def rotate(
+    *, batch_size: int = BATCH_SIZE, max_batches: int | None = None, on_progress=None
+) -> list[Progress]:
     """Re-key every store to the writer keys, resuming any earlier pass to the same keys.
     `max_batches` stops early (as a killed run would, after a committed batch)."""
     goal = target()

@@ -329,3 +329,6 @@ class KeyRotation(models.Model):
         verbose_name = _("身分證字號金鑰輪替")
         verbose_name_plural = _("身分證字號金鑰輪替")
         constraints = [models.UniqueConstraint(fields=["target", "store"], name="key_rotation_target_store")]
+
+    def __str__(self) -> str:
+        return f"{self.store} {self.done}/{self.total}"

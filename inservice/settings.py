@@ -50,8 +50,12 @@ CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS")
 # copy, both kept outside the database. The demo falls back to keys derived from the demo secret.
 # A rotation (docs/operations.md) lists several, comma-separated, in NATIONAL_ID_HMAC_KEYS and
 # NATIONAL_ID_FERNET_KEYS: the first one writes, every one reads (look-ups try every digest).
-NATIONAL_ID_HMAC_KEYS = [k.strip() for k in (envsecret("NATIONAL_ID_HMAC_KEYS") or "").split(",") if k.strip()]
-NATIONAL_ID_FERNET_KEYS = [k.strip() for k in (envsecret("NATIONAL_ID_FERNET_KEYS") or "").split(",") if k.strip()]
+NATIONAL_ID_HMAC_KEYS = [
+    k.strip() for k in (envsecret("NATIONAL_ID_HMAC_KEYS") or "").split(",") if k.strip()
+]
+NATIONAL_ID_FERNET_KEYS = [
+    k.strip() for k in (envsecret("NATIONAL_ID_FERNET_KEYS") or "").split(",") if k.strip()
+]
 NATIONAL_ID_HMAC_KEY = (NATIONAL_ID_HMAC_KEYS or [None])[0] or envsecret(
     "NATIONAL_ID_HMAC_KEY", None if not DEBUG else DEMO_NATIONAL_ID_HMAC_KEY
 )

@@ -34,7 +34,9 @@ def import_roster_upload(upload_id: int) -> str:
 
 
 @shared_task
-def send_sso_binding_mail(id_digest: str | list[str], name: str, uid: str, eduinfo: dict, asker: str, site: str) -> bool:
+def send_sso_binding_mail(
+    id_digest: str | list[str], name: str, uid: str, eduinfo: dict, asker: str, site: str
+) -> bool:
     """帳號漫遊 by national ID and name: the check and the mail, off the request (teachers.sso)."""
     from teachers import sso
 
