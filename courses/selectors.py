@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from accounts import permissions
 from accounts.permissions import Perm
+from core.replica import read_alias
 from courses.models import (
     ACTIVE_ENROLMENT,
     CorrectionStatus,
@@ -30,6 +31,11 @@ def public_courses() -> QuerySet[Course]:
     )
 
 
+def search_page_courses() -> QuerySet[Course]:
+    """研習課程查詢's courses: a read-only public page, from the read replica when it is usable."""
+    return public_courses().using(read_alias())
+
+
 def open_now(queryset: QuerySet[Course]) -> QuerySet[Course]:
     now = timezone.now()
     return queryset.filter(status=CourseStatus.OPEN, enrol_opens_at__lte=now, enrol_closes_at__gt=now)
@@ -38,6 +44,19 @@ def open_now(queryset: QuerySet[Course]) -> QuerySet[Course]:
 def public_course(code: str) -> Course | None:
     return (
         public_courses()
+        .prefetch_related("audience_stages", "audience_authorities")
+        .annotate(admitted_count=ADMITTED_COUNT)
+        .filter(code=code)
+        .first()
+    )
+
+
+def course_page(code: str) -> Course | None:
+    """The course's public page (read-only): from the read replica when it is usable. Enrolling,
+    cancelling and every other action read public_course() from the primary."""
+    return (
+        public_courses()
+        .using(read_alias())
         .prefetch_related("audience_stages", "audience_authorities")
         .annotate(admitted_count=ADMITTED_COUNT)
         .filter(code=code)

@@ -33,7 +33,7 @@ def _refused(request, template, context, error, status=409):
 
 def search(request):
     """研習課程查詢 (public): no sign-in."""
-    filterset = CourseSearchFilter(request.GET or None, queryset=selectors.public_courses())
+    filterset = CourseSearchFilter(request.GET or None, queryset=selectors.search_page_courses())
     page = None
     if filterset.is_bound and filterset.is_valid():
         page = Paginator(filterset.qs, 20).get_page(request.GET.get("page"))
@@ -46,7 +46,7 @@ def search(request):
 
 def detail(request, code: str):
     """The course's public page, at a stable address by its 課程代碼."""
-    course = selectors.public_course(code)
+    course = selectors.course_page(code)
     if course is None:
         raise Http404
     from django.utils import timezone

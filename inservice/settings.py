@@ -157,6 +157,16 @@ def database_from_url(url: str) -> dict:
 DATABASES = {
     "default": database_from_url(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 }
+# A streaming replica for the heavy public reads (研習課程查詢, course pages, 統計專區): used only by
+# their selectors, explicitly (core.replica), and only while it is up and close behind.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **database_from_url(os.environ["DATABASE_REPLICA_URL"]),
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = 3
+DATABASE_REPLICA_MAX_LAG_BYTES = int(os.environ.get("DATABASE_REPLICA_MAX_LAG_BYTES", 16 * 1024 * 1024))
+DATABASE_REPLICA_CHECK_SECONDS = float(os.environ.get("DATABASE_REPLICA_CHECK_SECONDS", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -350,6 +360,19 @@ DATAEXCHANGE_XLSX_MAX_INFLATED_BYTES = int(
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(STATE_DIR / "celerybeat-schedule")
+# CELERY_SPLIT_QUEUES=1: the long jobs on queues of their own, so that a reward run or a national
+# import never holds up the mail and the small tasks (docs/operations.md "Processes and queues");
+# then run a worker for each: `celery worker -Q rewards`, `-Q imports` and the default `-Q celery`.
+INSERVICE_QUEUE_ROUTES = {
+    "rewards.tasks.run_rewards": {"queue": "rewards"},
+    "accounts.tasks.rotate_national_id_keys": {"queue": "imports"},
+    "teachers.tasks.import_roster_upload": {"queue": "imports"},
+    "teachers.tasks.sync_teacher_feeds": {"queue": "imports"},
+    "teachers.tasks.sync_teacher_feed": {"queue": "imports"},
+    "courses.tasks.process_attendance_upload": {"queue": "imports"},
+    "courses.tasks.send_kindergarten_feed": {"queue": "imports"},
+}
+CELERY_TASK_ROUTES = INSERVICE_QUEUE_ROUTES if envbool("CELERY_SPLIT_QUEUES", "0") else {}
 CELERY_BEAT_SCHEDULE = {
     # Files that carry national IDs are gone a day after they were written (TRANSIENT_ROOT).
     "purge-transient-files": {

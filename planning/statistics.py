@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Count
 
 from accounts.models import Unit
+from core.replica import read_alias
 from planning.choices import OPTIONS, Question
 from planning.models import NeedCount, PlanningCycle, StatisticsPublication, TeacherPlanAnswer
 
@@ -29,22 +30,30 @@ def count_needs(publication: StatisticsPublication) -> int:
 
 
 def published_cycles():
-    return PlanningCycle.objects.filter(publication__isnull=False).select_related("publication")
+    # 統計專區 is read-only and public: the read replica when it is usable (core.replica).
+    return (
+        PlanningCycle.objects.using(read_alias())
+        .filter(publication__isnull=False)
+        .select_related("publication")
+    )
 
 
 def needs_table(cycle: PlanningCycle, question: str) -> dict:
     """One question of a published cycle: a row per authority × stage, a column per option, and totals."""
     options = OPTIONS[question]
-    counts = NeedCount.objects.filter(publication__cycle=cycle, question=question).values_list(
-        "authority_id", "stage", "option", "plans"
+    alias = read_alias()  # a read-only public page (core.replica)
+    counts = (
+        NeedCount.objects.using(alias)
+        .filter(publication__cycle=cycle, question=question)
+        .values_list("authority_id", "stage", "option", "plans")
     )
     cells: dict[tuple[int, str], dict[str, int]] = {}
     totals = {code: 0 for code, _label in options}
     for authority_id, stage, option, plans in counts:
         cells.setdefault((authority_id, stage), {})[option] = plans
         totals[option] = totals.get(option, 0) + plans
-    names = dict(Unit.objects.filter(pk__in={a for a, _s in cells}).values_list("pk", "name"))
-    codes = dict(Unit.objects.filter(pk__in={a for a, _s in cells}).values_list("pk", "code"))
+    names = dict(Unit.objects.using(alias).filter(pk__in={a for a, _s in cells}).values_list("pk", "name"))
+    codes = dict(Unit.objects.using(alias).filter(pk__in={a for a, _s in cells}).values_list("pk", "code"))
     rows = [
         {
             "authority": names[a],
