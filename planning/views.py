@@ -16,28 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
-from accounts.permissions import Perm, Role
+from accounts.permissions import Perm, Role, requires
 from core.roc import format_roc_datetime
 from planning import clock, selectors, services
 from planning.forms import AnnouncementForm, ReopenForm, SchoolPlanForm, SurveyForm, TeacherPlanForm
 from planning.models import PlanKind, SchoolPlan, TeacherPlan
 from planning.services import PlanningError
-
-
-def requires(perm: Perm):
-    """Signed in (else to the sign-in page) and holding the permission (else 403)."""
-
-    def decorator(view):
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            permissions.require(request.user, perm)
-            return view(request, *args, **kwargs)
-
-        wrapped.__name__ = view.__name__
-        wrapped.__doc__ = view.__doc__
-        return wrapped
-
-    return decorator
 
 
 def _autosave(request) -> bool:
