@@ -53,6 +53,10 @@ class Perm(StrEnum):
     COURSE_ENROL = "course_enrol"  # 報名研習課程 (a teacher, for themself)
     HOURS_CORRECTION_APPROVE = "hours_correction_approve"  # 核定研習時數更正 (the course's authority)
     ANNOUNCE = "announce"  # 最新消息: publish, edit and withdraw the own unit's items
+    SCHOOL_PLAN_READ = "school_plan_read"  # read the school plans of the units in scope
+    PLAN_REOPEN = "plan_reopen"  # 退回修改 of a school plan in scope while its window is open
+    PLAN_EXTEND = "plan_extend"  # 退回修改 of any plan, teacher plans too, with an extension after the window
+    STATISTICS_PUBLISH = "statistics_publish"  # 統計專區: publish and withdraw a cycle's statistics
 
 
 _BUSINESS_ALL = {Perm.COURSE_REGISTER, Perm.COURSE_MANAGE, Perm.STATISTICS_CHARTS}
@@ -68,13 +72,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.UNIT_BUSINESS_ACCOUNTS,
             Perm.UNIT_TEACHER_ACCOUNTS,
             Perm.SCHOOL_PLAN,
+            Perm.SCHOOL_PLAN_READ,
             Perm.LISTED_IN_DIRECTORY,
             Perm.REWARD_LISTS,
         }
     ),
     Role.CONTACT: frozenset(
         _BUSINESS_ALL
-        | {Perm.UNIT_TEACHER_ACCOUNTS, Perm.SCHOOL_PLAN, Perm.LISTED_IN_DIRECTORY, Perm.REWARD_LISTS}
+        | {
+            Perm.UNIT_TEACHER_ACCOUNTS,
+            Perm.SCHOOL_PLAN,
+            Perm.SCHOOL_PLAN_READ,
+            Perm.LISTED_IN_DIRECTORY,
+            Perm.REWARD_LISTS,
+        }
     ),
     Role.CLERK: frozenset(_BUSINESS_ALL),
     Role.CENTRE: frozenset(
@@ -86,6 +97,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.HOURS_CORRECTION_APPROVE,
             Perm.STATISTICS_CHARTS,  # of the schools under the authority
             Perm.ANNOUNCE,  # to its own schools and their teachers
+            Perm.SCHOOL_PLAN_READ,  # of the schools under the authority
+            Perm.PLAN_REOPEN,  # of the schools under the authority, while the window is open
         }
     ),
     Role.OPERATOR: frozenset(
@@ -99,6 +112,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.HOURS_CORRECTION_APPROVE,
             Perm.STATISTICS_CHARTS,  # nationwide
             Perm.ANNOUNCE,  # to everyone
+            Perm.SCHOOL_PLAN_READ,
+            Perm.PLAN_REOPEN,
+            Perm.PLAN_EXTEND,
+            Perm.STATISTICS_PUBLISH,
         }
     ),
 }
