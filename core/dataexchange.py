@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from core.hooks import Hook
 from core.validation import MSG_REQUIRED, Problem
 
 # Printing stops after this many errors; the total is always given.
@@ -836,21 +837,23 @@ class Kind:
     changed_tables: tuple[str, ...] = ()  # tables the import writes: ANALYZE'd once it has written them
 
 
-_registry: dict[str, Kind] = {}
+# Each app registers the SPEC §8 kinds it owns from its AppConfig.ready() (core.hooks); required:
+# the import and export commands fail loudly when no app registered any.
+KINDS = Hook("core.dataexchange.kinds", many=True, required=True)
 
 
 def register(kind: Kind) -> None:
-    _registry[kind.name] = kind
+    KINDS.register(kind, key=kind.name)
 
 
 def kinds() -> list[Kind]:
     """Every registered kind, in import order."""
-    return sorted(_registry.values(), key=lambda k: k.order)
+    return sorted(KINDS.values(), key=lambda k: k.order)
 
 
 def get_kind(name: str) -> Kind:
     try:
-        return _registry[name]
+        return KINDS.items()[name]
     except KeyError:
         raise LookupError(f"no data-exchange kind {name!r}") from None
 
