@@ -306,6 +306,11 @@ CELERY_TASK_TIME_LIMIT = 60 * 60
 DATAEXCHANGE_XLSX_MAX_INFLATED_BYTES = int(
     os.environ.get("DATAEXCHANGE_XLSX_MAX_INFLATED_BYTES", 512 * 1024 * 1024)
 )
+# Web uploads (批次上傳, the attendance upload; issue 16 point 8): at most this many bytes and data
+# rows per file, refused with a message and nothing written. The national imports (import_data)
+# have no such bound.
+UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 5 * 1024 * 1024))
+UPLOAD_MAX_ROWS = int(os.environ.get("UPLOAD_MAX_ROWS", 5000))
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
