@@ -13,12 +13,23 @@ from accounts.models import Person
 from core.dataexchange import ImportRefused, Table
 from courses import services as course_services
 from courses.models import AttendanceUpload, Course, CourseStatus, UploadStatus
+from inservice.celery import app as celery_app
 from teachers.models import Membership, RosterUpload
 from tests.courses.conftest import course_fields
 from tests.factories import MembershipFactory, UserFactory, valid_national_id
 from tests.helpers import signed_in_client
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _eager_tasks():
+    """The imports run in-process here (the worker is tested in tests/inservice/test_celery.py)."""
+    before = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager = celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = before
+
 
 ROSTER_HEADER = "national_id,name,email,unit_code,category,title,subjects,start_date,end_date\n"
 
