@@ -34,6 +34,7 @@ from core.dataexchange import (
     MSG_END_BEFORE_START,
     ImportRun,
     Kind,
+    LeadingZeros,
     Table,
     TableWriter,
     at,
@@ -221,10 +222,11 @@ def import_roster(run: ImportRun, table: Table) -> dict[str, int]:
 
 
 def _check(run: ImportRun, rows: str) -> None:
+    zeros = LeadingZeros(Unit.objects.filter(code__startswith="0").values_list("code", flat=True))
     run.collect(
-        f"""SELECT s.line_no FROM {rows} s LEFT JOIN {UNIT} u ON u.code = s.unit_code
+        f"""SELECT s.line_no, s.unit_code FROM {rows} s LEFT JOIN {UNIT} u ON u.code = s.unit_code
             WHERE u.id IS NULL""",
-        reason=MSG_UNKNOWN_UNIT,
+        reason=lambda code: zeros.problem("unit_code", code) or MSG_UNKNOWN_UNIT,
     )
     run.collect(
         f"""SELECT s.line_no, p.name FROM {rows} s
