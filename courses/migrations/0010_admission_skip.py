@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('courses', '0008_partner_credentials'),
+        ('courses', '0009_enrolment_number'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
