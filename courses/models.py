@@ -430,6 +430,12 @@ class Certificate(models.Model):
     course = models.ForeignKey(Course, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     academic_year = models.PositiveSmallIntegerField(_("學年度"), null=True, blank=True)
     hours = models.DecimalField(_("時數"), max_digits=7, decimal_places=1)
+    # What it certifies, as it stood when issued: [course code, title, date (ISO), hours] per record.
+    lines = models.JSONField(_("證明內容"), default=list, blank=True)
+    # 截至: the day the figures were taken (a year certificate may be issued while the year runs).
+    as_of = models.DateField(_("資料截至"), null=True, blank=True)
+    # Set when the hours it certifies changed (更正, or new hours of its year): the code then says so.
+    superseded_at = models.DateTimeField(_("失效時間"), null=True, blank=True)
     issued_at = models.DateTimeField(_("開立時間"), auto_now_add=True)
 
     class Meta:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,7 +22,7 @@ from accounts import permissions
 from accounts.models import Person, Stage, Unit, UnitKind, User
 from accounts.permissions import Perm
 from core.dataexchange import ImportRefused
-from core.roc import format_roc_date, roc_year
+from core.roc import academic_year, format_roc_date, roc_year
 from courses import attendance
 from courses.choices import Admission
 from courses.models import (
@@ -29,6 +30,7 @@ from courses.models import (
     AdmissionSkip,
     AttendanceUpload,
     AudienceStage,
+    Certificate,
     CodeCounter,
     CorrectionStatus,
     Course,
@@ -709,9 +711,15 @@ def correction_decide(*, actor: User, correction: HoursCorrection, approve: bool
         Enrolment.objects.filter(course=course, person_id=correction.person_id).update(
             attended_hours=correction.hours_after
         )
+    now = timezone.now()
+    if approve:
+        # The certificates of this course and of its academic year no longer say what is true.
+        Certificate.objects.filter(person_id=correction.person_id, superseded_at__isnull=True).filter(
+            Q(course=course) | Q(course__isnull=True, academic_year=academic_year(course.end_date))
+        ).update(superseded_at=now)
     correction.status = CorrectionStatus.APPROVED if approve else CorrectionStatus.REJECTED
     correction.decided_by = actor
-    correction.decided_at = timezone.now()
+    correction.decided_at = now
     correction.save(update_fields=["status", "decided_by", "decided_at"])
     return correction
 
