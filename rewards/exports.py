@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from accounts import national_id
+from accounts.permissions import UnitScope
 from core import reports
 from core.dataexchange import TableWriter
 from core.reports import Column, Kind, Table
 from rewards import selectors
 from rewards.explain import figure, plain
 from rewards.pr import floor_decimal
-from rewards.selectors import Scope
 
 OPERATOR_COLUMNS = (
     "level", "code", "name", "authority_code", "stage", "value", "national_average", "group_size", "pr",
@@ -35,7 +35,7 @@ def _flag(value: bool) -> str:
     return "1" if value else "0"
 
 
-def rows(scope: Scope, year: int, *, with_ids: bool) -> Iterator[list[str]]:
+def rows(scope: UnitScope, year: int, *, with_ids: bool) -> Iterator[list[str]]:
     """Every row of the year's published lists within the scope: authorities, schools, teachers."""
     for r in selectors.authority_results(scope, year):
         a = r.authority
@@ -78,7 +78,7 @@ def rows(scope: Scope, year: int, *, with_ids: bool) -> Iterator[list[str]]:
             yield ["teacher", "", name, school_code, school_name, authority_code, *common]
 
 
-def write(path: Path | str, scope: Scope, year: int) -> int:
+def write(path: Path | str, scope: UnitScope, year: int) -> int:
     """Write the scope's lists to .csv or .xlsx; IDs only in the operator's (national) copy."""
     with_ids = scope.level == "all"
     path = Path(path)
@@ -142,20 +142,20 @@ def _two(value):
     return None if value is None else floor_decimal(value, 2)
 
 
-def _authority_rows(scope: Scope, year: int):
+def _authority_rows(scope: UnitScope, year: int):
     for r in selectors.authority_results(scope, year):
         yield [year, r.authority.code, r.authority.name, r.schools_total, r.schools_submitted,
                floor_decimal(r.fill_rate, 4), r.awarded]  # fmt: skip
 
 
-def _school_rows(scope: Scope, year: int):
+def _school_rows(scope: UnitScope, year: int):
     for r in selectors.school_results(scope, year).iterator(chunk_size=2000):
         yield [year, r.authority.name, r.school.code, r.school.name, r.stage, r.teachers, r.total_hours,
                _two(r.average), _two(r.national_average), r.group_size, _two(r.pr), r.plan_submitted_at,
                r.plan_in_window, r.awarded]  # fmt: skip
 
 
-def _teacher_rows(scope: Scope, year: int, *, with_ids: bool):
+def _teacher_rows(scope: UnitScope, year: int, *, with_ids: bool):
     teachers = selectors.teacher_results(scope, year).values_list(
         "authority__name", "school__code", "school__name", "person__national_id_encrypted", "person__name",
         "stage", "hours", "national_average", "group_size", "pr", "plan_submitted_at", "plan_in_window",
@@ -182,7 +182,7 @@ def _teacher_rows(scope: Scope, year: int, *, with_ids: bool):
         yield [*head, name, stage, hours, _two(a), size, _two(rank), at, inside, won]
 
 
-def people_tables(scope: Scope, year: int) -> dict[str, Table]:
+def people_tables(scope: UnitScope, year: int) -> dict[str, Table]:
     """The scope's three lists for people; the teachers' national IDs only in the operator's."""
     with_ids = scope.level == "all"
     teacher_columns = list(TEACHER_COLUMNS)
@@ -195,7 +195,7 @@ def people_tables(scope: Scope, year: int) -> dict[str, Table]:
     }
 
 
-def write_for_people(path: Path | str, scope: Scope, year: int, *, only: str | None = None) -> int:
+def write_for_people(path: Path | str, scope: UnitScope, year: int, *, only: str | None = None) -> int:
     """.xlsx: the three lists as three sheets; .csv: one list (`only`, default the teachers)."""
     tables = people_tables(scope, year)
     if Path(path).suffix.lower() == ".xlsx":
