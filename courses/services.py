@@ -39,6 +39,7 @@ from courses.models import (
     IssuedHours,
     UploadStatus,
 )
+from courses.selectors import APPROVE_CORRECTION, MANAGE_COURSE
 
 MSG_FORBIDDEN = _("您沒有執行此課程作業的權限。")
 MSG_WRONG_STATE = _("課程目前為「{status}」，不能執行此作業。")
@@ -76,21 +77,11 @@ def _wrong_state(course: Course) -> CourseError:
 
 
 def may_manage_course(actor: User, course: Course) -> bool:
-    """The course's own unit, through a business account holding 研習課程管理."""
-    own = permissions.unit_of(actor)
-    return (
-        permissions.has_perm(actor, Perm.COURSE_MANAGE) and own is not None and own.pk == course.organiser_id
-    )
+    return MANAGE_COURSE.allows(actor, course)
 
 
 def may_approve_correction(actor: User, course: Course) -> bool:
-    """The course's authority (區管中心 of the organiser's authority) or the operator."""
-    if not permissions.has_perm(actor, Perm.HOURS_CORRECTION_APPROVE):
-        return False
-    if permissions.role_of(actor) == permissions.Role.OPERATOR:
-        return True
-    own = permissions.unit_of(actor)
-    return own is not None and course.authority_id == own.pk
+    return APPROVE_CORRECTION.allows(actor, course)
 
 
 def _require_manager(actor: User, course: Course) -> None:
