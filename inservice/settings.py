@@ -300,6 +300,15 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 60 * 60
+# Long imports on their own queue (issue 16 point 8), so that a big file never holds the worker
+# that sends mail and runs the schedule. `make worker` consumes both queues; docker-compose runs
+# one worker for "celery" and one for "imports".
+CELERY_IMPORTS_QUEUE = "imports"
+CELERY_TASK_ROUTES = {
+    "teachers.tasks.import_roster_upload": {"queue": CELERY_IMPORTS_QUEUE},
+    "teachers.tasks.sync_teacher_feed": {"queue": CELERY_IMPORTS_QUEUE},
+    "courses.tasks.process_attendance_upload": {"queue": CELERY_IMPORTS_QUEUE},
+}
 
 # Data exchange: an .xlsx member (sheet XML, shared strings) may not inflate past this many bytes
 # (zip bombs are refused before openpyxl opens the file; see core.dataexchange).
