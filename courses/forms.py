@@ -3,9 +3,11 @@
 from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Stage, Unit
+from core.roc import format_roc_datetime
 from courses.models import Course, Tag
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -115,15 +117,32 @@ class AttendanceUploadForm(forms.Form):
 
 
 class AdmitForm(forms.Form):
+    """審核錄取: the queue (applicants, or the waiting list after the announcement) in enrolment order."""
+
     enrolments = forms.MultipleChoiceField(
-        label=_("錄取名單"), required=False, widget=forms.CheckboxSelectMultiple
+        label=_("錄取名單（依報名先後排列）"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    skip_reason = forms.CharField(
+        label=_("略過理由"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("錄取較晚報名者而略過較早報名者時必填，會記錄在課程中。"),
     )
 
-    def __init__(self, *args, applicants, **kwargs):
+    def __init__(self, *args, queue, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["enrolments"].choices = [
-            (str(e.pk), f"{e.person.masked_name}（報名時間 {e.applied_at:%Y-%m-%d %H:%M}）")
-            for e in applicants
+            (
+                str(e.pk),
+                _("第 %(n)d 位　%(name)s（報名時間 %(at)s）")
+                % {
+                    "n": position,
+                    "name": e.person.masked_name,
+                    "at": format_roc_datetime(timezone.localtime(e.applied_at)),
+                },
+            )
+            for position, e in enumerate(queue, start=1)
         ]
 
 
