@@ -47,7 +47,9 @@ def test_a_school_account_reads_both_forms_step_by_step_with_its_authority_s_win
         f"學校本位進修規劃：{format_roc_date(school.first_day)} 00:00 起，至 {format_roc_date(school.last_day)} 17:00:00 止"
         in page
     )
-    assert re.search(rf"教師自我進修規劃(（第 \d 階段）)?：{format_roc_date(teacher.first_day)} 00:00 起", page)
+    assert re.search(
+        rf"教師自我進修規劃(（第 \d 階段）)?：{format_roc_date(teacher.first_day)} 00:00 起", page
+    )
     for heading in ("二、學校本位進修規劃：逐步填寫", "三、教師自我進修規劃：逐步填寫"):
         assert heading in page
     assert page.count("步驟 ") >= 15
