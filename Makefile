@@ -45,7 +45,7 @@ bench: install
 		if [ -n "$$failed" ]; then echo "benches that missed a target or failed:$$failed"; exit 1; fi
 
 worker: install
-	$(BIN)/celery -A inservice worker --loglevel=info
+	$(BIN)/celery -A inservice worker --queues=celery,imports --loglevel=info
 
 ## make beat: the schedule file goes to var/state/ (settings.STATE_DIR), not the repository root
 beat: install

@@ -1,10 +1,10 @@
 """Reads of courses, scoped to what the actor may see, with a fixed number of queries."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts import permissions
-from accounts.permissions import Perm
+from accounts.permissions import Perm, ScopedPerm
 from core.replica import read_alias
 from courses.models import (
     ACTIVE_ENROLMENT,
@@ -14,10 +14,16 @@ from courses.models import (
     Enrolment,
     EnrolmentStatus,
     HoursCorrection,
+    IssuedHours,
 )
 from teachers.models import Membership
 
 ADMITTED_COUNT = Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.ADMITTED))
+
+# Each rule once, read as a queryset filter (the lists below) and as a predicate (the services):
+# 研習課程管理 is the course's own unit; 核定研習時數更正 the course's authority, or the operator.
+MANAGE_COURSE = ScopedPerm(Perm.COURSE_MANAGE, "organiser")
+APPROVE_CORRECTION = ScopedPerm(Perm.HOURS_CORRECTION_APPROVE, "authority")
 
 
 def public_courses() -> QuerySet[Course]:
@@ -72,11 +78,8 @@ def own_enrolment(user, course: Course) -> Enrolment | None:
 
 def courses_managed_by(actor) -> QuerySet[Course]:
     """The courses of the actor's own unit (研習課程管理); none for anyone else."""
-    unit = permissions.unit_of(actor)
-    if unit is None or not permissions.has_perm(actor, Perm.COURSE_MANAGE):
-        return Course.objects.none()
     return (
-        Course.objects.filter(organiser=unit)
+        Course.objects.filter(MANAGE_COURSE.q(actor))
         .select_related("organiser", "authority", "registered_by")
         .prefetch_related("tags", "audience_stages", "audience_authorities")
         .annotate(
@@ -113,12 +116,11 @@ def participants_with_school(course: Course):
 
 def corrections_for_approver(actor) -> QuerySet[HoursCorrection]:
     """Corrections the actor decides: the operator all, a centre those of its authority's courses."""
-    if not permissions.has_perm(actor, Perm.HOURS_CORRECTION_APPROVE):
-        return HoursCorrection.objects.none()
-    queryset = HoursCorrection.objects.select_related("course", "person", "requested_by", "decided_by")
-    if permissions.role_of(actor) != permissions.Role.OPERATOR:
-        queryset = queryset.filter(course__authority=permissions.unit_of(actor))
-    return queryset.order_by("status", "-requested_at")
+    return (
+        HoursCorrection.objects.filter(APPROVE_CORRECTION.q(actor, prefix="course__"))
+        .select_related("course", "person", "requested_by", "decided_by")
+        .order_by("status", "-requested_at")
+    )
 
 
 def pending_corrections(course: Course) -> QuerySet[HoursCorrection]:
@@ -143,3 +145,16 @@ def describe_unconfirmed_courses(account) -> list[str]:
         f"{course.code or '（未編碼）'} {course.title}（{course.get_status_display()}）"
         for course in courses_unconfirmed_registered_by(account.user)
     ]
+
+
+def issued_hours_between(person_field: str, start, end):
+    """Hours issued to the person of the outer row's `person_field` within [start, end] (the
+    teachers.hours hook: the roster's 依教育部統合視導 filter)."""
+    total = (
+        IssuedHours.objects.filter(person_id=OuterRef(person_field), date__gte=start, date__lte=end)
+        .order_by()
+        .values("person_id")
+        .annotate(total=Sum("hours"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total), 0, output_field=DecimalField(max_digits=8, decimal_places=1))

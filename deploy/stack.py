@@ -38,7 +38,7 @@ from deploy import compose
 
 ROOT = compose.ROOT
 BIN = Path(sys.executable).parent
-APP_SERVICES = ("migrate", "web", "worker", "beat")
+ONE_SHOT = "migrate"
 HOST = "inservice.rehearsal.test"
 MAX_GUNICORN_WORKERS = 2  # this machine's cores, not a production server's
 
@@ -99,8 +99,10 @@ class Stack:
         project.mkdir(parents=True, exist_ok=True)
         (project / ".env").write_text("".join(f"{k}={v}\n" for k, v in self.dotenv.items()))
         self.config = compose.config(project)
-        for name in APP_SERVICES:
-            self.services[name] = self._service(name, self.config["services"][name])
+        # The application's services: those that run the image (migrate, web, every worker, beat).
+        for name, spec in self.config["services"].items():
+            if spec.get("image") == self.config["services"]["web"].get("image") or "build" in spec:
+                self.services[name] = self._service(name, spec)
 
     # ------------------------------------------------------------------ container emulation
 
@@ -242,13 +244,14 @@ class Stack:
     def up(self) -> None:
         """Build, then every application service in compose's order, each waited for as compose waits."""
         self.build()
-        self.start("migrate")
-        self.wait_exit("migrate")
-        for name in ("web", "worker", "beat"):
+        self.start(ONE_SHOT)
+        self.wait_exit(ONE_SHOT)
+        long_running = [name for name in self.services if name != ONE_SHOT]
+        for name in long_running:
             conditions = compose.depends_on(self.services[name].spec)
-            assert conditions.get("migrate") == "service_completed_successfully", name
+            assert conditions.get(ONE_SHOT) == "service_completed_successfully", name
             self.start(name)
-        for name in ("web", "worker", "beat"):
+        for name in long_running:
             self.wait_healthy(name)
 
     def tail(self, name: str, lines: int = 40) -> str:

@@ -270,6 +270,8 @@ ACCOUNT_RATE_LIMITS = {
     "teacher_account_apply_per_id": "3/h/key",
     # The public directory, for anonymous clients.
     "directory": "60/m/ip",
+    # 研習證明查驗 (courses.views.certificate_verify): codes checked per client address.
+    "certificate_verify": "20/m/ip,200/h/ip",
 }
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -351,28 +353,30 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 60 * 60
+# Long imports on their own queue (issue 16 point 8), so that a big file never holds the worker
+# that sends mail and runs the schedule. `make worker` consumes both queues; docker-compose runs
+# one worker for "celery" and one for "imports".
+CELERY_IMPORTS_QUEUE = "imports"
+CELERY_TASK_ROUTES = {
+    "teachers.tasks.import_roster_upload": {"queue": CELERY_IMPORTS_QUEUE},
+    "teachers.tasks.sync_teacher_feed": {"queue": CELERY_IMPORTS_QUEUE},
+    "courses.tasks.process_attendance_upload": {"queue": CELERY_IMPORTS_QUEUE},
+    "accounts.tasks.rotate_national_id_keys": {"queue": CELERY_IMPORTS_QUEUE},  # re-keying, in batches
+}
 
 # Data exchange: an .xlsx member (sheet XML, shared strings) may not inflate past this many bytes
 # (zip bombs are refused before openpyxl opens the file; see core.dataexchange).
 DATAEXCHANGE_XLSX_MAX_INFLATED_BYTES = int(
     os.environ.get("DATAEXCHANGE_XLSX_MAX_INFLATED_BYTES", 512 * 1024 * 1024)
 )
+# Web uploads (批次上傳, the attendance upload; issue 16 point 8): at most this many bytes and data
+# rows per file, refused with a message and nothing written. The national imports (import_data)
+# have no such bound.
+UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 5 * 1024 * 1024))
+UPLOAD_MAX_ROWS = int(os.environ.get("UPLOAD_MAX_ROWS", 5000))
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(STATE_DIR / "celerybeat-schedule")
-# CELERY_SPLIT_QUEUES=1: the long jobs on queues of their own, so that a reward run or a national
-# import never holds up the mail and the small tasks (docs/operations.md "Processes and queues");
-# then run a worker for each: `celery worker -Q rewards`, `-Q imports` and the default `-Q celery`.
-INSERVICE_QUEUE_ROUTES = {
-    "rewards.tasks.run_rewards": {"queue": "rewards"},
-    "accounts.tasks.rotate_national_id_keys": {"queue": "imports"},
-    "teachers.tasks.import_roster_upload": {"queue": "imports"},
-    "teachers.tasks.sync_teacher_feeds": {"queue": "imports"},
-    "teachers.tasks.sync_teacher_feed": {"queue": "imports"},
-    "courses.tasks.process_attendance_upload": {"queue": "imports"},
-    "courses.tasks.send_kindergarten_feed": {"queue": "imports"},
-}
-CELERY_TASK_ROUTES = INSERVICE_QUEUE_ROUTES if envbool("CELERY_SPLIT_QUEUES", "0") else {}
 CELERY_BEAT_SCHEDULE = {
     # Files that carry national IDs are gone a day after they were written (TRANSIENT_ROOT).
     "purge-transient-files": {

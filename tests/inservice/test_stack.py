@@ -209,10 +209,3 @@ def test_production_sends_through_the_portal_backend():
         check=True,
     ).stdout.split()
     assert out == ["inservice.mail.PortalEmailBackend", "inservice.example.gov.tw"]
-
-
-def test_the_queue_split_names_registered_tasks():
-    app.loader.import_default_modules()
-    for task, route in django_settings.INSERVICE_QUEUE_ROUTES.items():
-        assert task in app.tasks and route["queue"] in ("rewards", "imports")
-    assert django_settings.CELERY_TASK_ROUTES == {}  # opt-in: CELERY_SPLIT_QUEUES=1

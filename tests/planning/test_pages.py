@@ -85,7 +85,7 @@ def test_only_the_operator_publishes_statistics(centre, teacher):
         assert response.status_code == 403
 
 
-def test_guide_page_and_pdf():
+def test_guide_page_and_pdf(db):
     client = Client()
     assert "說明手冊" in client.get(reverse("planning:guide")).content.decode()
     if not fonts.available():
@@ -94,7 +94,7 @@ def test_guide_page_and_pdf():
     assert response.status_code == 200 and response.content.startswith(b"%PDF-")
 
 
-def test_without_the_cjk_font_the_guide_pdf_says_so_instead_of_a_404(settings, tmp_path):
+def test_without_the_cjk_font_the_guide_pdf_says_so_instead_of_a_404(db, settings, tmp_path):
     settings.CJK_FONT_FILES = [str(tmp_path / "missing.ttc")]
     response = Client().get(reverse("planning:guide-pdf"))
     assert response.status_code == 503

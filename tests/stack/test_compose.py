@@ -5,8 +5,6 @@ import pytest
 from deploy import compose
 from tests.conftest import skip_or_fail
 
-APP_SERVICES = ("migrate", "web", "worker", "beat")
-
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
@@ -19,7 +17,7 @@ def services(tmp_path_factory):
 
 
 def test_web_worker_and_beat_wait_for_the_migrations(services):
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "worker-imports", "beat"):
         assert compose.depends_on(services[name])["migrate"] == "service_completed_successfully", name
     assert "migrate" not in compose.depends_on(services["migrate"])
     assert services["migrate"]["restart"] == "no"
@@ -31,8 +29,8 @@ def test_every_long_running_service_has_a_health_check(services):
             continue  # one-shot: service_completed_successfully is its check
         assert service.get("healthcheck", {}).get("test"), name
     assert services["web"]["healthcheck"]["test"][-2:] == ["inservice.healthcheck", "web"]
-    worker_check = " ".join(services["worker"]["healthcheck"]["test"])
-    assert "celery -A inservice inspect ping" in worker_check
+    for worker in ("worker", "worker-imports"):
+        assert "celery -A inservice inspect ping" in " ".join(services[worker]["healthcheck"]["test"])
 
 
 def _mounts(service):
@@ -40,7 +38,7 @@ def _mounts(service):
 
 
 def test_web_and_worker_share_the_media_volume_named_by_the_environment(services):
-    for name in ("web", "worker", "migrate"):
+    for name in ("web", "worker", "worker-imports", "migrate"):
         root = services[name]["environment"]["DJANGO_MEDIA_ROOT"]
         assert _mounts(services[name]).get(root) == "media", name
 

@@ -32,7 +32,9 @@ def test_each_service_sees_only_what_compose_shares_with_it(tmp_path):
         skip_or_fail("docker-compose is not installed (apt-get install docker-compose)")
     stack = Stack(tmp_path, database_url="postgres://db.invalid/x", redis_url="redis://redis.invalid/3")
     web, worker, beat = (stack.services[name] for name in ("web", "worker", "beat"))
-    assert web.env["DJANGO_MEDIA_ROOT"] == worker.env["DJANGO_MEDIA_ROOT"] == str(tmp_path / "volumes/media")
+    media = str(tmp_path / "volumes/media")
+    assert web.env["DJANGO_MEDIA_ROOT"] == worker.env["DJANGO_MEDIA_ROOT"] == media
+    assert stack.services["worker-imports"].env["DJANGO_MEDIA_ROOT"] == media  # 批次上傳 is its task
     assert len({web.env["TMPDIR"], worker.env["TMPDIR"], beat.env["TMPDIR"]}) == 3
     assert Path(beat.env["INSERVICE_STATE_DIR"]) == tmp_path / "volumes/beatstate"
     assert Path(worker.env["INSERVICE_STATE_DIR"]).is_relative_to(tmp_path / "rootfs/worker")
@@ -53,6 +55,6 @@ def test_the_stack_rehearsed_passes_the_smoke_journey(tmp_path):
         journey.run(stack.url, stack.dotenv["DJANGO_ALLOWED_HOSTS"])
         # The roster file went through the shared volume and is gone; no service's /tmp kept one.
         assert not any((tmp_path / "volumes/media/transient/uploads").iterdir())
-        for name in ("web", "worker"):
+        for name in ("web", "worker", "worker-imports"):
             assert not list((tmp_path / "rootfs" / name / "tmp").glob("roster-*"))
         assert list((tmp_path / "volumes/beatstate").glob("celerybeat-schedule*"))
