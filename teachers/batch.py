@@ -159,8 +159,17 @@ def rewrite_for_engine(path: Path, unit, errors: ErrorList) -> Path:
     A file-level problem raises ImportRefused.
     """
     table, rows = _open_rows(path, errors)
-    known_subjects = set(Subject.objects.values_list("name", flat=True))
     target = path.with_name(path.stem + "-engine.csv")
+    try:
+        _write_rewrite(target, table, rows, unit, errors)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _write_rewrite(target: Path, table: Table, rows, unit, errors: ErrorList) -> None:
+    known_subjects = set(Subject.objects.values_list("name", flat=True))
     with open(target, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow((*importers.COLUMNS, *importers.OPTIONAL_COLUMNS))
@@ -180,7 +189,6 @@ def rewrite_for_engine(path: Path, unit, errors: ErrorList) -> Path:
                 writer.writerow([])
             else:
                 writer.writerow(row)
-    return target
 
 
 def import_school_file(path: Path, unit) -> dataexchange.ImportResult:
