@@ -1,10 +1,11 @@
-"""The e-mails of 申請教師帳號, always to the address the roster holds for the person."""
+"""The e-mails of 申請教師帳號, always to the person's trusted address (teachers.trust)."""
 
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.models import BusinessAccount, BusinessAccountStatus, BusinessAccountType, Person
+from teachers import trust
 from teachers.models import TeacherApplication
 
 SUBJECTS = {
@@ -30,7 +31,8 @@ def send_application_mail(*, kind: str, person_id: int, site: str, application_i
     from teachers.services import activation_token
 
     person = Person.objects.get(pk=person_id)
-    if not person.email:
+    address = trust.trusted_address(person)
+    if not address:
         return
     membership = person.memberships.filter(end_date__isnull=True).select_related("unit").first()
     unit = membership.unit if membership else None
@@ -48,4 +50,4 @@ def send_application_mail(*, kind: str, person_id: int, site: str, application_i
             "teachers:activate", kwargs={"token": activation_token(application)}
         )
     body = render_to_string(f"teachers/email/{kind}.txt", context)
-    send_mail(SUBJECTS[kind], body, None, [person.email])
+    send_mail(SUBJECTS[kind], body, None, [address])

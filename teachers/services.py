@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import permissions
 from accounts.models import Person, Unit, User
 from accounts.permissions import Perm
+from teachers import trust
 from teachers.models import (
     MANAGER_END_REASONS,
     AccountStatus,
@@ -203,16 +204,15 @@ def register_teacher(
         raise RosterError(MSG_START_IN_FUTURE)
     person = Person.objects.select_for_update().by_national_id(national_id).first()
     if person is None:
-        person = Person(name=name, email=email)
+        person = Person(name=name)
         person.set_national_id(national_id)
+        trust.set_email(person, email, unit=unit, save=False)
         with set_actor(actor):
             person.save()
     elif person.name != name:
         raise RosterError(MSG_NAME_MISMATCH)
-    elif email and not person.email:
-        person.email = email
-        with set_actor(actor):
-            person.save(update_fields=["email"])
+    # An existing person's e-mail is not this form's to write: they are outside the unit until
+    # the move (teachers.trust); once here, 編輯帳號個人資料 may set it.
     current = person.memberships.filter(end_date__isnull=True).select_related("unit").first()
     if current is not None and current.unit_id == unit.pk:
         raise RosterError(MSG_ALREADY_HERE)
@@ -280,10 +280,8 @@ def update_membership(
         membership.title = title
         membership.save(update_fields=["category", "title"])
         membership.subjects.set(subjects)
-        person = membership.person
-        if person.email != email:
-            person.email = email
-            person.save(update_fields=["email"])
+        # The unit serves this person now (a current membership of its own): its address is trusted.
+        trust.set_email(membership.person, email, unit=membership.unit)
     return membership
 
 
@@ -333,12 +331,15 @@ def apply_for_teacher_account(
     person = Person.objects.select_for_update().by_national_id(national_id).first()
     if person is None or not person.memberships.filter(end_date__isnull=True).exists():
         return
+    # Every mail goes to the trusted address only (teachers.trust): never one that a unit the
+    # person does not serve wrote.
+    has_trusted = bool(trust.trusted_address(person))
     if person.name != name:
-        if person.email:
+        if has_trusted:
             _notify("mismatch", person_id=person.pk, site=site)
         return
     if TeacherAccount.objects.filter(person=person).exists():
-        if person.email:
+        if has_trusted:
             _notify("has_account", person_id=person.pk, site=site)
         return
     person.teacher_applications.filter(status=ApplicationStatus.WAITING).update(
@@ -347,7 +348,7 @@ def apply_for_teacher_account(
     application = TeacherApplication.objects.create(
         person=person, username=username, email=email, password=password_hash
     )
-    if person.email:
+    if has_trusted:
         _notify("activate", person_id=person.pk, site=site, application_id=application.pk)
 
 
@@ -412,8 +413,10 @@ def activate_teacher_account(*, token: str) -> TeacherAccount:
         or TeacherAccount.objects.filter(person=person).exists()
     ):
         raise RosterError(MSG_LINK_INVALID)
-    # The address typed in the application counts as verified only when it is the roster's own.
-    verified = bool(person.email) and person.email.lower() == application.email.lower()
+    # The link went to the trusted address: following it confirms that address as the person's.
+    # The address typed in the application counts as verified only when it is that address.
+    verified = trust.is_trusted(person, application.email)
+    trust.confirm(person, trust.trusted_address(person))
     return _account_from_application(application, enabled_by=None, verified=verified)
 
 
