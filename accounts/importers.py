@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from accounts.models import Stage, Unit, UnitKind
-from core.dataexchange import ImportRun, Kind, Table, TableWriter, at
+from core.dataexchange import ImportRun, Kind, LeadingZeros, Table, TableWriter, at
 from core.validation import Problem, check_text, problems
 
 COLUMNS = ("code", "name", "kind", "stage", "authority_code")
@@ -24,6 +24,10 @@ MSG_UNKNOWN_AUTHORITY = "authority_code 不是已知的主管機關"
 MSG_AUTHORITY_HAS_AUTHORITY = "主管機關不可填 authority_code"
 MSG_DUPLICATE_CODE = "code 與{at}重複"
 MSG_KIND_CHANGED = "code 已存在且類別不同，不可變更單位類別"
+MSG_SAME_UNIT_OTHER_CODE = (
+    "name、kind、authority_code 與既有單位 {known} 相同，code 卻不同：可能是試算表（Excel、LibreOffice）"
+    "去掉了代碼開頭的 0，或同一單位被登錄成兩個代碼。若是同一單位，請沿用代碼 {known}"
+)
 
 KINDS = set(UnitKind.values)
 STAGES = set(Stage.values)
@@ -70,12 +74,27 @@ def import_units(run: ImportRun, table: Table) -> dict[str, int]:
             rows[code] = (line, name, kind, stage, authority_code)
 
     existing = {unit.code: unit for unit in Unit.objects.filter(code__in=list(rows))}
-    authority_codes = set(Unit.objects.authorities().values_list("code", flat=True))
-    authority_codes.update(code for code, row in rows.items() if row[2] == UnitKind.AUTHORITY)
-    for code, (line, _name, kind, _stage, authority_code) in rows.items():
-        if code in existing and existing[code].kind != kind:
-            errors.add(line, MSG_KIND_CHANGED)
-        if authority_code and authority_code not in authority_codes:
+    # Every unit, small nationally: what a new code may be a spreadsheet's copy of.
+    known = list(Unit.objects.values_list("code", "name", "kind", "authority__code"))
+    zeros = LeadingZeros([code for code, *_rest in known] + list(rows))
+    by_identity = {(name, kind, authority or ""): code for code, name, kind, authority in known}
+    db_authorities = set(Unit.objects.authorities().values_list("code", flat=True))
+    authority_codes = db_authorities | {code for code, row in rows.items() if row[2] == UnitKind.AUTHORITY}
+    for code, (line, name, kind, _stage, authority_code) in rows.items():
+        if code in existing:
+            if existing[code].kind != kind:
+                errors.add(line, MSG_KIND_CHANGED)
+        elif lost := zeros.problem("code", code):
+            errors.add(line, lost)
+        elif (same := by_identity.get((name, kind, authority_code))) is not None:
+            errors.add(line, MSG_SAME_UNIT_OTHER_CODE.format(known=same))
+        if (
+            authority_code
+            and authority_code not in db_authorities
+            and (lost := zeros.problem("authority_code", authority_code))
+        ):
+            errors.add(line, lost)
+        elif authority_code and authority_code not in authority_codes:
             errors.add(line, MSG_UNKNOWN_AUTHORITY)
     run.refuse_if_errors()
 

@@ -262,7 +262,10 @@ def measure_confirm(school) -> float:
         )
         for p in people
     )
-    Course.objects.filter(pk=course.pk).update(status=CourseStatus.PENDING)
+    # Confirmed on the course's last day (名單確認通過 only from then on).
+    Course.objects.filter(pk=course.pk).update(
+        status=CourseStatus.PENDING, start_date=timezone.localdate(), end_date=timezone.localdate()
+    )
     course.refresh_from_db()
     started = time.perf_counter()
     issued = services.course_confirm(actor=clerk, course=course)

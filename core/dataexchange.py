@@ -87,6 +87,35 @@ XLSX_SHEET_ROWS = 1_048_576
 SHEET_SPAN = 10_000_000
 
 
+# Codes are text. A spreadsheet that opened a CSV (or typed an .xlsx cell as a number) saves
+# 09007 as 9007: such a code is refused with the likely cause rather than taken as a new one.
+MSG_LOST_ZEROS = (
+    "{column} {code} 與既有代碼 {known} 只差開頭的 0：檔案可能經 Excel 或 LibreOffice 開啟後存檔，"
+    "代碼被當成數字而去掉開頭的 0。請把代碼欄設為文字、補回開頭的 0（或改用系統匯出的原檔）後再匯入"
+)
+
+
+class LeadingZeros:
+    """Known codes that start with 0, looked up by what a spreadsheet makes of them (0 stripped)."""
+
+    def __init__(self, codes):
+        self._known: dict[str, str] = {}
+        for code in codes:
+            stripped = code.lstrip("0")
+            if stripped != code and stripped:
+                self._known.setdefault(stripped, code)
+
+    def known(self, code: str) -> str | None:
+        """The known code `code` is a zero-stripped copy of, or None."""
+        if not code or code[0] == "0":
+            return None
+        return self._known.get(code)
+
+    def problem(self, column: str, code: str) -> Problem | None:
+        known = self.known(code)
+        return Problem(MSG_LOST_ZEROS.format(column=column, code=code, known=known)) if known else None
+
+
 def at(position: int) -> str:
     """Where a row is, in the words a user looks for: 第 12 列, or 第 2 個工作表第 12 列."""
     sheet, line = divmod(position, SHEET_SPAN)

@@ -24,8 +24,10 @@ from django.utils import timezone
 from accounts import national_id
 from accounts.models import Person, Unit, UnitKind
 from core.dataexchange import (
+    MSG_LOST_ZEROS,
     ImportRun,
     Kind,
+    LeadingZeros,
     Staging,
     Table,
     TableWriter,
@@ -160,6 +162,7 @@ def _stream(table: Table, staging: Staging, errors) -> dict[str, _Course]:
         while rows := cursor.fetchmany(10000):
             person_by_digest.update((d, str(i)) for d, i in rows)
     unit_by_code = dict(Unit.objects.values_list("code", "id"))
+    zeros = LeadingZeros(unit_by_code)
 
     # Each distinct raw value is checked once: raw text → value or Problem.
     people: dict[str, str | Problem] = {}  # national ID → person id text
@@ -179,7 +182,7 @@ def _stream(table: Table, staging: Staging, errors) -> dict[str, _Course]:
             course = course_by_raw.get(key)
             if course is None:
                 course = course_by_raw[key] = _resolve_course(
-                    line, *(unescape(v.strip()) for v in key), courses, unit_by_code, staging.text
+                    line, *(unescape(v.strip()) for v in key), courses, unit_by_code, zeros, staging.text
                 )
             day = dates.get(raw_day)
             if day is None:
@@ -209,7 +212,9 @@ def _stream(table: Table, staging: Staging, errors) -> dict[str, _Course]:
     return courses
 
 
-def _resolve_course(line, code, title, organiser_code, courses, unit_by_code, escape) -> _Course | Problem:
+def _resolve_course(
+    line, code, title, organiser_code, courses, unit_by_code, zeros, escape
+) -> _Course | Problem:
     """The course a (code, title, organiser) triple names, or the problem with the triple.
 
     A course whose own title or organiser is wrong is returned with its `error`, so that every
@@ -231,7 +236,7 @@ def _resolve_course(line, code, title, organiser_code, courses, unit_by_code, es
     elif checked_organiser.__class__ is Problem:
         error = checked_organiser
     elif organiser_code not in unit_by_code:
-        error = Problem(MSG_UNKNOWN_ORGANISER)
+        error = zeros.problem("organiser_code", organiser_code) or Problem(MSG_UNKNOWN_ORGANISER)
     course = _Course(line, code, title, organiser_code, unit_by_code.get(organiser_code), error, escape(code))
     courses[code] = course
     return course
@@ -271,6 +276,25 @@ def _check(run: ImportRun, staging: Staging, course_staging: Staging) -> None:
             f"SELECT line_no FROM {staging.name} WHERE course_code IN ({', '.join(['%s'] * len(chunk))})",
             chunk,
             reason=MSG_COURSE_ORGANISER_DIFFERS,
+        )
+    # A new course code that is an existing one without its leading zeros: a spreadsheet's copy.
+    with run.connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT d.code, MIN(c.code) FROM {course_staging.name} d
+                JOIN {COURSE} c ON c.code LIKE %s AND ltrim(c.code, '0') = d.code
+                WHERE d.code NOT LIKE %s AND NOT EXISTS (SELECT 1 FROM {COURSE} e WHERE e.code = d.code)
+                GROUP BY d.code""",
+            ["0%", "0%"],
+        )
+        stripped = dict(cursor.fetchall())
+    codes = list(stripped)
+    for start in range(0, len(codes), 500):
+        chunk = codes[start : start + 500]
+        run.collect(
+            f"""SELECT line_no, course_code FROM {staging.name}
+                WHERE course_code IN ({", ".join(["%s"] * len(chunk))})""",
+            chunk,
+            reason=lambda code: MSG_LOST_ZEROS.format(column="course_code", code=code, known=stripped[code]),
         )
 
 

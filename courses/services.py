@@ -21,7 +21,7 @@ from accounts import national_id, permissions
 from accounts.models import Person, Stage, Unit, UnitKind, User
 from accounts.permissions import Perm
 from core.dataexchange import ErrorList, ImportRefused, Table, parse_decimal
-from core.roc import roc_year
+from core.roc import format_roc_date, roc_year
 from core.validation import Problem
 from courses.choices import Admission
 from courses.models import (
@@ -54,6 +54,7 @@ MSG_NOT_REVIEW = _("此課程為先到先錄取，不需審核。")
 MSG_TOO_MANY_ADMITTED = _("錄取人數超過名額（尚餘 {seats} 名）。")
 MSG_NOT_APPLICANT = _("所選人員不是此課程的待審核報名者。")
 MSG_NO_ATTENDANCE = _("尚未上傳出席資料，不能確認名單。")
+MSG_COURSE_NOT_OVER = _("課程最後一天（{date}）起才能上傳出席資料或名單確認通過。")
 MSG_CORRECTION_RANGE = _("更正後時數須介於 0 與課程研習時數之間，最多一位小數。")
 MSG_CORRECTION_SAME = _("更正後時數與目前時數相同。")
 MSG_CORRECTION_NOT_PARTICIPANT = _("此人員不是本課程的錄取學員。")
@@ -106,6 +107,25 @@ def _require_manager(actor: User, course: Course) -> None:
 
 def _lock(course: Course) -> Course:
     return Course.objects.select_for_update().get(pk=course.pk)
+
+
+def course_has_ended(course: Course, today: dt.date | None = None) -> bool:
+    """Attendance and 名單確認通過 only from the course's last day (Asia/Taipei) on, SPEC §5."""
+    today = today or timezone.localdate()
+    return course.end_date is not None and today >= course.end_date
+
+
+def course_not_over_message(course: Course) -> str | None:
+    """Why attendance and 名單確認通過 must wait (None once they may be done)."""
+    if course_has_ended(course):
+        return None
+    return str(MSG_COURSE_NOT_OVER).format(date=format_roc_date(course.end_date) if course.end_date else "—")
+
+
+def _require_course_ended(course: Course) -> None:
+    message = course_not_over_message(course)
+    if message is not None:
+        raise CourseError(message)
 
 
 def _after_commit(task, *args) -> None:
@@ -416,6 +436,7 @@ def attendance_upload_create(
     _require_manager(actor, course)
     if course.status not in (CourseStatus.CLOSED, CourseStatus.PENDING):
         raise _wrong_state(course)
+    _require_course_ended(course)
     upload = AttendanceUpload.objects.create(
         course=course, uploaded_by=actor, filename=filename, content=content
     )
@@ -547,6 +568,7 @@ def course_confirm(*, actor: User, course: Course) -> int:
     _require_manager(actor, course)
     if course.status != CourseStatus.PENDING:
         raise _wrong_state(course)
+    _require_course_ended(course)
     participants = list(
         course.enrolments.filter(status=EnrolmentStatus.ADMITTED).values_list("person_id", "attended_hours")
     )

@@ -147,6 +147,7 @@ def manage_detail(request, pk: int):
         "pending_corrections": list(selectors.pending_corrections(course)),
         "seats_left": services.seats_left(course),
         "can_upload": course.status in (CourseStatus.CLOSED, CourseStatus.PENDING),
+        "not_over": services.course_not_over_message(course),
         "admitted_rows": [row for row in rows if row.status == EnrolmentStatus.ADMITTED],
     }
     return render(request, "courses/manage_detail.html", context)

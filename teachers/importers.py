@@ -42,6 +42,7 @@ from core.dataexchange import (
     MSG_END_BEFORE_START,
     ImportRun,
     Kind,
+    LeadingZeros,
     Table,
     TableWriter,
     at,
@@ -236,10 +237,11 @@ def import_roster(run: ImportRun, table: Table) -> dict[str, int]:
 
 
 def _check(run: ImportRun, rows: str) -> None:
+    zeros = LeadingZeros(Unit.objects.filter(code__startswith="0").values_list("code", flat=True))
     run.collect(
-        f"""SELECT s.line_no FROM {rows} s LEFT JOIN {UNIT} u ON u.code = s.unit_code
+        f"""SELECT s.line_no, s.unit_code FROM {rows} s LEFT JOIN {UNIT} u ON u.code = s.unit_code
             WHERE u.id IS NULL""",
-        reason=MSG_UNKNOWN_UNIT,
+        reason=lambda code: zeros.problem("unit_code", code) or MSG_UNKNOWN_UNIT,
     )
     # The people the checks against the database may look at: everyone for the operator; for a
     # school's upload only those it serves now (the others are refused, and nothing else of

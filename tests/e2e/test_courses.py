@@ -102,6 +102,10 @@ def test_clerk_opens_teacher_enrols_unit_uploads_and_confirms(page, tmp_path):
     visit(page, page.get_by_role("link", name="報名截止"))
     page.get_by_role("button", name="確認報名截止").click()
     expect(page.get_by_role("status")).to_contain_text("已截止報名")
+    # Two weeks later the course has happened (attendance only from its last day on).
+    start = timezone.localdate() - dt.timedelta(days=1)
+    Course.objects.filter(title="防災教育實務研習").update(start_date=start, end_date=start)
+    page.reload()
     visit(page, page.get_by_role("link", name="上傳出席資料"))
     attendance = tmp_path / "attendance.csv"
     attendance.write_text(f"national_id,hours\n{demo_national_id('T12345678')},3\n", encoding="utf-8")
