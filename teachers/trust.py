@@ -23,7 +23,9 @@ def serving_unit_id(person: Person) -> int | None:
     if person.pk is None:
         return None
     return (
-        Membership.objects.filter(person=person, end_date__isnull=True).values_list("unit_id", flat=True).first()
+        Membership.objects.filter(person=person, end_date__isnull=True)
+        .values_list("unit_id", flat=True)
+        .first()
     )
 
 

@@ -15,14 +15,15 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import Person
+from accounts.models import Person, Stage
+from core import dataexchange
 from teachers import feeds, importers, services, sso, trust
 from teachers.models import Membership, RosterUpload, TeacherAccount, TeacherApplication, UploadStatus
-from tests.factories import MembershipFactory, valid_national_id
+from tests.factories import MembershipFactory, SchoolFactory, valid_national_id
 from tests.helpers import signed_in_client
 from tests.teachers.conftest import ask_by_id, member
-from tests.teachers.test_batch import newcomer, post_upload, roster_csv  # noqa: F401 — fixture
-from tests.teachers.test_feeds import kindergartens, row, write_feed  # noqa: F401 — fixture
+from tests.teachers.test_batch import newcomer, roster_csv
+from tests.teachers.test_feeds import row, write_feed
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +44,25 @@ def victim_row(person, unit, *, email=ATTACKER_EMAIL, start="2010-08-01", end="2
         start,
         end,
     ]
+
+
+@pytest.fixture
+def post_upload(django_capture_on_commit_callbacks):
+    """The upload queues its task on commit; run the callbacks as a real commit would."""
+
+    def post(client, data):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(reverse("teachers:upload"), data)
+
+    return post
+
+
+@pytest.fixture
+def kindergartens(db):
+    return (
+        SchoolFactory(code="K00001", name="測試幼兒園甲", stage=Stage.KINDERGARTEN),
+        SchoolFactory(code="K00002", name="測試幼兒園乙", stage=Stage.KINDERGARTEN),
+    )
 
 
 @pytest.fixture
@@ -78,7 +98,7 @@ def roaming_client(uid="sub-attacker", eduinfo=None):
     return client
 
 
-def upload(client, post_upload, rows):  # noqa: F811 — the fixture, passed on
+def upload(client, post_upload, rows):
     post_upload(client, {"file": roster_csv(rows)})
     return RosterUpload.objects.latest("pk")
 
@@ -185,8 +205,6 @@ def test_the_school_fills_in_its_own_teachers_blank_address(chief, school, post_
 
 
 def test_the_operators_import_records_the_unit_of_the_open_row(school, tmp_path):
-    from core import dataexchange
-
     path = tmp_path / "roster.csv"
     path.write_text(
         ",".join(importers.COLUMNS)
@@ -269,7 +287,9 @@ def test_following_the_activation_link_confirms_the_address(school, django_captu
 def test_a_file_of_candidate_ids_gets_only_row_numbers_and_the_neutral_message(
     chief, school, other_school, far_school, post_upload
 ):
-    serving = member(other_school, name="王大明", email="wang@other.example", start=dt.date(2016, 8, 1)).person
+    serving = member(
+        other_school, name="王大明", email="wang@other.example", start=dt.date(2016, 8, 1)
+    ).person
     guessed = member(other_school, name="王二明", start=dt.date(2016, 8, 1)).person
     ended = MembershipFactory(
         unit=far_school, person__name="李小華", start_date=dt.date(2011, 8, 1), end_date=dt.date(2019, 7, 31)
