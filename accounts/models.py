@@ -279,6 +279,7 @@ class SecurityEventKind(models.TextChoices):
     MFA_CHANGED = "mfa_changed", _("變更兩步驟驗證設定")
     FORBIDDEN = "forbidden", _("拒絕存取（403）")
     NOT_FOUND = "not_found", _("查無或無權查看（404）")
+    ROSTER_LOOKUP = "roster_lookup", _("教師資料登錄查詢身分證字號")
 
 
 class SecurityEvent(models.Model):

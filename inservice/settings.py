@@ -226,6 +226,8 @@ ACCOUNT_RATE_LIMITS = {
     "teacher_account_apply_per_id": "3/h/key",
     # The public directory, for anonymous clients.
     "directory": "60/m/ip",
+    # 教師資料登錄 looks national IDs up: per manager (teachers.views.register, issue 16 point 4).
+    "teacher_register_lookup": "30/h/user",
 }
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]

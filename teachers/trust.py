@@ -29,20 +29,26 @@ def serving_unit_id(person: Person) -> int | None:
     )
 
 
-def trusted_address(person: Person) -> str:
-    """The person's roster e-mail when it is trusted, else ""."""
+_UNKNOWN = object()
+
+
+def trusted_address(person: Person, *, serving=_UNKNOWN) -> str:
+    """The person's roster e-mail when it is trusted, else "". `serving`: the id of the unit the
+    person serves at now, when the caller knows it already (a roster row), saving a query."""
     if not person.email:
         return ""
     if person.email_confirmed:
         return person.email
-    if person.email_unit_id is not None and person.email_unit_id == serving_unit_id(person):
+    if serving is _UNKNOWN:
+        serving = serving_unit_id(person)
+    if person.email_unit_id is not None and person.email_unit_id == serving:
         return person.email
     return ""
 
 
-def is_trusted(person: Person, email: str) -> bool:
+def is_trusted(person: Person, email: str, *, serving=_UNKNOWN) -> bool:
     """Is `email` (as typed in an application, say) the person's trusted address?"""
-    trusted = trusted_address(person)
+    trusted = trusted_address(person, serving=serving)
     return bool(trusted) and bool(email) and trusted.lower() == email.strip().lower()
 
 
