@@ -100,7 +100,7 @@ class AttendanceUploadForm(forms.Form):
     file = forms.FileField(
         label=_("出席資料檔（.xlsx 或 .csv）"),
         help_text=_(
-            "第一列為標題列，欄位 national_id（身分證字號或居留證號）及 hours（出席時數，最多一位小數）。"
+            "即下載的報名名單：第一列為標題列，欄位「報名序號」及「研習時數」（最多一位小數，空白以 0 計）。"
         ),
     )
     MAX_BYTES = 5 * 1024 * 1024

@@ -1,6 +1,7 @@
 """Courses (研習課程), enrolment (報名), attendance uploads and issued hours (研習時數), SPEC §5."""
 
 import datetime as dt
+import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -225,12 +226,30 @@ class EnrolmentStatus(models.TextChoices):
 
 ACTIVE_ENROLMENT = (EnrolmentStatus.APPLIED, EnrolmentStatus.ADMITTED, EnrolmentStatus.WAITING)
 
+# 報名序號: 10 characters of Crockford's base32 (no I, L, O, U), 50 random bits, shown in groups
+# of five. It names the enrolment in the participant list and the attendance file instead of the
+# national ID; random, so that a number of one course tells nothing about another's.
+ENROLMENT_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ENROLMENT_NUMBER_LENGTH = 11  # XXXXX-XXXXX
+
+
+def new_enrolment_number() -> str:
+    chars = "".join(secrets.choice(ENROLMENT_NUMBER_ALPHABET) for _ in range(10))
+    return f"{chars[:5]}-{chars[5:]}"
+
 
 class Enrolment(models.Model):
     """報名: one teacher's place (or wait) in one course; at most one row per person and course."""
 
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="enrolments")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="enrolments")
+    number = models.CharField(
+        _("報名序號"),
+        max_length=ENROLMENT_NUMBER_LENGTH,
+        unique=True,
+        default=new_enrolment_number,
+        editable=False,
+    )
     status = models.CharField(_("報名狀態"), max_length=10, choices=EnrolmentStatus.choices)
     # Queue position: the time of the latest (re-)enrolment; the waiting list moves up in this order.
     applied_at = models.DateTimeField(_("報名時間"))

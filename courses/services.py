@@ -17,12 +17,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts import national_id, permissions
+from accounts import permissions
 from accounts.models import Person, Stage, Unit, UnitKind, User
 from accounts.permissions import Perm
-from core.dataexchange import ErrorList, ImportRefused, Table, parse_decimal
+from core.dataexchange import ImportRefused
 from core.roc import format_roc_date, roc_year
-from core.validation import Problem
+from courses import attendance
 from courses.choices import Admission
 from courses.models import (
     ACTIVE_ENROLMENT,
@@ -39,6 +39,7 @@ from courses.models import (
     IssuedHours,
     UploadStatus,
 )
+from courses.selectors import APPROVE_CORRECTION, MANAGE_COURSE
 
 MSG_FORBIDDEN = _("您沒有執行此課程作業的權限。")
 MSG_WRONG_STATE = _("課程目前為「{status}」，不能執行此作業。")
@@ -61,13 +62,6 @@ MSG_CORRECTION_NOT_PARTICIPANT = _("此人員不是本課程的錄取學員。")
 MSG_CORRECTION_PENDING = _("此人員已有一筆待核定的更正。")
 MSG_CORRECTION_DECIDED = _("此更正已核定過。")
 
-# Attendance upload (資料上傳) columns: the participant's national ID and the hours attended.
-ATTENDANCE_COLUMNS = ("national_id", "hours")
-MSG_ROW_NOT_PARTICIPANT = "此身分證字號不是本課程的錄取學員"
-MSG_ROW_DUPLICATE = "同一人員在檔案中出現多次"
-MSG_ROW_HOURS = "hours 須為 0 至課程研習時數之間的數字，最多一位小數"
-MSG_ROW_NONE = "檔案沒有任何出席資料"
-
 
 class CourseError(Exception):
     """A rule refused the action; the message is what the user reads."""
@@ -83,21 +77,11 @@ def _wrong_state(course: Course) -> CourseError:
 
 
 def may_manage_course(actor: User, course: Course) -> bool:
-    """The course's own unit, through a business account holding 研習課程管理."""
-    own = permissions.unit_of(actor)
-    return (
-        permissions.has_perm(actor, Perm.COURSE_MANAGE) and own is not None and own.pk == course.organiser_id
-    )
+    return MANAGE_COURSE.allows(actor, course)
 
 
 def may_approve_correction(actor: User, course: Course) -> bool:
-    """The course's authority (區管中心 of the organiser's authority) or the operator."""
-    if not permissions.has_perm(actor, Perm.HOURS_CORRECTION_APPROVE):
-        return False
-    if permissions.role_of(actor) == permissions.Role.OPERATOR:
-        return True
-    own = permissions.unit_of(actor)
-    return own is not None and course.authority_id == own.pk
+    return APPROVE_CORRECTION.allows(actor, course)
 
 
 def _require_manager(actor: User, course: Course) -> None:
@@ -452,9 +436,8 @@ def _set_progress(upload: AttendanceUpload, **fields) -> None:
 def attendance_upload_process(upload_id: int) -> AttendanceUpload:
     """Validate every row, then write every attendance in one transaction, or nothing at all.
 
-    Columns: national_id (the participant's 身分證字號/居留證號) and hours (0 to the course's hours,
-    one decimal). Participants left out of the file attended 0 hours. Messages name lines and
-    reasons, never the IDs.
+    The file is the participant list with 研習時數 filled in (courses.attendance). Participants left
+    out of the file attended 0 hours. Messages name lines and reasons, never the IDs.
     """
     upload = AttendanceUpload.objects.select_related("course").get(pk=upload_id)
     if upload.status != UploadStatus.QUEUED:  # a retried task does the work once
@@ -510,47 +493,7 @@ def attendance_upload_process(upload_id: int) -> AttendanceUpload:
 
 
 def _read_attendance(upload: AttendanceUpload, course: Course, path: Path) -> tuple[dict[int, Decimal], int]:
-    participants = {
-        digest: pk
-        for pk, digest in course.enrolments.filter(status=EnrolmentStatus.ADMITTED).values_list(
-            "pk", "person__national_id_digest"
-        )
-    }
-    table = Table(path, ATTENDANCE_COLUMNS)
-    errors: ErrorList = table.errors
-    # Counting the rows first lets the page show a percentage; attendance files are small.
-    total = max(1, sum(1 for _ in Table(path, ATTENDANCE_COLUMNS).rows()))
-    attended: dict[int, Decimal] = {}
-    rows = 0
-    for line, (raw_id, raw_hours) in table.rows():
-        rows += 1
-        nid = national_id.check(raw_id)
-        if isinstance(nid, Problem):
-            errors.add(line, nid.message)
-        else:
-            pk = participants.get(national_id.digest(nid))
-            if pk is None:
-                errors.add(line, MSG_ROW_NOT_PARTICIPANT)
-            elif pk in attended:
-                errors.add(line, MSG_ROW_DUPLICATE)
-            else:
-                hours = parse_decimal(raw_hours.strip())
-                if (
-                    hours is None
-                    or hours < 0
-                    or hours > course.hours
-                    or hours != hours.quantize(Decimal("0.1"))
-                ):
-                    errors.add(line, MSG_ROW_HOURS)
-                else:
-                    attended[pk] = hours.quantize(Decimal("0.1"))
-        if rows % 50 == 0:
-            _set_progress(upload, progress=min(99, rows * 100 // total))
-    if rows == 0:
-        errors.add(0, MSG_ROW_NONE)
-    if errors:
-        raise ImportRefused(errors)
-    return attended, rows
+    return attendance.read(course, path, lambda percent: _set_progress(upload, progress=percent))
 
 
 # ------------------------------------------------------------------------------------------

@@ -11,8 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
-from accounts.permissions import Perm
-from accounts.views import requires
+from accounts.permissions import Perm, requires
 from courses import exports, selectors, services
 from courses.filters import CourseSearchFilter
 from courses.forms import AdmitForm, AttendanceUploadForm, CorrectionForm, CourseForm

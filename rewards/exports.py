@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from accounts import national_id
+from accounts.permissions import UnitScope
 from core.dataexchange import TableWriter
 from rewards import selectors
 from rewards.explain import figure, plain
-from rewards.selectors import Scope
 
 OPERATOR_COLUMNS = (
     "level", "code", "name", "authority_code", "stage", "value", "national_average", "group_size", "pr",
@@ -30,7 +30,7 @@ def _flag(value: bool) -> str:
     return "1" if value else "0"
 
 
-def rows(scope: Scope, year: int, *, with_ids: bool) -> Iterator[list[str]]:
+def rows(scope: UnitScope, year: int, *, with_ids: bool) -> Iterator[list[str]]:
     """Every row of the year's published lists within the scope: authorities, schools, teachers."""
     for r in selectors.authority_results(scope, year):
         a = r.authority
@@ -73,7 +73,7 @@ def rows(scope: Scope, year: int, *, with_ids: bool) -> Iterator[list[str]]:
             yield ["teacher", "", name, school_code, school_name, authority_code, *common]
 
 
-def write(path: Path | str, scope: Scope, year: int) -> int:
+def write(path: Path | str, scope: UnitScope, year: int) -> int:
     """Write the scope's lists to .csv or .xlsx; IDs only in the operator's (national) copy."""
     with_ids = scope.level == "all"
     path = Path(path)

@@ -4,36 +4,17 @@ import tempfile
 from pathlib import Path
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import permissions
-from accounts.permissions import Perm
+from accounts.permissions import Perm, requires
 from rewards import explain, exports, selectors, services
 from rewards.forms import StartRunForm, YearForm
 from rewards.job import population_day
 from rewards.models import ACTIVE_STATUSES, RunStatus
-
-
-def requires(perm: Perm):
-    """Signed in (else to the sign-in page) and holding the permission (else 403)."""
-
-    def decorator(view):
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            permissions.require(request.user, perm)
-            return view(request, *args, **kwargs)
-
-        wrapped.__name__ = view.__name__
-        wrapped.__doc__ = view.__doc__
-        return wrapped
-
-    return decorator
-
 
 # ------------------------------------------------------------------------------------------
 # 獎勵作業
@@ -137,7 +118,7 @@ def lists(request):
             page = Paginator(schools, 50).get_page(request.GET.get("page"))
             context["page"] = page
             context["schools"] = [(r, explain.school_sentence(r)) for r in page]
-        elif scope.level == "school":
+        elif scope.level == "unit":
             own = selectors.school_results(scope, year).first()
             context["own_school"] = (own, explain.school_sentence(own)) if own else None
             page = Paginator(selectors.teacher_results(scope, year), 50).get_page(request.GET.get("page"))

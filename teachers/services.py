@@ -117,8 +117,8 @@ def _today() -> dt.date:
 
 def may_manage_roster(actor, unit: Unit) -> bool:
     """本單位教師帳號管理 and 教師資料登錄: the unit's own 總負責人 and 連絡人."""
-    return permissions.has_perm(actor, Perm.UNIT_TEACHER_ACCOUNTS) and permissions.may_act_for_unit(
-        actor, unit
+    return permissions.has_perm(actor, Perm.UNIT_TEACHER_ACCOUNTS) and permissions.unit_scope(actor).contains(
+        unit
     )
 
 

@@ -8,7 +8,6 @@ import tempfile
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
@@ -21,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import applying, permissions, security_log
 from accounts import national_id as national_id_module
 from accounts.models import SecurityEventKind
-from accounts.permissions import Perm
+from accounts.permissions import Perm, requires
 from core.roc import academic_year, format_roc_date
 from teachers import exports, selectors, services
 from teachers.forms import (
@@ -33,22 +32,6 @@ from teachers.forms import (
     TeacherApplyForm,
 )
 from teachers.models import AccountStatus
-
-
-def requires(perm: Perm):
-    """Signed in (else to the sign-in page) and holding the permission (else 403)."""
-
-    def decorator(view):
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            permissions.require(request.user, perm)
-            return view(request, *args, **kwargs)
-
-        wrapped.__name__ = view.__name__
-        wrapped.__doc__ = view.__doc__
-        return wrapped
-
-    return decorator
 
 
 def _refused(request, template, context, error: services.RosterError):

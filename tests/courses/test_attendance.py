@@ -103,7 +103,7 @@ def test_file_with_any_bad_row_is_refused_whole_without_echoing_ids(
     )
     assert job.status == UploadStatus.REFUSED
     text = "\n".join(job.messages)
-    assert "第 3 列：hours 須為 0 至課程研習時數之間" in text
+    assert "第 3 列：研習時數須為 0 至課程研習時數之間" in text
     assert "第 4 列：此身分證字號不是本課程的錄取學員" in text
     assert "第 5 列：同一人員在檔案中出現多次" in text
     assert "第 6 列" in text
@@ -182,7 +182,7 @@ def test_participant_list_masks_names_on_screen_and_gives_full_names_in_xlsx(cle
     assert person.masked_name in html and person.name not in html
     response = client.get(reverse("courses:participants-xlsx", args=[closed_course.pk]))
     sheet = load_workbook(BytesIO(response.content)).active
-    names = [row[0] for row in sheet.iter_rows(min_row=3, values_only=True)]
+    names = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert person.name in names and len(names) == 3
 
 
