@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts import permissions
 from accounts.models import UnitKind
@@ -99,3 +99,23 @@ def membership_on(person_id: int, day: dt.date) -> Membership | None:
         .order_by("-start_date", "-id")
         .first()
     )
+
+
+def search_schools(scope: UnitScope, year: int, *, school: str = "") -> QuerySet[SchoolResult]:
+    """獎勵名單 on screen: the scope's school results whose school code or name contains the text."""
+    rows = school_results(scope, year)
+    if school:
+        rows = rows.filter(Q(school__code__icontains=school) | Q(school__name__icontains=school))
+    return rows
+
+
+def search_teachers(
+    scope: UnitScope, year: int, *, school: str = "", teacher: str = ""
+) -> QuerySet[TeacherResult]:
+    """The scope's teacher results by school (code or name) and teacher name; shown masked."""
+    rows = teacher_results(scope, year)
+    if school:
+        rows = rows.filter(Q(school__code__icontains=school) | Q(school__name__icontains=school))
+    if teacher:
+        rows = rows.filter(person__name__icontains=teacher)
+    return rows

@@ -16,7 +16,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0008_person_email_provenance"),
+        ("accounts", "0009_person_email_provenance"),
         ("teachers", "0007_roster_uploads"),
     ]
 

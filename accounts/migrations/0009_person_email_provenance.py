@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0007_security_event"),
+        ("accounts", "0008_security_event_sso_reason"),
     ]
 
     operations = [
