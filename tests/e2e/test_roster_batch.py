@@ -61,7 +61,10 @@ def test_chief_uploads_the_roster_file_and_enables_accounts_at_once(page, tmp_pa
     ):
         TeacherApplication.objects.create(
             # With the roster's own address (the school's file wrote it): bulk enabling may take it.
-            person=membership.person, username=f"batch{n}", email=membership.person.email, password="x"
+            person=membership.person,
+            username=f"batch{n}",
+            email=membership.person.email,
+            password="x",
         )
     page.get_by_role("link", name="回本單位教師帳號管理").click()
     heading(page, "本單位教師帳號管理")
