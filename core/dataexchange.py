@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from core.hooks import Hook
 from core.validation import MSG_REQUIRED, Problem
 
 # Printing stops after this many errors; the total is always given.
@@ -53,6 +54,7 @@ MSG_XLSX_BROKEN = "無法讀取 .xlsx 檔案"
 MSG_XLSX_TOO_LARGE = ".xlsx 檔案解壓縮後過大或壓縮比異常（上限 {limit} MB），請改用 .csv 或分成數個檔案"
 MSG_EMPTY_FILE = "檔案是空的，缺少標題列"
 MSG_FILE_NOT_FOUND = "找不到檔案 {path}"
+MSG_TOO_MANY_ROWS = "檔案超過 {limit:,} 列資料的上限，請分成數個檔案上傳"
 MSG_REFUSED = "匯入失敗：共 {count} 筆錯誤，未寫入任何資料。"
 MSG_MORE_ERRORS = "……另有 {count} 筆錯誤未列出"
 
@@ -203,8 +205,13 @@ class Table:
         errors: ErrorList | None = None,
         notices: list[str] | None = None,
         optional_columns: Sequence[str] = (),
+        max_rows: int | None = None,
     ):
         # A path, or an open binary file with a name (a web upload): the name gives the type.
+        # max_rows: a web upload's bound (the national imports of import_data have none); past
+        # it the file is refused at once, before any more of it is read.
+        if max_rows is not None:
+            self.max_rows = max_rows
         if isinstance(source, (str, Path)):
             self.path, self.file = Path(source), None
         else:
@@ -256,7 +263,21 @@ class Table:
         self.optional_present = tuple(c for c in self.optional_columns if c in seen)
         return [header.index(c) for c in self.columns + self.optional_present]
 
+    max_rows: int | None = None
+    over_max_rows = False
+
     def rows(self) -> Iterator[tuple[int, list[str]]]:
+        if self.max_rows is None:
+            yield from self._all_rows()
+            return
+        for count, row in enumerate(self._all_rows(), start=1):
+            if count > self.max_rows:
+                self.over_max_rows = True
+                self.errors.add(0, MSG_TOO_MANY_ROWS.format(limit=self.max_rows))
+                raise ImportRefused(self.errors)
+            yield row
+
+    def _all_rows(self) -> Iterator[tuple[int, list[str]]]:
         suffix = self.path.suffix.lower()
         if self.file is None and not self.path.exists():
             self.errors.add(0, MSG_FILE_NOT_FOUND.format(path=self.path.name))
@@ -765,10 +786,13 @@ class ImportRun:
     `drop_tables()` is the one place they are dropped, whatever way the import ends.
     """
 
-    def __init__(self, kind: str, connection, *, bulk: bool = False):
+    def __init__(self, kind: str, connection, *, bulk: bool = False, unit_id: int | None = None):
         self.kind = kind
         self.connection = connection
         self.bulk = bulk
+        # The unit a school's upload speaks for (None: the operator's national import); a kind
+        # that serves both reads it to limit what the file may change.
+        self.unit_id = unit_id
         self.pg = is_postgresql(connection)
         self.errors = ErrorList()
         self.notices: list[str] = []
@@ -836,21 +860,23 @@ class Kind:
     changed_tables: tuple[str, ...] = ()  # tables the import writes: ANALYZE'd once it has written them
 
 
-_registry: dict[str, Kind] = {}
+# Each app registers the SPEC §8 kinds it owns from its AppConfig.ready() (core.hooks); required:
+# the import and export commands fail loudly when no app registered any.
+KINDS = Hook("core.dataexchange.kinds", many=True, required=True)
 
 
 def register(kind: Kind) -> None:
-    _registry[kind.name] = kind
+    KINDS.register(kind, key=kind.name)
 
 
 def kinds() -> list[Kind]:
     """Every registered kind, in import order."""
-    return sorted(_registry.values(), key=lambda k: k.order)
+    return sorted(KINDS.values(), key=lambda k: k.order)
 
 
 def get_kind(name: str) -> Kind:
     try:
-        return _registry[name]
+        return KINDS.items()[name]
     except KeyError:
         raise LookupError(f"no data-exchange kind {name!r}") from None
 
@@ -859,14 +885,15 @@ MSG_DATABASE_REFUSED = "資料庫拒絕寫入（{error}），未寫入任何資�
 MSG_BULK_NEEDS_POSTGRESQL = "--bulk 只適用於 PostgreSQL"
 
 
-def import_file(kind: str, source, *, bulk: bool = False) -> ImportResult:
+def import_file(kind: str, source, *, bulk: bool = False, unit_id: int | None = None) -> ImportResult:
     """Import a file of one kind, all or nothing: from a command, a Celery task or a web upload.
 
     `source` is a path or an open binary file with a name ending .csv or .xlsx (a Django upload).
     Returns the ImportResult; raises ImportRefused, whose `messages` list every bad row, when the
     file is refused (nothing written). `bulk` (PostgreSQL only) rebuilds the keys and indexes of
     the kind's `bulk_tables` once instead of row by row, locking them until the import commits:
-    for a first national load, at the operator's explicit request only.
+    for a first national load, at the operator's explicit request only. `unit_id` is the unit a
+    school's own upload speaks for (ImportRun.unit_id).
     """
     import logging
 
@@ -875,7 +902,7 @@ def import_file(kind: str, source, *, bulk: bool = False) -> ImportResult:
     spec = get_kind(kind)
     if bulk and not is_postgresql(connection):
         raise ValueError(MSG_BULK_NEEDS_POSTGRESQL)
-    run = ImportRun(spec.name, connection, bulk=bulk)
+    run = ImportRun(spec.name, connection, bulk=bulk, unit_id=unit_id)
     table = Table(
         source, spec.columns, errors=run.errors, notices=run.notices, optional_columns=spec.optional_columns
     )

@@ -244,3 +244,29 @@ def survey_summary(year: int) -> list[dict]:
         }
         for row in rows
     ]
+
+
+def reader_authority(user) -> Unit | None:
+    """The authority whose windows a reader of the 說明手冊 follows: a centre's own, a school
+    account's school's, a teacher's serving school's (today); None for the operator and the public."""
+    unit = permissions.unit_of(user)
+    if unit is not None:
+        if unit.kind == UnitKind.AUTHORITY:
+            return unit
+        return unit.authority if unit.authority_id else None
+    if permissions.has_perm(user, Perm.TEACHER_PLAN):
+        cycle = current_cycle()
+        school = teacher_school(cycle, user.person, timezone.localtime(clock.now()).date()) if cycle else None
+        return school.authority if school else None
+    return None
+
+
+def guide_windows(user) -> tuple[PlanningCycle | None, Unit | None, list[PlanningWindow]]:
+    """The current cycle, the reader's authority and its windows (school plan first)."""
+    cycle = current_cycle()
+    authority = reader_authority(user)
+    if cycle is None or authority is None:
+        return cycle, authority, []
+    windows = list(cycle.windows.filter(authority=authority).order_by("-kind", "first_day"))
+    windows.sort(key=lambda w: w.kind != PlanKind.SCHOOL)
+    return cycle, authority, windows

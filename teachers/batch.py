@@ -3,15 +3,18 @@
 The upload is stored, a `RosterUpload` row records it, and a Celery task (`teachers.tasks.
 import_roster_upload`, eager on SQLite) runs it through the data-exchange engine
 (`core.dataexchange.import_file("roster", …)`): refused whole with the engine's row messages.
-A school speaks only for itself: every row must name the school's own unit code, else the file is
-refused before the engine runs, with one message per foreign row.
+A school speaks only for itself: every row must name the school's own unit code (one message per
+foreign row).
 
 The school's file has the columns of 資料下載 (`SCHOOL_COLUMNS`, zh-Hant names, ROC or ISO dates,
 任教科目 separated by 、 or ;), so a download edited in a spreadsheet uploads back; a template with
 those columns is downloadable. The SPEC §8 roster columns are accepted too. Either way the file is
 rewritten row by row into the engine's format on the same line numbers, and every problem of the
 file comes back in one pass: this rewrite's own (a foreign unit code, a date, an unknown 任教科目)
-together with the engine's for the other rows; a file with any problem writes nothing.
+together with the engine's for the other rows; a file with any problem writes nothing. The file
+may change only people the school serves now, or create new ones (teachers.importers, `unit_id`),
+and a file past settings.UPLOAD_MAX_ROWS is refused at its first row past the limit, before the
+engine reads it.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ DOWNLOAD_COLUMNS = (
 )
 SUBJECT_SPLIT = re.compile(r"\s*[、;；,，]\s*")
 MSG_BAD_TYPE = _("請上傳 .xlsx 或 .csv 檔案。")
+MSG_TOO_BIG = _("檔案超過 %(mb)s MB 的上限，請分成數個檔案上傳；未寫入任何資料。")
 MSG_NONE_SELECTED = _("請先勾選要啟用的教師。")
 
 
@@ -79,6 +83,8 @@ def submit_roster_upload(*, actor: User, unit, uploaded) -> RosterUpload:
     suffix = Path(uploaded.name or "").suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise services.RosterError(MSG_BAD_TYPE)
+    if uploaded.size > settings.UPLOAD_MAX_BYTES:
+        raise services.RosterError(MSG_TOO_BIG % {"mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)})
     stored = upload_dir() / f"roster-{uuid.uuid4().hex}{suffix}"
     with open(stored, "wb") as out:
         for chunk in uploaded.chunks():
@@ -133,7 +139,8 @@ def _spec_row(values: list[str], unit_code: str, unescape) -> tuple[list, list]:
 def _open_rows(path: Path, errors: ErrorList):
     """(table, its rows) in the school's columns or else the SPEC §8 ones; a file with neither
     header is refused naming the school's columns."""
-    school = Table(path, SCHOOL_COLUMNS, errors=ErrorList(), optional_columns=SCHOOL_OPTIONAL)
+    limit = settings.UPLOAD_MAX_ROWS
+    school = Table(path, SCHOOL_COLUMNS, errors=ErrorList(), optional_columns=SCHOOL_OPTIONAL, max_rows=limit)
     rows = school.rows()
     try:
         first = next(rows, None)
@@ -142,7 +149,9 @@ def _open_rows(path: Path, errors: ErrorList):
     else:
         school.errors = errors
         return school, itertools.chain([first] if first is not None else [], rows)
-    spec = Table(path, importers.COLUMNS, errors=errors, optional_columns=importers.OPTIONAL_COLUMNS)
+    spec = Table(
+        path, importers.COLUMNS, errors=errors, optional_columns=importers.OPTIONAL_COLUMNS, max_rows=limit
+    )
     rows = spec.rows()
     try:
         first = next(rows, None)
@@ -198,7 +207,8 @@ def import_school_file(path: Path, unit) -> dataexchange.ImportResult:
     try:
         with transaction.atomic():
             try:
-                result = dataexchange.import_file(importers.KIND.name, rewritten)
+                # The school's file changes only people the school serves now (teachers.importers).
+                result = dataexchange.import_file(importers.KIND.name, rewritten, unit_id=unit.pk)
             except ImportRefused as refused:
                 for line, reason in refused.errors.items():
                     errors.add(line, reason)
