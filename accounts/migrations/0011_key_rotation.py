@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0008_security_event_sso_reason'),
+        ('accounts', '0010_security_event_roster_lookup'),
     ]
 
     operations = [
