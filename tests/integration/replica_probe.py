@@ -74,7 +74,8 @@ def read(code: str) -> dict:
             "status": response.status_code,
             "found": f"複本演練課程{code}" in response.content.decode(),
             "primary": len(primary.captured_queries),
-            "replica": len(replica.captured_queries),
+            # The page's own reads (core.replica's check of the standby is not one).
+            "replica": sum("pg_is_in_recovery" not in q["sql"] for q in replica.captured_queries),
             "replica_writes": [
                 q["sql"] for q in replica.captured_queries if q["sql"].lstrip().upper().startswith(WRITES)
             ],
