@@ -22,6 +22,7 @@ from accounts import permissions
 from accounts.models import Person, Stage, Unit, UnitKind, User
 from accounts.permissions import Perm
 from core.dataexchange import ImportRefused
+from core.refusals import Kind, Refused
 from core.roc import academic_year, format_roc_date, roc_year
 from courses import attendance
 from courses.choices import Admission
@@ -73,17 +74,21 @@ MSG_CORRECTION_PENDING = _("此人員已有一筆待核定的更正。")
 MSG_CORRECTION_DECIDED = _("此更正已核定過。")
 
 
-class CourseError(Exception):
-    """A rule refused the action; the message is what the user reads."""
+class CourseError(Refused):
+    """core.refusals.Refused of the course rules."""
 
-    def __init__(self, message, details: list[str] | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.details = details or []
+    def __init__(
+        self, message, details: list[str] | None = None, *, code: str = "", kind: Kind = Kind.CONFLICT
+    ):
+        super().__init__(message, code=code, kind=kind, details=details)
+
+
+def _forbidden() -> CourseError:
+    return CourseError(MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
 
 
 def _wrong_state(course: Course) -> CourseError:
-    return CourseError(MSG_WRONG_STATE.format(status=course.get_status_display()))
+    return CourseError(MSG_WRONG_STATE.format(status=course.get_status_display()), code="wrong_state")
 
 
 def may_manage_course(actor: User, course: Course) -> bool:
@@ -96,7 +101,7 @@ def may_approve_correction(actor: User, course: Course) -> bool:
 
 def _require_manager(actor: User, course: Course) -> None:
     if not may_manage_course(actor, course):
-        raise CourseError(MSG_FORBIDDEN)
+        raise _forbidden()
 
 
 def _lock(course: Course) -> Course:
@@ -691,7 +696,7 @@ def correction_decide(*, actor: User, correction: HoursCorrection, approve: bool
     correction = HoursCorrection.objects.select_for_update().select_related("course").get(pk=correction.pk)
     course = correction.course
     if not may_approve_correction(actor, course):
-        raise CourseError(MSG_FORBIDDEN)
+        raise _forbidden()
     if correction.status != CorrectionStatus.PENDING:
         raise CourseError(MSG_CORRECTION_DECIDED)
     if approve:

@@ -12,17 +12,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import applying, permissions
 from accounts.permissions import Perm, requires
+from core.refusals import refused_response
 from courses import exports, selectors, services
 from courses.filters import CourseSearchFilter
 from courses.forms import AdmitForm, AttendanceUploadForm, CorrectionForm, CourseForm
 from courses.models import AttendanceUpload, CourseStatus, Enrolment, EnrolmentStatus
 
 
-def _refused(request, template, context, error, status=409):
-    context.update({"error": error.message, "error_details": error.details})
-    if error.message == services.MSG_FORBIDDEN:
-        status = 403
-    return render(request, template, context, status=status)
+def _refused(request, template, context, error):
+    return refused_response(request, error, template, context)
 
 
 # ------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
 from accounts.permissions import Perm, requires
+from core.refusals import refused_json, refused_response
 from core.roc import format_roc_datetime
 from planning import clock, guide, selectors, services
 from planning.forms import AnnouncementForm, ReopenForm, SchoolPlanForm, SurveyForm, TeacherPlanForm
@@ -33,11 +34,12 @@ def _saved_json(plan) -> JsonResponse:
     return JsonResponse({"saved": True, "message": _("草稿已自動儲存（%(at)s）") % {"at": saved}})
 
 
-def _refused(request, template: str, context: dict, error: PlanningError, status: int = 403):
+def _refused(request, template: str, context: dict, error: PlanningError):
+    """core.refusals' answer: 403 out of scope, 409 a closed window or a submitted plan; the
+    autosave gets the same code, message and status as JSON."""
     if _autosave(request):
-        return JsonResponse({"saved": False, "message": str(error.message)}, status=status)
-    context["error"] = error.message
-    return render(request, template, context, status=status)
+        return refused_json(error, saved=False)
+    return refused_response(request, error, template, context)
 
 
 def _editable(state, plan) -> bool:
@@ -115,7 +117,7 @@ def teacher_plan(request):
                 )
             except PlanningError as error:
                 if _autosave(request):
-                    return JsonResponse({"saved": False, "message": str(error.message)}, status=403)
+                    return refused_json(error, saved=False)
                 return _teacher_page(request, error=error)
             if _autosave(request):
                 return _saved_json(plan)
@@ -157,7 +159,7 @@ def _teacher_page(request, *, bound_form=None, error: PlanningError | None = Non
         progress=selectors.hours_progress(request.user.person_id, cycle.year, plan),
         suggestions=selectors.suggested_courses(plan),
     )
-    return render(request, "planning/teacher_plan.html", context, status=403 if error else 200)
+    return render(request, "planning/teacher_plan.html", context, status=error.status if error else 200)
 
 
 @login_required

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
 from accounts.permissions import Perm
+from core.refusals import Kind, Refused
 from core.roc import academic_year_bounds, format_roc_date
 from planning.models import PlanningCycle
 from rewards import job
@@ -51,12 +52,11 @@ ADVISORY_LOCK_CLASS = 7_113  # first key of pg_advisory_lock(class, run id): thi
 PROGRESS_TTL = 24 * 60 * 60
 
 
-class RewardError(Exception):
-    """A rule refused the action; the message is what the operator reads."""
+class RewardError(Refused):
+    """core.refusals.Refused of the reward job's rules."""
 
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+    def __init__(self, message, *, code: str = "", kind: Kind = Kind.CONFLICT):
+        super().__init__(message, code=code, kind=kind)
 
 
 def class_width() -> Decimal:
@@ -146,7 +146,7 @@ def start_reward_run(*, actor, year: int, via: str = "web") -> RewardRun:
     """
     if actor is not None:
         if not permissions.has_perm(actor, Perm.REWARD_JOB):
-            raise RewardError(MSG_FORBIDDEN)
+            raise RewardError(MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
     if not PlanningCycle.objects.filter(year=year).exists() and not year_has_hours(year):
         raise RewardError(_t(MSG_NO_CYCLE).format(year=year))
     last_day = academic_year_bounds(year)[1]
@@ -189,7 +189,7 @@ def _enqueue(run_id: int) -> None:
 def cancel_reward_run(*, actor, run_id: int) -> RewardRun:
     """Withdraw a run no worker has taken yet (a start with no worker running)."""
     if not permissions.has_perm(actor, Perm.REWARD_JOB):
-        raise RewardError(MSG_FORBIDDEN)
+        raise RewardError(MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
     changed = RewardRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
         status=RunStatus.CANCELLED, finished_at=timezone.now()
     )

@@ -50,7 +50,8 @@ def job(request):
         try:
             run = services.start_reward_run(actor=request.user, year=form.cleaned_data["year"])
         except services.RewardError as error:
-            return render(request, "rewards/job.html", _job_context(request, form, error.message), status=409)
+            context = _job_context(request, form, error.message)
+            return render(request, "rewards/job.html", context, status=error.status)
         messages.success(
             request, _("第 %(year)s 學年度獎勵作業已啟動（編號 %(id)s）。") % {"year": run.year, "id": run.pk}
         )

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import permissions
 from accounts.models import Person, Unit, User
 from accounts.permissions import Perm
+from core.refusals import Kind, Refused
 from teachers.models import (
     MANAGER_END_REASONS,
     AccountStatus,
@@ -70,13 +71,13 @@ APPLY_LIMIT_PER_ID = 3
 SOURCE_MANAGER = "教師資料登錄"
 
 
-class RosterError(Exception):
-    """A rule refused the action; the message is what the user reads."""
+class RosterError(Refused):
+    """core.refusals.Refused of the roster's rules; `forbidden=True` for Kind.FORBIDDEN."""
 
-    def __init__(self, message, *, forbidden: bool = False):
-        super().__init__(str(message))
-        self.message = message
-        self.forbidden = forbidden
+    def __init__(self, message, *, forbidden: bool = False, code: str = "", details=None):
+        super().__init__(
+            message, code=code, kind=Kind.FORBIDDEN if forbidden else Kind.CONFLICT, details=details
+        )
 
 
 def _today() -> dt.date:

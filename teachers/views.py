@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import applying, permissions
 from accounts.permissions import Perm, requires
+from core.refusals import refused_response
 from core.roc import academic_year, format_roc_date
 from teachers import exports, selectors, services
 from teachers.forms import (
@@ -32,10 +33,7 @@ from teachers.models import AccountStatus
 
 
 def _refused(request, template, context, error: services.RosterError):
-    if error.forbidden:
-        raise PermissionDenied
-    context["error"] = error.message
-    return render(request, template, context, status=409)
+    return refused_response(request, error, template, context)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def test_teacher_drafts_then_submits_needs_and_planned_hours(teacher, school, cl
 def test_teacher_submission_counts_only_inside_the_window(teacher, clock, instant, accepted):
     clock(instant)
     response = signed_in_client(teacher).post(URL, teacher_post("submit"))
-    assert response.status_code == (302 if accepted else 403)
+    assert response.status_code == (302 if accepted else 409)
     assert TeacherPlan.objects.filter(submitted_at__isnull=False).count() == (1 if accepted else 0)
     if not accepted:
         assert "113年9月18日 00:00 至 113年9月24日 17:00" in response.content.decode()
@@ -57,7 +57,7 @@ def test_teacher_submission_counts_only_inside_the_window(teacher, clock, instan
 def test_the_window_is_that_of_the_school_served_at_when_submitting(teacher, taipei_school, clock):
     clock(taipei(2024, 9, 12, 10, 0))  # 臺北市 9/11–9/16 open; 屏東縣 9/18–9/24 not yet
     client = signed_in_client(teacher)
-    assert client.post(URL, teacher_post("submit")).status_code == 403
+    assert client.post(URL, teacher_post("submit")).status_code == 409
     Membership.objects.filter(person=teacher.person).update(end_date=dt.date(2024, 9, 1), end_reason="轉校")
     MembershipFactory(person=teacher.person, unit=taipei_school, start_date=dt.date(2024, 9, 2))
     assert client.post(URL, teacher_post("submit")).status_code == 302
@@ -89,7 +89,7 @@ def test_after_submit_a_later_post_changes_nothing(teacher, clock):
     client = signed_in_client(teacher)
     client.post(URL, teacher_post("submit"))
     response = client.post(URL, teacher_post("draft", hours_curriculum="99"))
-    assert response.status_code == 403
+    assert response.status_code == 409
     assert PlannedHours.objects.get(domain="curriculum").hours == Decimal("12.0")
     assert 'value="submit"' not in client.get(URL).content.decode()
 
