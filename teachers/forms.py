@@ -1,12 +1,12 @@
 """Input parsing of the roster screens; no database writes here."""
 
 from django import forms
-from django.contrib.auth import password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import national_id
+from accounts.forms import NewPasswordMixin
 from accounts.national_id import validate_national_id
 from teachers.models import MANAGER_END_REASONS, Category
 from teachers.selectors import PAGE_SIZES
@@ -36,7 +36,7 @@ def _national_id_field(help_text=""):
     )
 
 
-class TeacherApplyForm(forms.Form):
+class TeacherApplyForm(NewPasswordMixin, forms.Form):
     """申請教師帳號 (public)."""
 
     national_id = _national_id_field()
@@ -55,12 +55,8 @@ class TeacherApplyForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text=_("登入及重設密碼用；不能與您的業務帳號使用同一個電子郵件。"),
     )
-    password1 = forms.CharField(
-        label=_("密碼"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
-    password2 = forms.CharField(
-        label=_("確認密碼"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
+    password1 = NewPasswordMixin.password_field()
+    password2 = NewPasswordMixin.confirmation_field()
 
     def clean_national_id(self):
         return national_id.normalize(self.cleaned_data["national_id"])
@@ -73,18 +69,6 @@ class TeacherApplyForm(forms.Form):
         if username.lower().startswith("deleted-"):
             raise forms.ValidationError(_("使用者帳號不能以 deleted- 開頭。"))
         return username
-
-    def clean(self):
-        cleaned = super().clean()
-        first, second = cleaned.get("password1"), cleaned.get("password2")
-        if first and second and first != second:
-            self.add_error("password2", _("兩次輸入的密碼不一致。"))
-        elif first:
-            try:
-                password_validation.validate_password(first)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
-        return cleaned
 
 
 class RosterFilterForm(forms.Form):
