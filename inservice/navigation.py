@@ -16,18 +16,14 @@ class MenuEntry:
     label: str
     path: str
     perm: Perm | None = None  # None: everyone, signed in or not
-    view_name: str = ""  # the real page; empty while the page is a placeholder for a later capability
+    view_name: str = ""  # the page's URL name
     # For a page that also refuses by scope, beyond the permission: whether it opens for this user
     # (the view's own test), so that every entry a person sees opens for them.
     opens: Callable[[object], bool] | None = None
 
     @property
-    def placeholder(self) -> bool:
-        return not self.view_name
-
-    @property
     def url_name(self) -> str:
-        return self.view_name or f"menu-{self.key}"
+        return self.view_name
 
     @property
     def url(self) -> str:
