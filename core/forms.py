@@ -4,6 +4,7 @@ import datetime as dt
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import roc
@@ -50,3 +51,46 @@ class RocDateField(forms.DateField):
             return roc.parse_date(str(value))
         except ValueError:
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+MSG_INVALID_DATETIME = _("請輸入正確的日期與時間，例如 115/7/31 17:00 或 115年7月31日 17:00。")
+
+
+class RocDateTimeInput(forms.TextInput):
+    """A text box that shows an instant as its Asia/Taipei ROC date and time (115年7月31日 17:00)."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "text", "autocomplete": "off", "size": 20, **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, dt.datetime):
+            if timezone.is_aware(value):
+                value = timezone.localtime(value)
+            return roc.format_roc_datetime(value)
+        return super().format_value(value)
+
+
+class RocDateTimeField(forms.DateTimeField):
+    """A date and a 24-hour time in one box: 115/7/31 17:00, 115年7月31日 17:00 or 2026-07-31 17:00.
+
+    The time is the portal's (Asia/Taipei); without a time the field answers that one is needed.
+    """
+
+    widget = RocDateTimeInput
+    default_error_messages = {"invalid": MSG_INVALID_DATETIME}
+
+    def __init__(self, *, help_text=None, **kwargs):
+        if help_text is None:
+            help_text = _("民國年月日及 24 小時制時間（臺北時間），例如 115/7/31 17:00。")
+        super().__init__(help_text=help_text, **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, dt.datetime):
+            return value if timezone.is_aware(value) else timezone.make_aware(value)
+        try:
+            moment = roc.parse_datetime(str(value))
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+        return timezone.make_aware(moment)

@@ -55,3 +55,20 @@ def parse_date(text: str) -> dt.date:
             raise ValueError(f"not a date: {text!r}")
         year += ROC_OFFSET
     return dt.date(year, month, day)
+
+
+_TIME_RE = re.compile(r"^(\d{1,2})\s*[:：]\s*(\d{2})(?:\s*[:：]\s*(\d{2}))?$")
+
+
+def parse_datetime(text: str) -> dt.datetime:
+    """A date as parse_date reads it, a space, then a 24-hour time (17:00 or 17:00:00); naive.
+
+    Raises ValueError for anything else, including a missing or impossible time (24:00, 17:60).
+    """
+    value = unicodedata.normalize("NFKC", text or "").strip()
+    date_text, _space, time_text = value.rpartition(" ")
+    match = _TIME_RE.match(time_text.strip())
+    if not date_text or match is None:
+        raise ValueError(f"not a date and time: {text!r}")
+    hour, minute, second = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+    return dt.datetime.combine(parse_date(date_text), dt.time(hour, minute, second))

@@ -114,6 +114,7 @@ MENU: tuple[MenuEntry, ...] = (
         Perm.OPERATOR_ADMIN,
         "teachers:correct-id",
     ),
+    MenuEntry("cycles", "進修規劃年度", "operator/cycles/", Perm.OPERATOR_ADMIN, "planning:cycles"),
     MenuEntry("feed-runs", "夜間同步紀錄", "operator/feeds/", Perm.OPERATOR_ADMIN, "teachers:feed-runs"),
     MenuEntry("audit-log", "業務帳號異動紀錄", "operator/audit/", Perm.AUDIT_LOG, "accounts:audit-log"),
     MenuEntry(

@@ -1,30 +1,13 @@
-"""The operator manages planning cycles and their windows here, without code (SPEC §6)."""
+"""Planning in the admin: survey results, announcements, read-only snapshots.
+
+Cycles and windows are managed in the portal (進修規劃年度, planning.cycle_views), which takes ROC
+dates, explains errors in words and records every change; the admin no longer offers them."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from planning import clock
-from planning.models import Announcement, PlanningCycle, PlanningWindow, RosterSnapshot, SurveyResponse
-
-
-class PlanningWindowInline(admin.TabularInline):
-    model = PlanningWindow
-    extra = 0
-    fields = ("kind", "phase", "authority", "first_day", "last_day")
-    ordering = ("kind", "first_day", "authority__code")
-
-
-@admin.register(PlanningCycle)
-class PlanningCycleAdmin(admin.ModelAdmin):
-    list_display = ("year", "roster_cutoff")
-    inlines = [PlanningWindowInline]
-
-
-@admin.register(PlanningWindow)
-class PlanningWindowAdmin(admin.ModelAdmin):
-    list_display = ("cycle", "kind", "phase", "authority", "first_day", "last_day")
-    list_filter = ("cycle", "kind", "phase")
-    search_fields = ("authority__name",)
+from planning.models import Announcement, RosterSnapshot, SurveyResponse
 
 
 @admin.register(SurveyResponse)

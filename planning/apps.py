@@ -18,7 +18,10 @@ class PlanningConfig(AppConfig):
 
     def ready(self) -> None:
         from core import dataexchange
-        from planning import importers
+        from planning import (
+            audit,  # noqa: F401 — registers cycles and windows with the audit log
+            importers,
+        )
 
         dataexchange.register(importers.KIND)  # SPEC §8 kind `plans`
 

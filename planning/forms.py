@@ -5,8 +5,11 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import RocDateField
+from accounts.models import PLANNING_STAGES, Unit
+from core.forms import RocDateField, RocDateTimeField
+from core.roc import format_roc_date
 from planning.choices import NEED_QUESTIONS, OPTIONS, Domain, Question
+from planning.models import PlanKind
 
 MSG_CHOOSE_ONE = _("確認送出前，請至少勾選一項。")
 MSG_STUDENTS_REQUIRED = _("確認送出前，請填寫學生總數。")
@@ -201,3 +204,70 @@ class ReopenForm(forms.Form):
             return None
         time = self.cleaned_data.get("extension_time") or dt.time(17, 0)
         return dt.datetime.combine(day, time, tzinfo=TAIPEI)
+
+
+class CycleForm(forms.Form):
+    """進修規劃年度: the roster cut-off (ROC date and time) and the stages in scope, as checkboxes."""
+
+    roster_cutoff = RocDateTimeField(
+        label=_("教師名單截止時間"),
+        help_text=_("各校教師規劃名單以此時間前登錄完畢者為準；民國年月日及時間，例如 115/7/31 17:00。"),
+        error_messages={"required": _("請填寫教師名單截止時間，例如 115/7/31 17:00。")},
+    )
+    stages = forms.MultipleChoiceField(
+        label=_("規劃範圍之教育階段"),
+        choices=[(stage.value, stage.label) for stage in PLANNING_STAGES],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("請至少勾選一個教育階段。")},
+    )
+
+
+class WindowForm(forms.Form):
+    """填報期程: an authority's window for one kind of plan; kind and authority only when adding."""
+
+    kind = forms.ChoiceField(label=_("規劃類別"), choices=PlanKind.choices)
+    authority = forms.ModelChoiceField(
+        label=_("主管機關"),
+        queryset=Unit.objects.authorities().order_by("code"),
+        empty_label=_("（請選擇）"),
+        error_messages={"required": _("請選擇主管機關。"), "invalid_choice": _("請選擇清單中的主管機關。")},
+    )
+    phase = forms.IntegerField(
+        label=_("填寫階段（選填）"),
+        min_value=1,
+        max_value=9,
+        required=False,
+        help_text=_("分梯次填寫時的梯次，例如 1 或 2；不分梯次請留空。"),
+        error_messages={
+            "invalid": _("填寫階段請填 1 到 9 的整數，或留空。"),
+            "min_value": _("填寫階段請填 1 到 9 的整數，或留空。"),
+            "max_value": _("填寫階段請填 1 到 9 的整數，或留空。"),
+        },
+    )
+    first_day = RocDateField(
+        label=_("開始日期"),
+        help_text=_("當日 00:00 起，例如 115/9/1。"),
+        error_messages={"required": _("請填寫開始日期，例如 115/9/1。")},
+    )
+    last_day = RocDateField(
+        label=_("截止日期"),
+        help_text=_("當日 17:00:00 止，例如 115/10/15。"),
+        error_messages={"required": _("請填寫截止日期，例如 115/10/15。")},
+    )
+
+    def __init__(self, *args, adding: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not adding:
+            del self.fields["kind"]
+            del self.fields["authority"]
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("first_day"), data.get("last_day")
+        if first and last and last < first:
+            self.add_error(
+                "last_day",
+                _("截止日期（%(last)s）不可早於開始日期（%(first)s）。")
+                % {"first": format_roc_date(first), "last": format_roc_date(last)},
+            )
+        return data

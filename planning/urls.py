@@ -1,6 +1,6 @@
 from django.urls import path
 
-from planning import views
+from planning import cycle_views, views
 
 app_name = "planning"
 
@@ -16,6 +16,13 @@ urlpatterns = [
     path("centre/fill-rates/", views.fill_rates, name="fill-rates"),
     path("statistics/", views.statistics, name="statistics"),
     path("statistics/publish/", views.statistics_publish, name="statistics-publish"),
+    path("operator/cycles/", cycle_views.cycle_list, name="cycles"),
+    path("operator/cycles/copy/", cycle_views.cycle_copy, name="cycle-copy"),
+    path("operator/cycles/log/", cycle_views.cycle_log, name="cycle-log"),
+    path("operator/cycles/<int:year>/", cycle_views.cycle_detail, name="cycle"),
+    path("operator/cycles/<int:year>/windows/new/", cycle_views.window_new, name="window-new"),
+    path("operator/cycles/windows/<int:pk>/", cycle_views.window_edit, name="window-edit"),
+    path("operator/cycles/windows/<int:pk>/delete/", cycle_views.window_delete, name="window-delete"),
     path("news/", views.announcements, name="announcements"),
     path("news/new/", views.announcement_new, name="announcement-new"),
     path("news/mine/", views.announcements_mine, name="announcements-mine"),

@@ -1,0 +1,130 @@
+"""進修規劃年度 for the operator, in the portal (issue 20 point 2): copy, edit, change log."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.permissions import Perm, requires
+from planning import cycles
+from planning.forms import CycleForm, WindowForm
+from planning.models import PlanKind, PlanningCycle, PlanningWindow
+from planning.services import PlanningError
+
+
+@requires(Perm.OPERATOR_ADMIN)
+def cycle_list(request):
+    """The cycles, newest first, with a button that makes next year's from the last one."""
+    rows = PlanningCycle.objects.annotate(window_count=Count("windows")).order_by("-year")
+    last = rows.first()
+    return render(
+        request,
+        "planning/cycles.html",
+        {"cycles": rows, "last": last, "next_year": last.year + 1 if last else None},
+    )
+
+
+@requires(Perm.OPERATOR_ADMIN)
+@require_POST
+def cycle_copy(request):
+    try:
+        cycle = cycles.copy_cycle(actor=request.user)
+    except PlanningError as error:
+        messages.error(request, error.message)
+        return redirect("planning:cycles")
+    messages.success(
+        request,
+        _("已建立 %(year)s 學年度：教師名單截止時間與 %(n)s 個填報期程均由上一年度順延一年，請逐一檢查修改。")
+        % {"year": cycle.year, "n": cycle.windows.count()},
+    )
+    return redirect("planning:cycle", year=cycle.year)
+
+
+@requires(Perm.OPERATOR_ADMIN)
+@require_http_methods(["GET", "POST"])
+def cycle_detail(request, year: int):
+    """One cycle: its cut-off and stages (a form), its windows by kind, its recent changes."""
+    cycle = get_object_or_404(PlanningCycle, year=year)
+    initial = {"roster_cutoff": cycle.roster_cutoff, "stages": list(cycle.stages)}
+    form = CycleForm(request.POST or None, initial=initial)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            cycles.update_cycle(actor=request.user, cycle_id=cycle.pk, **form.cleaned_data)
+        except PlanningError as refusal:
+            error = refusal.message
+        else:
+            messages.success(request, _("%(year)s 學年度的設定已儲存。") % {"year": cycle.year})
+            return redirect("planning:cycle", year=cycle.year)
+    windows = cycle.windows.select_related("authority").order_by("kind", "first_day", "authority__code")
+    groups = [
+        (label, [window for window in windows if window.kind == kind]) for kind, label in PlanKind.choices
+    ]
+    log = cycles.describe(cycles.change_log(cycle)[:10])
+    context = {"cycle": cycle, "form": form, "error": error, "groups": groups, "log": log}
+    return render(request, "planning/cycle.html", context, status=409 if error else 200)
+
+
+def _window_page(request, cycle: PlanningCycle, window: PlanningWindow | None):
+    adding = window is None
+    initial = {}
+    if window is not None:
+        initial = {"phase": window.phase, "first_day": window.first_day, "last_day": window.last_day}
+    form = WindowForm(request.POST or None, initial=initial, adding=adding)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            cycles.save_window(
+                actor=request.user,
+                cycle_id=cycle.pk,
+                window_id=None if adding else window.pk,
+                kind=data["kind"] if adding else window.kind,
+                authority_id=data["authority"].pk if adding else window.authority_id,
+                phase=data["phase"],
+                first_day=data["first_day"],
+                last_day=data["last_day"],
+            )
+        except PlanningError as refusal:
+            error = refusal.message
+        else:
+            messages.success(request, _("填報期程已儲存，並已記錄於異動紀錄。"))
+            return redirect("planning:cycle", year=cycle.year)
+    context = {"cycle": cycle, "window": window, "form": form, "error": error}
+    return render(request, "planning/window.html", context, status=409 if error else 200)
+
+
+@requires(Perm.OPERATOR_ADMIN)
+@require_http_methods(["GET", "POST"])
+def window_new(request, year: int):
+    return _window_page(request, get_object_or_404(PlanningCycle, year=year), None)
+
+
+@requires(Perm.OPERATOR_ADMIN)
+@require_http_methods(["GET", "POST"])
+def window_edit(request, pk: int):
+    window = get_object_or_404(PlanningWindow.objects.select_related("cycle", "authority"), pk=pk)
+    return _window_page(request, window.cycle, window)
+
+
+@requires(Perm.OPERATOR_ADMIN)
+@require_http_methods(["GET", "POST"])
+def window_delete(request, pk: int):
+    """刪除 asks first (GET shows the window); POST deletes it, recorded in the change log."""
+    window = get_object_or_404(PlanningWindow.objects.select_related("cycle", "authority"), pk=pk)
+    if request.method == "POST":
+        cycles.delete_window(actor=request.user, window_id=window.pk)
+        messages.success(request, _("已刪除填報期程「%(window)s」。") % {"window": window})
+        return redirect("planning:cycle", year=window.cycle.year)
+    return render(request, "planning/window_delete.html", {"window": window})
+
+
+@requires(Perm.OPERATOR_ADMIN)
+def cycle_log(request):
+    """異動紀錄: every change of every cycle and window, with old and new values and who made it."""
+    page = Paginator(cycles.change_log(), 50).get_page(request.GET.get("page"))
+    return render(
+        request, "planning/cycle_log.html", {"page": page, "rows": cycles.describe(page.object_list)}
+    )
