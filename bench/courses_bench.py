@@ -305,7 +305,9 @@ def measure_enrolment(school) -> dict:
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
-            "inservice.wsgi",
+            # Django's own handler: the bench runs the demo settings (debug, locmem cache), which
+            # the production entry point inservice.wsgi refuses (inservice.deploy).
+            "django.core.wsgi:get_wsgi_application()",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

@@ -71,7 +71,7 @@ ENV = {
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
     "DJANGO_SECURE_SSL_REDIRECT": "0",
     "NATIONAL_ID_HMAC_KEY": "bench-hmac-key",
-    "NATIONAL_ID_FERNET_KEY": "ZGVtby1vbmx5LW5hdGlvbmFsLWlkLWZlcm5ldC1rZXk=",
+    "NATIONAL_ID_FERNET_KEY": "YmVuY2gtb25seS1uYXRpb25hbC1pZC1mZXJuZXQtayE=",
     "DJANGO_SETTINGS_MODULE": "inservice.settings",
 }
 

@@ -31,9 +31,12 @@ MSG_ALREADY_REVOKED = _("此憑證已撤銷。")
 R_COURSE = "課程代碼不存在，或不是貴單位開設的課程"
 R_COURSE_STATE = "課程尚未開放或已取消，不能登錄時數"
 R_NATIONAL_ID = "身分證字號或居留證號格式不正確"
-R_PERSON = "此身分證字號或居留證號不在人員名冊中"
-R_DATE = "date 須為課程上課期間內的日期（YYYY-MM-DD）"
+# One neutral reason for an unknown ID and for a known ID with another name: an ID alone confirms
+# nothing (issue 16 point 8).
+R_PERSON = "身分證字號與姓名不符合人員名冊"
+R_DATE = "date 須為課程上課期間內、且不晚於今天的日期（YYYY-MM-DD）"
 R_HOURS = "hours 須大於 0、不超過課程研習時數，最多一位小數"
+R_OVER_COURSE = "此人員於本課程的時數合計將超過課程研習時數"
 R_DUPLICATE = "同一人員、課程與日期在批次中重複"
 R_CONFLICT = "此筆時數已核發且時數不同；更正請由開課單位申請"
 R_TOO_MANY = f"一批最多 {MAX_RECORDS} 筆"
@@ -97,20 +100,39 @@ class BatchRefused(Exception):
         self.errors = errors
 
 
-def _hours(text) -> Decimal | None:
+MAX_HOURS = Decimal("99999.9")  # what IssuedHours.hours holds
+
+
+def _hours(value) -> Decimal | None:
+    """A positive number of hours with at most one decimal, or None. Numbers only: a bool (JSON
+    `true`) or a string is not a number of hours."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return None
     try:
-        value = Decimal(str(text).strip())
+        number = Decimal(str(value))
+        # Bounded before quantize, which raises on huge magnitudes (1e27 answered 500, issue 16).
+        if not number.is_finite() or not 0 < number <= MAX_HOURS:
+            return None
+        if number != number.quantize(Decimal("0.1")):
+            return None
     except (InvalidOperation, ValueError):
         return None
-    if not value.is_finite() or value != value.quantize(Decimal("0.1")):
-        return None
-    return value
+    return number
+
+
+def _same_name(person: Person, name) -> bool:
+    return isinstance(name, str) and person.name == name.strip()
 
 
 def submit_hours(*, credential: PartnerCredential, records: list[dict]) -> BatchResult:
     """Issue hours for the partner's own courses. Every record is checked first; any bad record
     refuses the whole batch. A record already issued with the same hours is unchanged (a resend
-    changes nothing); with other hours it is a conflict (corrections go through 更正)."""
+    changes nothing); with other hours it is a conflict (corrections go through 更正).
+
+    Each record names the person by ID and name; a pair not on the roster gets one neutral reason.
+    Dates lie within the course's dates and not after today; a person's hours for one course,
+    already issued (by any source) and new together, never exceed the course's hours (issue 16
+    point 7): records of several days cannot add up past it."""
     if not records:
         raise BatchRefused([{"index": None, "reasons": [R_EMPTY]}])
     if len(records) > MAX_RECORDS:
@@ -124,6 +146,7 @@ def submit_hours(*, credential: PartnerCredential, records: list[dict]) -> Batch
     digests = {national_id.digest(v) for v in ids.values() if v}
     people = {p.national_id_digest: p for p in Person.objects.filter(national_id_digest__in=digests)}
 
+    today = timezone.localdate()
     errors, rows, seen = [], [], set()
     for index, record in enumerate(records):
         reasons = []
@@ -134,6 +157,8 @@ def submit_hours(*, credential: PartnerCredential, records: list[dict]) -> Batch
             reasons.append(R_COURSE_STATE)
         number = ids[id(record)]
         person = people.get(national_id.digest(number)) if number else None
+        if person is not None and not _same_name(person, record.get("name")):
+            person = None
         if number is None:
             reasons.append(R_NATIONAL_ID)
         elif person is None:
@@ -142,11 +167,15 @@ def submit_hours(*, credential: PartnerCredential, records: list[dict]) -> Batch
             day = dt.date.fromisoformat(str(record.get("date") or ""))
         except ValueError:
             day = None
-        if day is None or (
-            course is not None
-            and course.start_date
-            and course.end_date
-            and not course.start_date <= day <= course.end_date
+        if (
+            day is None
+            or day > today
+            or (
+                course is not None
+                and not (
+                    course.start_date and course.end_date and course.start_date <= day <= course.end_date
+                )
+            )
         ):
             reasons.append(R_DATE)
         hours = _hours(record.get("hours"))
@@ -164,13 +193,15 @@ def submit_hours(*, credential: PartnerCredential, records: list[dict]) -> Batch
         raise BatchRefused(errors)
 
     with transaction.atomic():
-        existing = {
-            (h.course_id, h.person_id, h.date): h.hours
-            for h in IssuedHours.objects.select_for_update().filter(
-                course__in={row[1].pk for row in rows}, person__in={row[2].pk for row in rows}
-            )
-        }
-        new, unchanged = [], 0
+        # The course rows are locked (in a fixed order) so two batches for one course queue: the
+        # totals below are then the truth when the new rows are written.
+        course_ids = sorted({row[1].pk for row in rows})
+        list(Course.objects.select_for_update().filter(pk__in=course_ids).order_by("pk").values_list("pk"))
+        existing, totals = {}, {}
+        for h in IssuedHours.objects.filter(course__in=course_ids, person__in={row[2].pk for row in rows}):
+            existing[(h.course_id, h.person_id, h.date)] = h.hours
+            totals[(h.course_id, h.person_id)] = totals.get((h.course_id, h.person_id), 0) + h.hours
+        new, unchanged, adding = [], 0, {}
         for index, course, person, day, hours in rows:
             before = existing.get((course.pk, person.pk, day))
             if before is None:
@@ -179,11 +210,16 @@ def submit_hours(*, credential: PartnerCredential, records: list[dict]) -> Batch
                         person=person, course=course, date=day, hours=hours, source=HoursSource.PARTNER
                     )
                 )
+                adding.setdefault((course, person.pk), []).append((index, hours))
             elif before == hours:
                 unchanged += 1
             else:
                 errors.append({"index": index, "reasons": [R_CONFLICT]})
+        for (course, person_id), added in adding.items():
+            if totals.get((course.pk, person_id), 0) + sum(hours for _, hours in added) > course.hours:
+                errors.extend({"index": index, "reasons": [R_OVER_COURSE]} for index, _ in added)
         if errors:
+            errors.sort(key=lambda error: error["index"])
             raise BatchRefused(errors)
         # A concurrent resend of the same batch: the natural key keeps one row, and nothing fails.
         IssuedHours.objects.bulk_create(new, ignore_conflicts=True)

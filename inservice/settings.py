@@ -12,6 +12,8 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from inservice.deploy import DEMO_NATIONAL_ID_FERNET_KEY, DEMO_NATIONAL_ID_HMAC_KEY, DEMO_SECRET_KEY
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -36,8 +38,8 @@ def envlist(name: str, default: str = "") -> list[str]:
 
 DEBUG = envbool("DJANGO_DEBUG", "1")
 
-_DEV_SECRET = "django-insecure-demo-only-key-never-use-in-production-0123456789"
-SECRET_KEY = envsecret("DJANGO_SECRET_KEY", None if not DEBUG else _DEV_SECRET)
+# The demo keys are public; the production entry point refuses them (inservice.deploy).
+SECRET_KEY = envsecret("DJANGO_SECRET_KEY", None if not DEBUG else DEMO_SECRET_KEY)
 if not SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG=0")
 
@@ -46,9 +48,9 @@ CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 # National IDs (SPEC §9): an HMAC key for the look-up digest and a Fernet key for the protected
 # copy, both kept outside the database. The demo falls back to keys derived from the demo secret.
-NATIONAL_ID_HMAC_KEY = envsecret("NATIONAL_ID_HMAC_KEY", None if not DEBUG else "demo-national-id-hmac-key")
+NATIONAL_ID_HMAC_KEY = envsecret("NATIONAL_ID_HMAC_KEY", None if not DEBUG else DEMO_NATIONAL_ID_HMAC_KEY)
 NATIONAL_ID_FERNET_KEY = envsecret(
-    "NATIONAL_ID_FERNET_KEY", None if not DEBUG else "ZGVtby1vbmx5LW5hdGlvbmFsLWlkLWZlcm5ldC1rZXk="
+    "NATIONAL_ID_FERNET_KEY", None if not DEBUG else DEMO_NATIONAL_ID_FERNET_KEY
 )
 if not NATIONAL_ID_HMAC_KEY or not NATIONAL_ID_FERNET_KEY:
     raise ImproperlyConfigured("NATIONAL_ID_HMAC_KEY and NATIONAL_ID_FERNET_KEY are required in production")
@@ -98,7 +100,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "inservice.urls"
-WSGI_APPLICATION = "inservice.wsgi.application"
+# None: runserver uses Django's own handler. inservice.wsgi is the production entry point only
+# (gunicorn, the image) and refuses debug mode and the demo keys (inservice.deploy).
+WSGI_APPLICATION = None
 
 TEMPLATES = [
     {

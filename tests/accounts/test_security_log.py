@@ -216,7 +216,7 @@ PRODUCTION_ENV = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "test-only-" + "x" * 50,
     "NATIONAL_ID_HMAC_KEY": "k",
-    "NATIONAL_ID_FERNET_KEY": "ZGVtby1vbmx5LW5hdGlvbmFsLWlkLWZlcm5ldC1rZXk=",
+    "NATIONAL_ID_FERNET_KEY": "dGVzdC1vbmx5LW5hdGlvbmFsLWlkLWZlcm5ldC1rZSE=",
     "DJANGO_ALLOWED_HOSTS": "example.org",
 }
 

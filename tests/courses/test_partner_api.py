@@ -17,17 +17,23 @@ from courses.services import CourseError
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def call(live_server, body, token=None, path="/api/partner/hours"):
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(live_server.url + path, data=data, method="POST")
+def call_full(live_server, body, token=None, path="/api/partner/hours", method="POST"):
+    """(status, headers, decoded JSON body) of one call."""
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+    request = urllib.request.Request(live_server.url + path, data=data, method=method)
     request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
+            return response.status, response.headers, json.loads(response.read())
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+        return error.code, error.headers, json.loads(error.read() or b"{}")
+
+
+def call(live_server, body, token=None, path="/api/partner/hours"):
+    status, _, decoded = call_full(live_server, body, token, path)
+    return status, decoded
 
 
 def make_course(unit, code):
@@ -57,8 +63,9 @@ def record(course, person, **overrides):
     fields = {
         "course_code": course.code,
         "national_id": person.reveal_national_id(),
+        "name": person.name,
         "date": "2025-09-01",
-        "hours": "3",
+        "hours": 3,
     }
     fields.update(overrides)
     return fields
@@ -108,7 +115,7 @@ def test_a_batch_with_bad_records_is_refused_whole_with_reasons_and_no_ids(
 ):
     good = record(course, teacher.person)
     bad_id = record(course, teacher.person, national_id="A123456788")
-    bad_hours_and_date = record(course, teacher.person, hours="7", date="2025-10-01")
+    bad_hours_and_date = record(course, teacher.person, hours=7, date="2025-10-01")
     status, body = call(live_server, {"records": [good, bad_id, bad_hours_and_date]}, partner[1])
     assert status == 422
     assert body["errors"] == [
@@ -137,7 +144,7 @@ def test_a_resend_changes_nothing(live_server, partner, course, teacher):
 
 def test_a_resend_with_other_hours_is_a_conflict_and_changes_nothing(live_server, partner, course, teacher):
     call(live_server, {"records": [record(course, teacher.person)]}, partner[1])
-    status, body = call(live_server, {"records": [record(course, teacher.person, hours="4")]}, partner[1])
+    status, body = call(live_server, {"records": [record(course, teacher.person, hours=4)]}, partner[1])
     assert status == 422 and body["errors"][0]["reasons"] == [partners.R_CONFLICT]
     assert IssuedHours.objects.get().hours == Decimal("3")
 

@@ -32,7 +32,7 @@ PRODUCTION = {
     "DJANGO_SECRET_KEY": "x9!prod-secret-for-the-check-only-" + "k" * 40,
     "DJANGO_ALLOWED_HOSTS": "inservice.example.tw,www.inservice.example.tw",
     "NATIONAL_ID_HMAC_KEY": "prod-hmac",
-    "NATIONAL_ID_FERNET_KEY": "ZGVtby1vbmx5LW5hdGlvbmFsLWlkLWZlcm5ldC1rZXk=",
+    "NATIONAL_ID_FERNET_KEY": "dGVzdC1vbmx5LW5hdGlvbmFsLWlkLWZlcm5ldC1rZSE=",
     # Production needs a shared cache for the sign-in limits (accounts.checks); not connected here.
     "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
