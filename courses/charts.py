@@ -108,9 +108,7 @@ def _teachers(scope: Scope, year: int):
     _start, end = academic_year_bounds(year)
     day = min(end, timezone.localdate())
     return (
-        Membership.objects.filter(scope.teachers_q(), category=Category.TEACHER)
-        .on(day)
-        .values("person_id")
+        Membership.objects.filter(scope.teachers_q(), category=Category.TEACHER).on(day).values("person_id")
     )
 
 
