@@ -119,7 +119,10 @@ def test_teacher_sees_my_enrolments_and_is_asked_before_cancelling(page):
     table = page.get_by_role("table")
     expect(table).to_contain_text("校園安全教育研習")
     expect(table).to_contain_text("錄取")
-    visit(page, table.get_by_role("link", name=re.compile("^取消報名")))
+    # teacher1 is also 候補 第 2 位 of the demo's 審核錄取 course.
+    expect(page.locator("tr", has_text="閱讀理解教學策略工作坊")).to_contain_text("候補（第 2 位）")
+    row = page.locator("tr", has_text="校園安全教育研習")
+    visit(page, row.get_by_role("link", name=re.compile("^取消報名")))
     expect(page.get_by_role("heading", level=1)).to_have_text("取消報名")
     assert course.enrolments.get(person=teacher.person).status == EnrolmentStatus.ADMITTED
     visit(page, page.get_by_role("button", name="確定取消報名"))
@@ -142,11 +145,7 @@ def _fits(page) -> None:
 def test_course_tables_stack_at_phone_width(browser, live_server):
     call_command("seed_demo")
     finished_course()
-    teacher = User.objects.get(username="teacher1")
-    course = Course.objects.get(code="DEMO-1130002")  # confirmed, with hours for teacher1
-    IssuedHours.objects.get_or_create(
-        person=teacher.person, course=course, date=course.end_date, defaults={"hours": Decimal("3")}
-    )
+    course = Course.objects.get(code="DEMO-1150004")  # confirmed 30 days ago, 3 hours for teacher1
     context = browser.new_context(
         base_url=live_server.url, locale="zh-TW", viewport={"width": 375, "height": 740}
     )
@@ -163,8 +162,8 @@ def test_course_tables_stack_at_phone_width(browser, live_server):
         assert_accessible(page)
 
         sign_in(page, "teacher1")
-        page.goto("/me/learning-record/?year=113")
-        expect(page.get_by_role("table")).to_contain_text("素養導向評量工作坊")
+        page.goto("/me/learning-record/")
+        expect(page.get_by_role("table")).to_contain_text("數位學習融入教學研習")
         _fits(page)
         assert_accessible(page)
         page.goto("/me/enrolments/")
