@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import CLERK_ONLY_KINDS, BusinessAccountType, UnitKind
+from accounts.models import CLERK_ONLY_KINDS, BusinessAccountType, Unit, UnitKind
 
 
 class Role(models.TextChoices):
@@ -53,6 +53,10 @@ class Perm(StrEnum):
     COURSE_ENROL = "course_enrol"  # 報名研習課程 (a teacher, for themself)
     HOURS_CORRECTION_APPROVE = "hours_correction_approve"  # 核定研習時數更正 (the course's authority)
     ANNOUNCE = "announce"  # 最新消息: publish, edit and withdraw the own unit's items
+    SCHOOL_PLAN_READ = "school_plan_read"  # read the school plans of the units in scope
+    PLAN_REOPEN = "plan_reopen"  # 退回修改 of a school plan in scope while its window is open
+    PLAN_EXTEND = "plan_extend"  # 退回修改 of any plan, teacher plans too, with an extension after the window
+    STATISTICS_PUBLISH = "statistics_publish"  # 統計專區: publish and withdraw a cycle's statistics
 
 
 _BUSINESS_ALL = {Perm.COURSE_REGISTER, Perm.COURSE_MANAGE, Perm.STATISTICS_CHARTS}
@@ -68,13 +72,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.UNIT_BUSINESS_ACCOUNTS,
             Perm.UNIT_TEACHER_ACCOUNTS,
             Perm.SCHOOL_PLAN,
+            Perm.SCHOOL_PLAN_READ,
             Perm.LISTED_IN_DIRECTORY,
             Perm.REWARD_LISTS,
         }
     ),
     Role.CONTACT: frozenset(
         _BUSINESS_ALL
-        | {Perm.UNIT_TEACHER_ACCOUNTS, Perm.SCHOOL_PLAN, Perm.LISTED_IN_DIRECTORY, Perm.REWARD_LISTS}
+        | {
+            Perm.UNIT_TEACHER_ACCOUNTS,
+            Perm.SCHOOL_PLAN,
+            Perm.SCHOOL_PLAN_READ,
+            Perm.LISTED_IN_DIRECTORY,
+            Perm.REWARD_LISTS,
+        }
     ),
     Role.CLERK: frozenset(_BUSINESS_ALL),
     Role.CENTRE: frozenset(
@@ -86,6 +97,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.HOURS_CORRECTION_APPROVE,
             Perm.STATISTICS_CHARTS,  # of the schools under the authority
             Perm.ANNOUNCE,  # to its own schools and their teachers
+            Perm.SCHOOL_PLAN_READ,  # of the schools under the authority
+            Perm.PLAN_REOPEN,  # of the schools under the authority, while the window is open
         }
     ),
     Role.OPERATOR: frozenset(
@@ -99,6 +112,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.HOURS_CORRECTION_APPROVE,
             Perm.STATISTICS_CHARTS,  # nationwide
             Perm.ANNOUNCE,  # to everyone
+            Perm.SCHOOL_PLAN_READ,
+            Perm.PLAN_REOPEN,
+            Perm.PLAN_EXTEND,
+            Perm.STATISTICS_PUBLISH,
         }
     ),
 }
@@ -198,17 +215,99 @@ def unit_of(user):
     return account.unit if account else None
 
 
-def may_act_for_unit(user, unit) -> bool:
-    """Object rule: a business account acts only for its own unit; a centre for the schools under it."""
-    role = role_of(user)
+NATIONAL = _("全國")
+
+
+@dataclass(frozen=True)
+class UnitScope:
+    """Which units' things an actor's permissions reach: every unit (the operator), an authority and
+    the schools under it (a centre), or the account's own unit (every other business account).
+
+    The scope narrows a permission, it never replaces it: ask `has_perm` (or a `ScopedPerm`) first.
+    One rule read two ways: `q(field)` filters a queryset on a foreign key to Unit, `contains(unit)`
+    tests one unit, so a list and a single object's check cannot disagree.
+    """
+
+    unit: Unit | None  # the actor's own unit; None and not everything: nothing at all
+    everything: bool = False
+    authority_wide: bool = False
+
+    @property
+    def level(self) -> str:
+        """ "all", "authority", "unit" or "none": what a screen shows differently at each breadth."""
+        if self.everything:
+            return "all"
+        if self.unit is None:
+            return "none"
+        return "authority" if self.authority_wide else "unit"
+
+    @property
+    def label(self) -> str:
+        if self.everything:
+            return str(NATIONAL)
+        return self.unit.name if self.unit is not None else ""
+
+    def q(self, field: str | None = None) -> Q:
+        """A filter on the foreign key to Unit called `field` (None: on Unit itself)."""
+        if self.everything:
+            return Q()
+        if self.unit is None:
+            return Q(pk__in=[])
+        own = Q(**{field or "pk": self.unit.pk})
+        if self.authority_wide:
+            own |= Q(**{f"{field}__authority" if field else "authority": self.unit.pk})
+        return own
+
+    def contains(self, unit) -> bool:
+        if self.everything:
+            return True
+        if self.unit is None or unit is None:
+            return False
+        return unit.pk == self.unit.pk or (self.authority_wide and unit.authority_id == self.unit.pk)
+
+    def contains_id(self, unit_id: int | None, *, authority_id=lambda: None) -> bool:
+        """contains() for a unit known by its id; `authority_id` is asked only when the scope is
+        authority-wide, so an own-unit check needs no query."""
+        if self.everything:
+            return True
+        if self.unit is None or unit_id is None:
+            return False
+        return unit_id == self.unit.pk or (self.authority_wide and authority_id() == self.unit.pk)
+
+
+def unit_scope(actor) -> UnitScope:
+    """Operator: every unit; centre: its authority and the schools under it; other business
+    accounts: their own unit; anyone else (teachers, signed out): no unit."""
+    role = role_of(actor)
     if role == Role.OPERATOR:
-        return True
-    own = unit_of(user)
-    if own is None:
-        return False
-    if role == Role.CENTRE:
-        return unit.pk == own.pk or unit.authority_id == own.pk
-    return unit.pk == own.pk
+        return UnitScope(None, everything=True)
+    return UnitScope(unit_of(actor), authority_wide=role == Role.CENTRE)
+
+
+@dataclass(frozen=True)
+class ScopedPerm:
+    """A permission narrowed by the unit scope to the objects whose `unit_field` (a path of foreign
+    keys, "course__organiser") lies in the actor's scope. Read as a predicate for one object
+    (`allows`) and as a queryset filter (`q`): one rule, written once."""
+
+    perm: Perm
+    unit_field: str
+
+    def allows(self, actor, obj) -> bool:
+        if not has_perm(actor, self.perm):
+            return False
+        *path, last = self.unit_field.split("__")
+        for part in path:
+            obj = getattr(obj, part)
+        return unit_scope(actor).contains_id(
+            getattr(obj, f"{last}_id"), authority_id=lambda: getattr(obj, last).authority_id
+        )
+
+    def q(self, actor, prefix: str = "") -> Q:
+        """Filter a queryset of the object's model (or, with `prefix`, a model pointing at it)."""
+        if not has_perm(actor, self.perm):
+            return Q(pk__in=[])
+        return unit_scope(actor).q(f"{prefix}{self.unit_field}")
 
 
 def business_account_types_for(unit) -> tuple[BusinessAccountType, ...]:

@@ -3,12 +3,14 @@ that anyone can check on the public page. The code is stored with what it certif
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
 from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +20,7 @@ from accounts.models import User
 from accounts.permissions import Perm
 from core.roc import academic_year_bounds, format_roc_date
 from courses import record
-from courses.models import Certificate, Course
+from courses.models import Certificate, CorrectionStatus, Course, HoursCorrection, IssuedHours
 from courses.services import MSG_FORBIDDEN, CourseError
 
 # Traditional Chinese face of the Noto CJK collection (Debian's fonts-noto-cjk).
@@ -57,29 +59,106 @@ def _person(actor: User):
     return actor.person
 
 
-def certificate_issue(*, actor: User, course: Course | None = None, year: int | None = None) -> Certificate:
-    """The teacher's certificate of one course's hours or of a year's total; the same figures give
-    the same certificate again (one code per thing certified)."""
-    person = _person(actor)
+def _line(row) -> list[str]:
+    return [row.course.code or "", row.course.title, row.date.isoformat(), hours_text(row.hours)]
+
+
+def current_figures(person, *, course: Course | None = None, year: int | None = None):
+    """(total hours, lines) of what a certificate of the course or the year would certify today."""
     if course is not None:
-        hours = record.course_hours(person, course)
-        if not hours:
+        rows = list(
+            record.hours_of(person).filter(course=course).select_related("course").order_by("date", "pk")
+        )
+    else:
+        rows = record.year_record(person, year).rows
+    return sum((row.hours for row in rows), Decimal("0")), [_line(row) for row in rows]
+
+
+def _figures_of(certificate: Certificate):
+    return current_figures(
+        certificate.person,
+        course=certificate.course,
+        year=None if certificate.course_id else certificate.academic_year,
+    )
+
+
+def _still_true(certificate: Certificate, hours: Decimal, lines: list) -> bool:
+    if certificate.hours != hours:
+        return False
+    # Certificates from before the lines were kept are compared by their total only.
+    return not certificate.lines or certificate.lines == lines
+
+
+def _change_moment(certificate: Certificate):
+    """When the figures a certificate states stopped being true: the latest approved 更正 or new
+    hours record of what it certifies after it was issued (now, if neither explains it)."""
+    corrections = HoursCorrection.objects.filter(
+        person_id=certificate.person_id,
+        status=CorrectionStatus.APPROVED,
+        decided_at__gt=certificate.issued_at,
+    )
+    records = IssuedHours.objects.filter(person_id=certificate.person_id, issued_at__gt=certificate.issued_at)
+    if certificate.course_id:
+        corrections = corrections.filter(course_id=certificate.course_id)
+        records = records.filter(course_id=certificate.course_id)
+    else:
+        start, end = academic_year_bounds(certificate.academic_year)
+        corrections = corrections.filter(course__end_date__gte=start, course__end_date__lte=end)
+        records = records.filter(date__gte=start, date__lte=end)
+    moments = [
+        corrections.aggregate(last=Max("decided_at"))["last"],
+        records.aggregate(last=Max("issued_at"))["last"],
+    ]
+    return max((m for m in moments if m is not None), default=None) or timezone.now()
+
+
+def refresh_supersession(certificate: Certificate) -> Certificate:
+    """Mark a certificate superseded once what it certifies has changed, whichever way it changed
+    (更正, a later confirmed course of its year, a partner's record); idempotent."""
+    if certificate.superseded_at is None:
+        hours, lines = _figures_of(certificate)
+        if not _still_true(certificate, hours, lines):
+            moment = _change_moment(certificate)
+            Certificate.objects.filter(pk=certificate.pk, superseded_at__isnull=True).update(
+                superseded_at=moment
+            )
+            certificate.refresh_from_db(fields=["superseded_at"])
+    return certificate
+
+
+def certificate_issue(*, actor: User, course: Course | None = None, year: int | None = None) -> Certificate:
+    """The teacher's certificate of one course's hours or of a year's courses and total.
+
+    The same figures give the same certificate again (one code per thing certified); once the
+    figures change, the old certificate is superseded and a new one, with a new code, is issued.
+    """
+    person = _person(actor)
+    hours, lines = current_figures(person, course=course, year=year)
+    if course is not None:
+        if not lines:
             raise CourseError(MSG_NO_HOURS_COURSE)
         lookup = {"course": course, "academic_year": None}
     else:
-        hours = record.year_record(person, year).total
         if not hours:
             raise CourseError(MSG_NO_HOURS_YEAR)
         lookup = {"course": None, "academic_year": year}
     with transaction.atomic():
-        existing = Certificate.objects.filter(person=person, hours=hours, **lookup).first()
-        if existing is not None:
-            return existing
-        return Certificate.objects.create(code=new_code(), person=person, hours=hours, **lookup)
+        for live in Certificate.objects.select_for_update().filter(
+            person=person, superseded_at__isnull=True, **lookup
+        ):
+            if _still_true(live, hours, lines):
+                return live
+            refresh_supersession(live)
+        return Certificate.objects.create(
+            code=new_code(), person=person, hours=hours, lines=lines, as_of=timezone.localdate(), **lookup
+        )
 
 
 def verify(code: str) -> dict | None:
-    """What the public page shows for a code: masked name, what is certified, hours; None if unknown."""
+    """What the public page shows for a code: masked name, what is certified, hours; None if unknown.
+
+    A superseded certificate says so, with the date, and shows the figures the portal holds now.
+    """
     certificate = (
         Certificate.objects.select_related("person", "course", "course__organiser")
         .filter(code=normalise_code(code))
@@ -87,7 +166,27 @@ def verify(code: str) -> dict | None:
     )
     if certificate is None:
         return None
-    return describe(certificate, masked=True)
+    refresh_supersession(certificate)
+    facts = describe(certificate, masked=True)
+    if certificate.superseded_at is not None:
+        hours, lines = _figures_of(certificate)
+        facts["superseded"] = format_roc_date(timezone.localtime(certificate.superseded_at).date())
+        facts["current"] = {
+            "hours": hours_text(hours),
+            "lines": [_shown_line(line) for line in lines],
+            "as_of": format_roc_date(timezone.localdate()),
+        }
+    return facts
+
+
+def _shown_line(line: list[str]) -> dict:
+    code, title, date, hours = line
+    return {
+        "code": code,
+        "title": title,
+        "date": format_roc_date(dt.date.fromisoformat(date)),
+        "hours": hours,
+    }
 
 
 def describe(certificate: Certificate, *, masked: bool) -> dict:
@@ -104,13 +203,17 @@ def describe(certificate: Certificate, *, masked: bool) -> dict:
         start, end = academic_year_bounds(certificate.academic_year)
         subject = f"{certificate.academic_year} 學年度研習時數合計"
         dates = f"{format_roc_date(start)}至{format_roc_date(end)}"
+    as_of = certificate.as_of or timezone.localtime(certificate.issued_at).date()
     return {
         "name": mask_name(name) if masked else name,
         "subject": subject,
         "dates": dates,
         "hours": hours_text(certificate.hours),
+        "lines": [] if certificate.course_id else [_shown_line(line) for line in certificate.lines],
+        "as_of": format_roc_date(as_of),
         "issued": format_roc_date(timezone.localtime(certificate.issued_at).date()),
         "code": display_code(certificate.code),
+        "superseded": None,
     }
 
 
@@ -132,9 +235,17 @@ def render_pdf(certificate: Certificate, *, verify_url: str) -> bytes:
         f"姓名：{facts['name']}",
         f"研習內容：{facts['subject']}",
         f"期間：{facts['dates']}",
-        f"研習時數：{facts['hours']} 小時",
-        f"開立日期：{facts['issued']}",
     ]
+    if facts["lines"]:
+        lines.append("研習課程：")
+        lines += [
+            f"　{line['date']}　{line['code']} {line['title']}　{line['hours']} 小時"
+            for line in facts["lines"]
+        ]
+        lines.append(f"研習時數合計：{facts['hours']} 小時（資料截至 {facts['as_of']}）")
+    else:
+        lines.append(f"研習時數：{facts['hours']} 小時")
+    lines.append(f"開立日期：{facts['issued']}")
     for line in lines:
         pdf.multi_cell(0, 10, line, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(8)

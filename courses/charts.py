@@ -1,7 +1,7 @@
 """統計圖表 (issue 11 point 7): three figures of one academic year, scoped to the actor.
 
 A business account sees its own unit (its teachers' hours, its own courses); a centre sees its
-authority (the teachers of the schools under it, the courses it is the authority of); the operator
+authority (the teachers and the courses of the schools under it, and its own courses); the operator
 sees everything. Each figure is labels + values: the chart, the table and the CSV read the same.
 """
 
@@ -11,14 +11,14 @@ import csv
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
 
 from accounts import permissions
-from accounts.models import Unit, User
-from accounts.permissions import Perm, Role
+from accounts.models import User
+from accounts.permissions import Perm, UnitScope
 from core.roc import academic_year_bounds
 from courses.choices import Domain
 from courses.models import Course, CourseStatus, IssuedHours
@@ -40,34 +40,12 @@ CHARTS = {
 }
 
 
-@dataclass(frozen=True)
-class Scope:
-    label: str
-    unit: Unit | None  # None: everything (the operator)
-    authority_wide: bool = False
-
-    def teachers_q(self) -> Q:
-        if self.unit is None:
-            return Q()
-        return Q(unit__authority=self.unit) | Q(unit=self.unit) if self.authority_wide else Q(unit=self.unit)
-
-    def courses_q(self) -> Q:
-        if self.unit is None:
-            return Q()
-        return (
-            Q(authority=self.unit) | Q(organiser=self.unit) if self.authority_wide else Q(organiser=self.unit)
-        )
-
-
-def scope_for(actor: User) -> Scope:
+def scope_for(actor: User) -> UnitScope:
     permissions.require(actor, Perm.STATISTICS_CHARTS)
-    role = permissions.role_of(actor)
-    if role == Role.OPERATOR:
-        return Scope("全國", None)
-    unit = permissions.unit_of(actor)
-    if unit is None:
+    scope = permissions.unit_scope(actor)
+    if scope.level == "none":
         raise Http404
-    return Scope(unit.name, unit, authority_wide=(role == Role.CENTRE))
+    return scope
 
 
 @dataclass
@@ -102,17 +80,15 @@ def _figure(key, labels, values) -> Figure:
     return Figure(key, title, label_header, value_header, labels, values)
 
 
-def _teachers(scope: Scope, year: int):
+def _teachers(scope: UnitScope, year: int):
     """The population: teachers (not 行政職員) in service at a unit in scope at the end of the year,
     or today while the year runs; a teacher who retired or left before that day is not counted."""
     _start, end = academic_year_bounds(year)
     day = min(end, timezone.localdate())
-    return (
-        Membership.objects.filter(scope.teachers_q(), category=Category.TEACHER).on(day).values("person_id")
-    )
+    return Membership.objects.filter(scope.q("unit"), category=Category.TEACHER).on(day).values("person_id")
 
 
-def hours_per_teacher(scope: Scope, year: int) -> Figure:
+def hours_per_teacher(scope: UnitScope, year: int) -> Figure:
     start, end = academic_year_bounds(year)
     people = _teachers(scope, year)
     counts = [0] * len(BINS)
@@ -136,7 +112,7 @@ def hours_per_teacher(scope: Scope, year: int) -> Figure:
     return _figure("hours-per-teacher", [label for *_, label in BINS], counts)
 
 
-def hours_per_domain(scope: Scope, year: int) -> Figure:
+def hours_per_domain(scope: UnitScope, year: int) -> Figure:
     start, end = academic_year_bounds(year)
     sums = dict(
         IssuedHours.objects.filter(person_id__in=_teachers(scope, year), date__gte=start, date__lte=end)
@@ -149,11 +125,11 @@ def hours_per_domain(scope: Scope, year: int) -> Figure:
     return _figure("hours-per-domain", labels, values)
 
 
-def courses_per_month(scope: Scope, year: int) -> Figure:
+def courses_per_month(scope: UnitScope, year: int) -> Figure:
     start, end = academic_year_bounds(year)
     counts = {
         month.month: n
-        for month, n in Course.objects.filter(scope.courses_q())
+        for month, n in Course.objects.filter(scope.q("organiser"))
         .exclude(status__in=[CourseStatus.REGISTERING, CourseStatus.CANCELLED])
         .filter(start_date__gte=start, start_date__lte=end)
         .annotate(month=TruncMonth("start_date"))
@@ -173,5 +149,5 @@ BUILDERS = {
 }
 
 
-def figures(scope: Scope, year: int) -> list[Figure]:
+def figures(scope: UnitScope, year: int) -> list[Figure]:
     return [build(scope, year) for build in BUILDERS.values()]

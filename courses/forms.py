@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -103,30 +104,46 @@ class AttendanceUploadForm(forms.Form):
             "即下載的報名名單：第一列為標題列，欄位「報名序號」及「研習時數」（最多一位小數，空白以 0 計）。"
         ),
     )
-    MAX_BYTES = 5 * 1024 * 1024
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith((".xlsx", ".csv")):
             raise forms.ValidationError(_("請上傳 .xlsx 或 .csv 檔案。"))
-        if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError(_("檔案超過 5 MB。"))
+        if upload.size > settings.UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                _("檔案超過 %(mb)s MB 的上限，請分成數個檔案上傳；未寫入任何資料。")
+                % {"mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)}
+            )
         return upload
 
 
 class AdmitForm(forms.Form):
+    """審核錄取: the queue (applicants, or the waiting list after the announcement) in enrolment order."""
+
     enrolments = forms.MultipleChoiceField(
-        label=_("錄取名單"), required=False, widget=forms.CheckboxSelectMultiple
+        label=_("錄取名單（依報名先後排列）"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    skip_reason = forms.CharField(
+        label=_("略過理由"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("錄取較晚報名者而略過較早報名者時必填，會記錄在課程中。"),
     )
 
-    def __init__(self, *args, applicants, **kwargs):
+    def __init__(self, *args, queue, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["enrolments"].choices = [
             (
                 str(e.pk),
-                f"{e.person.masked_name}（報名時間 {format_roc_datetime(timezone.localtime(e.applied_at))}）",
+                _("第 %(n)d 位　%(name)s（報名時間 %(at)s）")
+                % {
+                    "n": position,
+                    "name": e.person.masked_name,
+                    "at": format_roc_datetime(timezone.localtime(e.applied_at)),
+                },
             )
-            for e in applicants
+            for position, e in enumerate(queue, start=1)
         ]
 
 

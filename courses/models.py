@@ -279,6 +279,30 @@ class Enrolment(models.Model):
         return f"{self.course} {self.person} {self.get_status_display()}"
 
 
+class AdmissionSkip(models.Model):
+    """審核錄取 out of order: one waiting person passed over when someone enrolled later was admitted,
+    with the reason the unit recorded (SPEC §5: skipping someone needs a recorded reason)."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="admission_skips")
+    skipped = models.ForeignKey(
+        Enrolment, verbose_name=_("略過的報名"), on_delete=models.CASCADE, related_name="skips"
+    )
+    reason = models.TextField(_("略過理由"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("決定時間"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("錄取順序略過紀錄")
+        verbose_name_plural = _("錄取順序略過紀錄")
+        ordering = ["-decided_at", "-id"]
+        constraints = [
+            models.CheckConstraint(name="admission_skip_has_reason", condition=~Q(reason="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course} {self.skipped_id} {self.reason[:20]}"
+
+
 class UploadStatus(models.TextChoices):
     QUEUED = "queued", _("排隊中")
     RUNNING = "running", _("處理中")
@@ -406,6 +430,12 @@ class Certificate(models.Model):
     course = models.ForeignKey(Course, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     academic_year = models.PositiveSmallIntegerField(_("學年度"), null=True, blank=True)
     hours = models.DecimalField(_("時數"), max_digits=7, decimal_places=1)
+    # What it certifies, as it stood when issued: [course code, title, date (ISO), hours] per record.
+    lines = models.JSONField(_("證明內容"), default=list, blank=True)
+    # 截至: the day the figures were taken (a year certificate may be issued while the year runs).
+    as_of = models.DateField(_("資料截至"), null=True, blank=True)
+    # Set when the hours it certifies changed (更正, or new hours of its year): the code then says so.
+    superseded_at = models.DateTimeField(_("失效時間"), null=True, blank=True)
     issued_at = models.DateTimeField(_("開立時間"), auto_now_add=True)
 
     class Meta:

@@ -3,8 +3,7 @@
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from accounts import permissions
-from accounts.permissions import Perm
+from accounts.permissions import Perm, ScopedPerm
 from courses.models import (
     ACTIVE_ENROLMENT,
     CorrectionStatus,
@@ -17,6 +16,11 @@ from courses.models import (
 from teachers.models import Membership
 
 ADMITTED_COUNT = Count("enrolments", filter=Q(enrolments__status=EnrolmentStatus.ADMITTED))
+
+# Each rule once, read as a queryset filter (the lists below) and as a predicate (the services):
+# 研習課程管理 is the course's own unit; 核定研習時數更正 the course's authority, or the operator.
+MANAGE_COURSE = ScopedPerm(Perm.COURSE_MANAGE, "organiser")
+APPROVE_CORRECTION = ScopedPerm(Perm.HOURS_CORRECTION_APPROVE, "authority")
 
 
 def public_courses() -> QuerySet[Course]:
@@ -90,11 +94,8 @@ def enrolments_of(person) -> list[Enrolment]:
 
 def courses_managed_by(actor) -> QuerySet[Course]:
     """The courses of the actor's own unit (研習課程管理); none for anyone else."""
-    unit = permissions.unit_of(actor)
-    if unit is None or not permissions.has_perm(actor, Perm.COURSE_MANAGE):
-        return Course.objects.none()
     return (
-        Course.objects.filter(organiser=unit)
+        Course.objects.filter(MANAGE_COURSE.q(actor))
         .select_related("organiser", "authority", "registered_by")
         .prefetch_related("tags", "audience_stages", "audience_authorities")
         .annotate(
@@ -131,12 +132,11 @@ def participants_with_school(course: Course):
 
 def corrections_for_approver(actor) -> QuerySet[HoursCorrection]:
     """Corrections the actor decides: the operator all, a centre those of its authority's courses."""
-    if not permissions.has_perm(actor, Perm.HOURS_CORRECTION_APPROVE):
-        return HoursCorrection.objects.none()
-    queryset = HoursCorrection.objects.select_related("course", "person", "requested_by", "decided_by")
-    if permissions.role_of(actor) != permissions.Role.OPERATOR:
-        queryset = queryset.filter(course__authority=permissions.unit_of(actor))
-    return queryset.order_by("status", "-requested_at")
+    return (
+        HoursCorrection.objects.filter(APPROVE_CORRECTION.q(actor, prefix="course__"))
+        .select_related("course", "person", "requested_by", "decided_by")
+        .order_by("status", "-requested_at")
+    )
 
 
 def pending_corrections_for_approver(actor) -> QuerySet[HoursCorrection]:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,13 +22,15 @@ from accounts import permissions
 from accounts.models import Person, Stage, Unit, UnitKind, User
 from accounts.permissions import Perm
 from core.dataexchange import ImportRefused
-from core.roc import format_roc_date, roc_year
+from core.roc import academic_year, format_roc_date, roc_year
 from courses import attendance
 from courses.choices import Admission
 from courses.models import (
     ACTIVE_ENROLMENT,
+    AdmissionSkip,
     AttendanceUpload,
     AudienceStage,
+    Certificate,
     CodeCounter,
     CorrectionStatus,
     Course,
@@ -39,6 +42,7 @@ from courses.models import (
     IssuedHours,
     UploadStatus,
 )
+from courses.selectors import APPROVE_CORRECTION, MANAGE_COURSE
 
 MSG_FORBIDDEN = _("您沒有執行此課程作業的權限。")
 MSG_WRONG_STATE = _("課程目前為「{status}」，不能執行此作業。")
@@ -53,6 +57,11 @@ MSG_NOT_IN_AUDIENCE = _("此課程的研習對象不包含您目前服務的單�
 MSG_NOT_REVIEW = _("此課程為先到先錄取，不需審核。")
 MSG_TOO_MANY_ADMITTED = _("錄取人數超過名額（尚餘 {seats} 名）。")
 MSG_NOT_APPLICANT = _("所選人員不是此課程的待審核報名者。")
+MSG_NOT_WAITING = _("所選人員不是此課程的候補者。")
+MSG_NOT_ANNOUNCED = _("尚未公告錄取名單；請先從報名者中公告錄取。")
+MSG_ALREADY_ANNOUNCED = _("錄取名單已公告；請從候補名單依序錄取。")
+MSG_NONE_CHOSEN = _("請勾選要錄取的人員。")
+MSG_SKIP_NEEDS_REASON = _("錄取名單略過了 {n} 位較早報名的人員，請填寫略過理由。")
 MSG_NO_ATTENDANCE = _("尚未上傳出席資料，不能確認名單。")
 MSG_COURSE_NOT_OVER = _("課程最後一天（{date}）起才能上傳出席資料或名單確認通過。")
 MSG_CORRECTION_RANGE = _("更正後時數須介於 0 與課程研習時數之間，最多一位小數。")
@@ -76,21 +85,11 @@ def _wrong_state(course: Course) -> CourseError:
 
 
 def may_manage_course(actor: User, course: Course) -> bool:
-    """The course's own unit, through a business account holding 研習課程管理."""
-    own = permissions.unit_of(actor)
-    return (
-        permissions.has_perm(actor, Perm.COURSE_MANAGE) and own is not None and own.pk == course.organiser_id
-    )
+    return MANAGE_COURSE.allows(actor, course)
 
 
 def may_approve_correction(actor: User, course: Course) -> bool:
-    """The course's authority (區管中心 of the organiser's authority) or the operator."""
-    if not permissions.has_perm(actor, Perm.HOURS_CORRECTION_APPROVE):
-        return False
-    if permissions.role_of(actor) == permissions.Role.OPERATOR:
-        return True
-    own = permissions.unit_of(actor)
-    return own is not None and course.authority_id == own.pk
+    return APPROVE_CORRECTION.allows(actor, course)
 
 
 def _require_manager(actor: User, course: Course) -> None:
@@ -282,9 +281,15 @@ def _admitted_count(course: Course) -> int:
 
 
 def _promote_waiting(course: Course) -> list[Enrolment]:
-    """候補遞補: fill free seats from the waiting list in order; the caller holds the course lock."""
+    """候補遞補 in 先到先錄取: free seats go to the waiting list in enrolment order, at once.
+
+    The caller holds the course lock. In 審核錄取 nothing fills itself: the unit admits from the
+    waiting list (course_admit_waiting).
+    """
     from courses import tasks
 
+    if course.admission != Admission.FIRST_COME:
+        return []
     if course.status not in (CourseStatus.OPEN, CourseStatus.CLOSED) or not course.capacity:
         return []
     free = course.capacity - _admitted_count(course)
@@ -304,10 +309,15 @@ def _promote_waiting(course: Course) -> list[Enrolment]:
 
 @transaction.atomic
 def enrolment_enrol(*, actor: User, course: Course) -> Enrolment:
-    """報名: 先到先錄取 admits while seats last, then 候補; 審核錄取 waits for the unit's decision.
+    """報名, in the order people enrol (SPEC §5).
 
-    The course row is locked, so concurrent enrolments are counted one after the other and the
-    capacity is never exceeded; the unique (course, person) constraint holds against a double click.
+    先到先錄取: admitted while seats last (and nobody waits before), then 候補. 審核錄取: 待審核 until
+    the unit announces (公告錄取名單); after it, a new enrolment joins the end of the waiting list,
+    whatever seats are free: the unit admits from that list in order.
+
+    The course row is locked, so concurrent enrolments are counted one after the other, get their
+    queue time (applied_at) in the order they took the lock, and never exceed the capacity; the
+    unique (course, person) constraint holds against a double click.
     """
     from courses import tasks
 
@@ -321,12 +331,15 @@ def enrolment_enrol(*, actor: User, course: Course) -> Enrolment:
         raise CourseError(MSG_ALREADY_ENROLLED)
     if not _in_audience(course, person):
         raise CourseError(MSG_NOT_IN_AUDIENCE)
-    if course.admission == Admission.REVIEW and course.admission_announced_at is None:
-        status = EnrolmentStatus.APPLIED
-    elif _admitted_count(course) < course.capacity:
-        status = EnrolmentStatus.ADMITTED
+    if course.admission == Admission.REVIEW:
+        announced = course.admission_announced_at is not None
+        status = EnrolmentStatus.WAITING if announced else EnrolmentStatus.APPLIED
     else:
-        status = EnrolmentStatus.WAITING
+        _promote_waiting(course)  # a seat freed by any path goes to those already waiting first
+        if _admitted_count(course) < course.capacity:
+            status = EnrolmentStatus.ADMITTED
+        else:
+            status = EnrolmentStatus.WAITING
     if enrolment is None:
         enrolment = Enrolment(course=course, person=person)
     enrolment.status = status
@@ -379,42 +392,133 @@ def enrolment_decline(*, actor: User, course: Course) -> Enrolment:
     return enrolment
 
 
-@transaction.atomic
-def course_announce_admission(
-    *, actor: User, course: Course, enrolment_ids: Iterable[int]
+def may_admit_now(course: Course) -> bool:
+    """審核錄取 is offered while there is someone to admit: applicants before the announcement;
+    after it, anyone waiting while a seat is free."""
+    if course.admission != Admission.REVIEW or course.status not in (CourseStatus.OPEN, CourseStatus.CLOSED):
+        return False
+    if course.admission_announced_at is None:
+        return course.enrolments.filter(status=EnrolmentStatus.APPLIED).exists()
+    return bool(seats_left(course)) and course.enrolments.filter(status=EnrolmentStatus.WAITING).exists()
+
+
+def admission_queue(course: Course) -> list[Enrolment]:
+    """Whom 審核錄取 offers, in enrolment order: the applicants before the announcement, the
+    waiting list after it."""
+    status = EnrolmentStatus.APPLIED if course.admission_announced_at is None else EnrolmentStatus.WAITING
+    return list(course.enrolments.filter(status=status).select_related("person").order_by("applied_at", "pk"))
+
+
+def _passed_over(queue: list[Enrolment], chosen: set[int]) -> list[Enrolment]:
+    """Those left out who enrolled before someone chosen: each needs the recorded reason."""
+    positions = [index for index, enrolment in enumerate(queue) if enrolment.pk in chosen]
+    if not positions:
+        return []
+    return [enrolment for enrolment in queue[: max(positions)] if enrolment.pk not in chosen]
+
+
+def _admit_from(
+    *, actor: User, course: Course, queue: list[Enrolment], enrolment_ids, skip_reason: str, not_in_queue
 ) -> list[Enrolment]:
-    """審核錄取: the unit admits the chosen applicants and announces; the other applicants wait (候補)."""
+    """Admit the chosen ones of `queue` (locked rows, enrolment order): within the free seats, and
+    with a recorded reason for every earlier enrolee passed over."""
     from courses import tasks
 
+    by_pk = {enrolment.pk: enrolment for enrolment in queue}
+    chosen = {int(pk) for pk in enrolment_ids}
+    if any(pk not in by_pk for pk in chosen):
+        raise CourseError(not_in_queue)
+    seats = course.capacity - _admitted_count(course)
+    if len(chosen) > seats:
+        raise CourseError(MSG_TOO_MANY_ADMITTED.format(seats=max(seats, 0)))
+    passed_over = _passed_over(queue, chosen)
+    reason = (skip_reason or "").strip()
+    if passed_over and not reason:
+        raise CourseError(MSG_SKIP_NEEDS_REASON.format(n=len(passed_over)))
+    now = timezone.now()
+    admitted = [enrolment for enrolment in queue if enrolment.pk in chosen]
+    for enrolment in admitted:
+        enrolment.status, enrolment.admitted_at = EnrolmentStatus.ADMITTED, now
+        enrolment.save(update_fields=["status", "admitted_at"])
+        _after_commit(tasks.send_enrolment_notice, enrolment.pk, "admitted")
+    AdmissionSkip.objects.bulk_create(
+        [
+            AdmissionSkip(course=course, skipped=enrolment, reason=reason, decided_by=actor)
+            for enrolment in passed_over
+        ]
+    )
+    return admitted
+
+
+def _lock_review_course(actor: User, course: Course) -> Course:
     course = _lock(course)
     _require_manager(actor, course)
     if course.admission != Admission.REVIEW:
         raise CourseError(MSG_NOT_REVIEW)
     if course.status not in (CourseStatus.OPEN, CourseStatus.CLOSED):
         raise _wrong_state(course)
-    applicants = {
-        e.pk: e for e in course.enrolments.select_for_update().filter(status=EnrolmentStatus.APPLIED)
-    }
-    chosen = [int(pk) for pk in enrolment_ids]
-    if any(pk not in applicants for pk in chosen):
-        raise CourseError(MSG_NOT_APPLICANT)
-    seats = course.capacity - _admitted_count(course)
-    if len(chosen) > seats:
-        raise CourseError(MSG_TOO_MANY_ADMITTED.format(seats=seats))
-    now = timezone.now()
-    admitted = []
-    for pk, enrolment in sorted(applicants.items(), key=lambda item: (item[1].applied_at, item[0])):
-        if pk in chosen:
-            enrolment.status, enrolment.admitted_at = EnrolmentStatus.ADMITTED, now
-            admitted.append(enrolment)
-            _after_commit(tasks.send_enrolment_notice, pk, "admitted")
-        else:
+    return course
+
+
+def _locked_queue(course: Course, status: str) -> list[Enrolment]:
+    return list(
+        course.enrolments.select_for_update()
+        .filter(status=status)
+        .select_related("person")
+        .order_by("applied_at", "pk")
+    )
+
+
+@transaction.atomic
+def course_announce_admission(
+    *, actor: User, course: Course, enrolment_ids: Iterable[int], skip_reason: str = ""
+) -> list[Enrolment]:
+    """公告錄取名單 (審核錄取): the unit admits the chosen applicants; the others wait (候補), in
+    enrolment order. Leaving out someone who enrolled before a chosen one needs a reason."""
+    from courses import tasks
+
+    course = _lock_review_course(actor, course)
+    if course.admission_announced_at is not None:
+        raise CourseError(MSG_ALREADY_ANNOUNCED)
+    applicants = _locked_queue(course, EnrolmentStatus.APPLIED)
+    admitted = _admit_from(
+        actor=actor,
+        course=course,
+        queue=applicants,
+        enrolment_ids=enrolment_ids,
+        skip_reason=skip_reason,
+        not_in_queue=MSG_NOT_APPLICANT,
+    )
+    for enrolment in applicants:
+        if enrolment.status == EnrolmentStatus.APPLIED:
             enrolment.status = EnrolmentStatus.WAITING
-            _after_commit(tasks.send_enrolment_notice, pk, "waiting")
-        enrolment.save(update_fields=["status", "admitted_at"])
-    course.admission_announced_at = now
+            enrolment.save(update_fields=["status"])
+            _after_commit(tasks.send_enrolment_notice, enrolment.pk, "waiting")
+    course.admission_announced_at = timezone.now()
     course.save(update_fields=["admission_announced_at"])
     return admitted
+
+
+@transaction.atomic
+def course_admit_waiting(
+    *, actor: User, course: Course, enrolment_ids: Iterable[int], skip_reason: str = ""
+) -> list[Enrolment]:
+    """審核錄取 after the announcement: admit from the waiting list, offered in enrolment order,
+    whenever seats are free; passing over an earlier 候補 needs a recorded reason."""
+    course = _lock_review_course(actor, course)
+    if course.admission_announced_at is None:
+        raise CourseError(MSG_NOT_ANNOUNCED)
+    enrolment_ids = list(enrolment_ids)
+    if not enrolment_ids:
+        raise CourseError(MSG_NONE_CHOSEN)
+    return _admit_from(
+        actor=actor,
+        course=course,
+        queue=_locked_queue(course, EnrolmentStatus.WAITING),
+        enrolment_ids=enrolment_ids,
+        skip_reason=skip_reason,
+        not_in_queue=MSG_NOT_WAITING,
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -609,6 +713,12 @@ def correction_decide(*, actor: User, correction: HoursCorrection, approve: bool
         Enrolment.objects.filter(course=course, person_id=correction.person_id).update(
             attended_hours=correction.hours_after
         )
+    now = timezone.now()
+    if approve:
+        # The certificates of this course and of its academic year no longer say what is true.
+        Certificate.objects.filter(person_id=correction.person_id, superseded_at__isnull=True).filter(
+            Q(course=course) | Q(course__isnull=True, academic_year=academic_year(course.end_date))
+        ).update(superseded_at=now)
         from courses import tasks
 
         for enrolment_id in Enrolment.objects.filter(
@@ -617,7 +727,7 @@ def correction_decide(*, actor: User, correction: HoursCorrection, approve: bool
             _after_commit(tasks.send_enrolment_notice, enrolment_id, "hours_corrected")
     correction.status = CorrectionStatus.APPROVED if approve else CorrectionStatus.REJECTED
     correction.decided_by = actor
-    correction.decided_at = timezone.now()
+    correction.decided_at = now
     correction.save(update_fields=["status", "decided_by", "decided_at"])
     return correction
 

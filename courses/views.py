@@ -12,9 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import permissions
-from accounts.permissions import Perm
-from accounts.views import requires
+from accounts import applying, permissions
+from accounts.permissions import Perm, requires
 from courses import exports, ical, selectors, services
 from courses.filters import CourseSearchFilter
 from courses.forms import AdmitForm, AttendanceUploadForm, CorrectionForm, CourseForm
@@ -210,6 +209,7 @@ def manage_detail(request, pk: int):
         "seats_left": services.seats_left(course),
         "can_upload": course.status in (CourseStatus.CLOSED, CourseStatus.PENDING),
         "not_over": services.course_not_over_message(course),
+        "can_admit": services.may_admit_now(course),
         "admitted_rows": [row for row in rows if row.status == EnrolmentStatus.ADMITTED],
     }
     return render(request, "courses/manage_detail.html", context)
@@ -268,19 +268,32 @@ def transition(request, pk: int, action: str):
 @requires(Perm.COURSE_MANAGE)
 @require_http_methods(["GET", "POST"])
 def admit(request, pk: int):
-    """審核錄取: choose from the applicants, then announce."""
+    """審核錄取: choose from the applicants and announce; afterwards admit from the waiting list."""
     course = _managed(request, pk)
-    applicants = list(course.enrolments.filter(status=EnrolmentStatus.APPLIED).select_related("person"))
-    form = AdmitForm(request.POST or None, applicants=applicants)
-    context = {"course": course, "form": form, "seats_left": services.seats_left(course)}
+    announced = course.admission_announced_at is not None
+    form = AdmitForm(request.POST or None, queue=services.admission_queue(course))
+    context = {
+        "course": course,
+        "form": form,
+        "announced": announced,
+        "seats_left": services.seats_left(course),
+        "skips": course.admission_skips.select_related("skipped__person")[:20],
+    }
     if request.method == "POST" and form.is_valid():
+        service = services.course_admit_waiting if announced else services.course_announce_admission
         try:
-            admitted = services.course_announce_admission(
-                actor=request.user, course=course, enrolment_ids=form.cleaned_data["enrolments"]
+            admitted = service(
+                actor=request.user,
+                course=course,
+                enrolment_ids=form.cleaned_data["enrolments"],
+                skip_reason=form.cleaned_data["skip_reason"],
             )
         except services.CourseError as error:
             return _refused(request, "courses/admit.html", context, error)
-        messages.success(request, _("已公告錄取 %(n)d 人，其餘報名者列為候補。") % {"n": len(admitted)})
+        if announced:
+            messages.success(request, _("已自候補名單錄取 %(n)d 人。") % {"n": len(admitted)})
+        else:
+            messages.success(request, _("已公告錄取 %(n)d 人，其餘報名者列為候補。") % {"n": len(admitted)})
         return redirect("courses:manage-detail", pk=course.pk)
     return render(request, "courses/admit.html", context)
 
@@ -448,6 +461,9 @@ def certificate(request):
     return response
 
 
+CERTIFICATE_VERIFY_ACTION = "certificate_verify"
+
+
 @require_http_methods(["GET", "POST"])
 def certificate_verify(request):
     """研習證明查驗 (public): the code by POST; shows the masked name, what is certified and the hours."""
@@ -455,6 +471,10 @@ def certificate_verify(request):
 
     context = {"code": "", "result": None, "checked": False}
     if request.method == "POST":
+        # Each check is one use of ACCOUNT_RATE_LIMITS["certificate_verify"] per client address:
+        # codes cannot be tried in bulk (issue 16 point 8).
+        if not applying.allowed_client(request, CERTIFICATE_VERIFY_ACTION):
+            return applying.too_many(request)
         code = request.POST.get("code", "")[:40]
         context.update(code=code, checked=True, result=certificates.verify(code))
     return render(request, "courses/certificate_verify.html", context)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts import permissions
 from accounts.models import Unit, UnitKind
-from accounts.permissions import Perm, Role
+from accounts.permissions import Perm, ScopedPerm
 from planning import clock
 from planning.models import (
     Announcement,
@@ -23,6 +23,9 @@ from planning.models import (
 )
 from planning.services import current_cycle, school_in_scope, teacher_school
 from planning.windows import open_windows, window_for
+
+# The school plans of the units in the reader's scope; the services read the same rule for 退回修改.
+READ_SCHOOL_PLAN = ScopedPerm(Perm.SCHOOL_PLAN_READ, "school")
 
 
 @dataclass(frozen=True)
@@ -86,14 +89,9 @@ def snapshot_list(cycle: PlanningCycle, school: Unit) -> list[SnapshotEntry]:
 def school_plan_visible_to(actor, pk: int) -> SchoolPlan | None:
     """A school plan the actor may read: own school, a centre's schools, the operator, the school's teachers."""
     plans = SchoolPlan.objects.select_related("school", "school__authority").prefetch_related("answers")
-    role = permissions.role_of(actor)
-    if role == Role.OPERATOR:
-        scope = Q()
-    elif role == Role.CENTRE:
-        scope = Q(school__authority=permissions.unit_of(actor))
-    elif role in (Role.CHIEF, Role.CONTACT):
-        scope = Q(school=permissions.unit_of(actor))
-    elif role == Role.TEACHER:
+    if permissions.has_perm(actor, Perm.SCHOOL_PLAN_READ):
+        scope = READ_SCHOOL_PLAN.q(actor)
+    elif permissions.has_perm(actor, Perm.TEACHER_PLAN):
         cycle = current_cycle()
         school = (
             teacher_school(cycle, actor.person, timezone.localtime(clock.now()).date()) if cycle else None
@@ -104,23 +102,37 @@ def school_plan_visible_to(actor, pk: int) -> SchoolPlan | None:
     return plans.filter(scope).filter(pk=pk).first()
 
 
+def opens_teacher_plan(user) -> bool:
+    """Whether 教師自我進修規劃 opens for the user, by the view's own test: before any cycle (the page
+    says so), or for a teacher serving today at a school inside the cycle's scope (not 幼兒園, not
+    行政職員). The menu offers the entry only then (issue 19 point 6)."""
+    cycle = current_cycle()
+    if cycle is None:
+        return True
+    today = timezone.localtime(clock.now()).date()
+    return teacher_school(cycle, getattr(user, "person", None), today) is not None
+
+
+def opens_school_plan(user) -> bool:
+    """Whether 學校本位進修規劃 opens for the user's unit, by the view's own test (a 幼兒園 is outside)."""
+    cycle = current_cycle()
+    return cycle is None or school_in_scope(cycle, permissions.unit_of(user))
+
+
 def home_windows(user) -> list[PlanningWindow]:
     """What is open now for the user's role, and until when (the home page)."""
     at = clock.now()
-    role = permissions.role_of(user)
-    if role is None:
-        return []
-    if role == Role.OPERATOR:
-        return open_windows(at=at)
+    if permissions.has_perm(user, Perm.FILL_RATES):
+        # Those who follow the filling-in (填報率) see the open windows of the authorities in scope.
+        scope = permissions.unit_scope(user)
+        return [w for w in open_windows(at=at) if scope.contains_id(w.authority_id)]
     cycle = current_cycle(at)
     if cycle is None:
         return []
     unit = permissions.unit_of(user)
-    if role == Role.CENTRE:
-        return [w for w in open_windows(at=at) if w.authority_id == unit.pk]
     if permissions.has_perm(user, Perm.SCHOOL_PLAN) and school_in_scope(cycle, unit):
         return [w for w in open_windows(at=at, kind=PlanKind.SCHOOL) if w.authority_id == unit.authority_id]
-    if role == Role.TEACHER:
+    if permissions.has_perm(user, Perm.TEACHER_PLAN):
         school = teacher_school(cycle, user.person, timezone.localtime(at).date())
         if school:
             return [
@@ -131,19 +143,17 @@ def home_windows(user) -> list[PlanningWindow]:
 
 def announcements_for(user, limit: int | None = None):
     """The operator's announcements for everyone; an authority's for its own schools and their teachers."""
-    role = permissions.role_of(user)
     unit = permissions.unit_of(user)
     published = Q(published_on__lte=timezone.localdate())
     if unit is not None and permissions.has_perm(user, Perm.ANNOUNCE):
         published |= Q(unit=unit)  # the author's unit sees its scheduled items (shown as 排程中)
     items = Announcement.objects.filter(published).select_related("unit")
-    if role != Role.OPERATOR:
+    if not permissions.unit_scope(user).everything:
+        # Besides the operator's items, those of the authority the reader's unit (or school) is under.
         authority_id = None
-        if role == Role.CENTRE:
-            authority_id = unit.pk
-        elif unit is not None:
-            authority_id = unit.authority_id
-        elif role == Role.TEACHER:
+        if unit is not None:
+            authority_id = unit.pk if unit.kind == UnitKind.AUTHORITY else unit.authority_id
+        elif permissions.has_perm(user, Perm.TEACHER_PLAN):
             cycle = current_cycle()
             school = (
                 teacher_school(cycle, user.person, timezone.localtime(clock.now()).date()) if cycle else None
@@ -234,3 +244,29 @@ def survey_summary(year: int) -> list[dict]:
         }
         for row in rows
     ]
+
+
+def reader_authority(user) -> Unit | None:
+    """The authority whose windows a reader of the 說明手冊 follows: a centre's own, a school
+    account's school's, a teacher's serving school's (today); None for the operator and the public."""
+    unit = permissions.unit_of(user)
+    if unit is not None:
+        if unit.kind == UnitKind.AUTHORITY:
+            return unit
+        return unit.authority if unit.authority_id else None
+    if permissions.has_perm(user, Perm.TEACHER_PLAN):
+        cycle = current_cycle()
+        school = teacher_school(cycle, user.person, timezone.localtime(clock.now()).date()) if cycle else None
+        return school.authority if school else None
+    return None
+
+
+def guide_windows(user) -> tuple[PlanningCycle | None, Unit | None, list[PlanningWindow]]:
+    """The current cycle, the reader's authority and its windows (school plan first)."""
+    cycle = current_cycle()
+    authority = reader_authority(user)
+    if cycle is None or authority is None:
+        return cycle, authority, []
+    windows = list(cycle.windows.filter(authority=authority).order_by("-kind", "first_day"))
+    windows.sort(key=lambda w: w.kind != PlanKind.SCHOOL)
+    return cycle, authority, windows

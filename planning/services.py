@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
 from accounts.models import Person, Unit, UnitKind, User
-from accounts.permissions import Perm, Role
+from accounts.permissions import Perm, ScopedPerm
 from core.roc import academic_year, format_roc_datetime
 from planning import clock
 from planning.choices import OPTIONS, Domain, Question
@@ -204,6 +204,8 @@ def save_teacher_plan(
     return plan
 
 
+# 退回修改 while the window is open: a school plan of a unit in the actor's scope (a centre its schools).
+REOPEN_SCHOOL_PLAN = ScopedPerm(Perm.PLAN_REOPEN, "school")
 MSG_REOPEN_NOT_SUBMITTED = _("本規劃尚未確認送出，仍是草稿，不需退回。")
 MSG_REOPEN_REASON = _("請填寫退回原因（會記錄並以電子郵件通知填報者）。")
 MSG_REOPEN_CLOSED = _(
@@ -263,18 +265,12 @@ def reopen_plan(
     from planning.models import PlanReopening
 
     kind = PlanKind(kind)
-    role = permissions.role_of(actor)
+    may_extend = permissions.has_perm(actor, Perm.PLAN_EXTEND)
     model = SchoolPlan if kind == PlanKind.SCHOOL else TeacherPlan
     plan = model.objects.select_for_update(of=("self",)).select_related("school").filter(pk=plan_id).first()
     if plan is None:
         raise PermissionDenied
-    authority_of_school = (
-        kind == PlanKind.SCHOOL
-        and role == Role.CENTRE
-        and plan.school is not None
-        and plan.school.authority_id == getattr(permissions.unit_of(actor), "pk", None)
-    )
-    if role != Role.OPERATOR and not authority_of_school:
+    if not may_extend and not (kind == PlanKind.SCHOOL and REOPEN_SCHOOL_PLAN.allows(actor, plan)):
         raise PermissionDenied
     reason = (reason or "").strip()
     if not reason:
@@ -288,7 +284,7 @@ def reopen_plan(
         closes = format_roc_datetime(timezone.localtime(window.closes_at))
         raise PlanningError(str(MSG_REOPEN_NO_EXTENSION_WHILE_OPEN).format(closes=closes))
     if closed or window is None:
-        if role != Role.OPERATOR or extended_until is None:
+        if not may_extend or extended_until is None:
             closes = format_roc_datetime(timezone.localtime(window.closes_at)) if window else "—"
             raise PlanningError(str(MSG_REOPEN_CLOSED).format(closes=closes))
         if extended_until <= at:
@@ -398,8 +394,7 @@ def answer_survey(*, actor: User, kind: PlanKind, ease: int, usefulness: int, co
 @transaction.atomic
 def publish_statistics(*, actor: User, cycle_id: int, publish: bool) -> PlanningCycle:
     """The operator publishes (or withdraws) a cycle's 統計專區."""
-    if permissions.role_of(actor) != Role.OPERATOR:
-        raise PermissionDenied
+    permissions.require(actor, Perm.STATISTICS_PUBLISH)
     cycle = PlanningCycle.objects.select_for_update().get(pk=cycle_id)
     if publish:
         from planning.statistics import count_needs

@@ -16,28 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
-from accounts.permissions import Perm, Role
+from accounts.permissions import Perm, requires
 from core.roc import format_roc_datetime
-from planning import clock, selectors, services
+from planning import clock, guide, selectors, services
 from planning.forms import AnnouncementForm, ReopenForm, SchoolPlanForm, SurveyForm, TeacherPlanForm
 from planning.models import PlanKind, SchoolPlan, TeacherPlan
 from planning.services import PlanningError
-
-
-def requires(perm: Perm):
-    """Signed in (else to the sign-in page) and holding the permission (else 403)."""
-
-    def decorator(view):
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            permissions.require(request.user, perm)
-            return view(request, *args, **kwargs)
-
-        wrapped.__name__ = view.__name__
-        wrapped.__doc__ = view.__doc__
-        return wrapped
-
-    return decorator
 
 
 def _autosave(request) -> bool:
@@ -185,7 +169,7 @@ def school_plan_detail(request, pk: int):
     form = SchoolPlanForm(
         initial={**SchoolPlanForm.initial_from(plan), "student_count": plan.student_count}, read_only=True
     )
-    may_reopen = permissions.role_of(request.user) in (Role.CENTRE, Role.OPERATOR)
+    may_reopen = permissions.has_perm(request.user, Perm.PLAN_REOPEN)
     return render(
         request, "planning/school_plan_detail.html", {"plan": plan, "form": form, "may_reopen": may_reopen}
     )
@@ -198,25 +182,25 @@ def reopen_plan(request, kind: str, pk: int):
 
     if kind not in PlanKind.values:
         raise Http404
-    role = permissions.role_of(request.user)
+    may_extend = permissions.has_perm(request.user, Perm.PLAN_EXTEND)
     if kind == PlanKind.SCHOOL:
         plan = (
             selectors.school_plan_visible_to(request.user, pk)
-            if role in (Role.CENTRE, Role.OPERATOR)
+            if permissions.has_perm(request.user, Perm.PLAN_REOPEN)
             else None
         )
     else:
-        plan = TeacherPlan.objects.filter(pk=pk).first() if role == Role.OPERATOR else None
+        plan = TeacherPlan.objects.filter(pk=pk).first() if may_extend else None
     if plan is None:
         raise Http404
     model = SchoolPlan if kind == PlanKind.SCHOOL else TeacherPlan
-    form = ReopenForm(request.POST or None, operator=role == Role.OPERATOR)
+    form = ReopenForm(request.POST or None, operator=may_extend)
     context = {
         "plan": plan,
         "kind": kind,
         "kind_label": PlanKind(kind).label,
         "form": form,
-        "is_operator": role == Role.OPERATOR,
+        "may_extend": may_extend,
     }
     context["reopenings"] = plan.reopenings.select_related("reopened_by")
     if request.method == "POST" and form.is_valid():
@@ -305,11 +289,11 @@ def fill_rates(request):
     cycle = _cycle_from(request)
     if cycle is None:
         return render(request, "planning/fill_rates.html", {"cycle": None})
-    role = permissions.role_of(request.user)
+    national = permissions.unit_scope(request.user).everything
     school_rates = rates.school_plan_fill_rates(year=cycle.year)
     teacher_rates = rates.teacher_plan_fill_rates(year=cycle.year)
-    context: dict = {"cycle": cycle, "is_operator": role == Role.OPERATOR}
-    if role == Role.OPERATOR:
+    context: dict = {"cycle": cycle, "national": national}
+    if national:
         from accounts.models import Unit
 
         rows = []
@@ -367,10 +351,10 @@ def fill_rates(request):
         context["summary_teacher"] = teacher_rates[authority.pk]
     rows, key, descending = _sorted(rows, request)
     if request.GET.get("download") == "csv":
-        return _fill_rates_csv(cycle, rows, context["is_operator"])
+        return _fill_rates_csv(cycle, rows, context["national"])
     context.update(rows=rows, sort=key, descending=descending, percent=_percent)
     for row in rows:
-        row["school_rate_text"] = _percent(row["school_rate"]) if context["is_operator"] else ""
+        row["school_rate_text"] = _percent(row["school_rate"]) if context["national"] else ""
         row["teacher_rate_text"] = _percent(row["teacher_rate"])
     for name in ("national_school", "national_teacher", "summary_school", "summary_teacher"):
         if name in context:
@@ -378,12 +362,12 @@ def fill_rates(request):
     return render(request, "planning/fill_rates.html", context)
 
 
-def _fill_rates_csv(cycle, rows, is_operator) -> HttpResponse:
+def _fill_rates_csv(cycle, rows, national) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="fill-rates-{cycle.year}.csv"'
     response.write("\ufeff")
     out = csv.writer(response)
-    if is_operator:
+    if national:
         out.writerow(
             [
                 "主管機關代碼",
@@ -437,9 +421,9 @@ def statistics(request):
     from planning.choices import Question
 
     cycles = list(stats.published_cycles())
-    is_operator = permissions.role_of(request.user) == Role.OPERATOR
-    context: dict = {"cycles": cycles, "is_operator": is_operator, "questions": Question.choices}
-    if is_operator:
+    may_publish = permissions.has_perm(request.user, Perm.STATISTICS_PUBLISH)
+    context: dict = {"cycles": cycles, "may_publish": may_publish, "questions": Question.choices}
+    if may_publish:
         from planning.models import PlanningCycle
 
         context["all_cycles"] = PlanningCycle.objects.select_related("publication").order_by("-year")
@@ -470,12 +454,10 @@ def statistics(request):
     return render(request, "planning/statistics.html", context)
 
 
-@login_required
+@requires(Perm.STATISTICS_PUBLISH)
 @require_POST
 def statistics_publish(request):
     """The operator publishes (or withdraws) a cycle's 統計專區."""
-    if permissions.role_of(request.user) != Role.OPERATOR:
-        raise PermissionDenied
     from planning.models import PlanningCycle
 
     year = request.POST.get("year", "")
@@ -491,17 +473,16 @@ def statistics_publish(request):
 # ---------------------------------------------------------------- 說明手冊
 
 
-def guide(request):
-    from planning.guide import TITLE, sections
-
-    return render(request, "planning/guide.html", {"title": TITLE, "sections": sections()})
+def guide_page(request):
+    """說明手冊: both forms step by step, with the windows of the reader's authority."""
+    sections = guide.sections(*selectors.guide_windows(request.user))
+    return render(request, "planning/guide.html", {"title": guide.TITLE, "sections": sections})
 
 
 def guide_pdf(request):
-    from planning.guide import guide_pdf as build
-
+    """The same text as a PDF with one bookmark per section."""
     try:
-        content = build()
+        content = guide.guide_pdf(*selectors.guide_windows(request.user))
     except FileNotFoundError:
         raise Http404 from None
     response = HttpResponse(content, content_type="application/pdf")

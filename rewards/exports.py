@@ -1,8 +1,10 @@
 """The reward lists as files (SPEC §8 reward export, §9 privacy).
 
-The operator's copy (and `manage.py export_rewards`) has exactly the SPEC §8 columns, with the
-teacher's national ID as its code: the only file that carries IDs. An authority's or a school's
-copy carries names, schools and figures, never an ID.
+`manage.py export_rewards` (and the operator's 「SPEC §8 交換格式」 link) has exactly the SPEC §8
+machine columns, with the teacher's national ID as its code. The downloads meant for people
+(`write_for_people`) have zh-Hant headers and values, typed cells and the teacher's school on every
+teacher row; only the operator's carries the national IDs. An authority's or a school's copy carries
+names, schools and figures, never an ID.
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from accounts import national_id
+from accounts.permissions import UnitScope
+from core import reports
 from core.dataexchange import TableWriter
+from core.reports import Column, Kind, Table
 from rewards import selectors
 from rewards.explain import figure, plain
-from rewards.selectors import Scope
+from rewards.pr import floor_decimal
 
 OPERATOR_COLUMNS = (
     "level", "code", "name", "authority_code", "stage", "value", "national_average", "group_size", "pr",
@@ -30,7 +35,7 @@ def _flag(value: bool) -> str:
     return "1" if value else "0"
 
 
-def rows(scope: Scope, year: int, *, with_ids: bool) -> Iterator[list[str]]:
+def rows(scope: UnitScope, year: int, *, with_ids: bool) -> Iterator[list[str]]:
     """Every row of the year's published lists within the scope: authorities, schools, teachers."""
     for r in selectors.authority_results(scope, year):
         a = r.authority
@@ -73,7 +78,7 @@ def rows(scope: Scope, year: int, *, with_ids: bool) -> Iterator[list[str]]:
             yield ["teacher", "", name, school_code, school_name, authority_code, *common]
 
 
-def write(path: Path | str, scope: Scope, year: int) -> int:
+def write(path: Path | str, scope: UnitScope, year: int) -> int:
     """Write the scope's lists to .csv or .xlsx; IDs only in the operator's (national) copy."""
     with_ids = scope.level == "all"
     path = Path(path)
@@ -82,3 +87,117 @@ def write(path: Path | str, scope: Scope, year: int) -> int:
         for row in rows(scope, year, with_ids=with_ids):
             out.write(row)
     return out.count
+
+
+# ------------------------------------------------------------------------------------------
+# Downloads meant for people (獎勵名單 on the portal): zh-Hant headers and values, typed cells.
+
+YEAR = Column("學年度", Kind.INTEGER, 8)
+AUTHORITY_COLUMNS = (
+    YEAR,
+    Column("主管機關代碼", width=12),
+    Column("主管機關", width=16),
+    Column("規劃範圍學校數", Kind.INTEGER),
+    Column("期程內送出學校數", Kind.INTEGER),
+    Column("學校本位進修規劃填報率", Kind.PERCENT),
+    Column("獲主管機關獎勵", Kind.YES_NO),
+)
+SCHOOL_COLUMNS = (
+    YEAR,
+    Column("主管機關", width=16),
+    Column("學校代碼", width=10),
+    Column("學校", width=24),
+    Column("教育階段", width=10),
+    Column("教師數", Kind.INTEGER),
+    Column("研習時數合計", Kind.DECIMAL),
+    Column("平均研習時數", Kind.DECIMAL),
+    Column("全國平均時數", Kind.DECIMAL),
+    Column("同組學校數", Kind.INTEGER),
+    Column("百分等級 PR", Kind.DECIMAL),
+    Column("學校本位進修規劃送出時間", Kind.DATETIME, 20),
+    Column("於填報期程內送出", Kind.YES_NO),
+    Column("獲學校獎勵", Kind.YES_NO),
+)
+TEACHER_COLUMNS = (
+    YEAR,
+    Column("主管機關", width=16),
+    Column("學校代碼", width=10),
+    Column("學校", width=24),
+    Column("姓名", width=12),
+    Column("教育階段", width=10),
+    Column("研習時數", Kind.DECIMAL),
+    Column("全國平均時數", Kind.DECIMAL),
+    Column("同組人數", Kind.INTEGER),
+    Column("百分等級 PR", Kind.DECIMAL),
+    Column("教師自我進修規劃送出時間", Kind.DATETIME, 20),
+    Column("於填報期程內送出", Kind.YES_NO),
+    Column("獲教師獎勵", Kind.YES_NO),
+)
+NATIONAL_ID_COLUMN = Column("身分證統一編號", width=14)
+LISTS = {"authorities": "主管機關", "schools": "學校", "teachers": "教師"}
+
+
+def _two(value):
+    """A figure as the portal shows it: two decimals, rounded down (a PR shown 70.00 was awarded)."""
+    return None if value is None else floor_decimal(value, 2)
+
+
+def _authority_rows(scope: UnitScope, year: int):
+    for r in selectors.authority_results(scope, year):
+        yield [year, r.authority.code, r.authority.name, r.schools_total, r.schools_submitted,
+               floor_decimal(r.fill_rate, 4), r.awarded]  # fmt: skip
+
+
+def _school_rows(scope: UnitScope, year: int):
+    for r in selectors.school_results(scope, year).iterator(chunk_size=2000):
+        yield [year, r.authority.name, r.school.code, r.school.name, r.stage, r.teachers, r.total_hours,
+               _two(r.average), _two(r.national_average), r.group_size, _two(r.pr), r.plan_submitted_at,
+               r.plan_in_window, r.awarded]  # fmt: skip
+
+
+def _teacher_rows(scope: UnitScope, year: int, *, with_ids: bool):
+    teachers = selectors.teacher_results(scope, year).values_list(
+        "authority__name", "school__code", "school__name", "person__national_id_encrypted", "person__name",
+        "stage", "hours", "national_average", "group_size", "pr", "plan_submitted_at", "plan_in_window",
+        "awarded",
+    )  # fmt: skip
+    for (
+        authority,
+        code,
+        school,
+        encrypted,
+        name,
+        stage,
+        hours,
+        a,
+        size,
+        rank,
+        at,
+        inside,
+        won,
+    ) in teachers.iterator(chunk_size=5000):
+        head = [year, authority, code, school]
+        if with_ids:
+            head.append(national_id.decrypt(encrypted))
+        yield [*head, name, stage, hours, _two(a), size, _two(rank), at, inside, won]
+
+
+def people_tables(scope: UnitScope, year: int) -> dict[str, Table]:
+    """The scope's three lists for people; the teachers' national IDs only in the operator's."""
+    with_ids = scope.level == "all"
+    teacher_columns = list(TEACHER_COLUMNS)
+    if with_ids:
+        teacher_columns.insert(4, NATIONAL_ID_COLUMN)
+    return {
+        "authorities": Table(LISTS["authorities"], AUTHORITY_COLUMNS, _authority_rows(scope, year)),
+        "schools": Table(LISTS["schools"], SCHOOL_COLUMNS, _school_rows(scope, year)),
+        "teachers": Table(LISTS["teachers"], teacher_columns, _teacher_rows(scope, year, with_ids=with_ids)),
+    }
+
+
+def write_for_people(path: Path | str, scope: UnitScope, year: int, *, only: str | None = None) -> int:
+    """.xlsx: the three lists as three sheets; .csv: one list (`only`, default the teachers)."""
+    tables = people_tables(scope, year)
+    if Path(path).suffix.lower() == ".xlsx":
+        return reports.write_xlsx(path, list(tables.values()))
+    return reports.write_csv(path, tables[only or "teachers"])

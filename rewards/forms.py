@@ -45,3 +45,39 @@ class YearForm(forms.Form):
         if self.is_bound and self.is_valid() and self.cleaned_data["year"]:
             return self.cleaned_data["year"]
         return self.years[0] if self.years else None
+
+
+class ListSearchForm(forms.Form):
+    """獎勵名單 search (GET): which list, part of a school's code or name, part of a teacher's name."""
+
+    SCHOOLS, TEACHERS = "schools", "teachers"
+
+    show = forms.ChoiceField(
+        label=_("名單"),
+        choices=[(SCHOOLS, _("學校獎勵")), (TEACHERS, _("教師獎勵"))],
+        required=False,
+        initial=SCHOOLS,
+    )
+    school = forms.CharField(
+        label=_("學校（代碼或名稱）"), max_length=60, required=False, help_text=_("可只填部分文字")
+    )
+    teacher = forms.CharField(
+        label=_("教師姓名"),
+        max_length=30,
+        required=False,
+        help_text=_("教師名單顯示遮蔽後的姓名；可只填部分文字"),
+    )
+
+    def __init__(self, *args, schools: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not schools:  # a school sees only its own teachers
+            del self.fields["show"]
+            del self.fields["school"]
+
+    def values(self) -> dict:
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return {
+            "show": data.get("show") or (self.SCHOOLS if "show" in self.fields else self.TEACHERS),
+            "school": (data.get("school") or "").strip(),
+            "teacher": (data.get("teacher") or "").strip(),
+        }

@@ -9,6 +9,8 @@ takes their ids from the tables it has just read in the same transaction; so the
 carry no database constraint or index of their own, only the composite indexes readers use.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -89,6 +91,19 @@ class RewardRun(models.Model):
             return self.started_by.display_name
         return str(_("系統管理指令（run_rewards）")) if self.started_via == "command" else ""
 
+    def _summary_figure(self, key: str) -> str:
+        value = (self.summary or {}).get(key)
+        return f"{floor_decimal(Decimal(value), 2):f}" if value not in (None, "") else ""
+
+    @property
+    def national_average_shown(self) -> str:
+        """A as every figure is shown: 2 decimals rounded down (the stored A keeps 6)."""
+        return self._summary_figure("national_average")
+
+    @property
+    def class_width_shown(self) -> str:
+        return self._summary_figure("class_width")
+
 
 def _fk(model, name, related):
     return models.ForeignKey(
@@ -163,6 +178,10 @@ class TeacherResult(RankedResult):
     def __str__(self) -> str:
         # Ids only: a person's name and ID stay out of logs and admin titles.
         return f"{self.year} 教師 {self.person_id}"
+
+    @property
+    def hours_shown(self) -> str:
+        return f"{floor_decimal(self.hours, 2):f}"
 
 
 class SchoolResult(RankedResult):

@@ -9,44 +9,25 @@ the transaction that marks the run 完成).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts import permissions
-from accounts.models import Unit, UnitKind
-from accounts.permissions import Perm, Role
+from accounts.models import UnitKind
+from accounts.permissions import Perm, UnitScope
 from rewards.models import AuthorityResult, RewardRun, RunStatus, SchoolResult, TeacherResult
 from teachers.models import Membership
 
 
-@dataclass(frozen=True)
-class Scope:
-    """The part of the lists an actor may see: everything, one authority, or one school."""
-
-    level: str  # "all" | "authority" | "school"
-    unit: Unit | None = None
-
-    @property
-    def label(self) -> str:
-        if self.level == "all":
-            return "全國"
-        return self.unit.name
-
-
-def scope_of(actor) -> Scope:
-    """PermissionDenied unless the actor may see reward lists at all."""
+def scope_of(actor) -> UnitScope:
+    """PermissionDenied unless the actor may see reward lists at all; then the lists narrowed to the
+    actor's unit scope (the operator all, a centre its authority, a school account its school)."""
     permissions.require(actor, Perm.REWARD_LISTS)
-    role = permissions.role_of(actor)
-    if role == Role.OPERATOR:
-        return Scope("all")
-    unit = permissions.unit_of(actor)
-    if role == Role.CENTRE and unit.kind == UnitKind.AUTHORITY:
-        return Scope("authority", unit)
-    if unit is not None and unit.kind == UnitKind.SCHOOL:
-        return Scope("school", unit)
-    raise PermissionDenied
+    scope = permissions.unit_scope(actor)
+    if scope.level == "none" or (scope.level == "unit" and scope.unit.kind != UnitKind.SCHOOL):
+        raise PermissionDenied
+    return scope
 
 
 def published_years() -> list[int]:
@@ -73,29 +54,29 @@ def _published(model, year: int):
     return model.objects.filter(run_id=run.pk) if run else model.objects.none()
 
 
-def authority_results(scope: Scope, year: int) -> QuerySet[AuthorityResult]:
+def authority_results(scope: UnitScope, year: int) -> QuerySet[AuthorityResult]:
     rows = _published(AuthorityResult, year).select_related("authority").order_by("authority__code")
     if scope.level == "authority":
         return rows.filter(authority_id=scope.unit.pk)
-    if scope.level == "school":
+    if scope.level == "unit":
         return rows.filter(authority_id=scope.unit.authority_id)
     return rows
 
 
-def school_results(scope: Scope, year: int) -> QuerySet[SchoolResult]:
+def school_results(scope: UnitScope, year: int) -> QuerySet[SchoolResult]:
     rows = _published(SchoolResult, year).select_related("school", "authority")
     if scope.level == "authority":
         rows = rows.filter(authority_id=scope.unit.pk)
-    elif scope.level == "school":
+    elif scope.level == "unit":
         rows = rows.filter(school_id=scope.unit.pk)
     return rows.order_by("authority__code", "stage", "school__code")
 
 
-def teacher_results(scope: Scope, year: int) -> QuerySet[TeacherResult]:
+def teacher_results(scope: UnitScope, year: int) -> QuerySet[TeacherResult]:
     rows = _published(TeacherResult, year).select_related("person", "school", "authority")
     if scope.level == "authority":
         rows = rows.filter(authority_id=scope.unit.pk)
-    elif scope.level == "school":
+    elif scope.level == "unit":
         rows = rows.filter(school_id=scope.unit.pk)
     return rows.order_by("school__code", "person__name", "person_id")
 
@@ -118,3 +99,23 @@ def membership_on(person_id: int, day: dt.date) -> Membership | None:
         .order_by("-start_date", "-id")
         .first()
     )
+
+
+def search_schools(scope: UnitScope, year: int, *, school: str = "") -> QuerySet[SchoolResult]:
+    """獎勵名單 on screen: the scope's school results whose school code or name contains the text."""
+    rows = school_results(scope, year)
+    if school:
+        rows = rows.filter(Q(school__code__icontains=school) | Q(school__name__icontains=school))
+    return rows
+
+
+def search_teachers(
+    scope: UnitScope, year: int, *, school: str = "", teacher: str = ""
+) -> QuerySet[TeacherResult]:
+    """The scope's teacher results by school (code or name) and teacher name; shown masked."""
+    rows = teacher_results(scope, year)
+    if school:
+        rows = rows.filter(Q(school__code__icontains=school) | Q(school__name__icontains=school))
+    if teacher:
+        rows = rows.filter(person__name__icontains=teacher)
+    return rows

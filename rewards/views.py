@@ -4,36 +4,17 @@ import tempfile
 from pathlib import Path
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import permissions
-from accounts.permissions import Perm
+from accounts.permissions import Perm, requires
 from rewards import explain, exports, selectors, services
-from rewards.forms import StartRunForm, YearForm
+from rewards.forms import ListSearchForm, StartRunForm, YearForm
 from rewards.job import population_day
 from rewards.models import ACTIVE_STATUSES, RunStatus
-
-
-def requires(perm: Perm):
-    """Signed in (else to the sign-in page) and holding the permission (else 403)."""
-
-    def decorator(view):
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            permissions.require(request.user, perm)
-            return view(request, *args, **kwargs)
-
-        wrapped.__name__ = view.__name__
-        wrapped.__doc__ = view.__doc__
-        return wrapped
-
-    return decorator
-
 
 # ------------------------------------------------------------------------------------------
 # 獎勵作業
@@ -114,6 +95,8 @@ def cancel(request, pk: int):
 # ------------------------------------------------------------------------------------------
 # 獎勵名單
 
+PAGE_SIZE = 50
+
 
 def _year(request):
     years = selectors.published_years()
@@ -124,23 +107,30 @@ def _year(request):
 @requires(Perm.REWARD_LISTS)
 @require_GET
 def lists(request):
-    """The published lists of the actor's part: national, one authority's, or one school's."""
+    """The published lists of the actor's part: national, one authority's, or one school's.
+
+    The operator and an authority search the school and the teacher lists (by school, by teacher;
+    names masked), paged; a school sees its own teachers."""
     scope = selectors.scope_of(request.user)
     form, year = _year(request)
-    context = {"form": form, "year": year, "scope": scope}
+    search = ListSearchForm(request.GET or None, schools=scope.level != "unit")
+    wanted = search.values()
+    context = {"form": form, "year": year, "scope": scope, "search": search, "wanted": wanted}
     if year is not None:
         context["run"] = selectors.published_run(year)
         authorities = [(r, explain.authority_sentence(r)) for r in selectors.authority_results(scope, year)]
         context["authorities"] = authorities
-        if scope.level == "authority":
-            schools = selectors.school_results(scope, year)
-            page = Paginator(schools, 50).get_page(request.GET.get("page"))
-            context["page"] = page
-            context["schools"] = [(r, explain.school_sentence(r)) for r in page]
-        elif scope.level == "school":
+        if scope.level == "unit":
             own = selectors.school_results(scope, year).first()
             context["own_school"] = (own, explain.school_sentence(own)) if own else None
-            page = Paginator(selectors.teacher_results(scope, year), 50).get_page(request.GET.get("page"))
+        if wanted["show"] == ListSearchForm.SCHOOLS:
+            rows = selectors.search_schools(scope, year, school=wanted["school"])
+            page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+            context["page"] = page
+            context["schools"] = [(r, explain.school_sentence(r)) for r in page]
+        else:
+            rows = selectors.search_teachers(scope, year, school=wanted["school"], teacher=wanted["teacher"])
+            page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
             context["page"] = page
             context["teachers"] = [(r, explain.teacher_sentence(r)) for r in page]
     return render(request, "rewards/lists.html", context)
@@ -149,22 +139,36 @@ def lists(request):
 @requires(Perm.REWARD_LISTS)
 @require_GET
 def download(request):
-    """The actor's part as .csv or .xlsx; national IDs only in the operator's (national) copy."""
+    """The actor's part as .xlsx (three sheets) or .csv (one list), for people: zh-Hant, typed cells.
+
+    National IDs only in the operator's copy; the operator may also take the SPEC §8 machine file
+    (layout=spec, the columns of manage.py export_rewards)."""
     scope = selectors.scope_of(request.user)
     _form, year = _year(request)
     suffix = request.GET.get("format", "csv")
-    if year is None or suffix not in ("csv", "xlsx"):
+    only = request.GET.get("list", "teachers")
+    machine = request.GET.get("layout") == "spec"
+    if year is None or suffix not in ("csv", "xlsx") or only not in exports.LISTS:
+        raise Http404
+    if machine and scope.level != "all":
         raise Http404
     part = "national" if scope.level == "all" else scope.unit.code
     handle = tempfile.NamedTemporaryFile(prefix="rewards-", suffix=f".{suffix}", delete=False)
     handle.close()
     path = Path(handle.name)
     try:
-        exports.write(path, scope, year)
+        if machine:
+            exports.write(path, scope, year)
+            name = f"rewards-{year}-{part}-spec.{suffix}"
+        else:
+            exports.write_for_people(path, scope, year, only=only)
+            name = (
+                f"rewards-{year}-{part}.{suffix}" if suffix == "xlsx" else f"rewards-{year}-{part}-{only}.csv"
+            )
         stream = path.open("rb")
     finally:
         path.unlink(missing_ok=True)  # the open handle keeps the data until the response is sent
-    return FileResponse(stream, as_attachment=True, filename=f"rewards-{year}-{part}.{suffix}")
+    return FileResponse(stream, as_attachment=True, filename=name)
 
 
 # ------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts import permissions
 from accounts.models import Unit
-from accounts.permissions import Role
+from accounts.permissions import Perm
 from core.roc import academic_year, academic_year_bounds
 from teachers import hours
 from teachers.models import AccountStatus, Category, Membership, Subject, subjects_for_stage
@@ -118,14 +118,13 @@ def subject_choices(unit: Unit) -> QuerySet[Subject]:
 
 def centre_school_counts(actor) -> QuerySet[Unit]:
     """The regional centre's view: the same counts for each school of its authority, read only."""
-    own = permissions.unit_of(actor)
-    if permissions.role_of(actor) != Role.CENTRE or own is None:
+    if not permissions.has_perm(actor, Perm.CENTRE_ROSTER_COUNTS):
         return Unit.objects.none()
     current = Q(memberships__end_date__isnull=True)
     applied = Q(memberships__person__teacher_account__isnull=False)
     return (
         Unit.objects.schools()
-        .filter(authority=own)
+        .filter(permissions.unit_scope(actor).q())
         .annotate(
             total=Count("memberships", filter=current),
             applied_teachers=Count(

@@ -89,8 +89,8 @@ def _today() -> dt.date:
 
 def may_manage_roster(actor, unit: Unit) -> bool:
     """本單位教師帳號管理 and 教師資料登錄: the unit's own 總負責人 and 連絡人."""
-    return permissions.has_perm(actor, Perm.UNIT_TEACHER_ACCOUNTS) and permissions.may_act_for_unit(
-        actor, unit
+    return permissions.has_perm(actor, Perm.UNIT_TEACHER_ACCOUNTS) and permissions.unit_scope(actor).contains(
+        unit
     )
 
 
@@ -349,6 +349,12 @@ def apply_for_teacher_account(
     )
     if person.email:
         _notify("activate", person_id=person.pk, site=site, application_id=application.pk)
+
+
+def discard_teacher_application(*, password: str) -> None:
+    """An application past the per-ID limit: what an application costs (the password hash), and
+    nothing stored or sent, so its answer is the same in time and content."""
+    make_password(password)
 
 
 def activation_token(application: TeacherApplication) -> str:

@@ -134,10 +134,15 @@ def test_review_admission_waits_for_the_unit_then_announces(clerk, make_course, 
     with pytest.raises(services.CourseError):
         services.course_announce_admission(actor=outsider, course=course, enrolment_ids=[chosen.pk])
     assert statuses(course) == ["applied"] * 3
-    services.course_announce_admission(actor=clerk, course=course, enrolment_ids=[chosen.pk])
+    with pytest.raises(services.CourseError, match="略過了 1 位"):
+        services.course_announce_admission(actor=clerk, course=course, enrolment_ids=[chosen.pk])
+    services.course_announce_admission(
+        actor=clerk, course=course, enrolment_ids=[chosen.pk], skip_reason="非研習對象之服務學校"
+    )
     assert statuses(course) == ["waiting", "admitted", "waiting"]
+    # 審核錄取: nothing fills itself; the freed seat waits for the unit (tests/courses/test_admission_order.py).
     services.enrolment_decline(actor=teachers[1], course=course)
-    assert statuses(course) == ["admitted", "declined", "waiting"]
+    assert statuses(course) == ["waiting", "declined", "waiting"]
 
 
 def test_reminder_goes_once_to_admitted_teachers_the_day_before(

@@ -69,7 +69,7 @@ def test_school_reads_its_list_and_teacher_reads_the_reason(page, live_server, p
     page.goto("/")
     page.get_by_role("navigation", name="主選單").get_by_role("link", name="獎勵名單").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("獎勵名單")
-    expect(page.get_by_role("table", name="本校教師獎勵（姓名遮蔽；完整名單請下載）")).to_contain_text(
+    expect(page.get_by_role("table", name="教師獎勵（共 4 人；姓名遮蔽，完整名單請下載）")).to_contain_text(
         "林O玲"
     )
     assert_accessible(page)
@@ -80,4 +80,24 @@ def test_school_reads_its_list_and_teacher_reads_the_reason(page, live_server, p
     page.get_by_role("navigation", name="主選單").get_by_role("link", name="獎勵查詢").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("獎勵查詢")
     expect(page.get_by_text("研習時數 10.00 小時，達全國平均 8.25 小時")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_the_operator_searches_the_lists_by_school_and_teacher(page, live_server, published):
+    operator_unit, _ = Unit.objects.get_or_create(
+        code="OP9999", defaults={"name": "教師進修網", "kind": UnitKind.OPERATOR}
+    )
+    as_user(page, BusinessAccountFactory(unit=operator_unit).user, live_server)
+    page.goto("/")
+    page.get_by_role("navigation", name="主選單").get_by_role("link", name="獎勵名單").click()
+    expect(page.get_by_role("table", name="學校獎勵（共 1 校）")).to_contain_text("屏東測試國小")
+    assert_accessible(page)
+    page.get_by_label("名單", exact=True).select_option(label="教師獎勵")
+    page.get_by_label("學校（代碼或名稱）").fill("屏東測試")
+    page.get_by_label("教師姓名").fill("美玲")
+    page.get_by_role("button", name="查詢").click()
+    table = page.get_by_role("table", name="教師獎勵（共 1 人；姓名遮蔽，完整名單請下載）")
+    expect(table).to_contain_text("林O玲")
+    expect(table).to_contain_text("屏東測試國小")
+    expect(table).not_to_contain_text("林美玲")
     assert_accessible(page)

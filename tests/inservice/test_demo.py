@@ -28,10 +28,9 @@ def test_seed_demo_builds_one_account_per_role_and_is_idempotent():
     counts = (User.objects.count(), Person.objects.count(), Membership.objects.count())
     call_command("seed_demo")
     assert (User.objects.count(), Person.objects.count(), Membership.objects.count()) == counts
-    for username, role in ROLES.items():
-        user = User.objects.get(username=username)
-        assert user.check_password(DEMO_PASSWORD)
-        assert permissions.role_of(user) == role
+    users = {username: User.objects.get(username=username) for username in ROLES}
+    assert all(user.check_password(DEMO_PASSWORD) for user in users.values())
+    assert {username: permissions.role_of(user) for username, user in users.items()} == ROLES
 
 
 @pytest.mark.django_db

@@ -1,6 +1,7 @@
 """獎勵作業, 獎勵名單 and 獎勵查詢: who may do and see what (SPEC §7, §9), and the downloads."""
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -142,12 +143,20 @@ def test_a_school_sees_only_its_own_part(world):
     page = signed_in_client(chief).get(LISTS).content.decode()
     assert "王Om明" not in page  # names are masked in lists
     assert page.count('<th scope="row">王O') == 2
-    response = signed_in_client(chief).get(reverse("rewards:download"), {"year": YEAR, "format": "csv"})
+    response = signed_in_client(chief).get(
+        reverse("rewards:download"), {"year": YEAR, "format": "csv", "list": "teachers"}
+    )
     rows = _csv(response)
-    teachers = [r for r in rows if r["level"] == "teacher"]
-    assert sorted(r["name"] for r in teachers) == ["王mine_a明", "王mine_b明"]
-    assert {r["school_code"] for r in rows if r["level"] != "authority"} == {world["mine"].code}
-    assert all(r["code"] == "" for r in teachers)
+    assert sorted(r["姓名"] for r in rows) == ["王mine_a明", "王mine_b明"]
+    assert {r["學校代碼"] for r in rows} == {world["mine"].code}
+    assert {r["學校"] for r in rows} == {world["mine"].name}  # every teacher row carries its school
+    assert "身分證統一編號" not in rows[0]
+    schools = _csv(
+        signed_in_client(chief).get(
+            reverse("rewards:download"), {"year": YEAR, "format": "csv", "list": "schools"}
+        )
+    )
+    assert [r["學校代碼"] for r in schools] == [world["mine"].code]
 
 
 def test_unit_downloads_never_carry_national_ids(world):
@@ -171,17 +180,22 @@ def test_an_authority_sees_its_schools_and_teachers_only(world):
     page = signed_in_client(centre).get(LISTS).content.decode()
     assert world["mine"].name in page and world["neighbour"].name in page
     assert world["far"].name not in page
-    rows = _csv(signed_in_client(centre).get(reverse("rewards:download"), {"year": YEAR, "format": "csv"}))
-    assert {r["name"] for r in rows if r["level"] == "teacher"} == {
-        "王mine_a明",
-        "王mine_b明",
-        "王neighbour明",
-    }
-    assert [r["code"] for r in rows if r["level"] == "authority"] == ["10013"]
+    client = signed_in_client(centre)
+    rows = _csv(client.get(reverse("rewards:download"), {"year": YEAR, "format": "csv", "list": "teachers"}))
+    assert {r["姓名"] for r in rows} == {"王mine_a明", "王mine_b明", "王neighbour明"}
+    authorities = _csv(
+        client.get(reverse("rewards:download"), {"year": YEAR, "format": "csv", "list": "authorities"})
+    )
+    assert [r["主管機關代碼"] for r in authorities] == ["10013"]
+    # The machine file is the operator's only.
+    spec = {"year": YEAR, "format": "csv", "layout": "spec"}
+    assert client.get(reverse("rewards:download"), spec).status_code == 404
 
 
-def test_the_operator_copy_has_the_spec_columns_and_national_ids(world, operator):
-    response = signed_in_client(operator).get(reverse("rewards:download"), {"year": YEAR, "format": "csv"})
+def test_the_operator_s_spec_copy_has_the_spec_columns_and_national_ids(world, operator):
+    response = signed_in_client(operator).get(
+        reverse("rewards:download"), {"year": YEAR, "format": "csv", "layout": "spec"}
+    )
     rows = _csv(response)
     assert list(rows[0]) == [
         "level", "code", "name", "authority_code", "stage", "value", "national_average", "group_size", "pr",
@@ -189,6 +203,80 @@ def test_the_operator_copy_has_the_spec_columns_and_national_ids(world, operator
     ]  # fmt: skip
     codes = {r["code"] for r in rows if r["level"] == "teacher"}
     assert world["people"]["far"].reveal_national_id() in codes
+
+
+def test_the_operator_s_people_copy_carries_national_ids_with_the_school(world, operator):
+    rows = _csv(signed_in_client(operator).get(reverse("rewards:download"), {"year": YEAR, "format": "csv"}))
+    far = next(r for r in rows if r["身分證統一編號"] == world["people"]["far"].reveal_national_id())
+    assert far["學校"] == world["far"].name and far["獲教師獎勵"] in ("是", "否")
+
+
+def test_downloads_for_people_have_typed_cells_zh_hant_headers_and_one_number_format(world, operator):
+    centre = account(world["mine"].authority)
+    response = signed_in_client(centre).get(reverse("rewards:download"), {"year": YEAR, "format": "xlsx"})
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert book.sheetnames == ["主管機關", "學校", "教師"]
+    teachers = book["教師"]
+    header = [c.value for c in teachers[1]]
+    assert header[:6] == ["學年度", "主管機關", "學校代碼", "學校", "姓名", "教育階段"]
+    assert not any(h.isascii() for h in header if h != "百分等級 PR")
+    by_name = {row[4].value: row for row in teachers.iter_rows(min_row=2)}
+    row = dict(zip(header, by_name["王mine_a明"], strict=True))
+    assert row["學校"].value == world["mine"].name
+    assert row["研習時數"].data_type == "n" and row["研習時數"].value == 12
+    assert row["研習時數"].number_format == "0.00"
+    assert row["百分等級 PR"].data_type == "n" and row["百分等級 PR"].number_format == "0.00"
+    assert row["同組人數"].data_type == "n" and row["學年度"].value == YEAR
+    submitted = row["教師自我進修規劃送出時間"]
+    assert submitted.is_date and submitted.value == dt.datetime(2024, 9, 24, 17, 0, 0)  # Taipei wall clock
+    assert row["於填報期程內送出"].value == "是" and row["獲教師獎勵"].value in ("是", "否")
+    authority = dict(zip([c.value for c in book["主管機關"][1]], book["主管機關"][2], strict=True))
+    assert authority["學校本位進修規劃填報率"].data_type == "n"
+    assert authority["學校本位進修規劃填報率"].number_format == "0.00%"
+    school = dict(zip([c.value for c in book["學校"][1]], book["學校"][2], strict=True))
+    assert school["平均研習時數"].number_format == "0.00" and school["教師數"].data_type == "n"
+    formats = {
+        c.number_format
+        for sheet in book
+        for row in sheet.iter_rows(min_row=2)
+        for c in row
+        if c.data_type == "n" and c.value is not None
+    }
+    assert formats <= {"0", "0.00", "0.00%"}
+
+
+def test_the_operator_and_an_authority_search_the_lists_by_school_and_teacher(world, operator):
+    client = signed_in_client(operator)
+    page = client.get(LISTS, {"year": YEAR, "show": "schools", "school": "屏東甲"}).content.decode()
+    assert world["mine"].name in page and world["neighbour"].name not in page
+    page = client.get(LISTS, {"year": YEAR, "show": "teachers", "teacher": "neighbour"}).content.decode()
+    assert "王On明" not in page  # masked, never the full name
+    assert page.count('<th scope="row">王O') == 1 and world["neighbour"].name in page
+    page = client.get(LISTS, {"year": YEAR, "show": "teachers", "school": world["far"].code}).content.decode()
+    assert world["far"].name in page and world["mine"].name not in page
+    centre = signed_in_client(account(world["mine"].authority))
+    page = centre.get(LISTS, {"year": YEAR, "show": "teachers", "school": world["far"].code}).content.decode()
+    assert "沒有符合查詢的教師" in page  # another authority's school is outside its part
+    page = centre.get(LISTS, {"year": YEAR, "show": "teachers"}).content.decode()
+    assert page.count('<th scope="row">王O') == 3
+
+
+def test_the_lists_are_paged(world, operator, monkeypatch):
+    monkeypatch.setattr("rewards.views.PAGE_SIZE", 2)
+    client = signed_in_client(operator)
+    first = client.get(LISTS, {"year": YEAR, "show": "teachers"}).content.decode()
+    second = client.get(LISTS, {"year": YEAR, "show": "teachers", "page": 2}).content.decode()
+    assert first.count('<th scope="row">王O') == 2 and second.count('<th scope="row">王O') == 2
+    assert "第 1 頁，共 2 頁" in first
+
+
+def test_the_reward_results_are_unchanged_by_the_lists(world):
+    """The lists read the published rows; the arithmetic (tests/rewards/test_rules.py) is untouched."""
+    from rewards.models import TeacherResult
+
+    awarded = {r.person_id: (r.pr, r.awarded) for r in TeacherResult.objects.all()}
+    run_job()
+    assert {r.person_id: (r.pr, r.awarded) for r in TeacherResult.objects.all()} == awarded
 
 
 def test_a_clerk_or_a_teacher_cannot_see_reward_lists(world, clerk, teacher):

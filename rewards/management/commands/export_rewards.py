@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.permissions import UnitScope
 from rewards import exports, selectors
-from rewards.selectors import Scope
 
 
 class Command(BaseCommand):
@@ -21,5 +21,5 @@ class Command(BaseCommand):
             raise CommandError("不支援的檔案類型，請使用 .csv 或 .xlsx")
         if selectors.published_run(year) is None:
             raise CommandError(f"第 {year} 學年度尚無已完成的獎勵作業，請先執行 run_rewards --year {year}")
-        count = exports.write(out, Scope("all"), year)
+        count = exports.write(out, UnitScope(None, everything=True), year)
         self.stdout.write(self.style.SUCCESS(f"第 {year} 學年度獎勵名單匯出完成：{count} 列 → {out}"))
