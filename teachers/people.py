@@ -154,8 +154,11 @@ def merge_people(*, actor: User, keep: Person, duplicate: Person) -> dict[str, i
                 moved[str(apps.get_model(model_label)._meta.verbose_name)] = count
 
         if duplicate.email and not keep.email:
+            # The address keeps its provenance (teachers.trust): who wrote it, whether confirmed.
             keep.email = duplicate.email
-            keep.save(update_fields=["email"])
+            keep.email_unit_id = duplicate.email_unit_id
+            keep.email_confirmed = duplicate.email_confirmed
+            keep.save(update_fields=["email", "email_unit", "email_confirmed"])
         _audit(
             actor,
             keep,
