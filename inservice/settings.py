@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the widget templates, for FORM_RENDERER below
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -189,6 +190,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Without collectstatic (demo, tests), serve straight from the finders.
 WHITENOISE_USE_FINDERS = DEBUG or not STATIC_ROOT.exists()
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# Widgets render through TEMPLATES, so templates/admin/widgets/ can label the admin's date and time
+# boxes (axe: label) for the operator.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
