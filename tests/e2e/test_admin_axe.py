@@ -19,13 +19,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def admin_paths() -> list[str]:
     paths = ["/admin/"]
     for model in admin.site._registry:
-        info = (model._meta.app_label, model._meta.model_name)
-        paths += [reverse("admin:%s_%s_changelist" % info), reverse("admin:%s_%s_add" % info)]
+        app, name = model._meta.app_label, model._meta.model_name
+        paths += [reverse(f"admin:{app}_{name}_changelist"), reverse(f"admin:{app}_{name}_add")]
         obj = model._default_manager.order_by("pk").first()
         if obj is not None:
             for view in ("change", "history"):
                 try:
-                    paths.append(reverse(f"admin:{info[0]}_{info[1]}_{view}", args=[obj.pk]))
+                    paths.append(reverse(f"admin:{app}_{name}_{view}", args=[obj.pk]))
                 except NoReverseMatch:
                     pass
     return paths
