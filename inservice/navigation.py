@@ -103,6 +103,9 @@ MENU: tuple[MenuEntry, ...] = (
         "teachers:centre-counts",
     ),
     MenuEntry("fill-rates", "填報率", "centre/fill-rates/", Perm.FILL_RATES, "planning:fill-rates"),
+    MenuEntry(
+        "authority-plans", "所屬學校規劃彙整", "centre/plans/", Perm.FILL_RATES, "planning:authority-plans"
+    ),
     MenuEntry("announce", "最新消息管理", "news/mine/", Perm.ANNOUNCE, "planning:announcements-mine"),
     # Network operator
     MenuEntry("reward-job", "獎勵作業", "operator/rewards/", Perm.REWARD_JOB, "rewards:job"),
