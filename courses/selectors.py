@@ -1,6 +1,7 @@
 """Reads of courses, scoped to what the actor may see, with a fixed number of queries."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.permissions import Perm, ScopedPerm
@@ -12,6 +13,7 @@ from courses.models import (
     Enrolment,
     EnrolmentStatus,
     HoursCorrection,
+    IssuedHours,
 )
 from teachers.models import Membership
 
@@ -53,6 +55,43 @@ def own_enrolment(user, course: Course) -> Enrolment | None:
     if not getattr(user, "is_authenticated", False) or not user.person_id:
         return None
     return Enrolment.objects.filter(course=course, person_id=user.person_id).first()
+
+
+def waiting_position(enrolment: Enrolment) -> int:
+    """1 for the first on the course's waiting list (enrolment order)."""
+    return (
+        Enrolment.objects.filter(course_id=enrolment.course_id, status=EnrolmentStatus.WAITING)
+        .filter(
+            Q(applied_at__lt=enrolment.applied_at) | Q(applied_at=enrolment.applied_at, pk__lt=enrolment.pk)
+        )
+        .count()
+        + 1
+    )
+
+
+def enrolments_of(person) -> list[Enrolment]:
+    """我的研習報名: every enrolment of the person, newest course first; a waiting one carries
+    `waiting_position` (1 = next to move up). Two queries."""
+    rows = list(
+        Enrolment.objects.filter(person=person)
+        .select_related("course", "course__organiser")
+        .order_by("-course__start_date", "-applied_at", "-pk")
+    )
+    waiting = [row for row in rows if row.status == EnrolmentStatus.WAITING]
+    queues: dict[int, list[int]] = {}
+    for course_id, pk in (
+        Enrolment.objects.filter(
+            course_id__in={row.course_id for row in waiting}, status=EnrolmentStatus.WAITING
+        )
+        .order_by("course_id", "applied_at", "pk")
+        .values_list("course_id", "pk")
+    ):
+        queues.setdefault(course_id, []).append(pk)
+    for row in rows:
+        row.waiting_position = (
+            queues[row.course_id].index(row.pk) + 1 if row.status == EnrolmentStatus.WAITING else None
+        )
+    return rows
 
 
 def courses_managed_by(actor) -> QuerySet[Course]:
@@ -102,6 +141,11 @@ def corrections_for_approver(actor) -> QuerySet[HoursCorrection]:
     )
 
 
+def pending_corrections_for_approver(actor) -> QuerySet[HoursCorrection]:
+    """What waits for the actor under 研習時數更正核定 (the number in the menu)."""
+    return corrections_for_approver(actor).filter(status=CorrectionStatus.PENDING)
+
+
 def pending_corrections(course: Course) -> QuerySet[HoursCorrection]:
     return course.corrections.filter(status=CorrectionStatus.PENDING).select_related("person")
 
@@ -124,3 +168,16 @@ def describe_unconfirmed_courses(account) -> list[str]:
         f"{course.code or '（未編碼）'} {course.title}（{course.get_status_display()}）"
         for course in courses_unconfirmed_registered_by(account.user)
     ]
+
+
+def issued_hours_between(person_field: str, start, end):
+    """Hours issued to the person of the outer row's `person_field` within [start, end] (the
+    teachers.hours hook: the roster's 依教育部統合視導 filter)."""
+    total = (
+        IssuedHours.objects.filter(person_id=OuterRef(person_field), date__gte=start, date__lte=end)
+        .order_by()
+        .values("person_id")
+        .annotate(total=Sum("hours"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total), 0, output_field=DecimalField(max_digits=8, decimal_places=1))

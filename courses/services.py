@@ -40,9 +40,11 @@ from courses.models import (
     HoursCorrection,
     HoursSource,
     IssuedHours,
+    KindergartenFeedRecord,
     UploadStatus,
 )
 from courses.selectors import APPROVE_CORRECTION, MANAGE_COURSE
+from teachers import reassign
 
 MSG_FORBIDDEN = _("您沒有執行此課程作業的權限。")
 MSG_WRONG_STATE = _("課程目前為「{status}」，不能執行此作業。")
@@ -348,6 +350,8 @@ def enrolment_enrol(*, actor: User, course: Course) -> Enrolment:
     enrolment.save()
     if status == EnrolmentStatus.ADMITTED:
         _after_commit(tasks.send_enrolment_notice, enrolment.pk, "admitted")
+    elif status == EnrolmentStatus.WAITING:
+        _after_commit(tasks.send_enrolment_notice, enrolment.pk, "waiting")
     return enrolment
 
 
@@ -473,6 +477,8 @@ def course_announce_admission(
 ) -> list[Enrolment]:
     """公告錄取名單 (審核錄取): the unit admits the chosen applicants; the others wait (候補), in
     enrolment order. Leaving out someone who enrolled before a chosen one needs a reason."""
+    from courses import tasks
+
     course = _lock_review_course(actor, course)
     if course.admission_announced_at is not None:
         raise CourseError(MSG_ALREADY_ANNOUNCED)
@@ -489,6 +495,7 @@ def course_announce_admission(
         if enrolment.status == EnrolmentStatus.APPLIED:
             enrolment.status = EnrolmentStatus.WAITING
             enrolment.save(update_fields=["status"])
+            _after_commit(tasks.send_enrolment_notice, enrolment.pk, "waiting")
     course.admission_announced_at = timezone.now()
     course.save(update_fields=["admission_announced_at"])
     return admitted
@@ -639,6 +646,12 @@ def course_confirm(*, actor: User, course: Course) -> int:
     course.status = CourseStatus.CONFIRMED
     course.confirmed_at = timezone.now()
     course.save(update_fields=["status", "confirmed_at"])
+    from courses import tasks
+
+    for enrolment_id in course.enrolments.filter(
+        status=EnrolmentStatus.ADMITTED, attended_hours__gt=0
+    ).values_list("pk", flat=True):
+        _after_commit(tasks.send_enrolment_notice, enrolment_id, "hours_issued")
     return len(records)
 
 
@@ -708,6 +721,12 @@ def correction_decide(*, actor: User, correction: HoursCorrection, approve: bool
         Certificate.objects.filter(person_id=correction.person_id, superseded_at__isnull=True).filter(
             Q(course=course) | Q(course__isnull=True, academic_year=academic_year(course.end_date))
         ).update(superseded_at=now)
+        from courses import tasks
+
+        for enrolment_id in Enrolment.objects.filter(
+            course=course, person_id=correction.person_id
+        ).values_list("pk", flat=True):
+            _after_commit(tasks.send_enrolment_notice, enrolment_id, "hours_corrected")
     correction.status = CorrectionStatus.APPROVED if approve else CorrectionStatus.REJECTED
     correction.decided_by = actor
     correction.decided_at = now
@@ -717,86 +736,6 @@ def correction_decide(*, actor: User, correction: HoursCorrection, approve: bool
 
 # ------------------------------------------------------------------------------------------
 # E-mail
-
-
-NOTICE_SUBJECTS = {
-    "admitted": _("【錄取通知】{title}"),
-    "promoted": _("【候補遞補錄取通知】{title}"),
-    "reminder": _("【研習提醒】{title} 即將開始"),
-    "cancelled": _("【課程取消通知】{title}"),
-}
-NOTICE_BODIES = {
-    "admitted": _("您已錄取研習課程「{title}」（課程代碼 {code}）。"),
-    "promoted": _("您原列候補的研習課程「{title}」（課程代碼 {code}）已遞補錄取。"),
-    "reminder": _("您錄取的研習課程「{title}」（課程代碼 {code}）將於 {start} 開始。"),
-    "cancelled": _("很抱歉，您報名的研習課程「{title}」（課程代碼 {code}）已取消。"),
-}
-
-
-def enrolment_notify(*, enrolment_id: int, kind: str) -> bool:
-    """Send one enrolment e-mail; returns whether a message went out."""
-    from django.core.mail import send_mail
-
-    from core.roc import format_roc_date
-
-    enrolment = Enrolment.objects.select_related("course", "person").filter(pk=enrolment_id).first()
-    if enrolment is None:
-        return False
-    person, course = enrolment.person, enrolment.course
-    address = person.email or next(iter(person.users.exclude(email="").values_list("email", flat=True)), "")
-    if not address:
-        return False
-    values = {
-        "title": course.title,
-        "code": course.code,
-        "start": format_roc_date(course.start_date) if course.start_date else "",
-    }
-    lines = [
-        f"{person.name} 您好：",
-        "",
-        str(NOTICE_BODIES[kind]).format(**values),
-        f"上課日期：{values['start']}",
-        f"開課地點：{course.place}",
-        "",
-        "全國教師在職進修資訊網",
-    ]
-    send_mail(str(NOTICE_SUBJECTS[kind]).format(**values), "\n".join(lines), None, [address])
-    return True
-
-
-def correction_request_notify(*, correction_id: int) -> int:
-    """Tell the course's authority (its active business accounts) that a correction awaits approval."""
-    from django.core.mail import send_mail
-    from django.urls import reverse
-
-    from accounts.models import BusinessAccount, BusinessAccountStatus
-
-    correction = HoursCorrection.objects.select_related("course").filter(pk=correction_id).first()
-    if correction is None or correction.course.authority_id is None:
-        return 0
-    course = correction.course
-    addresses = sorted(
-        {
-            email
-            for email in BusinessAccount.objects.filter(
-                unit_id=course.authority_id, status=BusinessAccountStatus.ACTIVE
-            ).values_list("user__email", flat=True)
-            if email
-        }
-    )
-    if not addresses:
-        return 0
-    body = "\n".join(
-        [
-            f"研習課程「{course.title}」（課程代碼 {course.code}）的開課單位申請更正一位學員的研習時數"
-            f"（{correction.hours_before} → {correction.hours_after}）。",
-            f"請登入後至「研習時數更正核定」頁面（{reverse('courses:corrections')}）核定。",
-            "",
-            "全國教師在職進修資訊網",
-        ]
-    )
-    send_mail(f"【研習時數更正待核定】{course.title}", body, None, addresses)
-    return len(addresses)
 
 
 def send_course_reminders(*, today: dt.date | None = None, days_ahead: int = 1) -> int:
@@ -833,3 +772,59 @@ def seats_left(course: Course) -> int | None:
     if taken is None:
         taken = _admitted_count(course)
     return max(0, course.capacity - taken)
+
+
+# ------------------------------------------------------------------------------------------
+# Merging two person records (the teachers.reassign hook): each mover moves this app's rows of the
+# duplicate to the kept person, or refuses the whole merge naming what clashes.
+
+
+def _courses_of(rows) -> str:
+    return "、".join(
+        f"{code or '未編碼'} {title}" for code, title in rows.values_list("course__code", "course__title")
+    )
+
+
+def _years_of(rows) -> str:
+    return "、".join(str(year) for year in sorted(set(rows.values_list("academic_year", flat=True))))
+
+
+MSG_MERGE_HOURS = _("兩筆人員資料在同一課程同一天都有研習時數（{which}），無法合併；請先更正研習時數。")
+MSG_MERGE_ENROLMENT = _("兩筆人員資料都報名了同一門課程（{which}），無法合併；請先取消其中一筆報名。")
+MSG_MERGE_CORRECTION = _(
+    "兩筆人員資料在同一門課程（{which}）都有待核定的時數更正，無法合併；請先核定其中一筆。"
+)
+MSG_MERGE_FEED = _("兩筆人員資料在同一學年度（{which}）都有教保研習時數傳送紀錄，無法合併。")
+
+
+def person_issued_hours_move(source: Person, target: Person) -> int:
+    return reassign.move_rows(IssuedHours, source, target, clash=MSG_MERGE_HOURS, describe=_courses_of)
+
+
+def person_enrolments_move(source: Person, target: Person) -> int:
+    return reassign.move_rows(Enrolment, source, target, clash=MSG_MERGE_ENROLMENT, describe=_courses_of)
+
+
+def person_corrections_move(source: Person, target: Person) -> int:
+    return reassign.move_rows(
+        HoursCorrection, source, target, clash=MSG_MERGE_CORRECTION, describe=_courses_of
+    )
+
+
+def person_certificates_move(source: Person, target: Person) -> int:
+    return reassign.move_rows(Certificate, source, target, clash="", describe=str)
+
+
+def person_feed_records_move(source: Person, target: Person) -> int:
+    return reassign.move_rows(
+        KindergartenFeedRecord, source, target, clash=MSG_MERGE_FEED, describe=_years_of
+    )
+
+
+PERSON_MOVERS = {
+    IssuedHours: person_issued_hours_move,
+    Enrolment: person_enrolments_move,
+    HoursCorrection: person_corrections_move,
+    Certificate: person_certificates_move,
+    KindergartenFeedRecord: person_feed_records_move,
+}

@@ -235,6 +235,8 @@ ACCOUNT_RATE_LIMITS = {
     "teacher_account_apply_per_id": "3/h/key",
     # The public directory, for anonymous clients.
     "directory": "60/m/ip",
+    # 教師資料登錄 looks national IDs up: per manager (teachers.views.register, issue 16 point 4).
+    "teacher_register_lookup": "30/h/user",
     # 研習證明查驗 (courses.views.certificate_verify): codes checked per client address.
     "certificate_verify": "20/m/ip,200/h/ip",
 }
@@ -242,6 +244,10 @@ ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_FORMS = {"authenticate": "accounts.forms.MFAAuthenticateForm"}
 MFA_TOTP_ISSUER = "全國教師在職進修資訊網"
+
+# The portal's public address, for the links of e-mails sent from a worker (no request to read a
+# host from): course notices, the correction awaiting approval.
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get(
@@ -305,6 +311,15 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 60 * 60
+# Long imports on their own queue (issue 16 point 8), so that a big file never holds the worker
+# that sends mail and runs the schedule. `make worker` consumes both queues; docker-compose runs
+# one worker for "celery" and one for "imports".
+CELERY_IMPORTS_QUEUE = "imports"
+CELERY_TASK_ROUTES = {
+    "teachers.tasks.import_roster_upload": {"queue": CELERY_IMPORTS_QUEUE},
+    "teachers.tasks.sync_teacher_feed": {"queue": CELERY_IMPORTS_QUEUE},
+    "courses.tasks.process_attendance_upload": {"queue": CELERY_IMPORTS_QUEUE},
+}
 
 # Data exchange: an .xlsx member (sheet XML, shared strings) may not inflate past this many bytes
 # (zip bombs are refused before openpyxl opens the file; see core.dataexchange).

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class RewardsConfig(AppConfig):
     name = "rewards"
     verbose_name = "獎勵方案"
+
+    def ready(self) -> None:
+        from rewards import services
+        from teachers import reassign
+
+        # Merging two person records moves the duplicate's published results (core.hooks).
+        for model, mover in services.PERSON_MOVERS.items():
+            reassign.REASSIGNERS.register(mover, key=model._meta.label)

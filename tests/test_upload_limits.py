@@ -177,3 +177,31 @@ def test_certificate_verification_is_throttled_per_client(settings):
 
 def test_certificate_verification_has_a_limit_by_default(settings):
     assert "certificate_verify" in settings.ACCOUNT_RATE_LIMITS
+
+
+# Long imports on their own queue --------------------------------------------------------------------
+
+LONG_IMPORTS = [
+    "teachers.tasks.import_roster_upload",
+    "teachers.tasks.sync_teacher_feed",
+    "courses.tasks.process_attendance_upload",
+]
+
+
+@pytest.mark.parametrize("task", LONG_IMPORTS)
+def test_long_imports_go_to_their_own_queue(task, settings):
+    route = celery_app.amqp.router.route({}, task)
+    assert route["queue"].name == settings.CELERY_IMPORTS_QUEUE != celery_app.conf.task_default_queue
+
+
+def test_mail_stays_on_the_default_queue():
+    route = celery_app.amqp.router.route({}, "teachers.tasks.send_sso_binding_mail")
+    assert route["queue"].name == celery_app.conf.task_default_queue
+
+
+def test_the_workers_consume_the_imports_queue(settings):
+    root = settings.BASE_DIR
+    makefile = (root / "Makefile").read_text()
+    assert "worker --queues=celery,imports" in makefile
+    compose = (root / "docker-compose.yml").read_text()
+    assert '"--queues=imports"' in compose and '"--queues=celery"' in compose

@@ -9,7 +9,7 @@ from tests.helpers import signed_in_client
 PUBLIC = {"研習課程查詢", "業務帳號查詢", "統計專區"}
 EXPECTED = {
     "anonymous": PUBLIC,
-    "teacher": PUBLIC | {"修改個人基本資料", "研習紀錄", "教師自我進修規劃", "獎勵查詢"},
+    "teacher": PUBLIC | {"修改個人基本資料", "我的研習報名", "研習紀錄", "教師自我進修規劃", "獎勵查詢"},
     "chief": PUBLIC
     | {
         "本單位教師帳號管理",
@@ -41,6 +41,7 @@ EXPECTED = {
         "最新消息管理",
         "獎勵名單",
         "統計圖表",
+        "研習時數更正核定",
     },
     "operator": PUBLIC
     | {
@@ -57,6 +58,7 @@ EXPECTED = {
         "進修規劃年度",
         "人員資料更正",
         "統計圖表",
+        "研習時數更正核定",
     },
 }
 ALL_LABELS = {entry.label for entry in MENU}
