@@ -52,3 +52,8 @@ class CoursesConfig(AppConfig):
         from teachers import reassign
 
         reassign.register("研習時數", reassign_issued_hours)  # merging two person records
+
+        from core import reaper
+        from courses.services import UPLOAD_JOB
+
+        reaper.register(UPLOAD_JOB)  # an attendance upload whose worker died becomes 中斷
