@@ -45,7 +45,7 @@ bench: install
 		if [ -n "$$failed" ]; then echo "benches that missed a target or failed:$$failed"; exit 1; fi
 
 worker: install
-	$(BIN)/celery -A inservice worker --loglevel=info
+	$(BIN)/celery -A inservice worker --queues=celery,imports --loglevel=info
 
 beat: install
 	$(BIN)/celery -A inservice beat --loglevel=info

@@ -156,10 +156,10 @@ class BusinessAccountAdmin(ReadOnlyAdmin):
 
 @admin.register(SecurityEvent)
 class SecurityEventAdmin(ReadOnlyAdmin):
-    list_display = [roc_column("at", _("時間")), "kind", "username", "ip", "method", "path"]
+    list_display = [roc_column("at", _("時間")), "kind", "reason", "username", "ip", "method", "path"]
     list_filter = ["kind"]
     search_fields = ["username", "ip"]
-    fields = ["at_roc", "kind", "username", "ip", "method", "path"]
+    fields = ["at_roc", "kind", "reason", "username", "ip", "method", "path"]
     readonly_fields = fields
     at_roc = roc_field("at", _("時間"))
 

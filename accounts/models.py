@@ -267,6 +267,7 @@ class SecurityEventKind(models.TextChoices):
     MFA_CHANGED = "mfa_changed", _("變更兩步驟驗證設定")
     FORBIDDEN = "forbidden", _("拒絕存取（403）")
     NOT_FOUND = "not_found", _("查無或無權查看（404）")
+    SSO_FAILED = "sso_failed", _("帳號漫遊登入失敗")
 
 
 class SecurityEvent(models.Model):
@@ -288,6 +289,8 @@ class SecurityEvent(models.Model):
     ip = models.GenericIPAddressField(_("來源位址"), null=True, blank=True)
     path = models.CharField(_("請求路徑"), max_length=300, blank=True)
     method = models.CharField(_("方法"), max_length=8, blank=True)
+    # Why it failed, as a short code (a failed 帳號漫遊: id_token_wrong_nonce…); never an ID or a token.
+    reason = models.CharField(_("原因"), max_length=80, blank=True)
 
     class Meta:
         verbose_name = _("安全稽核紀錄")

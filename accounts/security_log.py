@@ -1,7 +1,7 @@
 """The security audit trail (安全稽核紀錄): who signed in, who failed, and every refused request.
 
 One writer (record) for every event, fed by allauth's and Django's signals, by the account
-adapter (lock-outs) and by AccessDecisionLogMiddleware (every 403 and 404 answered by a view):
+adapter (lock-outs), by the social account adapter (a failed 帳號漫遊, with its reason) and by AccessDecisionLogMiddleware (every 403 and 404 answered by a view):
 the one place where denied access decisions are logged (SPEC §9). Entries hold the user, the
 time, the client address and the path without its query string, never a national ID or a
 password; they are kept settings.SECURITY_LOG_RETENTION_DAYS days (purge, a Celery beat task).
@@ -43,7 +43,9 @@ def _user_of(request, user):
     return candidate if getattr(candidate, "is_authenticated", False) else None
 
 
-def record(kind: SecurityEventKind, *, request=None, user=None, username: str = "") -> SecurityEvent:
+def record(
+    kind: SecurityEventKind, *, request=None, user=None, username: str = "", reason: str = ""
+) -> SecurityEvent:
     user = _user_of(request, user)
     return SecurityEvent.objects.create(
         kind=kind,
@@ -52,6 +54,7 @@ def record(kind: SecurityEventKind, *, request=None, user=None, username: str = 
         ip=client_ip(request) if request is not None else None,
         path=redact(getattr(request, "path", "") or "")[:300],
         method=(getattr(request, "method", None) or "")[:8],
+        reason=redact(reason or "")[:80],
     )
 
 

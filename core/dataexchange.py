@@ -53,6 +53,7 @@ MSG_XLSX_BROKEN = "無法讀取 .xlsx 檔案"
 MSG_XLSX_TOO_LARGE = ".xlsx 檔案解壓縮後過大或壓縮比異常（上限 {limit} MB），請改用 .csv 或分成數個檔案"
 MSG_EMPTY_FILE = "檔案是空的，缺少標題列"
 MSG_FILE_NOT_FOUND = "找不到檔案 {path}"
+MSG_TOO_MANY_ROWS = "檔案超過 {limit:,} 列資料的上限，請分成數個檔案上傳"
 MSG_REFUSED = "匯入失敗：共 {count} 筆錯誤，未寫入任何資料。"
 MSG_MORE_ERRORS = "……另有 {count} 筆錯誤未列出"
 
@@ -203,8 +204,13 @@ class Table:
         errors: ErrorList | None = None,
         notices: list[str] | None = None,
         optional_columns: Sequence[str] = (),
+        max_rows: int | None = None,
     ):
         # A path, or an open binary file with a name (a web upload): the name gives the type.
+        # max_rows: a web upload's bound (the national imports of import_data have none); past
+        # it the file is refused at once, before any more of it is read.
+        if max_rows is not None:
+            self.max_rows = max_rows
         if isinstance(source, (str, Path)):
             self.path, self.file = Path(source), None
         else:
@@ -256,7 +262,21 @@ class Table:
         self.optional_present = tuple(c for c in self.optional_columns if c in seen)
         return [header.index(c) for c in self.columns + self.optional_present]
 
+    max_rows: int | None = None
+    over_max_rows = False
+
     def rows(self) -> Iterator[tuple[int, list[str]]]:
+        if self.max_rows is None:
+            yield from self._all_rows()
+            return
+        for count, row in enumerate(self._all_rows(), start=1):
+            if count > self.max_rows:
+                self.over_max_rows = True
+                self.errors.add(0, MSG_TOO_MANY_ROWS.format(limit=self.max_rows))
+                raise ImportRefused(self.errors)
+            yield row
+
+    def _all_rows(self) -> Iterator[tuple[int, list[str]]]:
         suffix = self.path.suffix.lower()
         if self.file is None and not self.path.exists():
             self.errors.add(0, MSG_FILE_NOT_FOUND.format(path=self.path.name))

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
+
 from accounts import national_id
 from core.dataexchange import MSG_MISSING_COLUMNS, ErrorList, ImportRefused, Table, parse_decimal
 from core.validation import Problem
@@ -43,7 +45,12 @@ class AttendanceTable(Table):
     """The attendance columns: 研習時數, and 報名序號 or (the old files) national_id."""
 
     def __init__(self, source):
-        super().__init__(source, (COL_HOURS,), optional_columns=(COL_NUMBER, COL_NATIONAL_ID))
+        super().__init__(
+            source,
+            (COL_HOURS,),
+            optional_columns=(COL_NUMBER, COL_NATIONAL_ID),
+            max_rows=settings.UPLOAD_MAX_ROWS,  # issue 16 point 8: a web upload's bound
+        )
 
     def _map_header(self, header: list[str], line: int = 1) -> list[int] | None:
         names = [HEADER_ALIASES.get((h or "").strip().lstrip("\ufeff").strip().lower(), h) for h in header]

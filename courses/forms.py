@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -105,14 +106,16 @@ class AttendanceUploadForm(forms.Form):
             "即下載的報名名單：第一列為標題列，欄位「報名序號」及「研習時數」（最多一位小數，空白以 0 計）。"
         ),
     )
-    MAX_BYTES = 5 * 1024 * 1024
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith((".xlsx", ".csv")):
             raise forms.ValidationError(_("請上傳 .xlsx 或 .csv 檔案。"))
-        if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError(_("檔案超過 5 MB。"))
+        if upload.size > settings.UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                _("檔案超過 %(mb)s MB 的上限，請分成數個檔案上傳；未寫入任何資料。")
+                % {"mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)}
+            )
         return upload
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import permissions
+from accounts import applying, permissions
 from accounts.permissions import Perm, requires
 from courses import exports, selectors, services
 from courses.filters import CourseSearchFilter
@@ -412,6 +412,9 @@ def certificate(request):
     return response
 
 
+CERTIFICATE_VERIFY_ACTION = "certificate_verify"
+
+
 @require_http_methods(["GET", "POST"])
 def certificate_verify(request):
     """研習證明查驗 (public): the code by POST; shows the masked name, what is certified and the hours."""
@@ -419,6 +422,10 @@ def certificate_verify(request):
 
     context = {"code": "", "result": None, "checked": False}
     if request.method == "POST":
+        # Each check is one use of ACCOUNT_RATE_LIMITS["certificate_verify"] per client address:
+        # codes cannot be tried in bulk (issue 16 point 8).
+        if not applying.allowed_client(request, CERTIFICATE_VERIFY_ACTION):
+            return applying.too_many(request)
         code = request.POST.get("code", "")[:40]
         context.update(code=code, checked=True, result=certificates.verify(code))
     return render(request, "courses/certificate_verify.html", context)

@@ -1,11 +1,13 @@
 """The site navigation of SPEC §1: each entry shown only to those entitled (accounts.permissions)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import reverse
 
 from accounts import permissions
 from accounts.permissions import Perm
+from planning import selectors as planning
 
 
 @dataclass(frozen=True)
@@ -15,6 +17,9 @@ class MenuEntry:
     path: str
     perm: Perm | None = None  # None: everyone, signed in or not
     view_name: str = ""  # the real page; empty while the page is a placeholder for a later capability
+    # For a page that also refuses by scope, beyond the permission: whether it opens for this user
+    # (the view's own test), so that every entry a person sees opens for them.
+    opens: Callable[[object], bool] | None = None
 
     @property
     def placeholder(self) -> bool:
@@ -39,7 +44,14 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry(
         "learning-record", "研習紀錄", "me/learning-record/", Perm.LEARNING_RECORD, "courses:learning-record"
     ),
-    MenuEntry("teacher-plan", "教師自我進修規劃", "me/plan/", Perm.TEACHER_PLAN, "planning:teacher-plan"),
+    MenuEntry(
+        "teacher-plan",
+        "教師自我進修規劃",
+        "me/plan/",
+        Perm.TEACHER_PLAN,
+        "planning:teacher-plan",
+        opens=planning.opens_teacher_plan,
+    ),
     MenuEntry("reward-lookup", "獎勵查詢", "me/rewards/", Perm.REWARD_LOOKUP, "rewards:lookup"),
     # Business accounts (業務帳號)
     MenuEntry(
@@ -66,7 +78,14 @@ MENU: tuple[MenuEntry, ...] = (
         "course-manage", "研習課程管理/資料上傳", "unit/courses/", Perm.COURSE_MANAGE, "courses:manage"
     ),
     MenuEntry("unit-charts", "統計圖表", "unit/charts/", Perm.STATISTICS_CHARTS, "courses:charts"),
-    MenuEntry("school-plan", "學校本位進修規劃", "unit/plan/", Perm.SCHOOL_PLAN, "planning:school-plan"),
+    MenuEntry(
+        "school-plan",
+        "學校本位進修規劃",
+        "unit/plan/",
+        Perm.SCHOOL_PLAN,
+        "planning:school-plan",
+        opens=planning.opens_school_plan,
+    ),
     MenuEntry("unit-rewards", "獎勵名單", "unit/rewards/", Perm.REWARD_LISTS, "rewards:lists"),
     # Regional management centre (區管中心)
     MenuEntry(
@@ -114,8 +133,14 @@ MENU_BY_KEY = {entry.key: entry for entry in MENU}
 
 
 def entries_for(user) -> list[MenuEntry]:
+    """The entries the user may open: the permission granted and, where the page also refuses by
+    scope, the page's own test passed."""
     granted = permissions.permissions_of(user)
-    return [entry for entry in MENU if entry.perm is None or entry.perm in granted]
+    return [
+        entry
+        for entry in MENU
+        if (entry.perm is None or entry.perm in granted) and (entry.opens is None or entry.opens(user))
+    ]
 
 
 def navigation(request) -> dict:

@@ -230,6 +230,8 @@ ACCOUNT_RATE_LIMITS = {
     "teacher_account_apply_per_id": "3/h/key",
     # The public directory, for anonymous clients.
     "directory": "60/m/ip",
+    # 研習證明查驗 (courses.views.certificate_verify): codes checked per client address.
+    "certificate_verify": "20/m/ip,200/h/ip",
 }
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -298,12 +300,26 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 60 * 60
+# Long imports on their own queue (issue 16 point 8), so that a big file never holds the worker
+# that sends mail and runs the schedule. `make worker` consumes both queues; docker-compose runs
+# one worker for "celery" and one for "imports".
+CELERY_IMPORTS_QUEUE = "imports"
+CELERY_TASK_ROUTES = {
+    "teachers.tasks.import_roster_upload": {"queue": CELERY_IMPORTS_QUEUE},
+    "teachers.tasks.sync_teacher_feed": {"queue": CELERY_IMPORTS_QUEUE},
+    "courses.tasks.process_attendance_upload": {"queue": CELERY_IMPORTS_QUEUE},
+}
 
 # Data exchange: an .xlsx member (sheet XML, shared strings) may not inflate past this many bytes
 # (zip bombs are refused before openpyxl opens the file; see core.dataexchange).
 DATAEXCHANGE_XLSX_MAX_INFLATED_BYTES = int(
     os.environ.get("DATAEXCHANGE_XLSX_MAX_INFLATED_BYTES", 512 * 1024 * 1024)
 )
+# Web uploads (批次上傳, the attendance upload; issue 16 point 8): at most this many bytes and data
+# rows per file, refused with a message and nothing written. The national imports (import_data)
+# have no such bound.
+UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 5 * 1024 * 1024))
+UPLOAD_MAX_ROWS = int(os.environ.get("UPLOAD_MAX_ROWS", 5000))
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {

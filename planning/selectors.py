@@ -102,6 +102,23 @@ def school_plan_visible_to(actor, pk: int) -> SchoolPlan | None:
     return plans.filter(scope).filter(pk=pk).first()
 
 
+def opens_teacher_plan(user) -> bool:
+    """Whether 教師自我進修規劃 opens for the user, by the view's own test: before any cycle (the page
+    says so), or for a teacher serving today at a school inside the cycle's scope (not 幼兒園, not
+    行政職員). The menu offers the entry only then (issue 19 point 6)."""
+    cycle = current_cycle()
+    if cycle is None:
+        return True
+    today = timezone.localtime(clock.now()).date()
+    return teacher_school(cycle, getattr(user, "person", None), today) is not None
+
+
+def opens_school_plan(user) -> bool:
+    """Whether 學校本位進修規劃 opens for the user's unit, by the view's own test (a 幼兒園 is outside)."""
+    cycle = current_cycle()
+    return cycle is None or school_in_scope(cycle, permissions.unit_of(user))
+
+
 def home_windows(user) -> list[PlanningWindow]:
     """What is open now for the user's role, and until when (the home page)."""
     at = clock.now()
@@ -227,3 +244,29 @@ def survey_summary(year: int) -> list[dict]:
         }
         for row in rows
     ]
+
+
+def reader_authority(user) -> Unit | None:
+    """The authority whose windows a reader of the 說明手冊 follows: a centre's own, a school
+    account's school's, a teacher's serving school's (today); None for the operator and the public."""
+    unit = permissions.unit_of(user)
+    if unit is not None:
+        if unit.kind == UnitKind.AUTHORITY:
+            return unit
+        return unit.authority if unit.authority_id else None
+    if permissions.has_perm(user, Perm.TEACHER_PLAN):
+        cycle = current_cycle()
+        school = teacher_school(cycle, user.person, timezone.localtime(clock.now()).date()) if cycle else None
+        return school.authority if school else None
+    return None
+
+
+def guide_windows(user) -> tuple[PlanningCycle | None, Unit | None, list[PlanningWindow]]:
+    """The current cycle, the reader's authority and its windows (school plan first)."""
+    cycle = current_cycle()
+    authority = reader_authority(user)
+    if cycle is None or authority is None:
+        return cycle, authority, []
+    windows = list(cycle.windows.filter(authority=authority).order_by("-kind", "first_day"))
+    windows.sort(key=lambda w: w.kind != PlanKind.SCHOOL)
+    return cycle, authority, windows

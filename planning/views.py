@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import permissions
 from accounts.permissions import Perm, requires
 from core.roc import format_roc_datetime
-from planning import clock, selectors, services
+from planning import clock, guide, selectors, services
 from planning.forms import AnnouncementForm, ReopenForm, SchoolPlanForm, SurveyForm, TeacherPlanForm
 from planning.models import PlanKind, SchoolPlan, TeacherPlan
 from planning.services import PlanningError
@@ -473,17 +473,16 @@ def statistics_publish(request):
 # ---------------------------------------------------------------- 說明手冊
 
 
-def guide(request):
-    from planning.guide import TITLE, sections
-
-    return render(request, "planning/guide.html", {"title": TITLE, "sections": sections()})
+def guide_page(request):
+    """說明手冊: both forms step by step, with the windows of the reader's authority."""
+    sections = guide.sections(*selectors.guide_windows(request.user))
+    return render(request, "planning/guide.html", {"title": guide.TITLE, "sections": sections})
 
 
 def guide_pdf(request):
-    from planning.guide import guide_pdf as build
-
+    """The same text as a PDF with one bookmark per section."""
     try:
-        content = build()
+        content = guide.guide_pdf(*selectors.guide_windows(request.user))
     except FileNotFoundError:
         raise Http404 from None
     response = HttpResponse(content, content_type="application/pdf")

@@ -27,6 +27,7 @@ from teachers.models import Membership, RosterUpload, UploadStatus
 
 MSG_FOREIGN_UNIT = "unit_code 不是本單位的代碼（{code}）：學校只能上傳本單位的教師資料"
 MSG_BAD_TYPE = _("請上傳 .xlsx 或 .csv 檔案。")
+MSG_TOO_BIG = _("檔案超過 %(mb)s MB 的上限，請分成數個檔案上傳；未寫入任何資料。")
 MSG_NONE_SELECTED = _("請先勾選要啟用的教師。")
 
 
@@ -45,6 +46,8 @@ def submit_roster_upload(*, actor: User, unit, uploaded) -> RosterUpload:
     suffix = Path(uploaded.name or "").suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise services.RosterError(MSG_BAD_TYPE)
+    if uploaded.size > settings.UPLOAD_MAX_BYTES:
+        raise services.RosterError(MSG_TOO_BIG % {"mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)})
     stored = upload_dir() / f"roster-{uuid.uuid4().hex}{suffix}"
     with open(stored, "wb") as out:
         for chunk in uploaded.chunks():
@@ -59,15 +62,24 @@ def submit_roster_upload(*, actor: User, unit, uploaded) -> RosterUpload:
 
 
 def _foreign_rows(path: Path, unit_code: str) -> ErrorList:
-    """One error per row naming another unit than the school's own."""
+    """One error per row naming another unit than the school's own; a file past the row limit
+    (settings.UPLOAD_MAX_ROWS) is refused here, before the engine reads it."""
     errors = ErrorList()
-    table = Table(path, importers.COLUMNS, errors=ErrorList(), optional_columns=importers.OPTIONAL_COLUMNS)
+    table = Table(
+        path,
+        importers.COLUMNS,
+        errors=ErrorList(),
+        optional_columns=importers.OPTIONAL_COLUMNS,
+        max_rows=settings.UPLOAD_MAX_ROWS,
+    )
     try:
         for line, values in table.rows():
             code = table.unescape(values[3].strip())
             if code != unit_code:
                 errors.add(line, MSG_FOREIGN_UNIT.format(code=unit_code))
     except ImportRefused:
+        if table.over_max_rows:
+            return table.errors
         return ErrorList()  # a file-level problem: the engine reports it in its own words
     return errors
 

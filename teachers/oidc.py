@@ -11,7 +11,7 @@ leaves out or gets wrong:
 - client_secret_basic with the client id and secret form-encoded before base64 (RFC 6749
   §2.3.1); allauth sends them raw, so a secret with `+` or `%` is refused by a strict provider.
 - The id_token is required and verified in full, whether or not it came over TLS: signature with
-  a key of the provider's JWKS (only asymmetric algorithms; `alg: none` and HMAC refused), `iss`,
+  a key of the provider's JWKS (cached an hour, fetched anew when a token names a key it lacks) (only asymmetric algorithms; `alg: none` and HMAC refused), `iss`,
   `aud` (and `azp` when there are several audiences), `exp`, `iat`, `nonce`; and userinfo's `sub`
   must be the id_token's. allauth skips the signature check after a token exchange and checks no
   nonce (allauth.socialaccount.providers.openid_connect.views._decode_id_token).
@@ -23,6 +23,7 @@ allauth's), the login URL stays allauth's: `MoeSocialAccountAdapter.get_provider
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from urllib.parse import quote_plus, urlsplit
 
@@ -35,6 +36,7 @@ from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404
 from django.utils.crypto import salted_hmac
 
@@ -43,6 +45,9 @@ NONCE_SALT = "teachers.oidc.nonce"
 # Asymmetric signatures only: a symmetric one (HS256) would be keyed with the client secret.
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 LEEWAY_SECONDS = 60
+# The provider's JWKS is kept this long; a token signed with a key the copy lacks fetches it anew.
+JWKS_CACHE_SECONDS = 3600
+JWKS_CACHE_PREFIX = "teachers.oidc.jwks:"
 
 
 class TokenRefused(OAuth2Error):
@@ -93,26 +98,30 @@ def _get_json(url: str) -> dict:
     return data
 
 
-def verify_id_token(raw: str, *, jwks_uri: str, issuer: str, client_id: str, nonce: str) -> dict:
-    """The id_token's claims, or TokenRefused with the reason."""
-    try:
-        header = jwt.get_unverified_header(raw)
-    except jwt.PyJWTError as exc:
-        raise TokenRefused("id_token_malformed") from exc
-    alg = header.get("alg")
-    if alg not in ALGORITHMS:
-        raise TokenRefused("id_token_algorithm_refused")
-    kid = header.get("kid")
+def provider_keys(jwks_uri: str, *, refresh: bool = False) -> tuple[list[dict], bool]:
+    """The provider's keys (its JWKS) and whether they were fetched just now. They are kept
+    JWKS_CACHE_SECONDS in the default cache (shared by every worker in production); `refresh`
+    fetches them anew, as a key rotation needs."""
+    cache_key = JWKS_CACHE_PREFIX + hashlib.sha256(jwks_uri.encode()).hexdigest()
+    keys = None if refresh else cache.get(cache_key)
+    if keys is not None:
+        return keys, False
     keys = [k for k in _get_json(jwks_uri).get("keys") or [] if isinstance(k, dict)]
+    cache.set(cache_key, keys, JWKS_CACHE_SECONDS)
+    return keys, True
+
+
+def _decode(raw: str, keys: list[dict], *, header: dict, issuer: str, client_id: str) -> dict:
+    kid = header.get("kid")
     keys = [k for k in keys if k.get("use", "sig") == "sig" and (kid is None or k.get("kid") == kid)]
     if len(keys) != 1:
         raise TokenRefused("id_token_unknown_key")
     try:
-        key = jwt.PyJWK(keys[0], algorithm=alg)
-        claims = jwt.decode(
+        key = jwt.PyJWK(keys[0], algorithm=header["alg"])
+        return jwt.decode(
             raw,
             key=key.key,
-            algorithms=[alg],
+            algorithms=[header["alg"]],
             audience=client_id,
             issuer=issuer,
             leeway=LEEWAY_SECONDS,
@@ -126,6 +135,29 @@ def verify_id_token(raw: str, *, jwks_uri: str, issuer: str, client_id: str, non
         raise TokenRefused("id_token_wrong_issuer_or_audience") from exc
     except jwt.PyJWTError as exc:
         raise TokenRefused("id_token_invalid") from exc
+
+
+def verify_id_token(raw: str, *, jwks_uri: str, issuer: str, client_id: str, nonce: str) -> dict:
+    """The id_token's claims, or TokenRefused with the reason.
+
+    The keys come from the cached JWKS; when the cached copy has no key of the token's `kid`, or
+    its key does not verify the signature (the provider rotated its keys), the JWKS is fetched
+    anew once. Only the provider can cause that: the id_token comes from its token endpoint,
+    server to server, never from the browser."""
+    try:
+        header = jwt.get_unverified_header(raw)
+    except jwt.PyJWTError as exc:
+        raise TokenRefused("id_token_malformed") from exc
+    if header.get("alg") not in ALGORITHMS:
+        raise TokenRefused("id_token_algorithm_refused")
+    keys, fresh = provider_keys(jwks_uri)
+    try:
+        claims = _decode(raw, keys, header=header, issuer=issuer, client_id=client_id)
+    except TokenRefused as refused:
+        if fresh or refused.reason not in ("id_token_unknown_key", "id_token_bad_signature"):
+            raise
+        keys, _fresh = provider_keys(jwks_uri, refresh=True)
+        claims = _decode(raw, keys, header=header, issuer=issuer, client_id=client_id)
     audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
     if len(audiences) > 1 and claims.get("azp") != client_id:
         raise TokenRefused("id_token_wrong_azp")

@@ -31,7 +31,7 @@ from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts import national_id
+from accounts import national_id, security_log
 from accounts.models import Person, Unit, UnitKind, User
 from teachers import services
 from teachers.models import AccountStatus, Category, Membership, TeacherAccount
@@ -93,6 +93,16 @@ def update_school(person: Person, eduinfo: dict) -> Membership | None:
         return None
 
 
+def failure_reason(error, exception) -> str:
+    """A failed sign-in's reason as a short code: the id_token check's (teachers.oidc.TokenRefused),
+    else allauth's error and the exception's class (a spent or foreign state, a denied consent)."""
+    reason = getattr(exception, "reason", None)
+    if reason:
+        return str(reason)
+    parts = [str(error or ""), type(exception).__name__ if exception is not None else ""]
+    return ":".join(part for part in parts if part) or "unknown"
+
+
 class MoeSocialAccountAdapter(DefaultSocialAccountAdapter):
     """Only a bound `sub` signs in; an unbound one is sent to prove who they are (no sign-up)."""
 
@@ -108,13 +118,14 @@ class MoeSocialAccountAdapter(DefaultSocialAccountAdapter):
     def on_authentication_error(self, request, provider, error=None, exception=None, extra_context=None):
         """A failed SSO sign-in: logged with its reason (a code, never an ID or a token); the
         page (socialaccount/authentication_error.html) says what to do next."""
-        reason = getattr(exception, "reason", None) or (type(exception).__name__ if exception else "")
+        reason = failure_reason(error, exception)
         logger.warning(
             "SSO sign-in failed: provider=%s error=%s reason=%s",
             getattr(getattr(provider, "app", None), "provider_id", "") or getattr(provider, "id", ""),
             error or "",
-            reason or "-",
+            reason,
         )
+        security_log.record(security_log.Kind.SSO_FAILED, request=request, reason=reason)
         return super().on_authentication_error(
             request, provider, error=error, exception=exception, extra_context=extra_context
         )

@@ -3,9 +3,11 @@
 The peer is the npm package `oidc-provider` (tests/sso_peer, installed by .ci/run), started by the
 test on 127.0.0.1 with a free port; the portal runs on a live server with its real headers, so the
 CSP's form-action applies to the redirect to the provider. PKCE is required by the peer, the
-client secret contains `+`, the id_token is RS256 from the peer's JWKS. The tampered tokens a
-certified provider will not issue are tested against the hand-written provider in
-tests/teachers/test_sso.py.
+client secret contains `+`, the id_token is RS256 from the peer's JWKS. Tampered id_tokens (a key
+not in the JWKS, `alg: none`, a wrong nonce, another sub, expired, another audience) are made by
+the peer's test hook from the token it issued, as an attacker in the middle would; the cases no
+real provider can be made to produce (HS256 with the secret, no id_token at all) stay with the
+hand-written provider in tests/teachers/test_sso.py.
 """
 
 import datetime as dt
@@ -22,6 +24,7 @@ from celery import current_app
 from django.core import mail
 from playwright.sync_api import expect
 
+from accounts.models import SecurityEvent, SecurityEventKind
 from teachers.models import TeacherAccount
 from tests.conftest import skip_or_fail
 from tests.e2e.conftest import AXE_JS, assert_accessible
@@ -55,6 +58,7 @@ class Peer:
             "client_secret": SECRET,
             "redirect_uri": f"{live_url}/accounts/oidc/moe/login/callback/",
             "users": users,
+            "other_sub": "moe-wang",  # the sub a tampered token claims instead of its own
         }
         self.process = subprocess.Popen(
             [node, "provider.mjs", json.dumps(config)],
@@ -72,6 +76,14 @@ class Peer:
     def set_users(self, users: dict) -> None:
         request = urllib.request.Request(
             f"{self.issuer}/test/users", data=json.dumps(users).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 (127.0.0.1)
+            assert answer.status == 204
+
+    def set_tamper(self, mode: str) -> None:
+        """From now on the token endpoint's id_token is altered this way ('' for none)."""
+        request = urllib.request.Request(
+            f"{self.issuer}/test/tamper", data=json.dumps({"mode": mode}).encode(), method="POST"
         )
         with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 (127.0.0.1)
             assert answer.status == 204
@@ -226,4 +238,45 @@ def test_a_replayed_callback_is_refused_with_a_helpful_page(browser, live_server
     page.goto(callbacks[0])
     heading(page, "帳號漫遊登入未完成")
     other.close()
+    context.close()
+
+
+TAMPERED = {
+    "unknown_key": ("moe-wang", "id_token_unknown_key"),
+    "alg_none": ("moe-wang", "id_token_algorithm_refused"),
+    "wrong_nonce": ("moe-wang", "id_token_wrong_nonce"),
+    "other_sub": ("moe-li", "userinfo_sub_differs"),  # li's sign-in with a token that says wang
+    "expired": ("moe-wang", "id_token_expired"),
+    "wrong_audience": ("moe-wang", "id_token_wrong_issuer_or_audience"),
+}
+
+
+def test_each_tampered_id_token_is_refused_in_the_browser(browser, live_server, peer, schools):
+    first, _ = schools
+    for name, sub in (("王一", "moe-wang"), ("李二", "moe-li")):
+        account = teacher_account(member(first, name=name).person)
+        SocialAccount.objects.create(user=account.user, provider="moe", uid=sub)
+    for mode, (sub, reason) in TAMPERED.items():
+        peer.set_tamper(mode)
+        context = browser.new_context(base_url=live_server.url, locale="zh-TW")
+        context.add_init_script(path=str(AXE_JS))
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        roam(page, peer, sub)
+        heading(page, "帳號漫遊登入未完成")
+        expect(page.get_by_role("button", name="登出")).to_have_count(0)
+        assert_accessible(page)
+        event = SecurityEvent.objects.filter(kind=SecurityEventKind.SSO_FAILED).order_by("-pk").first()
+        assert event is not None and event.reason == reason, (mode, event and event.reason)
+        context.close()
+    assert SecurityEvent.objects.filter(kind=SecurityEventKind.SSO_FAILED).count() == len(TAMPERED)
+    assert not SecurityEvent.objects.filter(kind=SecurityEventKind.SIGN_IN).exists()
+    # The same peer without tampering signs in: the refusals were the tokens', nothing else.
+    peer.set_tamper("")
+    context = browser.new_context(base_url=live_server.url, locale="zh-TW")
+    context.add_init_script(path=str(AXE_JS))
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    roam(page, peer, "moe-wang")
+    expect(page.get_by_role("button", name="登出")).to_be_visible()
     context.close()

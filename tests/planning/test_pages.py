@@ -85,7 +85,7 @@ def test_only_the_operator_publishes_statistics(centre, teacher):
         assert response.status_code == 403
 
 
-def test_guide_page_and_pdf():
+def test_guide_page_and_pdf(db):
     client = Client()
     assert "說明手冊" in client.get(reverse("planning:guide")).content.decode()
     if font_file() is None:

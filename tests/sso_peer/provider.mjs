@@ -3,12 +3,48 @@
 // {"issuer": ...} when it listens. Configuration comes as one JSON argument:
 //   {"client_id", "client_secret", "redirect_uri", "users": {sub: {"name", "email", "eduinfo"}}}
 // Besides the provider's own endpoints it serves GET /eduinfo (bearer access token, like the MOE
-// resource) and POST /test/users (the test replaces the users, e.g. to change a school).
+// resource), POST /test/users (the test replaces the users, e.g. to change a school) and
+// POST /test/tamper {"mode"} (the token endpoint's id_token is then altered, as an attacker in the
+// middle or a broken provider would: the certified provider never issues such a token itself).
+import crypto from 'node:crypto';
 import http from 'node:http';
 import Provider from 'oidc-provider';
 
 const options = JSON.parse(process.argv[2]);
 let users = options.users || {};
+let tamper = '';
+
+// The provider's own signing key (published in its JWKS), and one it never publishes.
+const KID = 'peer-key';
+const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+const { privateKey: strangerKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+const b64url = (data) => Buffer.from(data).toString('base64url');
+
+function sign(header, payload, key) {
+  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
+  if (header.alg === 'none') {
+    return `${input}.`;
+  }
+  return `${input}.${crypto.sign('sha256', Buffer.from(input), key).toString('base64url')}`;
+}
+
+function tampered(idToken, mode) {
+  const payload = JSON.parse(Buffer.from(idToken.split('.')[1], 'base64url').toString());
+  const now = Math.floor(Date.now() / 1000);
+  const header = { alg: 'RS256', kid: KID, typ: 'JWT' };
+  let key = privateKey;
+  switch (mode) {
+    case 'unknown_key': key = strangerKey; header.kid = 'not-in-the-jwks'; break;
+    case 'alg_none': header.alg = 'none'; break;
+    case 'wrong_nonce': payload.nonce = 'not-the-nonce'; break;
+    case 'other_sub': payload.sub = options.other_sub || 'someone-else'; break;
+    case 'expired': payload.iat = now - 3600; payload.exp = now - 600; break;
+    case 'wrong_audience': payload.aud = 'another-client'; break;
+    default: throw new Error(`unknown tamper mode ${mode}`);
+  }
+  return sign(header, payload, key);
+}
 
 const server = http.createServer();
 server.listen(0, '127.0.0.1', () => {
@@ -28,6 +64,7 @@ server.listen(0, '127.0.0.1', () => {
     scopes: ['openid', 'email', 'profile', 'eduinfo'],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     pkce: { required: () => true },
+    jwks: { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: KID, alg: 'RS256', use: 'sig' }] },
     features: { devInteractions: { enabled: true } },
     // A first-party client: no consent screen (the MOE SSO asks nothing either).
     async loadExistingGrant(ctx) {
@@ -57,6 +94,12 @@ server.listen(0, '127.0.0.1', () => {
       };
     },
   });
+  provider.use(async (ctx, next) => {
+    await next();
+    if (tamper && ctx.oidc?.route === 'token' && ctx.body?.id_token) {
+      ctx.body = { ...ctx.body, id_token: tampered(ctx.body.id_token, tamper) };
+    }
+  });
   const callback = provider.callback();
 
   server.on('request', async (req, res) => {
@@ -74,6 +117,16 @@ server.listen(0, '127.0.0.1', () => {
       req.on('data', (chunk) => { body += chunk; });
       req.on('end', () => {
         users = JSON.parse(body);
+        res.writeHead(204);
+        res.end();
+      });
+      return;
+    }
+    if (url.pathname === '/test/tamper' && req.method === 'POST') {
+      let body = '';
+      req.on('data', (chunk) => { body += chunk; });
+      req.on('end', () => {
+        tamper = JSON.parse(body).mode || '';
         res.writeHead(204);
         res.end();
       });

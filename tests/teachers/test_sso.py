@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import SecurityEvent, SecurityEventKind
 from teachers import selectors
 from teachers.models import AccountStatus, EndReason, TeacherAccount
 from tests.factories import PASSWORD
@@ -56,6 +57,8 @@ class Provider:
         self.seen_auth: list[str] = []
         self.seen_authorize: list[dict] = []
         self.tamper = ""
+        self.signing = (KEY, "k1")  # the key the provider signs with and publishes
+        self.jwks_fetches = 0
         provider = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -92,7 +95,8 @@ class Provider:
                         }
                     )
                 if url.path == "/jwks":
-                    return self._json({"keys": [public_jwk(KEY, "k1")]})
+                    provider.jwks_fetches += 1
+                    return self._json({"keys": [public_jwk(*provider.signing)]})
                 if url.path == "/authorize":
                     provider.seen_scopes.append(query.get("scope", ""))
                     provider.seen_authorize.append(query)
@@ -159,7 +163,7 @@ class Provider:
     def id_token(self, sub: str, nonce: str | None) -> str:
         now = int(time.time())
         claims = {"iss": self.url, "aud": CLIENT_ID, "sub": sub, "iat": now, "exp": now + 300, "nonce": nonce}
-        key, headers = KEY, {"kid": "k1"}
+        key, headers = self.signing[0], {"kid": self.signing[1]}
         match self.tamper:
             case "alg_none":
                 return jwt.encode(claims, None, algorithm="none", headers=headers)
@@ -424,6 +428,65 @@ def test_a_tampered_id_token_is_refused_logged_and_explained(provider, school, t
     logged = [r.getMessage() for r in caplog.records if "SSO sign-in failed" in r.getMessage()]
     assert logged and f"reason={TAMPERED[tamper]}" in logged[0]
     assert "sub-t" not in logged[0]
+    # The security audit trail holds it too, with its reason and no ID, sub, code or state.
+    (event,) = SecurityEvent.objects.filter(kind=SecurityEventKind.SSO_FAILED)
+    assert event.reason == TAMPERED[tamper] and event.user is None and event.username == ""
+    assert event.path == "/accounts/oidc/moe/login/callback/"
+    assert "sub-t" not in f"{event.reason}{event.path}{event.username}"
+
+
+def test_a_refused_state_is_recorded_in_the_security_log(provider, school, operator):
+    provider.add("sub-s", schoolid=school.code)
+    response = Client().get("/accounts/oidc/moe/login/callback/?code=stolen&state=not-this-browsers")
+    assert response.status_code == 401
+    (event,) = SecurityEvent.objects.filter(kind=SecurityEventKind.SSO_FAILED)
+    assert event.reason and "stolen" not in event.reason and "not-this" not in event.reason
+    # The operator's 安全稽核紀錄 shows it with its reason.
+    client = Client()
+    client.force_login(operator)
+    page = client.get(reverse("accounts:security-log")).content.decode()
+    assert f"帳號漫遊登入失敗（{event.reason}）" in page
+
+
+# ------------------------------------------------------------------------------------------------
+# The provider's JWKS is cached, and fetched anew when the provider rotates its key.
+
+
+def bound_teacher(school, provider, sub: str):
+    account = teacher_account(member(school).person)
+    SocialAccount.objects.create(user=account.user, provider="moe", uid=sub)
+    provider.add(sub, schoolid=school.code)
+    return account
+
+
+def test_the_jwks_is_fetched_once_for_many_sign_ins(provider, school):
+    account = bound_teacher(school, provider, "sub-c")
+    for _ in range(3):
+        client = Client()
+        roam(client, provider, "sub-c")
+        assert signed_in_as(client) == str(account.user.pk)
+    assert provider.jwks_fetches == 1
+
+
+@pytest.mark.parametrize("kid", ["k-rotated", "k1"], ids=["new_kid", "same_kid_new_key"])
+def test_a_rotated_key_fetches_the_jwks_anew_and_signs_in(provider, school, kid):
+    account = bound_teacher(school, provider, "sub-r")
+    roam(Client(), provider, "sub-r")
+    provider.signing = (OTHER_KEY, kid)
+    client = Client()
+    roam(client, provider, "sub-r")
+    assert signed_in_as(client) == str(account.user.pk)
+    assert provider.jwks_fetches == 2
+
+
+def test_a_key_missing_even_from_a_fresh_jwks_is_refused_after_one_refetch(provider, school):
+    bound_teacher(school, provider, "sub-k")
+    roam(Client(), provider, "sub-k")
+    provider.tamper = "unknown_key"
+    client = Client()
+    assert roam(client, provider, "sub-k").status_code == 401
+    assert signed_in_as(client) is None
+    assert provider.jwks_fetches == 2
 
 
 def test_a_tampered_token_does_not_reach_the_bind_page_either(provider, school):

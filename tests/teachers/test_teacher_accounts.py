@@ -133,12 +133,24 @@ def test_an_application_reserves_no_username_so_nobody_can_squat(on_roster):
     assert EmailAddress.objects.get(user=account.user).verified  # the roster's own address
 
 
-def test_applications_are_throttled_per_id(on_roster):
+def test_past_the_per_id_limit_the_receipt_is_the_same_and_nothing_is_stored_or_sent(on_roster):
+    """Someone applies in a teacher's name again and again from many addresses: the same receipt
+    every time (no 429 that tells the ID is being asked about), and past the per-ID limit no
+    application is stored and no mail goes, so nobody can flood or block the teacher."""
     nid = on_roster.person.reveal_national_id()
-    for n in range(services.APPLY_LIMIT_PER_ID):
-        assert apply(Client(REMOTE_ADDR=f"10.0.0.{n}"), nid=nid, name="王小明").status_code == 302
-    response = apply(Client(REMOTE_ADDR="10.0.0.99"), nid=nid, name="王小明")
-    assert response.status_code == 429 and "申請次數過多" in response.content.decode()
+    answers = []
+    for n in range(services.APPLY_LIMIT_PER_ID + 3):
+        response = apply(Client(REMOTE_ADDR=f"10.0.0.{n}"), nid=nid, name="王小明", username=f"u{n}")
+        answers.append((response.status_code, response.url))
+    assert set(answers) == {(302, reverse("teachers:apply-done"))}
+    assert len(mail.outbox) == services.APPLY_LIMIT_PER_ID
+    assert TeacherApplication.objects.filter(person=on_roster.person).count() == services.APPLY_LIMIT_PER_ID
+    assert not TeacherApplication.objects.filter(username__in=["u3", "u4", "u5"]).exists()
+    # An unknown ID past its limit answers exactly alike.
+    unknown = valid_national_id(777)
+    for n in range(services.APPLY_LIMIT_PER_ID + 1):
+        response = apply(Client(REMOTE_ADDR=f"10.0.1.{n}"), nid=unknown, name="王小明")
+        assert (response.status_code, response.url) == (302, reverse("teachers:apply-done"))
 
 
 def test_applications_are_throttled_per_client(school):
