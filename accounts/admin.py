@@ -70,7 +70,8 @@ class PersonAdmin(admin.ModelAdmin):
     # The masked name only: the ID stays out of every list.
     list_display = ["masked_name", "email", roc_column("created_at", _("建立時間"))]
     search_fields = ["email"]
-    fields = ["name", "email"]
+    fields = ["name", "email", "email_unit", "email_confirmed"]
+    autocomplete_fields = ["email_unit"]
 
     def has_add_permission(self, request) -> bool:
         # People come from the roster (imports, the unit's registration) and enabled applications.

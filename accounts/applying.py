@@ -36,6 +36,11 @@ def allowed_client(request, action: str) -> bool:
     return _consume(request, action)
 
 
+def allowed_user(request, action: str) -> bool:
+    """One use of settings.ACCOUNT_RATE_LIMITS[action] for a signed-in actor (a per-user rate)."""
+    return _consume(request, action)
+
+
 def allowed_id(request, action: str, national_id_value: str) -> bool:
     """One use of settings.ACCOUNT_RATE_LIMITS[action + "_per_id"], keyed by the ID's digest."""
     return _consume(request, f"{action}_per_id", key=national_id.digest(national_id_value))

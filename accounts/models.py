@@ -106,6 +106,18 @@ class Person(models.Model):
 
     name = models.CharField(_("姓名"), max_length=60)
     email = models.EmailField(_("電子郵件"), blank=True)
+    # Where the e-mail came from (teachers.trust, "the trusted address"): the unit whose roster
+    # import or forms wrote it, and whether the person confirmed it by following a link sent there.
+    email_unit = models.ForeignKey(
+        "Unit",
+        verbose_name=_("電子郵件登錄單位"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # db_default too: the importers and benchmarks insert people in SQL.
+    email_confirmed = models.BooleanField(_("電子郵件已由本人確認"), default=False, db_default=False)
     # Unique through Meta.constraints rather than unique=True: on PostgreSQL a unique CharField
     # also gets a varchar_pattern_ops index for LIKE, which a digest never needs and every insert
     # (a national roster import inserts 200,000) would have to maintain.
@@ -267,6 +279,7 @@ class SecurityEventKind(models.TextChoices):
     MFA_CHANGED = "mfa_changed", _("變更兩步驟驗證設定")
     FORBIDDEN = "forbidden", _("拒絕存取（403）")
     NOT_FOUND = "not_found", _("查無或無權查看（404）")
+    ROSTER_LOOKUP = "roster_lookup", _("教師資料登錄查詢身分證字號")
     SSO_FAILED = "sso_failed", _("帳號漫遊登入失敗")
 
 

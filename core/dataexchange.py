@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from core.hooks import Hook
 from core.validation import MSG_REQUIRED, Problem
 
 # Printing stops after this many errors; the total is always given.
@@ -785,10 +786,13 @@ class ImportRun:
     `drop_tables()` is the one place they are dropped, whatever way the import ends.
     """
 
-    def __init__(self, kind: str, connection, *, bulk: bool = False):
+    def __init__(self, kind: str, connection, *, bulk: bool = False, unit_id: int | None = None):
         self.kind = kind
         self.connection = connection
         self.bulk = bulk
+        # The unit a school's upload speaks for (None: the operator's national import); a kind
+        # that serves both reads it to limit what the file may change.
+        self.unit_id = unit_id
         self.pg = is_postgresql(connection)
         self.errors = ErrorList()
         self.notices: list[str] = []
@@ -856,21 +860,23 @@ class Kind:
     changed_tables: tuple[str, ...] = ()  # tables the import writes: ANALYZE'd once it has written them
 
 
-_registry: dict[str, Kind] = {}
+# Each app registers the SPEC §8 kinds it owns from its AppConfig.ready() (core.hooks); required:
+# the import and export commands fail loudly when no app registered any.
+KINDS = Hook("core.dataexchange.kinds", many=True, required=True)
 
 
 def register(kind: Kind) -> None:
-    _registry[kind.name] = kind
+    KINDS.register(kind, key=kind.name)
 
 
 def kinds() -> list[Kind]:
     """Every registered kind, in import order."""
-    return sorted(_registry.values(), key=lambda k: k.order)
+    return sorted(KINDS.values(), key=lambda k: k.order)
 
 
 def get_kind(name: str) -> Kind:
     try:
-        return _registry[name]
+        return KINDS.items()[name]
     except KeyError:
         raise LookupError(f"no data-exchange kind {name!r}") from None
 
@@ -879,14 +885,15 @@ MSG_DATABASE_REFUSED = "資料庫拒絕寫入（{error}），未寫入任何資�
 MSG_BULK_NEEDS_POSTGRESQL = "--bulk 只適用於 PostgreSQL"
 
 
-def import_file(kind: str, source, *, bulk: bool = False) -> ImportResult:
+def import_file(kind: str, source, *, bulk: bool = False, unit_id: int | None = None) -> ImportResult:
     """Import a file of one kind, all or nothing: from a command, a Celery task or a web upload.
 
     `source` is a path or an open binary file with a name ending .csv or .xlsx (a Django upload).
     Returns the ImportResult; raises ImportRefused, whose `messages` list every bad row, when the
     file is refused (nothing written). `bulk` (PostgreSQL only) rebuilds the keys and indexes of
     the kind's `bulk_tables` once instead of row by row, locking them until the import commits:
-    for a first national load, at the operator's explicit request only.
+    for a first national load, at the operator's explicit request only. `unit_id` is the unit a
+    school's own upload speaks for (ImportRun.unit_id).
     """
     import logging
 
@@ -895,7 +902,7 @@ def import_file(kind: str, source, *, bulk: bool = False) -> ImportResult:
     spec = get_kind(kind)
     if bulk and not is_postgresql(connection):
         raise ValueError(MSG_BULK_NEEDS_POSTGRESQL)
-    run = ImportRun(spec.name, connection, bulk=bulk)
+    run = ImportRun(spec.name, connection, bulk=bulk, unit_id=unit_id)
     table = Table(
         source, spec.columns, errors=run.errors, notices=run.notices, optional_columns=spec.optional_columns
     )

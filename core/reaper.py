@@ -1,7 +1,7 @@
 """One reaper for every background job (issue 17 point 5, issue 18 point 7).
 
 A job whose worker died (kill -9, a lost machine, an out-of-memory kill) would stay 處理中 for ever.
-Each app registers its job model here with how to tell a live job from an orphan; the Celery beat
+Each app registers its job model in `JOBS` with how to tell a live job from an orphan; the Celery beat
 entry `reap-interrupted-jobs` runs `reap_all` every minute (never a page view) and marks every
 orphan 中斷 with a message, through a conditional UPDATE, so a job that finishes at that moment
 keeps its own result.
@@ -27,6 +27,8 @@ from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
+from core.hooks import Hook
+
 logger = logging.getLogger(__name__)
 
 
@@ -51,16 +53,12 @@ class JobKind:
     on_interrupted: Callable[[Model], None] | None = None
 
 
-_KINDS: dict[str, JobKind] = {}
-
-
-def register(kind: JobKind) -> JobKind:
-    _KINDS[kind.key] = kind
-    return kind
+# Every app's job kinds, registered from its AppConfig.ready() (core.hooks).
+JOBS = Hook("core.reaper.jobs", many=True)
 
 
 def kinds() -> list[JobKind]:
-    return list(_KINDS.values())
+    return JOBS.values()
 
 
 # Advisory locks ------------------------------------------------------------------------------

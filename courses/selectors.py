@@ -1,6 +1,7 @@
 """Reads of courses, scoped to what the actor may see, with a fixed number of queries."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.permissions import Perm, ScopedPerm
@@ -12,6 +13,7 @@ from courses.models import (
     Enrolment,
     EnrolmentStatus,
     HoursCorrection,
+    IssuedHours,
 )
 from teachers.models import Membership
 
@@ -124,3 +126,16 @@ def describe_unconfirmed_courses(account) -> list[str]:
         f"{course.code or '（未編碼）'} {course.title}（{course.get_status_display()}）"
         for course in courses_unconfirmed_registered_by(account.user)
     ]
+
+
+def issued_hours_between(person_field: str, start, end):
+    """Hours issued to the person of the outer row's `person_field` within [start, end] (the
+    teachers.hours hook: the roster's 依教育部統合視導 filter)."""
+    total = (
+        IssuedHours.objects.filter(person_id=OuterRef(person_field), date__gte=start, date__lte=end)
+        .order_by()
+        .values("person_id")
+        .annotate(total=Sum("hours"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total), 0, output_field=DecimalField(max_digits=8, decimal_places=1))

@@ -43,9 +43,11 @@ from courses.models import (
     HoursCorrection,
     HoursSource,
     IssuedHours,
+    KindergartenFeedRecord,
     UploadStatus,
 )
 from courses.selectors import APPROVE_CORRECTION, MANAGE_COURSE
+from teachers import reassign
 
 MSG_FORBIDDEN = _("您沒有執行此課程作業的權限。")
 MSG_WRONG_STATE = _("課程目前為「{status}」，不能執行此作業。")
@@ -900,3 +902,59 @@ def seats_left(course: Course) -> int | None:
     if taken is None:
         taken = _admitted_count(course)
     return max(0, course.capacity - taken)
+
+
+# ------------------------------------------------------------------------------------------
+# Merging two person records (the teachers.reassign hook): each mover moves this app's rows of the
+# duplicate to the kept person, or refuses the whole merge naming what clashes.
+
+
+def _courses_of(rows) -> str:
+    return "、".join(
+        f"{code or '未編碼'} {title}" for code, title in rows.values_list("course__code", "course__title")
+    )
+
+
+def _years_of(rows) -> str:
+    return "、".join(str(year) for year in sorted(set(rows.values_list("academic_year", flat=True))))
+
+
+MSG_MERGE_HOURS = _("兩筆人員資料在同一課程同一天都有研習時數（{which}），無法合併；請先更正研習時數。")
+MSG_MERGE_ENROLMENT = _("兩筆人員資料都報名了同一門課程（{which}），無法合併；請先取消其中一筆報名。")
+MSG_MERGE_CORRECTION = _(
+    "兩筆人員資料在同一門課程（{which}）都有待核定的時數更正，無法合併；請先核定其中一筆。"
+)
+MSG_MERGE_FEED = _("兩筆人員資料在同一學年度（{which}）都有教保研習時數傳送紀錄，無法合併。")
+
+
+def person_issued_hours_move(source: Person, target: Person) -> int:
+    return reassign.move_rows(IssuedHours, source, target, clash=MSG_MERGE_HOURS, describe=_courses_of)
+
+
+def person_enrolments_move(source: Person, target: Person) -> int:
+    return reassign.move_rows(Enrolment, source, target, clash=MSG_MERGE_ENROLMENT, describe=_courses_of)
+
+
+def person_corrections_move(source: Person, target: Person) -> int:
+    return reassign.move_rows(
+        HoursCorrection, source, target, clash=MSG_MERGE_CORRECTION, describe=_courses_of
+    )
+
+
+def person_certificates_move(source: Person, target: Person) -> int:
+    return reassign.move_rows(Certificate, source, target, clash="", describe=str)
+
+
+def person_feed_records_move(source: Person, target: Person) -> int:
+    return reassign.move_rows(
+        KindergartenFeedRecord, source, target, clash=MSG_MERGE_FEED, describe=_years_of
+    )
+
+
+PERSON_MOVERS = {
+    IssuedHours: person_issued_hours_move,
+    Enrolment: person_enrolments_move,
+    HoursCorrection: person_corrections_move,
+    Certificate: person_certificates_move,
+    KindergartenFeedRecord: person_feed_records_move,
+}

@@ -221,6 +221,10 @@ def build_demo() -> dict[str, int]:
         )
         if created and end is None and prefix in DEMO_SUBJECTS:
             membership.subjects.set(Subject.objects.filter(name__in=DEMO_SUBJECTS[prefix]))
+        if end is None and person.email_unit_id is None:
+            # The school the person serves at wrote the address: it is trusted (teachers.trust).
+            person.email_unit = units[unit_code]
+            person.save(update_fields=["email_unit"])
 
     for username, prefix, business in ACCOUNTS:
         person = people[prefix]

@@ -230,6 +230,8 @@ ACCOUNT_RATE_LIMITS = {
     "teacher_account_apply_per_id": "3/h/key",
     # The public directory, for anonymous clients.
     "directory": "60/m/ip",
+    # 教師資料登錄 looks national IDs up: per manager (teachers.views.register, issue 16 point 4).
+    "teacher_register_lookup": "30/h/user",
     # 研習證明查驗 (courses.views.certificate_verify): codes checked per client address.
     "certificate_verify": "20/m/ip,200/h/ip",
 }

@@ -38,6 +38,7 @@ from planning.models import (
     TeacherPlanAnswer,
 )
 from planning.windows import window_for
+from teachers import reassign
 from teachers.models import Category, Membership
 
 MSG_NO_CYCLE = _("本學年度的進修規劃尚未開放。")
@@ -459,3 +460,33 @@ def publish_announcement(*, actor: User, title: str, body: str, published_on: dt
         attachment=attachment or "",
         created_by=actor,
     )
+
+
+# ------------------------------------------------------------------------------------------
+# Merging two person records (the teachers.reassign hook).
+
+MSG_MERGE_PLAN = _("兩筆人員資料在同一學年度（{which}）都有教師自我進修規劃，無法合併；請先處理其中一份。")
+MSG_MERGE_SNAPSHOT = _("兩筆人員資料在同一份教師名單快照（{which} 學年度）中都有列名，無法合併。")
+
+
+def person_teacher_plans_move(source: Person, target: Person) -> int:
+    return reassign.move_rows(
+        TeacherPlan,
+        source,
+        target,
+        clash=MSG_MERGE_PLAN,
+        describe=lambda rows: "、".join(str(y) for y in rows.values_list("year", flat=True)),
+    )
+
+
+def person_snapshot_entries_move(source: Person, target: Person) -> int:
+    return reassign.move_rows(
+        SnapshotEntry,
+        source,
+        target,
+        clash=MSG_MERGE_SNAPSHOT,
+        describe=lambda rows: "、".join(str(y) for y in rows.values_list("snapshot__cycle__year", flat=True)),
+    )
+
+
+PERSON_MOVERS = {TeacherPlan: person_teacher_plans_move, SnapshotEntry: person_snapshot_entries_move}

@@ -7,6 +7,11 @@ class RewardsConfig(AppConfig):
 
     def ready(self) -> None:
         from core import reaper
-        from rewards.services import REWARD_JOB
+        from rewards import services
+        from teachers import reassign
 
-        reaper.register(REWARD_JOB)  # a run whose worker died becomes 中斷 (Celery beat)
+        # Merging two person records moves the duplicate's published results (core.hooks).
+        for model, mover in services.PERSON_MOVERS.items():
+            reassign.REASSIGNERS.register(mover, key=model._meta.label)
+        # A run whose worker died becomes 中斷 (core.reaper, Celery beat).
+        reaper.JOBS.register(services.REWARD_JOB, key=services.REWARD_JOB.key)

@@ -31,7 +31,8 @@ from core import reaper
 from core.roc import academic_year_bounds, format_roc_date
 from planning.models import PlanningCycle
 from rewards import job
-from rewards.models import ACTIVE_STATUSES, RewardRun, RunStage, RunStatus
+from rewards.models import ACTIVE_STATUSES, RewardRun, RunStage, RunStatus, TeacherResult
+from teachers import reassign
 
 logger = logging.getLogger(__name__)
 
@@ -342,6 +343,25 @@ def _notify_failure(run: RewardRun) -> None:
         send_mail(subject, body, None, list(dict.fromkeys(recipients)))
     except Exception:
         logger.exception("reward run %s: the failure mail could not be sent", run.pk)
+
+
+# ------------------------------------------------------------------------------------------
+# Merging two person records (the teachers.reassign hook): a published result follows the person.
+
+MSG_MERGE_RESULT = _("兩筆人員資料在同一次獎勵作業（{which} 學年度）中都有教師獎勵結果，無法合併。")
+
+
+def person_teacher_results_move(source, target) -> int:
+    return reassign.move_rows(
+        TeacherResult,
+        source,
+        target,
+        clash=MSG_MERGE_RESULT,
+        describe=lambda rows: "、".join(str(y) for y in sorted(set(rows.values_list("year", flat=True)))),
+    )
+
+
+PERSON_MOVERS = {TeacherResult: person_teacher_results_move}
 
 
 # The reward job as the reaper sees it (registered in rewards.apps).

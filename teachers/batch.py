@@ -4,7 +4,8 @@ The upload is stored, a `RosterUpload` row records it, and a Celery task (`teach
 import_roster_upload`, eager on SQLite) runs it through the data-exchange engine
 (`core.dataexchange.import_file("roster", …)`): refused whole with the engine's row messages.
 A school speaks only for itself: every row must name the school's own unit code, else the file is
-refused before the engine runs, with one message per foreign row.
+refused before the engine runs, with one message per foreign row; and the file may change only
+people the school serves now, or create new ones (teachers.importers, `unit_id`).
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ def process_roster_upload(upload_id: int) -> RosterUpload:
         foreign = _foreign_rows(path, upload.unit.code)
         if foreign:
             raise ImportRefused(foreign)
-        result = dataexchange.import_file(importers.KIND.name, path)
+        # The school's file changes only people the school serves now (teachers.importers).
+        result = dataexchange.import_file(importers.KIND.name, path, unit_id=upload.unit_id)
     except ImportRefused as refused:
         upload.status = UploadStatus.REFUSED
         upload.summary = str(refused)[:300]

@@ -32,7 +32,7 @@ from accounts import national_id as nid
 from accounts.masking import mask_name
 from accounts.models import BusinessAccount, BusinessAccountStatus, Person, Stage, Unit, UnitKind
 from core import feeds as feed_adapters
-from teachers import services
+from teachers import services, trust
 from teachers.models import Category, EndReason, FeedRun, FeedRunStatus, FeedSource, Membership
 
 logger = logging.getLogger(__name__)
@@ -199,12 +199,14 @@ def _apply(row: Row, source_label: str) -> str:
         services.end_membership(actor=None, membership=current, reason=ENDED_STATUSES[row.status], on=row.end)
         return "ended"
     if person is None:
-        person = Person(name=row.name, email=row.email)
+        person = Person(name=row.name)
         person.set_national_id(row.national_id)
+        trust.set_email(person, row.email, unit=row.unit, save=False)
         person.save()
-    elif row.email and not person.email:
-        person.email = row.email
-        person.save(update_fields=["email"])
+    elif row.email and not person.email and trust.may_write_email(person, row.unit):
+        # A feed speaks for its schools: it fills in the address only of someone serving at the
+        # row's school now (teachers.trust), never of a person it is about to move in.
+        trust.set_email(person, row.email, unit=row.unit)
     current = person.memberships.filter(end_date__isnull=True).first()
     if current is not None and current.unit_id == row.unit.pk:
         if (current.category, current.title) == (row.category, row.title):
@@ -258,8 +260,9 @@ def _create_newcomers(rows: list[Row], source_label: str) -> None:
         chunk = rows[i : i + CHUNK]
         people = []
         for row in chunk:
-            person = Person(name=row.name, email=row.email)
+            person = Person(name=row.name)
             person.set_national_id(row.national_id)
+            trust.set_email(person, row.email, unit=row.unit, save=False)
             people.append(person)
         Person.objects.bulk_create(people)
         if people and people[0].pk is None:  # back ends that return no keys

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import national_id
 from accounts.national_id import validate_national_id
 from teachers.models import MANAGER_END_REASONS, Category
-from teachers.selectors import PAGE_SIZES
+from teachers.selectors import PAGE_SIZES, RosterState
 
 
 class NationalIdInput(forms.TextInput):
@@ -93,6 +93,7 @@ class RosterFilterForm(forms.Form):
     q = forms.CharField(label=_("教師姓名查詢"), max_length=60, required=False)
     subject = forms.TypedChoiceField(label=_("依任教科目篩選"), required=False, coerce=int, empty_value=None)
     supervision = forms.BooleanField(label=_("依教育部統合視導篩選"), required=False)
+    state = forms.ChoiceField(label=_("依帳號狀況篩選"), required=False)
     size = forms.TypedChoiceField(
         label=_("每頁筆數"),
         choices=[(n, str(n)) for n in PAGE_SIZES],
@@ -105,6 +106,7 @@ class RosterFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Choices from a list the view already holds: one query for the whole form.
         self.fields["subject"].choices = [("", _("全部科目"))] + [(s.pk, s.name) for s in subjects]
+        self.fields["state"].choices = [("", _("全部帳號狀況")), *RosterState.choices]
         self.fields["supervision"].help_text = _("只列出本學年度核發研習時數未達 %(hours)s 小時的教師。") % {
             "hours": min_hours
         }

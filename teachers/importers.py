@@ -12,6 +12,14 @@ One row per membership. People are created without an account (帳號狀況 待�
 - No two periods of one person may share a day (SPEC §3.1), within the file or against the
   database's memberships the file does not name: a row error on both back ends (PostgreSQL's
   exclusion constraint would only raise an IntegrityError).
+- A school's own upload (批次上傳, `run.unit_id` set; issue 16 points 2 and 3) may change only
+  people the school serves now, and create new ones: a row for a person known to the portal who
+  does not serve at the school now is refused with one neutral message, whatever its name, and
+  no check on that person's other data runs, so no refusal tells anything of another unit (no
+  name, unit or date). Its other refusals name the row and the problem only.
+- The e-mail of a new person, or one filled in, records the unit that wrote it (`email_unit`,
+  teachers.trust): the uploading school, or for the operator's import the unit of the person's
+  open row in the file.
 - The optional `end_reason` column (離職, 轉校, 退休, 資料匯入, 更正) goes with end_date; an ended
   row without one records 資料匯入, unless the membership already holds a reason for that end date.
 """
@@ -79,6 +87,13 @@ MSG_OVERLAP_LINE = "服務期間與{0}重疊（同一人同一天只能在一個
 MSG_OVERLAP_DATABASE = "服務期間與已登錄的服務紀錄（{0}，{1} 起）重疊"
 MSG_BAD_END_REASON = "end_reason 不是有效的異動原因（離職、轉校、退休、資料匯入或更正）"
 MSG_END_REASON_WITHOUT_END = "有 end_reason 但 end_date 空白"
+# A school's upload (run.unit_id): the same words for every person it may not change.
+MSG_NOT_SERVED_HERE = (
+    "此身分證字號的人員不在本單位目前的教師名單中，批次上傳不能變更其資料；"
+    "新到職且已在本網站有資料的教師，請以「教師資料登錄」登錄"
+)
+MSG_NAME_DIFFERS_HERE = "name 與本單位教師名單登錄的姓名不同（如需更正姓名，請洽教師進修網）"
+MSG_OVERLAP_DATABASE_HERE = "服務期間與此人員已登錄的服務紀錄重疊（同一人同一天只能在一個單位服務）"
 
 # Optional columns of SPEC §8: read when the header names them, empty otherwise.
 OPTIONAL_COLUMNS = ("end_reason",)
@@ -228,11 +243,37 @@ def _check(run: ImportRun, rows: str) -> None:
             WHERE u.id IS NULL""",
         reason=lambda code: zeros.problem("unit_code", code) or MSG_UNKNOWN_UNIT,
     )
-    run.collect(
-        f"""SELECT s.line_no, p.name FROM {rows} s
-            JOIN {PERSON} p ON p.national_id_digest = s.digest WHERE p.name <> s.name""",
-        reason=lambda name: MSG_NAME_DIFFERS_FROM_DATABASE.format(mask_name(name)),
+    # The people the checks against the database may look at: everyone for the operator; for a
+    # school's upload only those it serves now (the others are refused, and nothing else of
+    # theirs is looked at, so no message depends on another unit's data).
+    outsiders = run.create_table_as(
+        "outsiders",
+        f"""SELECT DISTINCT s.digest FROM {rows} s JOIN {PERSON} p ON p.national_id_digest = s.digest
+            WHERE NOT EXISTS (SELECT 1 FROM {MEMBERSHIP} m
+                              WHERE m.person_id = p.id AND m.unit_id = %s AND m.end_date IS NULL)"""
+        if run.unit_id is not None
+        else f"SELECT digest FROM {rows} WHERE 1 = 0",
+        [run.unit_id] if run.unit_id is not None else [],
     )
+    with run.connection.cursor() as cursor:
+        cursor.execute(f"CREATE INDEX {outsiders}_digest ON {outsiders} (digest)")
+    insider = f"NOT EXISTS (SELECT 1 FROM {outsiders} o WHERE o.digest = s.digest)"
+    if run.unit_id is not None:
+        run.collect(
+            f"SELECT s.line_no FROM {rows} s WHERE NOT {insider}",
+            reason=MSG_NOT_SERVED_HERE,
+        )
+        run.collect(
+            f"""SELECT s.line_no FROM {rows} s
+                JOIN {PERSON} p ON p.national_id_digest = s.digest WHERE p.name <> s.name AND {insider}""",
+            reason=MSG_NAME_DIFFERS_HERE,
+        )
+    else:
+        run.collect(
+            f"""SELECT s.line_no, p.name FROM {rows} s
+                JOIN {PERSON} p ON p.national_id_digest = s.digest WHERE p.name <> s.name""",
+            reason=lambda name: MSG_NAME_DIFFERS_FROM_DATABASE.format(mask_name(name)),
+        )
     first_rows = f"""(SELECT f.digest, f.line_no, f.name, f.email FROM {rows} f
         JOIN (SELECT digest, MIN(line_no) AS line_no FROM {rows} GROUP BY digest) m
         ON m.line_no = f.line_no)"""
@@ -259,7 +300,7 @@ def _check(run: ImportRun, rows: str) -> None:
         f"""SELECT s.line_no, s.digest, p.id AS person_id, u.id AS unit_id, m.id AS membership_id,
                    s.category, s.title, s.start_date, s.end_date, s.end_reason
             FROM {rows} s
-            LEFT JOIN {PERSON} p ON p.national_id_digest = s.digest
+            LEFT JOIN {PERSON} p ON p.national_id_digest = s.digest AND {insider}
             LEFT JOIN {UNIT} u ON u.code = s.unit_code
             LEFT JOIN {MEMBERSHIP} m
               ON m.person_id = p.id AND m.unit_id = u.id AND m.start_date = s.start_date""",
@@ -310,7 +351,11 @@ def _check_overlaps(run: ImportRun, rows: str, resolved: str) -> None:
               AND NOT (a.end_date IS NULL AND b.end_date IS NULL)
               AND NOT EXISTS (SELECT 1 FROM {resolved} r WHERE r.membership_id = b.id)
             GROUP BY a.line_no""",
-        reason=lambda unit, start: MSG_OVERLAP_DATABASE.format(unit, _iso(start)),
+        reason=(
+            (lambda unit, start: MSG_OVERLAP_DATABASE_HERE)
+            if run.unit_id is not None
+            else (lambda unit, start: MSG_OVERLAP_DATABASE.format(unit, _iso(start)))
+        ),
     )
 
 
@@ -323,20 +368,32 @@ def _merge(run: ImportRun, rows: str, subjects: str, subject_names: set[str]) ->
     connection = run.connection
     resolved = run.table_name("resolved")
     now = connection.ops.adapt_datetimefield_value(timezone.now())
+    # Who wrote each person's address (teachers.trust): the uploading school, else the unit of the
+    # person's open row in the file (none: no unit vouches for it).
+    emails = run.create_table_as(
+        "emails",
+        f"""SELECT g.digest, g.line_no, g.email,
+                   CASE WHEN g.email = '' THEN NULL
+                        ELSE COALESCE(%s, (SELECT MIN(r.unit_id) FROM {resolved} r
+                                           WHERE r.digest = g.digest AND r.end_date IS NULL)) END AS unit_id
+            FROM (SELECT digest, MIN(line_no) AS line_no, MAX(email) AS email
+                  FROM {rows} GROUP BY digest) g""",
+        [run.unit_id],
+    )
     with connection.cursor() as cursor, run.phase(PHASE_PEOPLE):
         cursor.execute(
-            f"""INSERT INTO {PERSON} (name, email, national_id_digest, national_id_encrypted, created_at)
-                SELECT s.name, g.email, s.digest, s.nid_enc, %s
-                FROM (SELECT digest, MIN(line_no) AS line_no, MAX(email) AS email
-                      FROM {rows} GROUP BY digest) g
+            f"""INSERT INTO {PERSON} (name, email, email_unit_id, email_confirmed, national_id_digest,
+                                      national_id_encrypted, created_at)
+                SELECT s.name, g.email, g.unit_id, FALSE, s.digest, s.nid_enc, %s
+                FROM {emails} g
                 JOIN {rows} s ON s.line_no = g.line_no
                 WHERE NOT EXISTS (SELECT 1 FROM {PERSON} p WHERE p.national_id_digest = g.digest)""",
             [now],
         )
         counts["people_created"] = cursor.rowcount
         cursor.execute(
-            f"""UPDATE {PERSON} SET email = g.email
-                FROM (SELECT digest, MAX(email) AS email FROM {rows} GROUP BY digest) g
+            f"""UPDATE {PERSON} SET email = g.email, email_unit_id = g.unit_id, email_confirmed = FALSE
+                FROM {emails} g
                 WHERE {PERSON}.national_id_digest = g.digest AND {PERSON}.email = '' AND g.email <> ''"""
         )
     # The rows again with every person resolved: a new table costs less than updating the

@@ -93,6 +93,16 @@ class Membership(models.Model):
     )
     # Where the membership came from: 教師資料登錄, 資料匯入, 帳號漫遊, a nightly feed…
     source = models.CharField(_("資料來源"), max_length=30, blank=True, default="")
+    # Set when the unit's manager ended it (離職/轉校/退休): the unit may undo its own recent ending.
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("轉出者"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    ended_at = models.DateTimeField(_("轉出時間"), null=True, blank=True)
 
     objects = MembershipQuerySet.as_manager()
 
@@ -135,6 +145,11 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} @ {self.unit}"
+
+    def get_additional_data(self):
+        """What the audit trail (django-auditlog) records beside a change: e.g. 更正 for an undone ending."""
+        note = getattr(self, "audit_note", "")
+        return {"異動": str(note)} if note else None
 
 
 class AccountStatus(models.TextChoices):

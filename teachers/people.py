@@ -3,15 +3,18 @@ records of one person merged. Both write an entry to the audit trail (never the 
 
 A merge moves everything of the duplicate to the kept record: memberships (no two periods may
 overlap: the same rule as every membership writer), the teacher account and applications, business
-accounts and sign-ins, then what higher layers hold (issued hours, teacher plans) through the
-registered reassigners of `teachers.reassign`; then the duplicate is deleted. One transaction:
-any refusal undoes everything.
+accounts and sign-ins, then what higher layers hold (hours, enrolments, corrections, certificates,
+feed records, plans, snapshot rows, reward results) through the movers registered on
+`teachers.reassign.REASSIGNERS`; then the duplicate is deleted. One transaction: any refusal
+undoes everything. Every relation to Person must be moved here or by a registered mover: a merge
+with a relation nobody handles fails loudly (`HookMissing`) before touching anything.
 """
 
 from __future__ import annotations
 
 from auditlog.context import set_actor
 from auditlog.models import LogEntry
+from django.apps import apps
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +22,7 @@ from accounts import national_id as nid
 from accounts import permissions
 from accounts.models import BusinessAccount, Person, User
 from accounts.permissions import Perm
+from core.hooks import HookMissing
 from teachers import reassign
 from teachers.models import Membership, TeacherAccount, TeacherApplication
 from teachers.services import RosterError
@@ -32,6 +36,30 @@ MSG_TWO_BUSINESS_ACCOUNTS = _("兩筆人員資料都有業務帳號，一人只�
 MSG_OVERLAP = _("兩筆人員資料的服務期間重疊（同一天只能在一個單位服務），請先更正服務紀錄再合併。")
 
 REDACTED = "[已遮蔽]"
+
+# The relations to Person that merge_people moves itself; every other one has a registered mover.
+MOVED_HERE = frozenset(
+    {
+        "accounts.User",
+        "accounts.BusinessAccount",
+        "teachers.Membership",
+        "teachers.TeacherAccount",
+        "teachers.TeacherApplication",
+    }
+)
+
+
+def person_relations() -> set[str]:
+    """Every model pointing at Person (hidden related names included), by label."""
+    return {
+        field.related_model._meta.label
+        for field in Person._meta.get_fields(include_hidden=True)
+        if field.is_relation and field.auto_created and not field.concrete
+    }
+
+
+def unhandled_relations() -> set[str]:
+    return person_relations() - MOVED_HERE - set(reassign.REASSIGNERS.items())
 
 
 def _require_operator(actor) -> None:
@@ -74,6 +102,9 @@ def merge_people(*, actor: User, keep: Person, duplicate: Person) -> dict[str, i
     _require_operator(actor)
     if keep.pk == duplicate.pk:
         raise RosterError(MSG_SAME_PERSON)
+    unhandled = unhandled_relations()
+    if unhandled:
+        raise HookMissing(f"merge_people: no mover registered for {', '.join(sorted(unhandled))}")
     locked = {
         p.pk: p
         for p in Person.objects.select_for_update().filter(pk__in=[keep.pk, duplicate.pk]).order_by("pk")
@@ -117,12 +148,17 @@ def merge_people(*, actor: User, keep: Person, duplicate: Person) -> dict[str, i
             user.person = keep
             user.save(update_fields=["person"])
 
-        for label, reassigner in reassign.reassigners().items():
-            moved[label] = reassigner(duplicate, keep)
+        for model_label, mover in reassign.REASSIGNERS.items().items():
+            count = mover(duplicate, keep)
+            if count:
+                moved[str(apps.get_model(model_label)._meta.verbose_name)] = count
 
         if duplicate.email and not keep.email:
+            # The address keeps its provenance (teachers.trust): who wrote it, whether confirmed.
             keep.email = duplicate.email
-            keep.save(update_fields=["email"])
+            keep.email_unit_id = duplicate.email_unit_id
+            keep.email_confirmed = duplicate.email_confirmed
+            keep.save(update_fields=["email", "email_unit", "email_confirmed"])
         _audit(
             actor,
             keep,

@@ -7,18 +7,41 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Window
+from django.db import models
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Window
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
 from accounts.models import Unit
 from accounts.permissions import Perm
 from core.roc import academic_year, academic_year_bounds
-from teachers import hours
-from teachers.models import AccountStatus, Category, Membership, Subject, subjects_for_stage
+from teachers import hours, trust
+from teachers.models import (
+    AccountStatus,
+    ApplicationStatus,
+    Category,
+    Membership,
+    Subject,
+    TeacherApplication,
+    subjects_for_stage,
+)
 
 PAGE_SIZES = (10, 20, 50, 100)
+
+
+class RosterState(models.TextChoices):
+    """帳號狀況 as the roster list shows it: 已申請（待啟用） apart from 待申請 (issue 19 point 4)."""
+
+    ACTIVE = AccountStatus.ACTIVE.value, _("啟用中")
+    DISABLED = AccountStatus.DISABLED.value, _("停用中")
+    APPLIED = "applied", _("已申請（待啟用）")
+    PENDING = AccountStatus.PENDING.value, _("待申請")
+
+
+def _waiting(person_ref: str = "person"):
+    return TeacherApplication.objects.filter(person=OuterRef(person_ref), status=ApplicationStatus.WAITING)
 
 
 def managed_unit(actor) -> Unit | None:
@@ -29,19 +52,47 @@ def managed_unit(actor) -> Unit | None:
 
 
 def current_roster(unit: Unit) -> QuerySet[Membership]:
-    """The unit's roster: memberships in force (end_date empty), with person and teacher account."""
+    """The unit's roster: memberships in force (end_date empty), with person, teacher account and
+    the waiting application (`person.waiting_applications`, newest first)."""
     return (
         Membership.objects.filter(unit=unit, end_date__isnull=True)
         .select_related("person", "person__teacher_account", "person__teacher_account__user")
+        .prefetch_related(
+            Prefetch(
+                "person__teacher_applications",
+                queryset=TeacherApplication.objects.filter(status=ApplicationStatus.WAITING).order_by(
+                    "-created_at", "-pk"
+                ),
+                to_attr="waiting_applications",
+            )
+        )
         .order_by("person__name", "pk")
     )
 
 
 def _with_filters(
-    roster, *, name: str, subject_id: int | None, below_supervision: bool, today: dt.date | None
+    roster,
+    *,
+    name: str,
+    subject_id: int | None,
+    below_supervision: bool,
+    today: dt.date | None,
+    state: str = "",
 ):
-    """The roster annotated for 教師姓名查詢 and 進階篩選, and the condition a row must meet."""
+    """The roster annotated for 教師姓名查詢 and 進階篩選, and the condition a row must meet. Every
+    row carries `year_hours`: the person's issued hours of the current academic year."""
+    start, end = academic_year_bounds(academic_year(today or timezone.localdate()))
+    roster = roster.annotate(year_hours=hours.hours_between("person_id", start, end))
     condition = Q()
+    if state:
+        roster = roster.annotate(applied=Exists(_waiting()))
+        no_account = Q(person__teacher_account__isnull=True)
+        condition &= {
+            RosterState.ACTIVE: Q(person__teacher_account__status=AccountStatus.ACTIVE),
+            RosterState.DISABLED: Q(person__teacher_account__status=AccountStatus.DISABLED),
+            RosterState.APPLIED: no_account & Q(applied=True),
+            RosterState.PENDING: no_account & Q(applied=False),
+        }[state]
     if name:
         condition &= Q(person__name__contains=name)
     if subject_id:
@@ -52,8 +103,6 @@ def _with_filters(
         condition &= Q(teaches=True)
     if below_supervision:
         # 依教育部統合視導: teachers whose issued hours this academic year are below the minimum.
-        start, end = academic_year_bounds(academic_year(today or timezone.localdate()))
-        roster = roster.annotate(year_hours=hours.hours_between("person_id", start, end))
         condition &= Q(category=Category.TEACHER, year_hours__lt=settings.SUPERVISION_MIN_HOURS)
     return roster, condition
 
@@ -65,14 +114,17 @@ def filtered_roster(
     subject_id: int | None = None,
     below_supervision: bool = False,
     today: dt.date | None = None,
+    state: str = "",
 ) -> QuerySet[Membership]:
-    """教師姓名查詢 and 進階篩選 (依任教科目, 依教育部統合視導), all in one SQL query."""
+    """教師姓名查詢 and 進階篩選 (依任教科目, 依教育部統合視導, 帳號狀況), in one SQL query (and
+    one for the waiting applications of the page)."""
     roster, condition = _with_filters(
         current_roster(unit),
         name=name,
         subject_id=subject_id,
         below_supervision=below_supervision,
         today=today,
+        state=state,
     )
     return roster.filter(condition)
 
@@ -85,6 +137,8 @@ def roster_counts(unit: Unit) -> dict[str, int]:
         total=Count("pk"),
         applied_teachers=Count("pk", filter=applied & Q(category=Category.TEACHER)),
         applied_staff=Count("pk", filter=applied & Q(category=Category.STAFF)),
+        # 已申請（待啟用）: no account yet, a waiting application.
+        waiting=Count("pk", filter=Q(person__teacher_account__isnull=True) & Q(Exists(_waiting()))),
     )
     counts["applied"] = counts["applied_teachers"] + counts["applied_staff"]
     counts["pending"] = counts["total"] - counts["applied"]
@@ -152,6 +206,34 @@ def membership_for_manager(actor, pk: int) -> Membership:
 def account_status(membership: Membership) -> str:
     account = getattr(membership.person, "teacher_account", None)
     return account.status if account is not None else AccountStatus.PENDING
+
+
+def waiting_application(person) -> TeacherApplication | None:
+    """The person's waiting application (prefetched by current_roster, else one query)."""
+    found = getattr(person, "waiting_applications", None)
+    if found is None:
+        found = list(
+            person.teacher_applications.filter(status=ApplicationStatus.WAITING).order_by(
+                "-created_at", "-pk"
+            )[:1]
+        )
+    return found[0] if found else None
+
+
+def roster_state(membership: Membership) -> str:
+    """RosterState of a roster row: the account's state, else 已申請（待啟用） or 待申請."""
+    account = getattr(membership.person, "teacher_account", None)
+    if account is not None:
+        return account.status
+    return RosterState.APPLIED if waiting_application(membership.person) else RosterState.PENDING
+
+
+def application_matches_roster(membership: Membership, application: TeacherApplication | None) -> bool:
+    """批次啟用 may take an application only when its e-mail is the roster's trusted address
+    (membership: the person's current one, so no query is needed)."""
+    return application is not None and trust.is_trusted(
+        membership.person, application.email, serving=membership.unit_id
+    )
 
 
 def service_history(person) -> QuerySet[Membership]:

@@ -18,12 +18,14 @@ from auditlog.context import set_actor
 from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
 from accounts.models import Person, Unit, User
 from accounts.permissions import Perm
+from teachers import trust
 from teachers.models import (
     MANAGER_END_REASONS,
     AccountStatus,
@@ -43,6 +45,16 @@ MSG_ALREADY_HERE = _("此教師已在本單位的教師名單中，不需要重�
 MSG_NAME_MISMATCH = _("姓名與本網站登錄的資料不符，請確認後再登錄；如需更正姓名，請洽教師進修網。")
 MSG_START_IN_FUTURE = _("到職日期不可晚於今天。")
 MSG_START_BEFORE_PREVIOUS = _("到職日期須晚於此教師在原服務單位的到職日期。")
+MSG_START_TOO_EARLY = _(
+    "轉入的到職日期最早只能是 %(days)s 天前。更早的異動會改寫原服務單位的紀錄，"
+    "請洽教師進修網以「人員資料更正」處理。"
+)
+MSG_CONFIRM_MOVE = _(
+    "此教師目前在其他單位服務。確認登錄後，會轉入本單位，原服務紀錄於到職日前一天以「轉校」結束。"
+)
+MSG_NOT_UNDOABLE = _(
+    "這筆轉出不能由本單位撤銷：只有本單位於 %(days)s 天內以離職、轉校或退休轉出，且之後沒有其他單位登錄此教師，才能撤銷。"
+)
 MSG_END_IN_FUTURE = _("異動日期不可晚於今天。")
 MSG_END_BEFORE_START = _("異動日期不可早於到職日期。")
 MSG_NOT_CURRENT = _("此服務紀錄已經結束。")
@@ -57,6 +69,9 @@ MSG_EMAIL_TAKEN = _(
 MSG_LINK_INVALID = _("啟用連結無效或已過期，請重新申請教師帳號。")
 MSG_NOT_A_TEACHER = _("只有教師個人帳號可以修改個人基本資料。")
 MSG_BAD_SUBJECT = _("任教科目須從清單中選擇。")
+MSG_APPLICATION_NOT_MATCHING = _(
+    "申請填寫的電子郵件與名冊登錄的電子郵件不同，不能批次啟用；請至「檢視資料」核對申請人後逐一確認啟用。"
+)
 
 ACTIVATION_SALT = "teachers.activate"
 ACTIVATION_MAX_AGE = 3 * 24 * 3600  # the e-mailed link works for three days
@@ -68,6 +83,10 @@ APPLY_LIMIT_PER_CLIENT = 10
 APPLY_LIMIT_PER_ID = 3
 
 SOURCE_MANAGER = "教師資料登錄"
+# 教師資料登錄: how far back a move may start (older changes are the operator's 人員資料更正), and
+# how long a unit may undo its own ending (離職/轉校/退休).
+MOVE_MAX_DAYS_BACK = 30
+UNDO_END_DAYS = 30
 
 
 class RosterError(Exception):
@@ -77,6 +96,15 @@ class RosterError(Exception):
         super().__init__(str(message))
         self.message = message
         self.forbidden = forbidden
+
+
+class MoveNeedsConfirmation(RosterError):
+    """教師資料登錄 of someone serving at another unit: ask first. Carries the masked name only, and
+    only that the person serves elsewhere (not where)."""
+
+    def __init__(self, masked_name: str):
+        super().__init__(MSG_CONFIRM_MOVE)
+        self.masked_name = masked_name
 
 
 def _today() -> dt.date:
@@ -193,9 +221,14 @@ def register_teacher(
     title: str = "",
     subjects: Iterable[Subject] = (),
     start_date: dt.date,
+    confirmed: bool = False,
 ) -> Membership:
     """教師資料登錄: a new person joins the roster; one serving elsewhere is moved here (轉校).
 
+    A new person (unknown ID) is created with the name typed, recorded with the acting manager
+    (the audit trail). An existing person's name is never changed: a different name is refused. A
+    move needs `confirmed` (else MoveNeedsConfirmation, checked after the dates), starts after the
+    old membership's start and at most MOVE_MAX_DAYS_BACK days back, and e-mails the old unit.
     Returns the new membership; `membership.moved_from` is the unit the person left, or None.
     """
     _require_manager(actor, unit)
@@ -203,19 +236,25 @@ def register_teacher(
         raise RosterError(MSG_START_IN_FUTURE)
     person = Person.objects.select_for_update().by_national_id(national_id).first()
     if person is None:
-        person = Person(name=name, email=email)
+        person = Person(name=name)
         person.set_national_id(national_id)
+        trust.set_email(person, email, unit=unit, save=False)
         with set_actor(actor):
             person.save()
     elif person.name != name:
         raise RosterError(MSG_NAME_MISMATCH)
-    elif email and not person.email:
-        person.email = email
-        with set_actor(actor):
-            person.save(update_fields=["email"])
+    # An existing person's e-mail is not this form's to write: they are outside the unit until
+    # the move (teachers.trust); once here, 編輯帳號個人資料 may set it.
     current = person.memberships.filter(end_date__isnull=True).select_related("unit").first()
     if current is not None and current.unit_id == unit.pk:
         raise RosterError(MSG_ALREADY_HERE)
+    if current is not None:
+        if start_date <= current.start_date:
+            raise RosterError(MSG_START_BEFORE_PREVIOUS)
+        if start_date < _today() - dt.timedelta(days=MOVE_MAX_DAYS_BACK):
+            raise RosterError(MSG_START_TOO_EARLY % {"days": MOVE_MAX_DAYS_BACK})
+        if not confirmed:
+            raise MoveNeedsConfirmation(person.masked_name)
     membership = transfer_person(
         person=person,
         to_unit=unit,
@@ -227,13 +266,20 @@ def register_teacher(
         subjects=subjects,
     )
     membership.moved_from = current.unit if current is not None else None
+    if current is not None:
+        _notify_old_unit(current.pk, membership.pk)
     return membership
 
 
-@transaction.atomic
-def end_membership(*, actor: User | None, membership: Membership, reason: str, on: dt.date) -> Membership:
-    """離職/轉校/退休: the membership ends; the person leaves the roster, their history stays."""
-    membership = Membership.objects.select_for_update().select_related("unit", "person").get(pk=membership.pk)
+def _notify_old_unit(old_membership_id: int, new_membership_id: int) -> None:
+    """The unit a teacher was moved away from hears of it, once the move commits (teachers.mail)."""
+    from teachers.tasks import send_moved_away_mail
+
+    transaction.on_commit(lambda: send_moved_away_mail.delay(old_membership_id, new_membership_id))
+
+
+def check_end_membership(*, actor: User | None, membership: Membership, reason: str, on: dt.date) -> None:
+    """The rules of 離職/轉校/退休 that need no lock, so the page checks them before asking to confirm."""
     if actor is not None:
         _require_manager(actor, membership.unit)
         if reason not in MANAGER_END_REASONS:
@@ -242,9 +288,62 @@ def end_membership(*, actor: User | None, membership: Membership, reason: str, o
         raise RosterError(MSG_BAD_REASON)
     if on > _today():
         raise RosterError(MSG_END_IN_FUTURE)
+    if membership.end_date is not None:
+        raise RosterError(MSG_NOT_CURRENT)
+    if on < membership.start_date:
+        raise RosterError(MSG_END_BEFORE_START)
+
+
+@transaction.atomic
+def end_membership(*, actor: User | None, membership: Membership, reason: str, on: dt.date) -> Membership:
+    """離職/轉校/退休: the membership ends; the person leaves the roster, their history stays."""
+    membership = Membership.objects.select_for_update().select_related("unit", "person").get(pk=membership.pk)
+    check_end_membership(actor=actor, membership=membership, reason=reason, on=on)
     _lock_person(membership.person)
     with set_actor(actor):
-        return _close_membership(membership, on=on, reason=reason)
+        _close_membership(membership, on=on, reason=reason)
+        if actor is not None:
+            # Who ended it and when: the unit may undo its own recent ending (undo_end_membership).
+            membership.ended_by, membership.ended_at = actor, timezone.now()
+            membership.save(update_fields=["ended_by", "ended_at"])
+        return membership
+
+
+def undoable_endings(unit: Unit, *, now=None):
+    """The unit's own recent endings it may still undo: ended by its manager (離職/轉校/退休) within
+    UNDO_END_DAYS, and nobody has registered the person since (no later membership, none open)."""
+    now = now or timezone.now()
+    later = Membership.objects.filter(person=OuterRef("person"), start_date__gt=OuterRef("start_date"))
+    open_now = Membership.objects.filter(person=OuterRef("person"), end_date__isnull=True)
+    return (
+        Membership.objects.filter(
+            unit=unit,
+            end_reason__in=MANAGER_END_REASONS,
+            ended_by__isnull=False,
+            ended_at__gte=now - dt.timedelta(days=UNDO_END_DAYS),
+        )
+        .exclude(Exists(later))
+        .exclude(Exists(open_now))
+        .select_related("person")
+        .order_by("-ended_at")
+    )
+
+
+@transaction.atomic
+def undo_end_membership(*, actor: User, membership: Membership) -> Membership:
+    """撤銷轉出: the unit's own recent ending is taken back (recorded as 更正 in the audit trail); the
+    membership is current again as if never ended."""
+    membership = Membership.objects.select_for_update().select_related("unit", "person").get(pk=membership.pk)
+    _require_manager(actor, membership.unit)
+    _lock_person(membership.person)
+    if not undoable_endings(membership.unit).filter(pk=membership.pk).exists():
+        raise RosterError(MSG_NOT_UNDOABLE % {"days": UNDO_END_DAYS})
+    with set_actor(actor):
+        membership.end_date = membership.end_reason = None
+        membership.ended_by = membership.ended_at = None
+        membership.audit_note = EndReason.CORRECTED
+        membership.save(update_fields=["end_date", "end_reason", "ended_by", "ended_at"])
+    return membership
 
 
 def _valid_subjects(subjects: Iterable[Subject], unit: Unit) -> list[Subject]:
@@ -280,10 +379,8 @@ def update_membership(
         membership.title = title
         membership.save(update_fields=["category", "title"])
         membership.subjects.set(subjects)
-        person = membership.person
-        if person.email != email:
-            person.email = email
-            person.save(update_fields=["email"])
+        # The unit serves this person now (a current membership of its own): its address is trusted.
+        trust.set_email(membership.person, email, unit=membership.unit)
     return membership
 
 
@@ -333,12 +430,15 @@ def apply_for_teacher_account(
     person = Person.objects.select_for_update().by_national_id(national_id).first()
     if person is None or not person.memberships.filter(end_date__isnull=True).exists():
         return
+    # Every mail goes to the trusted address only (teachers.trust): never one that a unit the
+    # person does not serve wrote.
+    has_trusted = bool(trust.trusted_address(person))
     if person.name != name:
-        if person.email:
+        if has_trusted:
             _notify("mismatch", person_id=person.pk, site=site)
         return
     if TeacherAccount.objects.filter(person=person).exists():
-        if person.email:
+        if has_trusted:
             _notify("has_account", person_id=person.pk, site=site)
         return
     person.teacher_applications.filter(status=ApplicationStatus.WAITING).update(
@@ -347,7 +447,7 @@ def apply_for_teacher_account(
     application = TeacherApplication.objects.create(
         person=person, username=username, email=email, password=password_hash
     )
-    if person.email:
+    if has_trusted:
         _notify("activate", person_id=person.pk, site=site, application_id=application.pk)
 
 
@@ -418,8 +518,10 @@ def activate_teacher_account(*, token: str) -> TeacherAccount:
         or TeacherAccount.objects.filter(person=person).exists()
     ):
         raise RosterError(MSG_LINK_INVALID)
-    # The address typed in the application counts as verified only when it is the roster's own.
-    verified = bool(person.email) and person.email.lower() == application.email.lower()
+    # The link went to the trusted address: following it confirms that address as the person's.
+    # The address typed in the application counts as verified only when it is that address.
+    verified = trust.is_trusted(person, application.email)
+    trust.confirm(person, trust.trusted_address(person))
     return _account_from_application(application, enabled_by=None, verified=verified)
 
 
@@ -432,8 +534,15 @@ def _current_membership_for_manager(actor, person: Person) -> Membership:
 
 
 @transaction.atomic
-def enable_teacher_account(*, actor: User, person: Person) -> TeacherAccount:
-    """啟用教師帳號 (the unit's 總負責人/連絡人): a waiting application, or a 停用中 account again."""
+def enable_teacher_account(
+    *, actor: User, person: Person, confirmed_application: int | None = None
+) -> TeacherAccount:
+    """啟用教師帳號 (the unit's 總負責人/連絡人): a waiting application, or a 停用中 account again.
+
+    An application whose e-mail is not the roster's trusted address (teachers.trust) may have come
+    from anyone who knows the teacher's ID and name (issue 16 point 5): it is enabled only when
+    `confirmed_application` is its id, the manager's per-person confirmation after seeing who
+    applied (a newer application since then needs a new confirmation)."""
     person = _lock_person(person)
     _current_membership_for_manager(actor, person)
     with set_actor(actor):
@@ -454,6 +563,8 @@ def enable_teacher_account(*, actor: User, person: Person) -> TeacherAccount:
         )
         if application is None:
             raise RosterError(MSG_NO_APPLICATION)
+        if confirmed_application != application.pk and not trust.is_trusted(person, application.email):
+            raise RosterError(MSG_APPLICATION_NOT_MATCHING)
         return _account_from_application(application, enabled_by=actor, verified=False)
 
 

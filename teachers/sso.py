@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts import national_id, security_log
 from accounts.models import Person, Unit, UnitKind, User
-from teachers import services
+from teachers import services, trust
 from teachers.models import AccountStatus, Category, Membership, TeacherAccount
 
 logger = logging.getLogger(__name__)
@@ -199,9 +199,11 @@ def send_binding_mail(*, id_digest: str, name: str, uid: str, eduinfo: dict, ask
     """In the worker: when the ID and name match a person serving now who has a roster address,
     mail that address a link that shows who asked (the SSO account's name and school). True if sent."""
     person = Person.objects.filter(national_id_digest=id_digest).first()
-    if person is None or person.name != name or not person.email:
+    if person is None or person.name != name:
         return False
-    if not person.memberships.filter(end_date__isnull=True).exists():
+    # Only to the trusted address (teachers.trust), which also means the person serves somewhere.
+    address = trust.trusted_address(person)
+    if not address or not person.memberships.filter(end_date__isnull=True).exists():
         return False
     token = binding_token(person=person, uid=uid, eduinfo=eduinfo, asker=asker)
     school = asking_school(eduinfo)
@@ -214,7 +216,7 @@ def send_binding_mail(*, id_digest: str, name: str, uid: str, eduinfo: dict, ask
             "link": site.rstrip("/") + reverse("teachers:sso-confirm", args=[token]),
         },
     )
-    send_mail(str(_("【全國教師在職進修資訊網】確認綁定帳號漫遊")), body, None, [person.email])
+    send_mail(str(_("【全國教師在職進修資訊網】確認綁定帳號漫遊")), body, None, [address])
     return True
 
 
@@ -246,14 +248,19 @@ def confirm_binding(*, token: str) -> User:
     account = TeacherAccount.objects.select_related("user").filter(person=person).first()
     if account is not None and account.status != AccountStatus.ACTIVE:
         raise services.RosterError(services.MSG_NOT_ACTIVE)
+    # The link was sent to the trusted address; one that is no longer trusted grants nothing.
+    address = trust.trusted_address(person)
+    if not address:
+        raise services.RosterError(MSG_BAD_LINK)
+    trust.confirm(person, address)
     if account is None:
         user = User.objects.create(
-            username=f"moe-{get_random_string(12).lower()}", email=person.email, person=person, is_active=True
+            username=f"moe-{get_random_string(12).lower()}", email=address, person=person, is_active=True
         )
         user.set_unusable_password()
         user.save(update_fields=["password"])
-        if not EmailAddress.objects.filter(email__iexact=person.email).exists():
-            EmailAddress.objects.create(user=user, email=person.email, primary=True, verified=True)
+        if not EmailAddress.objects.filter(email__iexact=address).exists():
+            EmailAddress.objects.create(user=user, email=address, primary=True, verified=True)
         account = TeacherAccount.objects.create(
             person=person, user=user, status=AccountStatus.ACTIVE, enabled_at=timezone.now()
         )

@@ -11,6 +11,12 @@ def send_application_mail(kind: str, person_id: int, site: str, application_id: 
 
 
 @shared_task
+def send_moved_away_mail(old_membership_id: int, new_membership_id: int) -> int:
+    """教師資料登錄 moved a teacher here: the old unit is told (teachers.mail)."""
+    return mail.send_moved_away_mail(old_membership_id=old_membership_id, new_membership_id=new_membership_id)
+
+
+@shared_task
 def sync_teacher_feeds() -> list[int]:
     """Celery beat, 03:00 Asia/Taipei: every nightly roster feed (teachers.feeds)."""
     from teachers import feeds

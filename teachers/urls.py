@@ -22,6 +22,7 @@ urlpatterns = [
     path("unit/teachers/<int:pk>/enable/", views.enable, name="enable"),
     path("unit/teachers/<int:pk>/disable/", views.disable, name="disable"),
     path("unit/teachers/<int:pk>/end/", views.end, name="end"),
+    path("unit/teachers/ended/<int:pk>/undo/", views.undo_end, name="undo-end"),
     path("centre/teachers/", views.centre_counts, name="centre-counts"),
     path("operator/people/correct-id/", people_views.correct_id, name="correct-id"),
     path("operator/people/merge/", people_views.merge, name="merge"),

@@ -3,20 +3,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import applying, permissions
+from accounts import applying, permissions, security_log
+from accounts import national_id as national_id_module
+from accounts.models import SecurityEventKind
 from accounts.permissions import Perm, requires
 from core.roc import academic_year, format_roc_date
 from teachers import exports, selectors, services
@@ -152,15 +155,21 @@ def roster(request):
         "name": filters.get("q", ""),
         "subject_id": filters.get("subject"),
         "below_supervision": filters.get("supervision", False),
+        "state": filters.get("state") or "",
     }
     size = filters.get("size") or selectors.PAGE_SIZES[0]
     page = selectors.roster_page(
         selectors.filtered_roster(unit, **criteria), number=request.GET.get("page"), size=size
     )
     for membership in page:
-        membership.status = selectors.account_status(membership)
-        account = getattr(membership.person, "teacher_account", None)
-        membership.account = account
+        membership.status = selectors.roster_state(membership)
+        membership.account = getattr(membership.person, "teacher_account", None)
+        membership.application = selectors.waiting_application(membership.person)
+        # 批次啟用 takes a 停用中 account, or an application whose e-mail is the trusted address.
+        membership.bulk_enable = membership.status == AccountStatus.DISABLED or (
+            membership.status == selectors.RosterState.APPLIED
+            and selectors.application_matches_roster(membership, membership.application)
+        )
     return render(
         request,
         "teachers/roster.html",
@@ -170,7 +179,9 @@ def roster(request):
             "form": form,
             "page": page,
             "filtered": any(criteria.values()),
-            "statuses": AccountStatus,
+            "statuses": selectors.RosterState,
+            "undoable": list(services.undoable_endings(unit)[:20]),
+            "undo_days": services.UNDO_END_DAYS,
         },
     )
 
@@ -205,12 +216,14 @@ def member(request, pk: int):
         "email": membership.person.email,
     }
     form = MembershipForm(request.POST or None, initial=initial, subjects=subjects)
+    application = selectors.waiting_application(membership.person)
     context = {
         "membership": membership,
         "form": form,
         "status": selectors.account_status(membership),
         "account": getattr(membership.person, "teacher_account", None),
-        "application": membership.person.teacher_applications.filter(status="waiting").first(),
+        "application": application,
+        "application_matches": selectors.application_matches_roster(membership, application),
         "history": selectors.service_history(membership.person),
         "statuses": AccountStatus,
     }
@@ -224,10 +237,10 @@ def member(request, pk: int):
     return render(request, "teachers/member.html", context)
 
 
-def _account_action(request, pk: int, service, done: str):
+def _account_action(request, pk: int, service, done: str, **options):
     membership = selectors.membership_for_manager(request.user, pk)
     try:
-        service(actor=request.user, person=membership.person)
+        service(actor=request.user, person=membership.person, **options)
     except services.RosterError as error:
         if error.forbidden:
             raise PermissionDenied from None
@@ -240,7 +253,15 @@ def _account_action(request, pk: int, service, done: str):
 @requires(Perm.UNIT_TEACHER_ACCOUNTS)
 @require_POST
 def enable(request, pk: int):
-    return _account_action(request, pk, services.enable_teacher_account, _("已啟用 %(name)s 的教師帳號。"))
+    # The application the manager confirmed on 檢視資料 (its e-mail differs from the roster's).
+    confirmed = request.POST.get("application")
+    return _account_action(
+        request,
+        pk,
+        services.enable_teacher_account,
+        _("已啟用 %(name)s 的教師帳號。"),
+        confirmed_application=int(confirmed) if confirmed and confirmed.isdigit() else None,
+    )
 
 
 @requires(Perm.UNIT_TEACHER_ACCOUNTS)
@@ -258,6 +279,16 @@ def end(request, pk: int):
     context = {"membership": membership, "form": form, "confirming": False}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        try:
+            # The date and reason are checked before the confirmation step, not after it.
+            services.check_end_membership(
+                actor=request.user, membership=membership, reason=data["reason"], on=data["end_date"]
+            )
+        except services.RosterError as error:
+            if error.forbidden:
+                raise PermissionDenied from None
+            form.add_error("end_date", error.message)
+            return render(request, "teachers/end.html", context, status=409)
         if not data["confirmed"]:
             context["confirming"] = True
             context["reason_label"] = dict(form.fields["reason"].choices)[data["reason"]]
@@ -277,33 +308,109 @@ def end(request, pk: int):
     return render(request, "teachers/end.html", context)
 
 
+REGISTER_SESSION_KEY = "teachers.register.pending"
+REGISTER_LOOKUP_ACTION = "teacher_register_lookup"
+
+
+def _pending_registration(data: dict) -> dict:
+    """The form's data kept for the confirmation step: the ID encrypted, as in the database."""
+    return {
+        "nid": national_id_module.encrypt(data["national_id"]),
+        "name": data["name"],
+        "email": data["email"],
+        "category": data["category"],
+        "title": data["title"],
+        "subjects": [s.pk for s in data["subjects"]],
+        "start_date": data["start_date"].isoformat(),
+    }
+
+
+def _registration_from(pending: dict, unit) -> dict:
+    return {
+        "national_id": national_id_module.decrypt(pending["nid"]),
+        "name": pending["name"],
+        "email": pending["email"],
+        "category": pending["category"],
+        "title": pending["title"],
+        "subjects": list(selectors.subject_choices(unit).filter(pk__in=pending["subjects"])),
+        "start_date": dt.date.fromisoformat(pending["start_date"]),
+    }
+
+
 @requires(Perm.UNIT_TEACHER_ACCOUNTS)
 @require_http_methods(["GET", "POST"])
 def register(request):
-    """教師資料登錄: by national ID; one serving elsewhere is moved here. The ID never reaches a URL."""
+    """教師資料登錄: by national ID; one serving elsewhere is moved here after a confirmation step.
+    The ID never reaches a URL or the page; each look-up is throttled per manager and audited."""
     unit = _unit_or_403(request)
-    form = RegisterForm(request.POST or None, subjects=selectors.subject_choices(unit))
+    confirming = request.method == "POST" and request.POST.get("step") == "confirm"
+    form = RegisterForm(
+        None if confirming else (request.POST or None), subjects=selectors.subject_choices(unit)
+    )
     context = {"unit": unit, "form": form}
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    if confirming:
+        pending = request.session.get(REGISTER_SESSION_KEY)
+        if not pending:
+            return redirect("teachers:register")
+        data, confirmed = _registration_from(pending, unit), True
+    elif request.method == "POST" and form.is_valid():
+        if not applying.allowed_user(request, REGISTER_LOOKUP_ACTION):
+            return applying.too_many(request)
+        security_log.record(SecurityEventKind.ROSTER_LOOKUP, request=request)
+        data, confirmed = form.cleaned_data, False
+    else:
+        return render(request, "teachers/register.html", context)
+    try:
+        membership = services.register_teacher(actor=request.user, unit=unit, confirmed=confirmed, **data)
+    except services.MoveNeedsConfirmation as question:
+        request.session[REGISTER_SESSION_KEY] = _pending_registration(data)
+        context.update({"question": question, "start_date": data["start_date"]})
+        return render(request, "teachers/register_confirm.html", context)
+    except services.RosterError as error:
+        if error.forbidden:
+            raise PermissionDenied from None
+        request.session.pop(REGISTER_SESSION_KEY, None)
+        form.add_error(None, error.message)
+        return render(request, "teachers/register.html", context, status=409)
+    request.session.pop(REGISTER_SESSION_KEY, None)
+    name = membership.person.masked_name
+    if membership.moved_from is not None:
+        messages.success(
+            request, _("已登錄 %(name)s，並自其他單位轉入本單位；原單位已收到通知。") % {"name": name}
+        )
+        if data["email"]:
+            messages.info(
+                request,
+                _("轉入教師的電子郵件未變更；如需更新，請於「編輯帳號個人資料」修改。"),
+            )
+    else:
+        messages.success(request, _("已登錄 %(name)s 至本單位教師名單。") % {"name": name})
+    return redirect(reverse("teachers:roster"))
+
+
+@requires(Perm.UNIT_TEACHER_ACCOUNTS)
+@require_http_methods(["GET", "POST"])
+def undo_end(request, pk: int):
+    """撤銷轉出: GET asks, POST undoes the unit's own recent ending (recorded as 更正)."""
+    unit = _unit_or_403(request)
+    membership = services.undoable_endings(unit).filter(pk=pk).first()
+    if membership is None:
+        raise Http404
+    if request.method == "POST":
         try:
-            membership = services.register_teacher(actor=request.user, unit=unit, **data)
+            services.undo_end_membership(actor=request.user, membership=membership)
         except services.RosterError as error:
             if error.forbidden:
                 raise PermissionDenied from None
-            form.add_error(None, error.message)
-            return render(request, "teachers/register.html", context, status=409)
-        name = membership.person.masked_name
-        if membership.moved_from is not None:
+            messages.error(request, error.message)
+        else:
             messages.success(
                 request,
-                _("已登錄 %(name)s，並自「%(unit)s」轉入本單位。")
-                % {"name": name, "unit": membership.moved_from.name},
+                _("已撤銷 %(name)s 的轉出（更正），此教師回到本單位教師名單。")
+                % {"name": membership.person.masked_name},
             )
-        else:
-            messages.success(request, _("已登錄 %(name)s 至本單位教師名單。") % {"name": name})
-        return redirect(reverse("teachers:roster"))
-    return render(request, "teachers/register.html", context)
+        return redirect("teachers:roster")
+    return render(request, "teachers/undo_end.html", {"membership": membership})
 
 
 # ------------------------------------------------------------------------------------------------

@@ -69,6 +69,7 @@ class PersonFactory(factory.django.DjangoModelFactory):
 class MembershipFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Membership
+        skip_postgeneration_save = True
 
     person = factory.SubFactory(PersonFactory)
     unit = factory.SubFactory(SchoolFactory)
@@ -78,6 +79,17 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     end_date = None
     # An ended membership carries a reason (a check constraint ties the two).
     end_reason = factory.LazyAttribute(lambda m: EndReason.LEFT if m.end_date else None)
+
+    @factory.post_generation
+    def email_from_unit(self, create, extracted, **kwargs):
+        """As if the unit's roster wrote the person's address (teachers.trust): a current
+        membership vouches for an address nobody vouches for yet. `email_from_unit=False` leaves
+        the address untrusted."""
+        person = self.person
+        if create and extracted is not False and self.end_date is None and person.email:
+            if person.email_unit_id is None:
+                person.email_unit = self.unit
+                person.save(update_fields=["email_unit"])
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -9,100 +9,272 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, verbose_name='姓名')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='電子郵件')),
-                ('national_id_digest', models.CharField(editable=False, max_length=64, unique=True)),
-                ('national_id_encrypted', models.TextField(editable=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=60, verbose_name="姓名")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="電子郵件")),
+                ("national_id_digest", models.CharField(editable=False, max_length=64, unique=True)),
+                ("national_id_encrypted", models.TextField(editable=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': '人員',
-                'verbose_name_plural': '人員',
+                "verbose_name": "人員",
+                "verbose_name_plural": "人員",
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='accounts.person', verbose_name='人員')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                ("first_name", models.CharField(blank=True, max_length=150, verbose_name="first name")),
+                ("last_name", models.CharField(blank=True, max_length=150, verbose_name="last name")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email address")),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="date joined"),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="users",
+                        to="accounts.person",
+                        verbose_name="人員",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '使用者帳號',
-                'verbose_name_plural': '使用者帳號',
-                'abstract': False,
+                "verbose_name": "使用者帳號",
+                "verbose_name_plural": "使用者帳號",
+                "abstract": False,
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Unit',
+            name="Unit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=10, unique=True, verbose_name='代碼')),
-                ('name', models.CharField(max_length=100, verbose_name='名稱')),
-                ('kind', models.CharField(choices=[('authority', '主管機關'), ('school', '學校'), ('university', '大專校院'), ('legal_entity', '法人'), ('social_edu', '社教機構'), ('operator', '教師進修網')], max_length=20, verbose_name='類別')),
-                ('stage', models.CharField(blank=True, choices=[('幼兒園', '幼兒園'), ('國小', '國小'), ('國中', '國中'), ('高中', '高中'), ('高職', '高職'), ('特殊教育學校', '特殊教育學校')], max_length=10, verbose_name='教育階段')),
-                ('authority', models.ForeignKey(blank=True, limit_choices_to={'kind': 'authority'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='units', to='accounts.unit', verbose_name='主管機關')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=10, unique=True, verbose_name="代碼")),
+                ("name", models.CharField(max_length=100, verbose_name="名稱")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("authority", "主管機關"),
+                            ("school", "學校"),
+                            ("university", "大專校院"),
+                            ("legal_entity", "法人"),
+                            ("social_edu", "社教機構"),
+                            ("operator", "教師進修網"),
+                        ],
+                        max_length=20,
+                        verbose_name="類別",
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("幼兒園", "幼兒園"),
+                            ("國小", "國小"),
+                            ("國中", "國中"),
+                            ("高中", "高中"),
+                            ("高職", "高職"),
+                            ("特殊教育學校", "特殊教育學校"),
+                        ],
+                        max_length=10,
+                        verbose_name="教育階段",
+                    ),
+                ),
+                (
+                    "authority",
+                    models.ForeignKey(
+                        blank=True,
+                        limit_choices_to={"kind": "authority"},
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="units",
+                        to="accounts.unit",
+                        verbose_name="主管機關",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '單位',
-                'verbose_name_plural': '單位',
-                'ordering': ['code'],
+                "verbose_name": "單位",
+                "verbose_name_plural": "單位",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='BusinessAccount',
+            name="BusinessAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('type', models.CharField(choices=[('chief', '總負責人'), ('contact', '連絡人'), ('clerk', '作業人員')], max_length=10, verbose_name='帳號類型')),
-                ('status', models.CharField(choices=[('pending', '待啟用'), ('active', '啟用中')], default='pending', max_length=10, verbose_name='狀態')),
-                ('phone', models.CharField(blank=True, max_length=30, verbose_name='聯絡電話')),
-                ('applied_at', models.DateTimeField(auto_now_add=True, verbose_name='申請時間')),
-                ('enabled_at', models.DateTimeField(blank=True, null=True, verbose_name='啟用時間')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='business_account', to=settings.AUTH_USER_MODEL)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='business_accounts', to='accounts.person')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='business_accounts', to='accounts.unit', verbose_name='單位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[("chief", "總負責人"), ("contact", "連絡人"), ("clerk", "作業人員")],
+                        max_length=10,
+                        verbose_name="帳號類型",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "待啟用"), ("active", "啟用中")],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="狀態",
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=30, verbose_name="聯絡電話")),
+                ("applied_at", models.DateTimeField(auto_now_add=True, verbose_name="申請時間")),
+                ("enabled_at", models.DateTimeField(blank=True, null=True, verbose_name="啟用時間")),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="business_account",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="business_accounts",
+                        to="accounts.person",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="business_accounts",
+                        to="accounts.unit",
+                        verbose_name="單位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '業務帳號',
-                'verbose_name_plural': '業務帳號',
+                "verbose_name": "業務帳號",
+                "verbose_name_plural": "業務帳號",
             },
         ),
         migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'school'), models.Q(('stage', ''), _negated=True)), models.Q(models.Q(('kind', 'school'), _negated=True), ('stage', '')), _connector='OR'), name='unit_stage_only_for_schools'),
+            model_name="unit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "school"), models.Q(("stage", ""), _negated=True)),
+                    models.Q(models.Q(("kind", "school"), _negated=True), ("stage", "")),
+                    _connector="OR",
+                ),
+                name="unit_stage_only_for_schools",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'school'), _negated=True), ('authority__isnull', False), _connector='OR'), name='unit_school_has_authority'),
+            model_name="unit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "school"), _negated=True), ("authority__isnull", False), _connector="OR"
+                ),
+                name="unit_school_has_authority",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='businessaccount',
-            constraint=models.UniqueConstraint(fields=('person',), name='one_business_account_per_person'),
+            model_name="businessaccount",
+            constraint=models.UniqueConstraint(fields=("person",), name="one_business_account_per_person"),
         ),
     ]

@@ -6,42 +6,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_authorities'),
+        ("accounts", "0002_authorities"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='businessaccount',
-            options={'ordering': ['unit__code', 'type', 'applied_at'], 'verbose_name': '業務帳號', 'verbose_name_plural': '業務帳號'},
+            name="businessaccount",
+            options={
+                "ordering": ["unit__code", "type", "applied_at"],
+                "verbose_name": "業務帳號",
+                "verbose_name_plural": "業務帳號",
+            },
         ),
         migrations.RemoveConstraint(
-            model_name='businessaccount',
-            name='one_business_account_per_person',
+            model_name="businessaccount",
+            name="one_business_account_per_person",
         ),
         migrations.AddField(
-            model_name='businessaccount',
-            name='deleted_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='刪除時間'),
+            model_name="businessaccount",
+            name="deleted_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="刪除時間"),
         ),
         migrations.AddField(
-            model_name='businessaccount',
-            name='username',
-            field=models.CharField(default='', max_length=150, verbose_name='使用者帳號'),
+            model_name="businessaccount",
+            name="username",
+            field=models.CharField(default="", max_length=150, verbose_name="使用者帳號"),
         ),
         migrations.AlterField(
-            model_name='businessaccount',
-            name='status',
-            field=models.CharField(choices=[('pending', '待啟用'), ('active', '啟用中'), ('deleted', '已刪除')], default='pending', max_length=10, verbose_name='狀態'),
+            model_name="businessaccount",
+            name="status",
+            field=models.CharField(
+                choices=[("pending", "待啟用"), ("active", "啟用中"), ("deleted", "已刪除")],
+                default="pending",
+                max_length=10,
+                verbose_name="狀態",
+            ),
         ),
         migrations.AlterField(
-            model_name='businessaccount',
-            name='user',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='business_account', to=settings.AUTH_USER_MODEL),
+            model_name="businessaccount",
+            name="user",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="business_account",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='businessaccount',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'deleted'), _negated=True), fields=('person',), name='one_business_account_per_person'),
+            model_name="businessaccount",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "deleted"), _negated=True),
+                fields=("person",),
+                name="one_business_account_per_person",
+            ),
         ),
     ]

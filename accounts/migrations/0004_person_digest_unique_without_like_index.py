@@ -4,19 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_business_account_deletion'),
+        ("accounts", "0003_business_account_deletion"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='person',
-            name='national_id_digest',
+            model_name="person",
+            name="national_id_digest",
             field=models.CharField(editable=False, max_length=64),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('national_id_digest',), name='person_national_id_digest_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("national_id_digest",), name="person_national_id_digest_unique"
+            ),
         ),
     ]

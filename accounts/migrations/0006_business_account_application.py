@@ -5,34 +5,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_choice_constraints'),
+        ("accounts", "0005_choice_constraints"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='businessaccount',
-            name='applicant_name',
-            field=models.CharField(blank=True, max_length=60, verbose_name='申請人填寫的姓名'),
+            model_name="businessaccount",
+            name="applicant_name",
+            field=models.CharField(blank=True, max_length=60, verbose_name="申請人填寫的姓名"),
         ),
         migrations.AddField(
-            model_name='businessaccount',
-            name='applicant_national_id_digest',
+            model_name="businessaccount",
+            name="applicant_national_id_digest",
             field=models.CharField(blank=True, editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name='businessaccount',
-            name='applicant_national_id_encrypted',
+            model_name="businessaccount",
+            name="applicant_national_id_encrypted",
             field=models.TextField(blank=True, editable=False),
         ),
         migrations.AlterField(
-            model_name='businessaccount',
-            name='person',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='business_accounts', to='accounts.person'),
+            model_name="businessaccount",
+            name="person",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="business_accounts",
+                to="accounts.person",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='businessaccount',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'active'), _negated=True), ('person__isnull', False), _connector='OR'), name='business_account_active_has_person'),
+            model_name="businessaccount",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "active"), _negated=True), ("person__isnull", False), _connector="OR"
+                ),
+                name="business_account_active_has_person",
+            ),
         ),
     ]

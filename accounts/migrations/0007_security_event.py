@@ -7,30 +7,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0006_business_account_application'),
+        ("accounts", "0006_business_account_application"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SecurityEvent',
+            name="SecurityEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('sign_in', '登入成功'), ('sign_in_failed', '登入失敗'), ('mfa_failed', '兩步驟驗證碼錯誤'), ('locked_out', '失敗次數過多，暫停登入'), ('password_changed', '變更密碼'), ('password_reset', '重設密碼'), ('email_changed', '變更電子郵件'), ('mfa_changed', '變更兩步驟驗證設定'), ('forbidden', '拒絕存取（403）'), ('not_found', '查無或無權查看（404）')], max_length=20, verbose_name='事件')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='時間')),
-                ('username', models.CharField(blank=True, max_length=150, verbose_name='使用者帳號')),
-                ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='來源位址')),
-                ('path', models.CharField(blank=True, max_length=300, verbose_name='請求路徑')),
-                ('method', models.CharField(blank=True, max_length=8, verbose_name='方法')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='帳號')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("sign_in", "登入成功"),
+                            ("sign_in_failed", "登入失敗"),
+                            ("mfa_failed", "兩步驟驗證碼錯誤"),
+                            ("locked_out", "失敗次數過多，暫停登入"),
+                            ("password_changed", "變更密碼"),
+                            ("password_reset", "重設密碼"),
+                            ("email_changed", "變更電子郵件"),
+                            ("mfa_changed", "變更兩步驟驗證設定"),
+                            ("forbidden", "拒絕存取（403）"),
+                            ("not_found", "查無或無權查看（404）"),
+                        ],
+                        max_length=20,
+                        verbose_name="事件",
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="時間")),
+                ("username", models.CharField(blank=True, max_length=150, verbose_name="使用者帳號")),
+                ("ip", models.GenericIPAddressField(blank=True, null=True, verbose_name="來源位址")),
+                ("path", models.CharField(blank=True, max_length=300, verbose_name="請求路徑")),
+                ("method", models.CharField(blank=True, max_length=8, verbose_name="方法")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="帳號",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '安全稽核紀錄',
-                'verbose_name_plural': '安全稽核紀錄',
-                'ordering': ['-at', '-pk'],
-                'indexes': [models.Index(fields=['at'], name='security_event_at'), models.Index(fields=['kind', 'at'], name='security_event_kind_at'), models.Index(fields=['user', 'at'], name='security_event_user_at')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['sign_in', 'sign_in_failed', 'mfa_failed', 'locked_out', 'password_changed', 'password_reset', 'email_changed', 'mfa_changed', 'forbidden', 'not_found'])), name='security_event_kind_valid')],
+                "verbose_name": "安全稽核紀錄",
+                "verbose_name_plural": "安全稽核紀錄",
+                "ordering": ["-at", "-pk"],
+                "indexes": [
+                    models.Index(fields=["at"], name="security_event_at"),
+                    models.Index(fields=["kind", "at"], name="security_event_kind_at"),
+                    models.Index(fields=["user", "at"], name="security_event_user_at"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "kind__in",
+                                [
+                                    "sign_in",
+                                    "sign_in_failed",
+                                    "mfa_failed",
+                                    "locked_out",
+                                    "password_changed",
+                                    "password_reset",
+                                    "email_changed",
+                                    "mfa_changed",
+                                    "forbidden",
+                                    "not_found",
+                                ],
+                            )
+                        ),
+                        name="security_event_kind_valid",
+                    )
+                ],
             },
         ),
     ]

@@ -4,28 +4,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0007_security_event'),
+        ("accounts", "0007_security_event"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='securityevent',
-            name='security_event_kind_valid',
+            model_name="securityevent",
+            name="security_event_kind_valid",
         ),
         migrations.AddField(
-            model_name='securityevent',
-            name='reason',
-            field=models.CharField(blank=True, max_length=80, verbose_name='原因'),
+            model_name="securityevent",
+            name="reason",
+            field=models.CharField(blank=True, max_length=80, verbose_name="原因"),
         ),
         migrations.AlterField(
-            model_name='securityevent',
-            name='kind',
-            field=models.CharField(choices=[('sign_in', '登入成功'), ('sign_in_failed', '登入失敗'), ('mfa_failed', '兩步驟驗證碼錯誤'), ('locked_out', '失敗次數過多，暫停登入'), ('password_changed', '變更密碼'), ('password_reset', '重設密碼'), ('email_changed', '變更電子郵件'), ('mfa_changed', '變更兩步驟驗證設定'), ('forbidden', '拒絕存取（403）'), ('not_found', '查無或無權查看（404）'), ('sso_failed', '帳號漫遊登入失敗')], max_length=20, verbose_name='事件'),
+            model_name="securityevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("sign_in", "登入成功"),
+                    ("sign_in_failed", "登入失敗"),
+                    ("mfa_failed", "兩步驟驗證碼錯誤"),
+                    ("locked_out", "失敗次數過多，暫停登入"),
+                    ("password_changed", "變更密碼"),
+                    ("password_reset", "重設密碼"),
+                    ("email_changed", "變更電子郵件"),
+                    ("mfa_changed", "變更兩步驟驗證設定"),
+                    ("forbidden", "拒絕存取（403）"),
+                    ("not_found", "查無或無權查看（404）"),
+                    ("sso_failed", "帳號漫遊登入失敗"),
+                ],
+                max_length=20,
+                verbose_name="事件",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='securityevent',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['sign_in', 'sign_in_failed', 'mfa_failed', 'locked_out', 'password_changed', 'password_reset', 'email_changed', 'mfa_changed', 'forbidden', 'not_found', 'sso_failed'])), name='security_event_kind_valid'),
+            model_name="securityevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "sign_in",
+                            "sign_in_failed",
+                            "mfa_failed",
+                            "locked_out",
+                            "password_changed",
+                            "password_reset",
+                            "email_changed",
+                            "mfa_changed",
+                            "forbidden",
+                            "not_found",
+                            "sso_failed",
+                        ],
+                    )
+                ),
+                name="security_event_kind_valid",
+            ),
         ),
     ]

@@ -163,7 +163,7 @@ def test_upload_status_page_view_does_not_reap(clerk, course):
 def test_reward_runs_are_reaped_by_the_same_reaper_not_by_the_operators_page(operator, monkeypatch):
     orphan = RewardRun.objects.create(year=113, status=RunStatus.RUNNING, class_width=1)
     kind = reaper.JobKind(**{**REWARD_JOB.__dict__, "alive": lambda run: False})
-    monkeypatch.setitem(reaper._KINDS, REWARD_JOB.key, kind)
+    monkeypatch.setitem(reaper.JOBS._impls, REWARD_JOB.key, kind)
     assert signed_in_client(operator).get(reverse("rewards:job")).status_code == 200
     orphan.refresh_from_db()
     assert orphan.status == RunStatus.RUNNING  # a page view reaps nothing

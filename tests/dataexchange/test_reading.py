@@ -191,7 +191,7 @@ def test_a_database_refusal_the_checks_missed_is_a_clear_error(tmp_path, monkeyp
         raise IntegrityError("duplicate key value violates unique constraint, Key (name)=(王小明)")
 
     units = dataclasses.replace(dataexchange.get_kind("units"), import_rows=refuse)
-    monkeypatch.setitem(dataexchange._registry, "units", units)
+    monkeypatch.setitem(dataexchange.KINDS._impls, "units", units)
     result = run("import_data", "units", write_csv(tmp_path / "units.csv", HEADERS["units"], [SCHOOL]))
     assert result.error == "匯入失敗：共 1 筆錯誤，未寫入任何資料。"
     assert result.lines == [

@@ -128,8 +128,13 @@ def test_chief_searches_filters_downloads_registers_and_records_a_retirement(pag
     page.get_by_label(re.compile("^姓名")).fill("周怡君")
     page.get_by_label("職稱").fill("教師")
     page.get_by_role("button", name="登錄").click()
+    # Serving elsewhere: asked first, with the masked name and not the other school.
+    heading(page, "教師資料登錄：確認轉入")
+    expect(page.get_by_role("main")).to_contain_text("周O君")
+    expect(page.get_by_role("main")).not_to_contain_text("屏東縣立示範國民中學")
+    page.get_by_role("button", name="確認轉入本單位").click()
     heading(page, "本單位教師帳號管理")
-    expect(page.get_by_role("status")).to_contain_text("自「屏東縣立示範國民中學」轉入本單位")
+    expect(page.get_by_role("status")).to_contain_text("並自其他單位轉入本單位；原單位已收到通知")
     moved = Membership.objects.filter(person__name="周怡君").order_by("start_date")
     assert [m.end_reason for m in moved] == [EndReason.TRANSFERRED, None]
 

@@ -137,7 +137,8 @@ def test_a_clerk_cannot_upload(clerk, school, post_upload):
 
 
 def applied(unit, n):
-    membership = member(unit, name=f"申請人{n}")
+    """A teacher who applied with the roster's own (trusted) address: bulk enabling may take it."""
+    membership = member(unit, name=f"申請人{n}", email=f"applicant{n}@example.org")
     TeacherApplication.objects.create(
         person=membership.person, username=f"applicant{n}", email=f"applicant{n}@example.org", password="x"
     )

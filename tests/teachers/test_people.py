@@ -124,7 +124,7 @@ def test_merging_moves_memberships_hours_plans_and_accounts_and_is_audited(opera
 
 
 def test_the_higher_layers_register_their_reassigners():
-    assert set(reassign.reassigners()) >= {"研習時數", "教師自我進修規劃"}
+    assert set(reassign.REASSIGNERS.items()) >= {"courses.IssuedHours", "planning.TeacherPlan"}
 
 
 def test_overlapping_service_refuses_the_merge_and_nothing_moves(operator, pair, school):

@@ -48,14 +48,16 @@ def test_a_person_serving_elsewhere_is_moved_here_with_history_kept(chief, schoo
     issue_hours(old.person, 3, day=dt.date(2020, 3, 1))
     client = signed_in_client(chief)
     start = timezone.localdate()
-    response = register(client, old.person.reveal_national_id(), "張轉入", start=start)
+    asked = register(client, old.person.reveal_national_id(), "張轉入", start=start)
+    assert asked.status_code == 200 and "確認轉入本單位" in asked.content.decode()
+    response = client.post(REGISTER, {"step": "confirm"})
     assert response.status_code == 302
     old.refresh_from_db()
     assert (old.end_date, old.end_reason) == (start - dt.timedelta(days=1), EndReason.TRANSFERRED)
     assert old.person.memberships.get(end_date__isnull=True).unit == school
     assert IssuedHours.objects.filter(person=old.person).count() == 1
     page = client.get(response["Location"]).content.decode()
-    assert f"自「{far_school.name}」轉入本單位" in page
+    assert "並自其他單位轉入本單位；原單位已收到通知" in page and far_school.name not in page
 
 
 def test_a_person_already_here_is_refused_with_a_message(chief, school):
@@ -108,7 +110,10 @@ def test_retirement_needs_a_confirmation_step_then_leaves_the_roster(chief, scho
     assert Membership.objects.filter(pk=leaving.pk).exists()  # history kept
     assert IssuedHours.objects.filter(person=leaving.person).count() == 1
     assert "已將 許O休 以「退休」轉出本單位教師名單" in client.get("/unit/teachers/").content.decode()
-    assert "許O休" not in client.get("/unit/teachers/").content.decode()  # the message shows once
+    again = client.get("/unit/teachers/").content.decode()
+    assert "已將 許O休" not in again  # the message shows once
+    # Out of the roster table; listed only among the recent endings the unit may undo.
+    assert 'scope="row">許O休' not in again and "最近轉出（可撤銷）" in again
 
 
 def test_end_reason_must_be_one_of_the_three(chief, school):

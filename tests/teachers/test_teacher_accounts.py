@@ -174,8 +174,12 @@ def test_manager_enables_a_waiting_application_when_the_roster_has_no_email(scho
     assert mail.outbox == []
     client = signed_in_client(chief)
     page = client.get(reverse("teachers:member", args=[on_roster.pk])).content.decode()
-    assert "newteacher" in page and "啟用教師帳號" in page
+    assert "newteacher" in page and "已向本人確認，啟用教師帳號" in page
+    # Without the roster's address to compare, only the per-person confirmation enables it.
     client.post(reverse("teachers:enable", args=[on_roster.pk]))
+    assert not TeacherAccount.objects.filter(person=person).exists()
+    application = TeacherApplication.objects.get(person=person)
+    client.post(reverse("teachers:enable", args=[on_roster.pk]), {"application": application.pk})
     account = TeacherAccount.objects.get(person=person)
     assert account.status == AccountStatus.ACTIVE and account.enabled_by == chief
 
