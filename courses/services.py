@@ -353,6 +353,8 @@ def enrolment_enrol(*, actor: User, course: Course) -> Enrolment:
     enrolment.save()
     if status == EnrolmentStatus.ADMITTED:
         _after_commit(tasks.send_enrolment_notice, enrolment.pk, "admitted")
+    elif status == EnrolmentStatus.WAITING:
+        _after_commit(tasks.send_enrolment_notice, enrolment.pk, "waiting")
     return enrolment
 
 
@@ -478,6 +480,8 @@ def course_announce_admission(
 ) -> list[Enrolment]:
     """公告錄取名單 (審核錄取): the unit admits the chosen applicants; the others wait (候補), in
     enrolment order. Leaving out someone who enrolled before a chosen one needs a reason."""
+    from courses import tasks
+
     course = _lock_review_course(actor, course)
     if course.admission_announced_at is not None:
         raise CourseError(MSG_ALREADY_ANNOUNCED)
@@ -494,6 +498,7 @@ def course_announce_admission(
         if enrolment.status == EnrolmentStatus.APPLIED:
             enrolment.status = EnrolmentStatus.WAITING
             enrolment.save(update_fields=["status"])
+            _after_commit(tasks.send_enrolment_notice, enrolment.pk, "waiting")
     course.admission_announced_at = timezone.now()
     course.save(update_fields=["admission_announced_at"])
     return admitted
@@ -708,6 +713,12 @@ def course_confirm(*, actor: User, course: Course) -> int:
     course.status = CourseStatus.CONFIRMED
     course.confirmed_at = timezone.now()
     course.save(update_fields=["status", "confirmed_at"])
+    from courses import tasks
+
+    for enrolment_id in course.enrolments.filter(
+        status=EnrolmentStatus.ADMITTED, attended_hours__gt=0
+    ).values_list("pk", flat=True):
+        _after_commit(tasks.send_enrolment_notice, enrolment_id, "hours_issued")
     return len(records)
 
 
@@ -777,6 +788,12 @@ def correction_decide(*, actor: User, correction: HoursCorrection, approve: bool
         Certificate.objects.filter(person_id=correction.person_id, superseded_at__isnull=True).filter(
             Q(course=course) | Q(course__isnull=True, academic_year=academic_year(course.end_date))
         ).update(superseded_at=now)
+        from courses import tasks
+
+        for enrolment_id in Enrolment.objects.filter(
+            course=course, person_id=correction.person_id
+        ).values_list("pk", flat=True):
+            _after_commit(tasks.send_enrolment_notice, enrolment_id, "hours_corrected")
     correction.status = CorrectionStatus.APPROVED if approve else CorrectionStatus.REJECTED
     correction.decided_by = actor
     correction.decided_at = now
@@ -786,86 +803,6 @@ def correction_decide(*, actor: User, correction: HoursCorrection, approve: bool
 
 # ------------------------------------------------------------------------------------------
 # E-mail
-
-
-NOTICE_SUBJECTS = {
-    "admitted": _("【錄取通知】{title}"),
-    "promoted": _("【候補遞補錄取通知】{title}"),
-    "reminder": _("【研習提醒】{title} 即將開始"),
-    "cancelled": _("【課程取消通知】{title}"),
-}
-NOTICE_BODIES = {
-    "admitted": _("您已錄取研習課程「{title}」（課程代碼 {code}）。"),
-    "promoted": _("您原列候補的研習課程「{title}」（課程代碼 {code}）已遞補錄取。"),
-    "reminder": _("您錄取的研習課程「{title}」（課程代碼 {code}）將於 {start} 開始。"),
-    "cancelled": _("很抱歉，您報名的研習課程「{title}」（課程代碼 {code}）已取消。"),
-}
-
-
-def enrolment_notify(*, enrolment_id: int, kind: str) -> bool:
-    """Send one enrolment e-mail; returns whether a message went out."""
-    from django.core.mail import send_mail
-
-    from core.roc import format_roc_date
-
-    enrolment = Enrolment.objects.select_related("course", "person").filter(pk=enrolment_id).first()
-    if enrolment is None:
-        return False
-    person, course = enrolment.person, enrolment.course
-    address = person.email or next(iter(person.users.exclude(email="").values_list("email", flat=True)), "")
-    if not address:
-        return False
-    values = {
-        "title": course.title,
-        "code": course.code,
-        "start": format_roc_date(course.start_date) if course.start_date else "",
-    }
-    lines = [
-        f"{person.name} 您好：",
-        "",
-        str(NOTICE_BODIES[kind]).format(**values),
-        f"上課日期：{values['start']}",
-        f"開課地點：{course.place}",
-        "",
-        "全國教師在職進修資訊網",
-    ]
-    send_mail(str(NOTICE_SUBJECTS[kind]).format(**values), "\n".join(lines), None, [address])
-    return True
-
-
-def correction_request_notify(*, correction_id: int) -> int:
-    """Tell the course's authority (its active business accounts) that a correction awaits approval."""
-    from django.core.mail import send_mail
-    from django.urls import reverse
-
-    from accounts.models import BusinessAccount, BusinessAccountStatus
-
-    correction = HoursCorrection.objects.select_related("course").filter(pk=correction_id).first()
-    if correction is None or correction.course.authority_id is None:
-        return 0
-    course = correction.course
-    addresses = sorted(
-        {
-            email
-            for email in BusinessAccount.objects.filter(
-                unit_id=course.authority_id, status=BusinessAccountStatus.ACTIVE
-            ).values_list("user__email", flat=True)
-            if email
-        }
-    )
-    if not addresses:
-        return 0
-    body = "\n".join(
-        [
-            f"研習課程「{course.title}」（課程代碼 {course.code}）的開課單位申請更正一位學員的研習時數"
-            f"（{correction.hours_before} → {correction.hours_after}）。",
-            f"請登入後至「研習時數更正核定」頁面（{reverse('courses:corrections')}）核定。",
-            "",
-            "全國教師在職進修資訊網",
-        ]
-    )
-    send_mail(f"【研習時數更正待核定】{course.title}", body, None, addresses)
-    return len(addresses)
 
 
 def send_course_reminders(*, today: dt.date | None = None, days_ahead: int = 1) -> int:

@@ -5,6 +5,8 @@ from courses import views
 app_name = "courses"
 
 urlpatterns = [
+    path("me/enrolments/", views.my_enrolments, name="my-enrolments"),
+    path("me/enrolments/<str:number>.ics", views.enrolment_ics, name="enrolment-ics"),
     path("me/learning-record/", views.learning_record, name="learning-record"),
     path("me/learning-record/<int:year>/print/", views.learning_record_print, name="learning-record-print"),
     path("me/learning-record/<int:year>.xlsx", views.learning_record_xlsx, name="learning-record-xlsx"),

@@ -3,13 +3,25 @@
 The upload is stored, a `RosterUpload` row records it, and a Celery task (`teachers.tasks.
 import_roster_upload`, eager on SQLite) runs it through the data-exchange engine
 (`core.dataexchange.import_file("roster", …)`): refused whole with the engine's row messages.
-A school speaks only for itself: every row must name the school's own unit code, else the file is
-refused before the engine runs, with one message per foreign row; and the file may change only
-people the school serves now, or create new ones (teachers.importers, `unit_id`).
+A school speaks only for itself: every row must name the school's own unit code (one message per
+foreign row).
+
+The school's file has the columns of 資料下載 (`SCHOOL_COLUMNS`, zh-Hant names, ROC or ISO dates,
+任教科目 separated by 、 or ;), so a download edited in a spreadsheet uploads back; a template with
+those columns is downloadable. The SPEC §8 roster columns are accepted too. Either way the file is
+rewritten row by row into the engine's format on the same line numbers, and every problem of the
+file comes back in one pass: this rewrite's own (a foreign unit code, a date, an unknown 任教科目)
+together with the engine's for the other rows; a file with any problem writes nothing. The file
+may change only people the school serves now, or create new ones (teachers.importers, `unit_id`),
+and a file past settings.UPLOAD_MAX_ROWS is refused at its first row past the limit, before the
+engine reads it.
 """
 
 from __future__ import annotations
 
+import csv
+import itertools
+import re
 import tempfile
 import uuid
 from pathlib import Path
@@ -21,12 +33,36 @@ from django.utils.translation import gettext as _
 
 from accounts.masking import mask_name
 from accounts.models import User
-from core import dataexchange
-from core.dataexchange import ErrorList, ImportRefused, Table
+from core import dataexchange, roc
+from core.dataexchange import SHEET_SPAN, ErrorList, ImportRefused, Table, escape_formula
+from core.validation import MSG_REQUIRED
 from teachers import importers, services
-from teachers.models import Membership, RosterUpload, UploadStatus
+from teachers.models import Membership, RosterUpload, Subject, UploadStatus
 
 MSG_FOREIGN_UNIT = "unit_code 不是本單位的代碼（{code}）：學校只能上傳本單位的教師資料"
+MSG_SCHOOL_DATE = "{column}日期格式不正確（例：113年8月1日、113/8/1 或 2024-08-01）"
+MSG_UNKNOWN_SUBJECT = "任教科目「{name}」不在任教科目清單中（請用清單中的名稱，以「、」分隔）"
+MSG_FIRST_SHEET_ONLY = "教師名單只讀第一個工作表，請把資料放在第一個工作表"
+
+# The school's roster file: the columns of 資料下載 in its order (teachers.exports writes them).
+# 帳號狀況 and 使用者帳號 are shown for checking and not read back; 離職日期 and 異動原因 may be
+# filled in to end a membership.
+SCHOOL_COLUMNS = ("身分證字號", "姓名", "類別", "職稱", "任教科目", "電子郵件", "到職日期")
+SCHOOL_OPTIONAL = ("離職日期", "異動原因")
+DOWNLOAD_COLUMNS = (
+    "身分證字號",
+    "姓名",
+    "類別",
+    "職稱",
+    "任教科目",
+    "帳號狀況",
+    "使用者帳號",
+    "電子郵件",
+    "到職日期",
+    "離職日期",
+    "異動原因",
+)
+SUBJECT_SPLIT = re.compile(r"\s*[、;；,，]\s*")
 MSG_BAD_TYPE = _("請上傳 .xlsx 或 .csv 檔案。")
 MSG_TOO_BIG = _("檔案超過 %(mb)s MB 的上限，請分成數個檔案上傳；未寫入任何資料。")
 MSG_NONE_SELECTED = _("請先勾選要啟用的教師。")
@@ -62,42 +98,139 @@ def submit_roster_upload(*, actor: User, unit, uploaded) -> RosterUpload:
     return upload
 
 
-def _foreign_rows(path: Path, unit_code: str) -> ErrorList:
-    """One error per row naming another unit than the school's own; a file past the row limit
-    (settings.UPLOAD_MAX_ROWS) is refused here, before the engine reads it."""
-    errors = ErrorList()
-    table = Table(
-        path,
-        importers.COLUMNS,
-        errors=ErrorList(),
-        optional_columns=importers.OPTIONAL_COLUMNS,
-        max_rows=settings.UPLOAD_MAX_ROWS,
-    )
+def _school_date(value: str, column: str, errors: list[str]) -> str:
+    """A date of the school's file (ROC as 資料下載 writes it, or ISO) as ISO text; '' when blank."""
+    value = value.strip()
+    if not value:
+        return ""
     try:
-        for line, values in table.rows():
-            code = table.unescape(values[3].strip())
-            if code != unit_code:
-                errors.add(line, MSG_FOREIGN_UNIT.format(code=unit_code))
+        return roc.parse_date(value).isoformat()
+    except ValueError:
+        errors.append(MSG_SCHOOL_DATE.format(column=column))
+        return ""
+
+
+def _school_row(values: list[str], unit_code: str, known_subjects: set[str], unescape) -> tuple[list, list]:
+    """One row of the school's file as an engine row (SPEC §8 roster columns), and its problems."""
+    nid, name, category, title, subjects, email, start, *rest = (unescape(v.strip()) for v in values)
+    end, reason = (rest + ["", ""])[:2]
+    problems: list[str] = []
+    names = [n for n in SUBJECT_SPLIT.split(subjects) if n] if subjects else []
+    problems += [MSG_UNKNOWN_SUBJECT.format(name=n) for n in dict.fromkeys(names) if n not in known_subjects]
+    if start:
+        start_iso = _school_date(start, "到職", problems)
+    else:
+        start_iso = ""
+        problems.append(MSG_REQUIRED.format(column="到職日期"))
+    end_iso = _school_date(end, "離職", problems)
+    row = [nid, name, email, unit_code, category, title, ";".join(names), start_iso, end_iso, reason]
+    # Written to a CSV the engine reads: a cell a spreadsheet would run stays text (undone there).
+    return [escape_formula(cell) for cell in row], problems
+
+
+def _spec_row(values: list[str], unit_code: str, unescape) -> tuple[list, list]:
+    """A row in the SPEC §8 columns: passed on as it is, unless it names another unit."""
+    row = list(values) + [""] * (len(importers.COLUMNS) + 1 - len(values))
+    if unescape(row[3].strip()) != unit_code:
+        return row, [MSG_FOREIGN_UNIT.format(code=unit_code)]
+    return row, []
+
+
+def _open_rows(path: Path, errors: ErrorList):
+    """(table, its rows) in the school's columns or else the SPEC §8 ones; a file with neither
+    header is refused naming the school's columns."""
+    limit = settings.UPLOAD_MAX_ROWS
+    school = Table(path, SCHOOL_COLUMNS, errors=ErrorList(), optional_columns=SCHOOL_OPTIONAL, max_rows=limit)
+    rows = school.rows()
+    try:
+        first = next(rows, None)
+    except ImportRefused as refused:
+        school_refusal = refused
+    else:
+        school.errors = errors
+        return school, itertools.chain([first] if first is not None else [], rows)
+    spec = Table(
+        path, importers.COLUMNS, errors=errors, optional_columns=importers.OPTIONAL_COLUMNS, max_rows=limit
+    )
+    rows = spec.rows()
+    try:
+        first = next(rows, None)
     except ImportRefused:
-        if table.over_max_rows:
-            return table.errors
-        return ErrorList()  # a file-level problem: the engine reports it in its own words
-    return errors
+        raise school_refusal from None
+    return spec, itertools.chain([first] if first is not None else [], rows)
+
+
+def rewrite_for_engine(path: Path, unit, errors: ErrorList) -> Path:
+    """The school's file rewritten as an engine roster CSV, each row on its own line number.
+
+    Rows with a problem of their own are added to `errors` and left blank in the rewrite (the
+    engine skips blank rows but counts them), so the engine's messages name the school's lines.
+    A file-level problem raises ImportRefused.
+    """
+    table, rows = _open_rows(path, errors)
+    target = path.with_name(path.stem + "-engine.csv")
+    try:
+        _write_rewrite(target, table, rows, unit, errors)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _write_rewrite(target: Path, table: Table, rows, unit, errors: ErrorList) -> None:
+    known_subjects = set(Subject.objects.values_list("name", flat=True))
+    with open(target, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow((*importers.COLUMNS, *importers.OPTIONAL_COLUMNS))
+        written = 1
+        for line, values in rows:
+            if line >= SHEET_SPAN:
+                errors.add(line, MSG_FIRST_SHEET_ONLY)
+                continue
+            if table.columns == SCHOOL_COLUMNS:
+                row, problems = _school_row(values, unit.code, known_subjects, table.unescape)
+            else:
+                row, problems = _spec_row(values, unit.code, table.unescape)
+            writer.writerows([[]] * (line - written - 1))
+            written = line
+            if problems:
+                errors.add_all(line, problems)
+                writer.writerow([])
+            else:
+                writer.writerow(row)
+
+
+def import_school_file(path: Path, unit) -> dataexchange.ImportResult:
+    """The school's file through the engine, all or nothing, every problem in one pass."""
+    errors = ErrorList()
+    rewritten = rewrite_for_engine(path, unit, errors)
+    try:
+        with transaction.atomic():
+            try:
+                # The school's file changes only people the school serves now (teachers.importers).
+                result = dataexchange.import_file(importers.KIND.name, rewritten, unit_id=unit.pk)
+            except ImportRefused as refused:
+                for line, reason in refused.errors.items():
+                    errors.add(line, reason)
+                errors.total += refused.errors.total - len(refused.errors.items())
+                raise ImportRefused(errors) from None
+            if errors:  # the other rows were good: the import is undone, the file refused
+                transaction.set_rollback(True)
+                raise ImportRefused(errors)
+    finally:
+        rewritten.unlink(missing_ok=True)
+    return result
 
 
 def process_roster_upload(upload_id: int) -> RosterUpload:
-    """The task's body: refuse foreign rows, else import through the engine; the file is then removed."""
+    """The task's body: the school's file through the engine (import_school_file); the file is then removed."""
     upload = RosterUpload.objects.select_related("unit").get(pk=upload_id)
     if upload.status != UploadStatus.QUEUED:
         return upload  # a redelivered task: already done
     RosterUpload.objects.filter(pk=upload.pk).update(status=UploadStatus.RUNNING)
     path = Path(upload.stored_path)
     try:
-        foreign = _foreign_rows(path, upload.unit.code)
-        if foreign:
-            raise ImportRefused(foreign)
-        # The school's file changes only people the school serves now (teachers.importers).
-        result = dataexchange.import_file(importers.KIND.name, path, unit_id=upload.unit_id)
+        result = import_school_file(path, upload.unit)
     except ImportRefused as refused:
         upload.status = UploadStatus.REFUSED
         upload.summary = str(refused)[:300]

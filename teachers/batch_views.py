@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import tempfile
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import Perm, requires
-from teachers import batch, selectors, services
+from teachers import batch, exports, selectors, services
 from teachers.models import RosterUpload, UploadStatus
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class RosterUploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("教師名單檔案（.xlsx 或 .csv）"),
         help_text=gettext_lazy(
-            "欄位：national_id、name、email、unit_code、category、title、subjects、start_date、end_date"
-            "（可加 end_reason）；每一列的 unit_code 須為本單位代碼。"
+            "欄位與「資料下載」相同：身分證字號、姓名、類別、職稱、任教科目（以「、」分隔）、帳號狀況、"
+            "使用者帳號、電子郵件、到職日期、離職日期、異動原因；日期可寫 113年8月1日、113/8/1 或 "
+            "2024-08-01。帳號狀況與使用者帳號僅供核對，上傳時不讀取。"
         ),
     )
 
@@ -49,6 +54,16 @@ def upload(request):
             return redirect("teachers:upload-status", pk=created.pk)
     recent = RosterUpload.objects.filter(unit=unit).select_related("actor")[:10]
     return render(request, "teachers/upload.html", {"unit": unit, "form": form, "recent": recent})
+
+
+@requires(Perm.UNIT_TEACHER_ACCOUNTS)
+def template(request):
+    """批次上傳's template: an .xlsx with the columns of 資料下載 and no row."""
+    _unit(request)
+    handle = tempfile.TemporaryFile(suffix=".xlsx")
+    exports.write_template_xlsx(handle)
+    handle.seek(0)
+    return FileResponse(handle, as_attachment=True, filename="教師名單範本.xlsx", content_type=XLSX)
 
 
 @requires(Perm.UNIT_TEACHER_ACCOUNTS)

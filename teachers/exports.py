@@ -1,40 +1,41 @@
-"""資料下載: a unit's current roster as .xlsx, one openpyxl write-only pass (flat memory)."""
+"""資料下載: a unit's current roster as .xlsx, one openpyxl write-only pass (flat memory).
+
+Its columns are those 批次上傳 reads back (teachers.batch.DOWNLOAD_COLUMNS): a school downloads,
+edits in a spreadsheet and uploads the same file. Every value is a text cell (a name starting
+with = stays a name, a code keeps its zeros); dates in the ROC calendar.
+"""
 
 from __future__ import annotations
 
 from typing import BinaryIO
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from accounts import national_id
 from core.roc import format_roc_date
 from teachers import selectors
+from teachers.batch import DOWNLOAD_COLUMNS
 from teachers.models import AccountStatus
 
-HEADER = (
-    "身分證字號",
-    "姓名",
-    "類別",
-    "職稱",
-    "任教科目",
-    "帳號狀況",
-    "使用者帳號",
-    "電子郵件",
-    "到職日期",
-)
 STATUS_LABELS = dict(AccountStatus.choices)
 
 
-def _text(value: str) -> str:
-    # A cell starting with = would be a formula in Excel: keep names and titles as plain text.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+def _texts(sheet, values) -> list[WriteOnlyCell]:
+    """Text cells: openpyxl would store a value starting with = as a formula."""
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(sheet, value)
+        cell.data_type = "s"
+        cells.append(cell)
+    return cells
 
 
 def write_roster_xlsx(unit, handle: BinaryIO) -> int:
     """Write the unit's roster to `handle`; returns the number of people written."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="教師名單")
-    sheet.append(HEADER)
+    sheet.append(_texts(sheet, DOWNLOAD_COLUMNS))
     count = 0
     labels = {status: str(label) for status, label in STATUS_LABELS.items()}  # translated once
     pending = labels[AccountStatus.PENDING]
@@ -51,18 +52,31 @@ def write_roster_xlsx(unit, handle: BinaryIO) -> int:
         subjects,
     ) in selectors.download_rows(unit):
         sheet.append(
-            (
-                national_id.decrypt(encrypted),
-                _text(name),
-                category,
-                _text(title),
-                "、".join(subjects),
-                labels[status] if status else pending,
-                username or "",
-                email,
-                format_roc_date(start),
+            _texts(
+                sheet,
+                (
+                    national_id.decrypt(encrypted),
+                    name,
+                    category,
+                    title,
+                    "、".join(subjects),
+                    labels[status] if status else pending,
+                    username or "",
+                    email,
+                    format_roc_date(start),
+                    "",  # 離職日期: filled in to end the membership on upload
+                    "",  # 異動原因
+                ),
             )
         )
         count += 1
     workbook.save(handle)
     return count
+
+
+def write_template_xlsx(handle: BinaryIO) -> None:
+    """批次上傳's template: the download's columns and no row."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title="教師名單")
+    sheet.append(_texts(sheet, DOWNLOAD_COLUMNS))
+    workbook.save(handle)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import national_id
 from accounts.national_id import validate_national_id
+from core.forms import RocDateField
 from teachers.models import MANAGER_END_REASONS, Category
 from teachers.selectors import PAGE_SIZES, RosterState
 
@@ -154,11 +155,7 @@ class RegisterForm(forms.Form):
     )
     title = forms.CharField(label=_("職稱"), max_length=60, required=False)
     subjects = SubjectsField(label=_("任教科目"), queryset=None, required=False)
-    start_date = forms.DateField(
-        label=_("到職日期"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("西元日期，例如 2024-08-01。"),
-    )
+    start_date = RocDateField(label=_("到職日期"))
 
     def __init__(self, *args, subjects, **kwargs):
         super().__init__(*args, **kwargs)
@@ -180,9 +177,5 @@ class EndMembershipForm(forms.Form):
         choices=[(r.value, r.label) for r in MANAGER_END_REASONS],
         widget=forms.RadioSelect,
     )
-    end_date = forms.DateField(
-        label=_("異動日期（最後服務日）"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("西元日期，例如 2024-07-31。"),
-    )
+    end_date = RocDateField(label=_("異動日期（最後服務日）"))
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("unit/teachers/", views.roster, name="roster"),
     path("unit/teachers/download/", views.download, name="download"),
     path("unit/teachers/upload/", batch_views.upload, name="upload"),
+    path("unit/teachers/upload/template/", batch_views.template, name="upload-template"),
     path("unit/teachers/upload/<int:pk>/", batch_views.upload_status, name="upload-status"),
     path("unit/teachers/enable/", batch_views.enable_many, name="enable-many"),
     path("unit/teachers/register/", views.register, name="register"),

@@ -9,7 +9,7 @@ from tests.helpers import signed_in_client
 PUBLIC = {"研習課程查詢", "業務帳號查詢", "統計專區"}
 EXPECTED = {
     "anonymous": PUBLIC,
-    "teacher": PUBLIC | {"修改個人基本資料", "研習紀錄", "教師自我進修規劃", "獎勵查詢"},
+    "teacher": PUBLIC | {"修改個人基本資料", "我的研習報名", "研習紀錄", "教師自我進修規劃", "獎勵查詢"},
     "chief": PUBLIC
     | {
         "本單位教師帳號管理",
@@ -33,7 +33,15 @@ EXPECTED = {
     },
     "clerk": PUBLIC | {"研習課程登錄", "研習課程管理/資料上傳", "統計圖表"},
     "centre": PUBLIC
-    | {"總負責人管理", "所屬學校教師帳號統計", "填報率", "最新消息管理", "獎勵名單", "統計圖表"},
+    | {
+        "總負責人管理",
+        "所屬學校教師帳號統計",
+        "填報率",
+        "最新消息管理",
+        "獎勵名單",
+        "統計圖表",
+        "研習時數更正核定",
+    },
     "operator": PUBLIC
     | {
         "填報率",
@@ -48,6 +56,7 @@ EXPECTED = {
         "進修規劃年度",
         "人員資料更正",
         "統計圖表",
+        "研習時數更正核定",
     },
 }
 ALL_LABELS = {entry.label for entry in MENU}

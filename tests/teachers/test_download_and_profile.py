@@ -37,6 +37,8 @@ def test_download_holds_the_whole_roster_with_ids_and_is_recorded(chief, school,
         "使用者帳號",
         "電子郵件",
         "到職日期",
+        "離職日期",
+        "異動原因",
     )
     by_name = {r[1]: r for r in rows[1:]}
     assert set(by_name) == {"謝佩威", "陳志斌"}
