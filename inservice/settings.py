@@ -334,6 +334,11 @@ UPLOAD_MAX_ROWS = int(os.environ.get("UPLOAD_MAX_ROWS", 5000))
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    # One reaper for every background job (core.reaper): work whose worker died becomes 中斷.
+    "reap-interrupted-jobs": {
+        "task": "core.reaper.reap_interrupted_jobs",
+        "schedule": 60.0,
+    },
     # Early morning Taiwan time, when nobody is signing in.
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",
