@@ -8,7 +8,9 @@ list, confirmation). A refusal raises CourseError with the message the user read
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
+import time
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import permissions
 from accounts.models import Person, Stage, Unit, UnitKind, User
 from accounts.permissions import Perm
+from core import reaper
 from core.dataexchange import ImportRefused
 from core.refusals import Kind, Refused
 from core.roc import academic_year, format_roc_date, roc_year
@@ -552,20 +555,84 @@ def attendance_upload_create(
 
 
 def _set_progress(upload: AttendanceUpload, **fields) -> None:
-    # Outside the write transaction, so the page polling the job sees it move.
-    AttendanceUpload.objects.filter(pk=upload.pk).update(**fields)
+    # Outside the write transaction, so the page polling the job sees it move; each step is a
+    # heartbeat for the reaper (core.reaper).
+    AttendanceUpload.objects.filter(pk=upload.pk).update(heartbeat_at=timezone.now(), **fields)
+
+
+UPLOAD_LOCK_CLASS = 7_118  # first key of pg_advisory_lock(class, upload id): the worker's hold
+MSG_UPLOAD_INTERRUPTED = _(
+    "處理程序在處理途中停止（工作程序中斷），出席資料沒有寫入。請按「重新處理」再試一次。"
+)
+MSG_UPLOAD_NOT_RETRYABLE = _("只有「中斷」的上傳可以重新處理；請重新上傳檔案。")
+
+
+def _upload_interrupted(upload: AttendanceUpload) -> dict:
+    return {
+        "status": UploadStatus.INTERRUPTED,
+        "messages": [str(MSG_UPLOAD_INTERRUPTED)],
+        "finished_at": timezone.now(),
+    }
+
+
+# The reaper (core.reaper, run by Celery beat) marks an upload whose worker died 中斷.
+UPLOAD_JOB = reaper.JobKind(
+    key="courses.attendance_upload",
+    model=AttendanceUpload,
+    working={"status": UploadStatus.RUNNING},
+    interrupted=_upload_interrupted,
+    lock_class=UPLOAD_LOCK_CLASS,
+    heartbeat_field="heartbeat_at",
+)
+
+
+def _pause_for_tests() -> None:
+    # The killed-worker test holds the upload here, 處理中（0%）, to kill its worker. Unset in production.
+    seconds = float(os.environ.get("INSERVICE_UPLOAD_PAUSE_SECONDS", "0") or 0)
+    if seconds:
+        time.sleep(seconds)
 
 
 def attendance_upload_process(upload_id: int) -> AttendanceUpload:
+    """Claim a queued upload and process it, holding its advisory lock while the worker lives."""
+    with reaper.held(UPLOAD_LOCK_CLASS, upload_id):
+        # A conditional claim: a task delivered twice, or a retry racing the reaper, works once.
+        claimed = AttendanceUpload.objects.filter(pk=upload_id, status=UploadStatus.QUEUED).update(
+            status=UploadStatus.RUNNING, progress=0, heartbeat_at=timezone.now()
+        )
+        upload = AttendanceUpload.objects.select_related("course").get(pk=upload_id)
+        if not claimed:
+            return upload
+        _pause_for_tests()
+        return _process_attendance(upload)
+
+
+@transaction.atomic
+def attendance_upload_retry(*, actor: User, course: Course, upload: AttendanceUpload) -> AttendanceUpload:
+    """重新處理: an upload left 中斷 by a dead worker is queued again with the file it kept."""
+    from courses import tasks
+
+    course = _lock(course)
+    _require_manager(actor, course)
+    if course.status not in (CourseStatus.CLOSED, CourseStatus.PENDING):
+        raise _wrong_state(course)
+    _require_course_ended(course)
+    upload = AttendanceUpload.objects.select_for_update().get(pk=upload.pk, course=course)
+    if upload.status != UploadStatus.INTERRUPTED or not bytes(upload.content):
+        raise CourseError(MSG_UPLOAD_NOT_RETRYABLE)
+    upload.status, upload.progress, upload.messages = UploadStatus.QUEUED, 0, []
+    upload.finished_at, upload.heartbeat_at = None, timezone.now()
+    upload.save(update_fields=["status", "progress", "messages", "finished_at", "heartbeat_at"])
+    _after_commit(tasks.process_attendance_upload, upload.pk)
+    return upload
+
+
+def _process_attendance(upload: AttendanceUpload) -> AttendanceUpload:
     """Validate every row, then write every attendance in one transaction, or nothing at all.
 
     The file is the participant list with 研習時數 filled in (courses.attendance). Participants left
     out of the file attended 0 hours. Messages name lines and reasons, never the IDs.
     """
-    upload = AttendanceUpload.objects.select_related("course").get(pk=upload_id)
-    if upload.status != UploadStatus.QUEUED:  # a retried task does the work once
-        return upload
-    _set_progress(upload, status=UploadStatus.RUNNING, progress=0)
     course = upload.course
     suffix = Path(upload.filename).suffix.lower()
     with tempfile.TemporaryDirectory() as folder:

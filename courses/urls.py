@@ -28,6 +28,7 @@ urlpatterns = [
     path("unit/courses/<int:pk>/participants.xlsx", views.participants_xlsx, name="participants-xlsx"),
     path("unit/courses/<int:pk>/upload/", views.upload, name="upload"),
     path("unit/courses/<int:pk>/upload/<int:upload_id>/", views.upload_status, name="upload-status"),
+    path("unit/courses/<int:pk>/upload/<int:upload_id>/retry/", views.upload_retry, name="upload-retry"),
     path(
         "unit/courses/<int:pk>/participants/<int:enrolment_id>/correction/",
         views.correction_new,

@@ -333,6 +333,19 @@ def upload_status(request, pk: int, upload_id: int):
 
 
 @requires(Perm.COURSE_MANAGE)
+@require_POST
+def upload_retry(request, pk: int, upload_id: int):
+    """重新處理: queue again an upload a dead worker left 中斷."""
+    course = _managed(request, pk)
+    job = get_object_or_404(AttendanceUpload.objects.defer("content"), pk=upload_id, course=course)
+    try:
+        services.attendance_upload_retry(actor=request.user, course=course, upload=job)
+    except services.CourseError as error:
+        messages.error(request, error.message)
+    return redirect("courses:upload-status", pk=course.pk, upload_id=job.pk)
+
+
+@requires(Perm.COURSE_MANAGE)
 @require_http_methods(["GET", "POST"])
 def correction_new(request, pk: int, enrolment_id: int):
     """更正: ask the course's authority to change one participant's issued hours."""

@@ -104,6 +104,9 @@ MENU: tuple[MenuEntry, ...] = (
     ),
     MenuEntry("fill-rates", "填報率", "centre/fill-rates/", Perm.FILL_RATES, "planning:fill-rates"),
     MenuEntry(
+        "authority-plans", "所屬學校規劃彙整", "centre/plans/", Perm.FILL_RATES, "planning:authority-plans"
+    ),
+    MenuEntry(
         "hours-corrections",
         "研習時數更正核定",
         "centre/hours-corrections/",

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the widget templates, for FORM_RENDERER below
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -189,6 +190,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Without collectstatic (demo, tests), serve straight from the finders.
 WHITENOISE_USE_FINDERS = DEBUG or not STATIC_ROOT.exists()
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# Widgets render through TEMPLATES, so templates/admin/widgets/ can label the admin's date and time
+# boxes (axe: label) for the operator.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -329,6 +334,11 @@ UPLOAD_MAX_ROWS = int(os.environ.get("UPLOAD_MAX_ROWS", 5000))
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    # One reaper for every background job (core.reaper): work whose worker died becomes 中斷.
+    "reap-interrupted-jobs": {
+        "task": "core.reaper.reap_interrupted_jobs",
+        "schedule": 60.0,
+    },
     # Early morning Taiwan time, when nobody is signing in.
     "clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",

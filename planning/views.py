@@ -19,7 +19,7 @@ from accounts import permissions
 from accounts.permissions import Perm, requires
 from core.refusals import refused_json, refused_response
 from core.roc import format_roc_datetime
-from planning import clock, guide, selectors, services
+from planning import aggregates, clock, guide, selectors, services
 from planning.forms import AnnouncementForm, ReopenForm, SchoolPlanForm, SurveyForm, TeacherPlanForm
 from planning.models import PlanKind, SchoolPlan, TeacherPlan
 from planning.services import PlanningError
@@ -157,7 +157,8 @@ def _teacher_page(request, *, bound_form=None, error: PlanningError | None = Non
         if reference is not None and reference.submitted_at
         else None,
         progress=selectors.hours_progress(request.user.person_id, cycle.year, plan),
-        suggestions=selectors.suggested_courses(plan),
+        suggestions=selectors.suggested_courses(plan, school.authority_id),
+        snapshot_entry=selectors.teacher_snapshot(cycle, request.user.person_id),
     )
     return render(request, "planning/teacher_plan.html", context, status=error.status if error else 200)
 
@@ -172,9 +173,9 @@ def school_plan_detail(request, pk: int):
         initial={**SchoolPlanForm.initial_from(plan), "student_count": plan.student_count}, read_only=True
     )
     may_reopen = permissions.has_perm(request.user, Perm.PLAN_REOPEN)
-    return render(
-        request, "planning/school_plan_detail.html", {"plan": plan, "form": form, "may_reopen": may_reopen}
-    )
+    context = {"plan": plan, "form": form, "may_reopen": may_reopen}
+    context["school_hours"] = aggregates.school_hours(year=plan.year, school_id=plan.school_id)
+    return render(request, "planning/school_plan_detail.html", context)
 
 
 @login_required

@@ -44,7 +44,6 @@ def _job_context(request, form, error=None):
 @require_http_methods(["GET", "POST"])
 def job(request):
     """Start the year-end job, watch its progress, read the summaries and the history of runs."""
-    services.reap_interrupted_runs()
     form = StartRunForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -63,7 +62,6 @@ def job(request):
 @require_GET
 def job_progress(request):
     """The active runs' progress for the page's small script (the page works without it)."""
-    services.reap_interrupted_runs()
     runs = selectors.runs().filter(status__in=ACTIVE_STATUSES)
     data = []
     for run in runs:

@@ -111,13 +111,36 @@ def test_the_page_shows_the_schools_plan_and_planned_against_actual_hours(teache
     assert "未分類</th><td>0</td><td>3" in page and "<td>5" not in page
 
 
-def test_open_courses_are_suggested(teacher, school, clock):
+def test_open_courses_are_suggested_as_links_open_for_enrolment_in_the_authority_or_national(
+    teacher, school, far_school, clock
+):
     clock(TEACHER_OPENS)
+    window = {"enrol_opens_at": TEACHER_OPENS - dt.timedelta(days=1), "enrol_closes_at": TEACHER_CLOSES}
+    base = {"status": CourseStatus.OPEN, "start_date": dt.date(2099, 1, 1)}
     Course.objects.create(
-        code="OPEN1",
-        title="班級經營工作坊",
-        organiser=school,
-        status=CourseStatus.OPEN,
-        start_date=dt.date(2099, 1, 1),
+        code="OWN1", title="本縣班級經營", organiser=school, authority=school.authority, **base, **window
     )
-    assert "班級經營工作坊" in signed_in_client(teacher).get(URL).content.decode()
+    Course.objects.create(
+        code="NAT1", title="全國數位學習", organiser=school, authority=None, **base, **window
+    )
+    Course.objects.create(
+        code="FAR1",
+        title="他縣工作坊",
+        organiser=far_school,
+        authority=far_school.authority,
+        **base,
+        **window,
+    )
+    Course.objects.create(
+        code="SHUT1",
+        title="報名已截止",
+        organiser=school,
+        authority=school.authority,
+        enrol_opens_at=TEACHER_OPENS - dt.timedelta(days=9),
+        enrol_closes_at=TEACHER_OPENS - dt.timedelta(days=1),
+        **base,
+    )
+    page = signed_in_client(teacher).get(URL).content.decode()
+    assert f'<a href="{reverse("courses:detail", args=["OWN1"])}">本縣班級經營</a>' in page
+    assert f'<a href="{reverse("courses:detail", args=["NAT1"])}">全國數位學習</a>' in page
+    assert "他縣工作坊" not in page and "報名已截止" not in page
