@@ -55,7 +55,45 @@ class NationalIdField(forms.CharField):
         return re.sub(r"[\s-]+", "", national_id.normalize(super().to_python(value)))
 
 
-class BusinessAccountApplyForm(forms.Form):
+class NewPasswordMixin:
+    """The password rules of a new account, for every form that creates one (業務帳號申請,
+    申請教師帳號): the two entries agree and AUTH_PASSWORD_VALIDATORS pass against an unsaved user
+    carrying the typed username and e-mail, so UserAttributeSimilarityValidator has something to
+    compare (without a user it checks nothing, and a password equal to the username passed)."""
+
+    @staticmethod
+    def password_field() -> forms.CharField:
+        return forms.CharField(
+            label=_("密碼"),
+            strip=False,
+            widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+            # The rules before the first try, not only in the refusal.
+            help_text=lazy(password_validation.password_validators_help_text_html, str)(),
+        )
+
+    @staticmethod
+    def confirmation_field() -> forms.CharField:
+        return forms.CharField(
+            label=_("確認密碼"),
+            strip=False,
+            widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("兩次輸入的密碼不一致。"))
+        elif first:
+            applicant = User(username=cleaned.get("username", ""), email=cleaned.get("email", ""))
+            try:
+                password_validation.validate_password(first, user=applicant)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class BusinessAccountApplyForm(NewPasswordMixin, forms.Form):
     unit_code = forms.CharField(
         label=_("單位代碼"),
         max_length=10,
@@ -100,16 +138,8 @@ class BusinessAccountApplyForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
         help_text=_("英文字母、數字及 . _ -；帳號刪除後，若無人使用，可再以原帳號申請。"),
     )
-    password1 = forms.CharField(
-        label=_("密碼"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        # The rules before the first try, not only in the refusal.
-        help_text=lazy(password_validation.password_validators_help_text_html, str)(),
-    )
-    password2 = forms.CharField(
-        label=_("確認密碼"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
+    password1 = NewPasswordMixin.password_field()
+    password2 = NewPasswordMixin.confirmation_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -134,21 +164,6 @@ class BusinessAccountApplyForm(forms.Form):
         if username.lower().startswith("deleted-"):
             raise forms.ValidationError(_("使用者帳號不能以 deleted- 開頭。"))
         return username
-
-    def clean(self):
-        cleaned = super().clean()
-        first, second = cleaned.get("password1"), cleaned.get("password2")
-        if first and second and first != second:
-            self.add_error("password2", _("兩次輸入的密碼不一致。"))
-        elif first:
-            # An unsaved user carrying what was typed, so that UserAttributeSimilarityValidator
-            # compares the password with the username and the e-mail (without it, it checks nothing).
-            applicant = User(username=cleaned.get("username", ""), email=cleaned.get("email", ""))
-            try:
-                password_validation.validate_password(first, user=applicant)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
-        return cleaned
 
 
 class ChangeTypeForm(forms.Form):

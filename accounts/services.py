@@ -19,6 +19,7 @@ from accounts.models import (
     UnitKind,
     User,
 )
+from core.refusals import Kind, Refused
 
 
 class Refusal(models.TextChoices):
@@ -53,14 +54,18 @@ MAIL_SUBJECT_RECEIVED = _("【全國教師在職進修資訊網】業務帳號�
 MAIL_SUBJECT_NOT_RECORDED = _("【全國教師在職進修資訊網】業務帳號申請未能受理")
 
 
-class BusinessAccountError(Exception):
-    """A rule refused the action: `code` says which rule, `message` is what the user reads."""
+class BusinessAccountError(Refused):
+    """core.refusals.Refused with its code from `Refusal` (the label is the message)."""
 
     def __init__(self, code: Refusal, details: list[str] | None = None):
-        self.code = Refusal(code)
-        self.message = self.code.label
-        self.details = details or []
-        super().__init__(self.code.value)
+        code = Refusal(code)
+        super().__init__(
+            code.label,
+            code=code.value,
+            kind=Kind.FORBIDDEN if code == Refusal.FORBIDDEN else Kind.CONFLICT,
+            details=details,
+        )
+        self.code = code
 
 
 def _require_manager(actor: User, *, unit: Unit, account_type: str) -> None:

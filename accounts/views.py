@@ -18,6 +18,7 @@ from accounts.forms import BusinessAccountApplyForm, ChangeTypeForm
 from accounts.models import BusinessAccount, BusinessAccountType, SecurityEvent
 from accounts.permissions import Perm, Role, requires
 from accounts.services import Refusal
+from core.refusals import refused_response
 
 # Which refusal belongs to which field of the application form. Only refusals that depend on the
 # unit the visitor chose, never on whose ID it is (accounts.applying).
@@ -181,9 +182,7 @@ def _managed_account(request, pk: int) -> BusinessAccount:
 
 
 def _refused(request, template, context, error):
-    context.update({"error": error.message, "error_details": error.details})
-    status = 403 if error.code == Refusal.FORBIDDEN else 409
-    return render(request, template, context, status=status)
+    return refused_response(request, error, template, context)
 
 
 def _confirmed_action(request, pk: int, *, service, template: str, done: str):

@@ -1,6 +1,7 @@
 """Form fields shared by every app's forms (core imports no app)."""
 
 import datetime as dt
+import re
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -89,8 +90,11 @@ class RocDateTimeField(forms.DateTimeField):
             return None
         if isinstance(value, dt.datetime):
             return value if timezone.is_aware(value) else timezone.make_aware(value)
+        text = str(value)
+        if re.match(r"^\s*\d{4}-\d{1,2}-\d{1,2}T", text):
+            text = text.replace("T", " ", 1)  # ISO 8601 as a browser's datetime-local sends it
         try:
-            moment = roc.parse_datetime(str(value))
+            moment = roc.parse_datetime(text)
         except ValueError:
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
         return timezone.make_aware(moment)

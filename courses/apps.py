@@ -8,7 +8,7 @@ class CoursesConfig(AppConfig):
     def ready(self) -> None:
         # Hooks of the layers below (core.hooks), implemented in this app's services and selectors.
         from accounts import deletion_guards
-        from core import dataexchange
+        from core import dataexchange, reaper
         from courses import importers, selectors, services
         from teachers import hours, reassign
 
@@ -20,3 +20,5 @@ class CoursesConfig(AppConfig):
         # Merging two person records moves every row of this app that points at a person.
         for model, mover in services.PERSON_MOVERS.items():
             reassign.REASSIGNERS.register(mover, key=model._meta.label)
+        # An attendance upload whose worker died becomes 中斷 (core.reaper, Celery beat).
+        reaper.JOBS.register(services.UPLOAD_JOB, key=services.UPLOAD_JOB.key)

@@ -18,6 +18,7 @@ from accounts.masking import mask_name
 from accounts.models import User
 from accounts.permissions import Perm
 from core import fonts
+from core.refusals import Kind
 from core.roc import academic_year_bounds, format_roc_date
 from courses import record
 from courses.models import Certificate, CorrectionStatus, Course, HoursCorrection, IssuedHours
@@ -52,7 +53,7 @@ def display_code(code: str) -> str:
 def _person(actor: User):
     permissions.require(actor, Perm.LEARNING_RECORD)
     if not actor.person_id:
-        raise CourseError(MSG_FORBIDDEN)
+        raise CourseError(MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
     return actor.person
 
 

@@ -11,9 +11,10 @@ import csv
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 from django.http import Http404
+from django.utils import timezone
 
 from accounts import permissions
 from accounts.models import User
@@ -21,7 +22,7 @@ from accounts.permissions import Perm, UnitScope
 from core.roc import academic_year_bounds
 from courses.choices import Domain
 from courses.models import Course, CourseStatus, IssuedHours
-from teachers.models import Membership
+from teachers.models import Category, Membership
 
 # Hours per teacher in the year: [low, high) in hours; the last bin is open.
 BINS: tuple[tuple[Decimal, Decimal | None, str], ...] = (
@@ -80,14 +81,11 @@ def _figure(key, labels, values) -> Figure:
 
 
 def _teachers(scope: UnitScope, year: int):
-    start, end = academic_year_bounds(year)
-    # Serving at some time in the year at a unit in scope.
-    return (
-        Membership.objects.filter(scope.q("unit"))
-        .filter(start_date__lte=end)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=start))
-        .values("person_id")
-    )
+    """The population: teachers (not 行政職員) in service at a unit in scope at the end of the year,
+    or today while the year runs; a teacher who retired or left before that day is not counted."""
+    _start, end = academic_year_bounds(year)
+    day = min(end, timezone.localdate())
+    return Membership.objects.filter(scope.q("unit"), category=Category.TEACHER).on(day).values("person_id")
 
 
 def hours_per_teacher(scope: UnitScope, year: int) -> Figure:

@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Stage, Unit
+from core.forms import RocDateField
 from courses import selectors
 from courses.choices import Domain, Mode
 from courses.models import AudienceStage, Course, Tag
@@ -34,7 +35,10 @@ def tag_choices():
     )
 
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+class RocDateFilter(django_filters.DateFilter):
+    """A date typed in the ROC calendar (113/8/5, 113年8月5日) or ISO."""
+
+    field_class = RocDateField
 
 
 class CourseSearchFilter(django_filters.FilterSet):
@@ -51,11 +55,11 @@ class CourseSearchFilter(django_filters.FilterSet):
     )
     domain = django_filters.ChoiceFilter(label=_("研習範疇"), choices=Domain.choices, empty_label=_("全部"))
     mode = django_filters.ChoiceFilter(label=_("在職進修方式"), choices=Mode.choices, empty_label=_("全部"))
-    date_from = django_filters.DateFilter(
-        label=_("上課日期（起）"), field_name="end_date", lookup_expr="gte", widget=DATE
+    date_from = RocDateFilter(
+        label=_("上課日期（起）"), field_name="end_date", lookup_expr="gte", help_text=_("例如 113/8/5")
     )
-    date_to = django_filters.DateFilter(
-        label=_("上課日期（迄）"), field_name="start_date", lookup_expr="lte", widget=DATE
+    date_to = RocDateFilter(
+        label=_("上課日期（迄）"), field_name="start_date", lookup_expr="lte", help_text=_("例如 113/8/31")
     )
     open_now = django_filters.BooleanFilter(
         label=_("只顯示目前開放報名的課程"), method="filter_open_now", widget=forms.CheckboxInput

@@ -8,16 +8,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Stage, Unit
+from core.forms import RocDateField, RocDateTimeField
 from core.roc import format_roc_datetime
 from courses.models import Course, Tag
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
-
 
 class CourseForm(forms.ModelForm):
-    """研習課程登錄. Dates are ISO inputs (the browser's date picker); shown in the ROC calendar elsewhere."""
+    """研習課程登錄. Dates and times are typed in the ROC calendar (ISO also read), times in Asia/Taipei."""
+
+    start_date = RocDateField(label=_("上課開始日期"))
+    end_date = RocDateField(label=_("上課結束日期"))
+    enrol_opens_at = RocDateTimeField(label=_("報名開始時間"))
+    enrol_closes_at = RocDateTimeField(
+        label=_("報名截止時間"),
+        help_text=_("須在課程結束前截止。民國年月日及 24 小時制時間（臺北時間），例如 115/7/31 17:00。"),
+    )
 
     audience_stages = forms.MultipleChoiceField(
         label=_("研習對象教育階段"),
@@ -50,10 +55,6 @@ class CourseForm(forms.ModelForm):
             "description",
         ]
         widgets = {
-            "start_date": DATE,
-            "end_date": DATE,
-            "enrol_opens_at": DATETIME,
-            "enrol_closes_at": DATETIME,
             "mode": forms.RadioSelect,
             "admission": forms.RadioSelect,
             "domain": forms.RadioSelect,
@@ -64,7 +65,6 @@ class CourseForm(forms.ModelForm):
         help_texts = {
             "hours": _("每天最多 10 小時。"),
             "audience_authorities": _("不勾選表示全國教師皆可報名。"),
-            "enrol_closes_at": _("須在課程結束前截止。"),
         }
 
     REQUIRED = (
@@ -85,8 +85,6 @@ class CourseForm(forms.ModelForm):
         self.fields["domain"].choices = [c for c in self.fields["domain"].choices if c[0]]
         self.fields["tags"].queryset = Tag.objects.all()
         self.fields["audience_authorities"].queryset = Unit.objects.authorities().order_by("code")
-        for name in ("enrol_opens_at", "enrol_closes_at"):
-            self.fields[name].input_formats = DATETIME_FORMATS
         if self.instance.pk:
             stages = [row.stage for row in self.instance.audience_stages.all()]
             self.initial["audience_stages"] = [] if len(stages) == len(Stage.values) else stages

@@ -309,6 +309,7 @@ class UploadStatus(models.TextChoices):
     DONE = "done", _("完成")
     REFUSED = "refused", _("檔案有錯誤，未寫入")
     FAILED = "failed", _("處理失敗")
+    INTERRUPTED = "halted", _("中斷")
 
 
 class AttendanceUpload(models.Model):
@@ -326,6 +327,8 @@ class AttendanceUpload(models.Model):
     rows = models.PositiveIntegerField(_("資料列數"), default=0)
     messages = models.JSONField(_("訊息"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Refreshed by the worker as it goes; the reaper's liveness test where no advisory lock exists.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

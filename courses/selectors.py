@@ -76,6 +76,43 @@ def own_enrolment(user, course: Course) -> Enrolment | None:
     return Enrolment.objects.filter(course=course, person_id=user.person_id).first()
 
 
+def waiting_position(enrolment: Enrolment) -> int:
+    """1 for the first on the course's waiting list (enrolment order)."""
+    return (
+        Enrolment.objects.filter(course_id=enrolment.course_id, status=EnrolmentStatus.WAITING)
+        .filter(
+            Q(applied_at__lt=enrolment.applied_at) | Q(applied_at=enrolment.applied_at, pk__lt=enrolment.pk)
+        )
+        .count()
+        + 1
+    )
+
+
+def enrolments_of(person) -> list[Enrolment]:
+    """我的研習報名: every enrolment of the person, newest course first; a waiting one carries
+    `waiting_position` (1 = next to move up). Two queries."""
+    rows = list(
+        Enrolment.objects.filter(person=person)
+        .select_related("course", "course__organiser")
+        .order_by("-course__start_date", "-applied_at", "-pk")
+    )
+    waiting = [row for row in rows if row.status == EnrolmentStatus.WAITING]
+    queues: dict[int, list[int]] = {}
+    for course_id, pk in (
+        Enrolment.objects.filter(
+            course_id__in={row.course_id for row in waiting}, status=EnrolmentStatus.WAITING
+        )
+        .order_by("course_id", "applied_at", "pk")
+        .values_list("course_id", "pk")
+    ):
+        queues.setdefault(course_id, []).append(pk)
+    for row in rows:
+        row.waiting_position = (
+            queues[row.course_id].index(row.pk) + 1 if row.status == EnrolmentStatus.WAITING else None
+        )
+    return rows
+
+
 def courses_managed_by(actor) -> QuerySet[Course]:
     """The courses of the actor's own unit (研習課程管理); none for anyone else."""
     return (
@@ -121,6 +158,11 @@ def corrections_for_approver(actor) -> QuerySet[HoursCorrection]:
         .select_related("course", "person", "requested_by", "decided_by")
         .order_by("status", "-requested_at")
     )
+
+
+def pending_corrections_for_approver(actor) -> QuerySet[HoursCorrection]:
+    """What waits for the actor under 研習時數更正核定 (the number in the menu)."""
+    return corrections_for_approver(actor).filter(status=CorrectionStatus.PENDING)
 
 
 def pending_corrections(course: Course) -> QuerySet[HoursCorrection]:

@@ -8,7 +8,9 @@ list, confirmation). A refusal raises CourseError with the message the user read
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
+import time
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +23,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts import permissions
 from accounts.models import Person, Stage, Unit, UnitKind, User
 from accounts.permissions import Perm
+from core import reaper
 from core.dataexchange import ImportRefused
+from core.refusals import Kind, Refused
 from core.roc import academic_year, format_roc_date, roc_year
 from courses import attendance
 from courses.choices import Admission
@@ -73,17 +77,21 @@ MSG_CORRECTION_PENDING = _("此人員已有一筆待核定的更正。")
 MSG_CORRECTION_DECIDED = _("此更正已核定過。")
 
 
-class CourseError(Exception):
-    """A rule refused the action; the message is what the user reads."""
+class CourseError(Refused):
+    """core.refusals.Refused of the course rules."""
 
-    def __init__(self, message, details: list[str] | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.details = details or []
+    def __init__(
+        self, message, details: list[str] | None = None, *, code: str = "", kind: Kind = Kind.CONFLICT
+    ):
+        super().__init__(message, code=code, kind=kind, details=details)
+
+
+def _forbidden() -> CourseError:
+    return CourseError(MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
 
 
 def _wrong_state(course: Course) -> CourseError:
-    return CourseError(MSG_WRONG_STATE.format(status=course.get_status_display()))
+    return CourseError(MSG_WRONG_STATE.format(status=course.get_status_display()), code="wrong_state")
 
 
 def may_manage_course(actor: User, course: Course) -> bool:
@@ -96,7 +104,7 @@ def may_approve_correction(actor: User, course: Course) -> bool:
 
 def _require_manager(actor: User, course: Course) -> None:
     if not may_manage_course(actor, course):
-        raise CourseError(MSG_FORBIDDEN)
+        raise _forbidden()
 
 
 def _lock(course: Course) -> Course:
@@ -350,6 +358,8 @@ def enrolment_enrol(*, actor: User, course: Course) -> Enrolment:
     enrolment.save()
     if status == EnrolmentStatus.ADMITTED:
         _after_commit(tasks.send_enrolment_notice, enrolment.pk, "admitted")
+    elif status == EnrolmentStatus.WAITING:
+        _after_commit(tasks.send_enrolment_notice, enrolment.pk, "waiting")
     return enrolment
 
 
@@ -475,6 +485,8 @@ def course_announce_admission(
 ) -> list[Enrolment]:
     """公告錄取名單 (審核錄取): the unit admits the chosen applicants; the others wait (候補), in
     enrolment order. Leaving out someone who enrolled before a chosen one needs a reason."""
+    from courses import tasks
+
     course = _lock_review_course(actor, course)
     if course.admission_announced_at is not None:
         raise CourseError(MSG_ALREADY_ANNOUNCED)
@@ -491,6 +503,7 @@ def course_announce_admission(
         if enrolment.status == EnrolmentStatus.APPLIED:
             enrolment.status = EnrolmentStatus.WAITING
             enrolment.save(update_fields=["status"])
+            _after_commit(tasks.send_enrolment_notice, enrolment.pk, "waiting")
     course.admission_announced_at = timezone.now()
     course.save(update_fields=["admission_announced_at"])
     return admitted
@@ -542,20 +555,84 @@ def attendance_upload_create(
 
 
 def _set_progress(upload: AttendanceUpload, **fields) -> None:
-    # Outside the write transaction, so the page polling the job sees it move.
-    AttendanceUpload.objects.filter(pk=upload.pk).update(**fields)
+    # Outside the write transaction, so the page polling the job sees it move; each step is a
+    # heartbeat for the reaper (core.reaper).
+    AttendanceUpload.objects.filter(pk=upload.pk).update(heartbeat_at=timezone.now(), **fields)
+
+
+UPLOAD_LOCK_CLASS = 7_118  # first key of pg_advisory_lock(class, upload id): the worker's hold
+MSG_UPLOAD_INTERRUPTED = _(
+    "處理程序在處理途中停止（工作程序中斷），出席資料沒有寫入。請按「重新處理」再試一次。"
+)
+MSG_UPLOAD_NOT_RETRYABLE = _("只有「中斷」的上傳可以重新處理；請重新上傳檔案。")
+
+
+def _upload_interrupted(upload: AttendanceUpload) -> dict:
+    return {
+        "status": UploadStatus.INTERRUPTED,
+        "messages": [str(MSG_UPLOAD_INTERRUPTED)],
+        "finished_at": timezone.now(),
+    }
+
+
+# The reaper (core.reaper, run by Celery beat) marks an upload whose worker died 中斷.
+UPLOAD_JOB = reaper.JobKind(
+    key="courses.attendance_upload",
+    model=AttendanceUpload,
+    working={"status": UploadStatus.RUNNING},
+    interrupted=_upload_interrupted,
+    lock_class=UPLOAD_LOCK_CLASS,
+    heartbeat_field="heartbeat_at",
+)
+
+
+def _pause_for_tests() -> None:
+    # The killed-worker test holds the upload here, 處理中（0%）, to kill its worker. Unset in production.
+    seconds = float(os.environ.get("INSERVICE_UPLOAD_PAUSE_SECONDS", "0") or 0)
+    if seconds:
+        time.sleep(seconds)
 
 
 def attendance_upload_process(upload_id: int) -> AttendanceUpload:
+    """Claim a queued upload and process it, holding its advisory lock while the worker lives."""
+    with reaper.held(UPLOAD_LOCK_CLASS, upload_id):
+        # A conditional claim: a task delivered twice, or a retry racing the reaper, works once.
+        claimed = AttendanceUpload.objects.filter(pk=upload_id, status=UploadStatus.QUEUED).update(
+            status=UploadStatus.RUNNING, progress=0, heartbeat_at=timezone.now()
+        )
+        upload = AttendanceUpload.objects.select_related("course").get(pk=upload_id)
+        if not claimed:
+            return upload
+        _pause_for_tests()
+        return _process_attendance(upload)
+
+
+@transaction.atomic
+def attendance_upload_retry(*, actor: User, course: Course, upload: AttendanceUpload) -> AttendanceUpload:
+    """重新處理: an upload left 中斷 by a dead worker is queued again with the file it kept."""
+    from courses import tasks
+
+    course = _lock(course)
+    _require_manager(actor, course)
+    if course.status not in (CourseStatus.CLOSED, CourseStatus.PENDING):
+        raise _wrong_state(course)
+    _require_course_ended(course)
+    upload = AttendanceUpload.objects.select_for_update().get(pk=upload.pk, course=course)
+    if upload.status != UploadStatus.INTERRUPTED or not bytes(upload.content):
+        raise CourseError(MSG_UPLOAD_NOT_RETRYABLE)
+    upload.status, upload.progress, upload.messages = UploadStatus.QUEUED, 0, []
+    upload.finished_at, upload.heartbeat_at = None, timezone.now()
+    upload.save(update_fields=["status", "progress", "messages", "finished_at", "heartbeat_at"])
+    _after_commit(tasks.process_attendance_upload, upload.pk)
+    return upload
+
+
+def _process_attendance(upload: AttendanceUpload) -> AttendanceUpload:
     """Validate every row, then write every attendance in one transaction, or nothing at all.
 
     The file is the participant list with 研習時數 filled in (courses.attendance). Participants left
     out of the file attended 0 hours. Messages name lines and reasons, never the IDs.
     """
-    upload = AttendanceUpload.objects.select_related("course").get(pk=upload_id)
-    if upload.status != UploadStatus.QUEUED:  # a retried task does the work once
-        return upload
-    _set_progress(upload, status=UploadStatus.RUNNING, progress=0)
     course = upload.course
     suffix = Path(upload.filename).suffix.lower()
     with tempfile.TemporaryDirectory() as folder:
@@ -641,6 +718,12 @@ def course_confirm(*, actor: User, course: Course) -> int:
     course.status = CourseStatus.CONFIRMED
     course.confirmed_at = timezone.now()
     course.save(update_fields=["status", "confirmed_at"])
+    from courses import tasks
+
+    for enrolment_id in course.enrolments.filter(
+        status=EnrolmentStatus.ADMITTED, attended_hours__gt=0
+    ).values_list("pk", flat=True):
+        _after_commit(tasks.send_enrolment_notice, enrolment_id, "hours_issued")
     return len(records)
 
 
@@ -691,7 +774,7 @@ def correction_decide(*, actor: User, correction: HoursCorrection, approve: bool
     correction = HoursCorrection.objects.select_for_update().select_related("course").get(pk=correction.pk)
     course = correction.course
     if not may_approve_correction(actor, course):
-        raise CourseError(MSG_FORBIDDEN)
+        raise _forbidden()
     if correction.status != CorrectionStatus.PENDING:
         raise CourseError(MSG_CORRECTION_DECIDED)
     if approve:
@@ -710,6 +793,12 @@ def correction_decide(*, actor: User, correction: HoursCorrection, approve: bool
         Certificate.objects.filter(person_id=correction.person_id, superseded_at__isnull=True).filter(
             Q(course=course) | Q(course__isnull=True, academic_year=academic_year(course.end_date))
         ).update(superseded_at=now)
+        from courses import tasks
+
+        for enrolment_id in Enrolment.objects.filter(
+            course=course, person_id=correction.person_id
+        ).values_list("pk", flat=True):
+            _after_commit(tasks.send_enrolment_notice, enrolment_id, "hours_corrected")
     correction.status = CorrectionStatus.APPROVED if approve else CorrectionStatus.REJECTED
     correction.decided_by = actor
     correction.decided_at = now
@@ -719,86 +808,6 @@ def correction_decide(*, actor: User, correction: HoursCorrection, approve: bool
 
 # ------------------------------------------------------------------------------------------
 # E-mail
-
-
-NOTICE_SUBJECTS = {
-    "admitted": _("【錄取通知】{title}"),
-    "promoted": _("【候補遞補錄取通知】{title}"),
-    "reminder": _("【研習提醒】{title} 即將開始"),
-    "cancelled": _("【課程取消通知】{title}"),
-}
-NOTICE_BODIES = {
-    "admitted": _("您已錄取研習課程「{title}」（課程代碼 {code}）。"),
-    "promoted": _("您原列候補的研習課程「{title}」（課程代碼 {code}）已遞補錄取。"),
-    "reminder": _("您錄取的研習課程「{title}」（課程代碼 {code}）將於 {start} 開始。"),
-    "cancelled": _("很抱歉，您報名的研習課程「{title}」（課程代碼 {code}）已取消。"),
-}
-
-
-def enrolment_notify(*, enrolment_id: int, kind: str) -> bool:
-    """Send one enrolment e-mail; returns whether a message went out."""
-    from django.core.mail import send_mail
-
-    from core.roc import format_roc_date
-
-    enrolment = Enrolment.objects.select_related("course", "person").filter(pk=enrolment_id).first()
-    if enrolment is None:
-        return False
-    person, course = enrolment.person, enrolment.course
-    address = person.email or next(iter(person.users.exclude(email="").values_list("email", flat=True)), "")
-    if not address:
-        return False
-    values = {
-        "title": course.title,
-        "code": course.code,
-        "start": format_roc_date(course.start_date) if course.start_date else "",
-    }
-    lines = [
-        f"{person.name} 您好：",
-        "",
-        str(NOTICE_BODIES[kind]).format(**values),
-        f"上課日期：{values['start']}",
-        f"開課地點：{course.place}",
-        "",
-        "全國教師在職進修資訊網",
-    ]
-    send_mail(str(NOTICE_SUBJECTS[kind]).format(**values), "\n".join(lines), None, [address])
-    return True
-
-
-def correction_request_notify(*, correction_id: int) -> int:
-    """Tell the course's authority (its active business accounts) that a correction awaits approval."""
-    from django.core.mail import send_mail
-    from django.urls import reverse
-
-    from accounts.models import BusinessAccount, BusinessAccountStatus
-
-    correction = HoursCorrection.objects.select_related("course").filter(pk=correction_id).first()
-    if correction is None or correction.course.authority_id is None:
-        return 0
-    course = correction.course
-    addresses = sorted(
-        {
-            email
-            for email in BusinessAccount.objects.filter(
-                unit_id=course.authority_id, status=BusinessAccountStatus.ACTIVE
-            ).values_list("user__email", flat=True)
-            if email
-        }
-    )
-    if not addresses:
-        return 0
-    body = "\n".join(
-        [
-            f"研習課程「{course.title}」（課程代碼 {course.code}）的開課單位申請更正一位學員的研習時數"
-            f"（{correction.hours_before} → {correction.hours_after}）。",
-            f"請登入後至「研習時數更正核定」頁面（{reverse('courses:corrections')}）核定。",
-            "",
-            "全國教師在職進修資訊網",
-        ]
-    )
-    send_mail(f"【研習時數更正待核定】{course.title}", body, None, addresses)
-    return len(addresses)
 
 
 def send_course_reminders(*, today: dt.date | None = None, days_ahead: int = 1) -> int:

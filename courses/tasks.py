@@ -2,13 +2,13 @@
 
 from celery import shared_task
 
-from courses import services
+from courses import notices, services
 
 
 @shared_task
 def send_enrolment_notice(enrolment_id: int, kind: str) -> bool:
-    """錄取通知, 候補遞補, the reminder before the course, or the cancellation notice."""
-    return services.enrolment_notify(enrolment_id=enrolment_id, kind=kind)
+    """錄取, 候補, 候補遞補, the reminder, the cancellation, hours issued or corrected (courses.notices)."""
+    return notices.enrolment_notify(enrolment_id=enrolment_id, kind=kind)
 
 
 @shared_task
@@ -24,7 +24,7 @@ def process_attendance_upload(upload_id: int) -> str:
 
 @shared_task
 def send_correction_request_notice(correction_id: int) -> int:
-    return services.correction_request_notify(correction_id=correction_id)
+    return notices.correction_request_notify(correction_id=correction_id)
 
 
 @shared_task

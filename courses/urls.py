@@ -5,6 +5,8 @@ from courses import views
 app_name = "courses"
 
 urlpatterns = [
+    path("me/enrolments/", views.my_enrolments, name="my-enrolments"),
+    path("me/enrolments/<str:number>.ics", views.enrolment_ics, name="enrolment-ics"),
     path("me/learning-record/", views.learning_record, name="learning-record"),
     path("me/learning-record/<int:year>/print/", views.learning_record_print, name="learning-record-print"),
     path("me/learning-record/<int:year>.xlsx", views.learning_record_xlsx, name="learning-record-xlsx"),
@@ -26,6 +28,7 @@ urlpatterns = [
     path("unit/courses/<int:pk>/participants.xlsx", views.participants_xlsx, name="participants-xlsx"),
     path("unit/courses/<int:pk>/upload/", views.upload, name="upload"),
     path("unit/courses/<int:pk>/upload/<int:upload_id>/", views.upload_status, name="upload-status"),
+    path("unit/courses/<int:pk>/upload/<int:upload_id>/retry/", views.upload_retry, name="upload-retry"),
     path(
         "unit/courses/<int:pk>/participants/<int:enrolment_id>/correction/",
         views.correction_new,

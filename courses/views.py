@@ -7,23 +7,23 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import applying, permissions
 from accounts.permissions import Perm, requires
 from core import fonts
-from courses import exports, selectors, services
+from core.refusals import refused_response
+from courses import exports, ical, selectors, services
 from courses.filters import CourseSearchFilter
 from courses.forms import AdmitForm, AttendanceUploadForm, CorrectionForm, CourseForm
-from courses.models import AttendanceUpload, CourseStatus, Enrolment, EnrolmentStatus
+from courses.models import ACTIVE_ENROLMENT, AttendanceUpload, CourseStatus, Enrolment, EnrolmentStatus
 
 
-def _refused(request, template, context, error, status=409):
-    context.update({"error": error.message, "error_details": error.details})
-    if error.message == services.MSG_FORBIDDEN:
-        status = 403
-    return render(request, template, context, status=status)
+def _refused(request, template, context, error):
+    return refused_response(request, error, template, context)
 
 
 # ------------------------------------------------------------------------------------------
@@ -48,8 +48,6 @@ def detail(request, code: str):
     course = selectors.course_page(code)
     if course is None:
         raise Http404
-    from django.utils import timezone
-
     context = {
         "course": course,
         "seats_left": services.seats_left(course),
@@ -59,19 +57,6 @@ def detail(request, code: str):
         "stages": [row.get_stage_display() for row in course.audience_stages.all()],
     }
     return render(request, "courses/detail.html", context)
-
-
-def _teacher_action(request, code: str, service, done: str):
-    course = selectors.public_course(code)
-    if course is None:
-        raise Http404
-    try:
-        service(actor=request.user, course=course)
-    except services.CourseError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, done)
-    return redirect("courses:detail", code=code)
 
 
 @login_required
@@ -91,16 +76,91 @@ def enrol(request, code: str):
     return redirect("courses:detail", code=code)
 
 
+# 取消報名 and 放棄錄取: asked first (GET shows what will happen), done by POST.
+TEACHER_ACTIONS = {
+    "cancel": (
+        services.enrolment_cancel,
+        gettext_lazy("取消報名"),
+        gettext_lazy("取消後名額將釋出給候補者；若再報名，將排在目前所有報名者之後。"),
+        gettext_lazy("已取消報名。"),
+    ),
+    "decline": (
+        services.enrolment_decline,
+        gettext_lazy("放棄錄取"),
+        gettext_lazy("放棄後名額將由候補者遞補，無法復原；若再報名，將排在目前所有報名者之後。"),
+        gettext_lazy("已放棄錄取。"),
+    ),
+}
+
+
+def _teacher_action(request, code: str, action: str):
+    course = selectors.public_course(code)
+    if course is None:
+        raise Http404
+    enrolment = selectors.own_enrolment(request.user, course)
+    service, label, warning, done = TEACHER_ACTIONS[action]
+    if request.method == "GET":
+        return render(
+            request,
+            "courses/confirm_enrolment_action.html",
+            {"course": course, "enrolment": enrolment, "label": label, "warning": warning, "action": action},
+        )
+    try:
+        service(actor=request.user, course=course)
+    except services.CourseError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+    return redirect("courses:my-enrolments")
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel_enrolment(request, code: str):
-    return _teacher_action(request, code, services.enrolment_cancel, _("已取消報名。"))
+    return _teacher_action(request, code, "cancel")
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def decline(request, code: str):
-    return _teacher_action(request, code, services.enrolment_decline, _("已放棄錄取。"))
+    return _teacher_action(request, code, "decline")
+
+
+@requires(Perm.COURSE_ENROL)
+def my_enrolments(request):
+    """我的研習報名: every enrolment of the teacher with its state, 候補 position and dates."""
+    rows = selectors.enrolments_of(request.user.person)
+    now = timezone.now()
+    today = timezone.localdate()
+    for row in rows:
+        course = row.course
+        row.may_cancel = row.status in ACTIVE_ENROLMENT and course.enrolment_open_at(now)
+        row.may_decline = (
+            row.status == EnrolmentStatus.ADMITTED
+            and course.status in (CourseStatus.OPEN, CourseStatus.CLOSED)
+            and not (course.start_date and today >= course.start_date)
+        )
+        row.has_calendar = row.status == EnrolmentStatus.ADMITTED and course.start_date is not None
+    return render(request, "courses/my_enrolments.html", {"rows": rows})
+
+
+@requires(Perm.COURSE_ENROL)
+def enrolment_ics(request, number: str):
+    """An admitted course as an iCalendar event (RFC 5545), for the teacher's own calendar."""
+    enrolment = get_object_or_404(
+        Enrolment.objects.select_related("course", "course__organiser"),
+        number=number,
+        person_id=request.user.person_id,
+        status=EnrolmentStatus.ADMITTED,
+        course__start_date__isnull=False,
+    )
+    course_url = request.build_absolute_uri(reverse("courses:detail", args=[enrolment.course.code]))
+    response = HttpResponse(
+        ical.course_event(enrolment, url=course_url, host=request.get_host()),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="course-{enrolment.course.code}.ics"'
+    return response
 
 
 # ------------------------------------------------------------------------------------------
@@ -271,6 +331,19 @@ def upload_status(request, pk: int, upload_id: int):
     course = _managed(request, pk)
     job = get_object_or_404(AttendanceUpload.objects.defer("content"), pk=upload_id, course=course)
     return render(request, "courses/upload_status.html", {"course": course, "job": job})
+
+
+@requires(Perm.COURSE_MANAGE)
+@require_POST
+def upload_retry(request, pk: int, upload_id: int):
+    """重新處理: queue again an upload a dead worker left 中斷."""
+    course = _managed(request, pk)
+    job = get_object_or_404(AttendanceUpload.objects.defer("content"), pk=upload_id, course=course)
+    try:
+        services.attendance_upload_retry(actor=request.user, course=course, upload=job)
+    except services.CourseError as error:
+        messages.error(request, error.message)
+    return redirect("courses:upload-status", pk=course.pk, upload_id=job.pk)
 
 
 @requires(Perm.COURSE_MANAGE)

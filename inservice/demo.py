@@ -24,8 +24,19 @@ from accounts.models import (
     User,
 )
 from accounts.services import business_account_apply
-from courses.choices import Domain
-from courses.models import AudienceStage, Course, CourseStatus, Tag
+from courses import certificates
+from courses.choices import Admission, Domain
+from courses.models import (
+    AudienceStage,
+    Certificate,
+    Course,
+    CourseStatus,
+    Enrolment,
+    EnrolmentStatus,
+    HoursSource,
+    IssuedHours,
+    Tag,
+)
 from teachers.models import AccountStatus, Category, EndReason, Membership, Subject, TeacherAccount
 from teachers.subject_lists import ensure_reference_subjects
 
@@ -72,6 +83,8 @@ DEMO_SUBJECTS = {"T12345678": ("國語文", "數學"), "T12345604": ("數學",),
 # (username, ID prefix, account kind) — "teacher" or a business account (unit code, type).
 ACCOUNTS = (
     ("teacher1", "T12345678", None),
+    # 謝佩威, 教保員 of the 幼兒園: 研習紀錄 shows the 教保研習 hours against the legal 18.
+    ("teacher2", "T22345609", None),
     ("chief1", "T22345671", (MAIN_SCHOOL, BusinessAccountType.CHIEF)),
     ("contact1", "T22345603", (MAIN_SCHOOL, BusinessAccountType.CONTACT)),
     ("clerk1", "T12345602", (MAIN_SCHOOL, BusinessAccountType.CLERK)),
@@ -85,6 +98,16 @@ APPLICATIONS = (
     ("applicant1", "T12345604", "李建國", MAIN_SCHOOL, BusinessAccountType.CONTACT),
     ("applicant2", "T22345607", "周怡君", "133602", BusinessAccountType.CHIEF),
 )
+
+
+# A person on the main school's roster with no account and no application: the README names the
+# ID and the name for trying 申請教師帳號.
+APPLY_DEMO = ("T22345605", "黃淑芬")
+# The verification code of teacher1's certificate of the finished course (README: 研習證明查驗).
+DEMO_CERTIFICATE_CODE = "DEMQ2345HJKM"
+# Enrolment order of the 審核錄取 course (ID prefixes): two admitted, then the waiting list.
+REVIEW_ORDER = ("T22345613", "T12345614", "T12345604", "T12345678", "T12345606")
+REVIEW_ADMITTED = 2
 
 
 def _demo_applications(units: dict[str, Unit]) -> None:
@@ -152,6 +175,131 @@ def _demo_courses(units: dict[str, Unit]) -> None:
             )
             if domain == Domain.LITERACY:
                 course.tags.add(safety)
+
+
+def _course(
+    code, title, school, *, start, status, domain, hours=3, capacity=40, **extra
+) -> tuple[Course, bool]:
+    clerk = User.objects.get(username="clerk1")
+    course, created = Course.objects.get_or_create(
+        code=code,
+        defaults={
+            "title": title,
+            "organiser": school,
+            "authority": school.authority,
+            "registered_by": clerk,
+            "start_date": start,
+            "end_date": start,
+            "hours": hours,
+            "place": f"{school.name} 會議室",
+            "domain": domain,
+            "capacity": capacity,
+            "contact_name": "林志豪",
+            "contact_phone": "08-7320415",
+            "status": status,
+            **extra,
+        },
+    )
+    if created:
+        AudienceStage.objects.bulk_create(AudienceStage(course=course, stage=stage) for stage in Stage.values)
+    return course, created
+
+
+def _demo_year(units: dict[str, Unit], people: dict[str, Person]) -> None:
+    """The year's course work: a 審核錄取 course with a waiting list, a finished course with issued
+    hours and teacher1's certificate, and 教保研習 hours of the kindergarten's 教保員."""
+    school = units[MAIN_SCHOOL]
+    today = timezone.localdate()
+    now = timezone.now()
+
+    review, created = _course(
+        "DEMO-1150003",
+        "閱讀理解教學策略工作坊（審核錄取）",
+        school,
+        start=today + dt.timedelta(days=21),
+        status=CourseStatus.OPEN,
+        domain=Domain.CURRICULUM,
+        capacity=REVIEW_ADMITTED,
+        admission=Admission.REVIEW,
+        enrol_opens_at=now - dt.timedelta(days=7),
+        enrol_closes_at=now + dt.timedelta(days=14),
+        admission_announced_at=now - dt.timedelta(days=1),
+    )
+    if created:
+        for index, prefix in enumerate(REVIEW_ORDER):
+            admitted = index < REVIEW_ADMITTED
+            Enrolment.objects.create(
+                course=review,
+                person=people[prefix],
+                status=EnrolmentStatus.ADMITTED if admitted else EnrolmentStatus.WAITING,
+                applied_at=now - dt.timedelta(days=6, hours=-index),
+                admitted_at=now - dt.timedelta(days=1) if admitted else None,
+            )
+
+    finished_day = today - dt.timedelta(days=30)
+    finished, created = _course(
+        "DEMO-1150004",
+        "數位學習融入教學研習",
+        school,
+        start=finished_day,
+        status=CourseStatus.CONFIRMED,
+        domain=Domain.CURRICULUM,
+        enrol_opens_at=now - dt.timedelta(days=60),
+        enrol_closes_at=now - dt.timedelta(days=35),
+        confirmed_at=now - dt.timedelta(days=29),
+    )
+    if created:
+        for prefix, hours in (("T12345678", 3), ("T22345671", 3), ("T12345604", 2)):
+            Enrolment.objects.create(
+                course=finished,
+                person=people[prefix],
+                status=EnrolmentStatus.ADMITTED,
+                applied_at=now - dt.timedelta(days=50),
+                admitted_at=now - dt.timedelta(days=50),
+                attended_hours=hours,
+            )
+            IssuedHours.objects.create(
+                person=people[prefix],
+                course=finished,
+                date=finished_day,
+                hours=hours,
+                source=HoursSource.COURSE,
+            )
+    if not Certificate.objects.filter(code=DEMO_CERTIFICATE_CODE).exists():
+        teacher = User.objects.get(username="teacher1")
+        issued = certificates.certificate_issue(actor=teacher, course=finished)
+        Certificate.objects.filter(pk=issued.pk).update(code=DEMO_CERTIFICATE_CODE)
+
+    kindergarten = units["134K04"]
+    tags = {
+        name: Tag.objects.get_or_create(name=name)[0] for name in ("幼兒園教保專業知能", "基本救命術訓練")
+    }
+    for code, title, tag, days_ago, hours in (
+        ("DEMO-1150005", "幼兒園教保專業知能研習：幼兒觀察與紀錄", "幼兒園教保專業知能", 45, 6),
+        ("DEMO-1150006", "基本救命術訓練（CPR＋AED）", "基本救命術訓練", 20, 4),
+    ):
+        day = today - dt.timedelta(days=days_ago)
+        course, created = _course(
+            code,
+            title,
+            kindergarten,
+            start=day,
+            status=CourseStatus.CONFIRMED,
+            domain=Domain.LITERACY,
+            hours=hours,
+        )
+        if created:
+            course.tags.add(tags[tag])
+            person = people["T22345609"]
+            Enrolment.objects.create(
+                course=course,
+                person=person,
+                status=EnrolmentStatus.ADMITTED,
+                applied_at=now - dt.timedelta(days=days_ago + 20),
+                admitted_at=now - dt.timedelta(days=days_ago + 20),
+                attended_hours=hours,
+            )
+            IssuedHours.objects.create(person=person, course=course, date=day, hours=hours)
 
 
 def _demo_planning() -> None:
@@ -260,6 +408,7 @@ def build_demo() -> dict[str, int]:
                 TOTP.activate(user, DEMO_TOTP_SECRET)
     _demo_applications(units)
     _demo_courses(units)
+    _demo_year(units, people)
     _demo_planning()
     return {
         "units": Unit.objects.count(),

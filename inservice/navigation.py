@@ -1,12 +1,13 @@
 """The site navigation of SPEC §1: each entry shown only to those entitled (accounts.permissions)."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.urls import reverse
 
 from accounts import permissions
 from accounts.permissions import Perm
+from courses import selectors as courses
 from planning import selectors as planning
 
 
@@ -16,18 +17,16 @@ class MenuEntry:
     label: str
     path: str
     perm: Perm | None = None  # None: everyone, signed in or not
-    view_name: str = ""  # the real page; empty while the page is a placeholder for a later capability
+    view_name: str = ""  # the page's URL name
+    badge: str = ""  # a key of BADGES: the number of things waiting for the user, shown beside the label
+    badge_count: int = 0
     # For a page that also refuses by scope, beyond the permission: whether it opens for this user
     # (the view's own test), so that every entry a person sees opens for them.
     opens: Callable[[object], bool] | None = None
 
     @property
-    def placeholder(self) -> bool:
-        return not self.view_name
-
-    @property
     def url_name(self) -> str:
-        return self.view_name or f"menu-{self.key}"
+        return self.view_name
 
     @property
     def url(self) -> str:
@@ -41,6 +40,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("statistics", "統計專區", "statistics/", view_name="planning:statistics"),
     # Teacher (教師個人帳號)
     MenuEntry("profile", "修改個人基本資料", "me/profile/", Perm.PROFILE_EDIT, "teachers:profile"),
+    MenuEntry("my-enrolments", "我的研習報名", "me/enrolments/", Perm.COURSE_ENROL, "courses:my-enrolments"),
     MenuEntry(
         "learning-record", "研習紀錄", "me/learning-record/", Perm.LEARNING_RECORD, "courses:learning-record"
     ),
@@ -103,6 +103,17 @@ MENU: tuple[MenuEntry, ...] = (
         "teachers:centre-counts",
     ),
     MenuEntry("fill-rates", "填報率", "centre/fill-rates/", Perm.FILL_RATES, "planning:fill-rates"),
+    MenuEntry(
+        "authority-plans", "所屬學校規劃彙整", "centre/plans/", Perm.FILL_RATES, "planning:authority-plans"
+    ),
+    MenuEntry(
+        "hours-corrections",
+        "研習時數更正核定",
+        "centre/hours-corrections/",
+        Perm.HOURS_CORRECTION_APPROVE,
+        "courses:corrections",
+        badge="pending_corrections",
+    ),
     MenuEntry("announce", "最新消息管理", "news/mine/", Perm.ANNOUNCE, "planning:announcements-mine"),
     # Network operator
     MenuEntry("reward-job", "獎勵作業", "operator/rewards/", Perm.REWARD_JOB, "rewards:job"),
@@ -131,6 +142,11 @@ MENU: tuple[MenuEntry, ...] = (
 
 MENU_BY_KEY = {entry.key: entry for entry in MENU}
 
+# What waits for the user behind an entry: one count query per page for those who see the entry.
+BADGES: dict[str, Callable] = {
+    "pending_corrections": lambda user: courses.pending_corrections_for_approver(user).count(),
+}
+
 
 def entries_for(user) -> list[MenuEntry]:
     """The entries the user may open: the permission granted and, where the page also refuses by
@@ -148,7 +164,10 @@ def navigation(request) -> dict:
     user = request.user
     role = permissions.role_of(user)
     return {
-        "menu": entries_for(user),
+        "menu": [
+            replace(entry, badge_count=BADGES[entry.badge](user)) if entry.badge else entry
+            for entry in entries_for(user)
+        ],
         "user_role_label": role.label if role else "",
         "user_unit": permissions.unit_of(user),
         "show_admin_link": permissions.has_perm(user, Perm.OPERATOR_ADMIN) and user.is_staff,

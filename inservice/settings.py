@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the widget templates, for FORM_RENDERER below
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -209,6 +210,10 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfil
 # Without collectstatic (demo, tests), serve straight from the finders.
 WHITENOISE_USE_FINDERS = DEBUG or not STATIC_ROOT.exists()
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# Widgets render through TEMPLATES, so templates/admin/widgets/ can label the admin's date and time
+# boxes (axe: label) for the operator.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -279,6 +284,10 @@ ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_FORMS = {"authenticate": "accounts.forms.MFAAuthenticateForm"}
 MFA_TOTP_ISSUER = "全國教師在職進修資訊網"
+
+# The portal's public address, for the links of e-mails sent from a worker (no request to read a
+# host from): course notices, the correction awaiting approval.
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # The site's own domain: e-mail Message-IDs (never "@localhost" or the container's name).
 SITE_DOMAIN = os.environ.get("DJANGO_SITE_DOMAIN") or next(
@@ -384,6 +393,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-transient-files": {
         "task": "inservice.tasks.purge_transient_files",
         "schedule": crontab(minute=20),
+    },
+    # One reaper for every background job (core.reaper): work whose worker died becomes 中斷.
+    "reap-interrupted-jobs": {
+        "task": "core.reaper.reap_interrupted_jobs",
+        "schedule": 60.0,
     },
     # Early morning Taiwan time, when nobody is signing in.
     "clear-expired-sessions": {

@@ -5,7 +5,6 @@ from django.views.generic import TemplateView
 
 from courses.api import api as partner_api
 from inservice import views
-from inservice.navigation import MENU
 from teachers import oidc
 
 # The Django admin signs in through allauth, so it gets the same rate limits and two-factor step.
@@ -33,10 +32,6 @@ urlpatterns = [
     path("", include("courses.urls")),
     path("", include("planning.urls")),
     path("", include("rewards.urls")),
-]
-
-urlpatterns += [
-    path(entry.path, views.placeholder(entry), name=entry.url_name) for entry in MENU if entry.placeholder
 ]
 
 # No handler403/404/500: Django's defaults render 403.html, 404.html and 500.html, and the default

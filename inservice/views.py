@@ -10,25 +10,19 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from accounts import permissions
-from accounts.permissions import Role, requires
-from inservice.navigation import MENU, MenuEntry
+from accounts.permissions import Role
+from inservice.navigation import MENU
 
 
 def _role_overview() -> list[dict]:
-    """What each role can do, from the permission matrix and the menu; open pages apart from those
-    still being built, so the home page never promises what does not exist."""
-    overview = []
-    for role in Role:
-        granted = permissions.ROLE_PERMISSIONS[role]
-        entries = [entry for entry in MENU if entry.perm in granted]
-        overview.append(
-            {
-                "label": role.label,
-                "open": [entry for entry in entries if not entry.placeholder],
-                "coming": [entry for entry in entries if entry.placeholder],
-            }
-        )
-    return overview
+    """What each role can do, from the permission matrix and the menu."""
+    return [
+        {
+            "label": role.label,
+            "open": [entry for entry in MENU if entry.perm in permissions.ROLE_PERMISSIONS[role]],
+        }
+        for role in Role
+    ]
 
 
 def home(request):
@@ -40,8 +34,7 @@ def home(request):
         "inservice/home.html",
         {
             "roles": _role_overview(),
-            "public_open": [entry for entry in public if not entry.placeholder],
-            "public_coming": [entry for entry in public if entry.placeholder],
+            "public_open": public,
             "my_windows": planning.home_windows(request.user),
             "open_windows": planning.open_window_announcements(),
             "announcements": planning.announcements_for(request.user, limit=5),
@@ -77,17 +70,6 @@ def account_settings(request):
             "mfa_required": permissions.requires_mfa(request.user),
         },
     )
-
-
-def placeholder(entry: MenuEntry):
-    """The view of a menu entry whose page arrives with a later capability, guarded as the real page
-    will be: by the same `requires` decorator, so the menu and its 403s are tested from day one."""
-
-    def view(request):
-        return render(request, "inservice/placeholder.html", {"entry": entry})
-
-    view.__name__ = f"placeholder_{entry.key.replace('-', '_')}"
-    return view if entry.perm is None else requires(entry.perm)(view)
 
 
 health_log = logging.getLogger("inservice.health")

@@ -208,18 +208,35 @@ def hours_progress(person_id: int, year: int, plan: TeacherPlan | None) -> list[
     return rows
 
 
-def suggested_courses(plan: TeacherPlan | None, limit: int = 5):
-    """Open courses starting from today that match the plan's domains (when courses carry one)."""
+def suggested_courses(plan: TeacherPlan | None, authority_id: int | None, limit: int = 5):
+    """Courses open for enrolment now, by the teacher's authority or national (under no authority),
+    matching the plan's domains (when courses carry one); each has a page to link to."""
     from courses.models import Course, CourseStatus
 
-    courses = Course.objects.filter(status=CourseStatus.OPEN, start_date__gte=timezone.localdate())
+    now = clock.now()
+    courses = Course.objects.filter(
+        Q(authority_id=authority_id) | Q(authority__isnull=True),
+        status=CourseStatus.OPEN,
+        enrol_opens_at__lte=now,
+        enrol_closes_at__gt=now,
+        code__isnull=False,
+    )
     if plan is not None:
         domains = [row.domain for row in plan.planned_hours.all() if row.hours] or [
             answer.option for answer in plan.answers.all() if answer.question == "domain"
         ]
         if domains:
             courses = courses.filter(domain__in=domains)
-    return list(courses.select_related("organiser").order_by("start_date", "code")[:limit])
+    return list(courses.select_related("organiser").order_by("enrol_closes_at", "code")[:limit])
+
+
+def teacher_snapshot(cycle: PlanningCycle, person_id: int) -> SnapshotEntry | None:
+    """教師資料 of the notice: the teacher as the roster stood at the cycle's cut-off."""
+    return (
+        SnapshotEntry.objects.filter(snapshot__cycle=cycle, person_id=person_id)
+        .select_related("school")
+        .first()
+    )
 
 
 def survey_summary(year: int) -> list[dict]:

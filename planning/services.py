@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import permissions
 from accounts.models import Person, Unit, UnitKind, User
 from accounts.permissions import Perm, ScopedPerm
+from core.refusals import Kind, Refused
 from core.roc import academic_year, format_roc_datetime
 from planning import clock
 from planning.choices import OPTIONS, Domain, Question
@@ -58,12 +59,11 @@ MSG_NOT_SUBMITTED = _("請先確認送出規劃，再填寫滿意度問卷。")
 MSG_SURVEY_DONE = _("您已填寫過本規劃的滿意度問卷，謝謝。")
 
 
-class PlanningError(Exception):
-    """A rule refused the action; the message is what the user reads."""
+class PlanningError(Refused):
+    """core.refusals.Refused of the planning rules: a closed window is a conflict (409), not a 403."""
 
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+    def __init__(self, message, *, code: str = "", kind: Kind = Kind.CONFLICT):
+        super().__init__(message, code=code, kind=kind)
 
 
 def current_cycle(at: dt.datetime | None = None) -> PlanningCycle | None:
@@ -106,11 +106,11 @@ def _open_window(
     """The window, open at the instant; or closed, with the plan's recorded extension still running."""
     window = window_for(year=cycle.year, kind=kind, authority_id=authority_id)
     if window is None:
-        raise PlanningError(MSG_NO_WINDOW)
+        raise PlanningError(MSG_NO_WINDOW, code="no_window")
     if not window.contains(at) and not (
         extended_until is not None and window.opens_at <= at <= extended_until
     ):
-        raise PlanningError(closed_message(window))
+        raise PlanningError(closed_message(window), code="window_closed")
     return window
 
 
@@ -123,7 +123,7 @@ def _clean_answers(answers: dict[str, list[str]]) -> list[tuple[str, str]]:
     for question, options in answers.items():
         known = {code for code, _label in OPTIONS.get(question, ())}
         if question not in Question.values or not set(options) <= known:
-            raise PlanningError(MSG_UNKNOWN_OPTION)
+            raise PlanningError(MSG_UNKNOWN_OPTION, code="unknown_option", kind=Kind.INVALID)
         rows += [(question, option) for option in dict.fromkeys(options)]
     return rows
 
@@ -136,7 +136,7 @@ def _replace_answers(plan, answer_model, rows: list[tuple[str, str]]) -> None:
 def _refuse_if_submitted(plan) -> None:
     if plan.submitted_at is not None:
         at = format_roc_datetime(timezone.localtime(plan.submitted_at))
-        raise PlanningError(str(MSG_ALREADY_SUBMITTED).format(at=at))
+        raise PlanningError(str(MSG_ALREADY_SUBMITTED).format(at=at), code="already_submitted")
 
 
 @transaction.atomic
@@ -148,14 +148,14 @@ def save_school_plan(
     at = clock.now()
     cycle = current_cycle(at)
     if cycle is None:
-        raise PlanningError(MSG_NO_CYCLE)
+        raise PlanningError(MSG_NO_CYCLE, code="no_cycle")
     school = permissions.unit_of(actor)
     if not school_in_scope(cycle, school):
-        raise PlanningError(MSG_SCHOOL_NOT_IN_SCOPE)
+        raise PlanningError(MSG_SCHOOL_NOT_IN_SCOPE, code="not_in_scope", kind=Kind.FORBIDDEN)
     extended = _extension(SchoolPlan, school=school, year=cycle.year)
     _open_window(cycle, PlanKind.SCHOOL, school.authority_id, at, extended)
     if student_count is not None and not 0 <= student_count <= 100_000:
-        raise PlanningError(MSG_BAD_STUDENTS)
+        raise PlanningError(MSG_BAD_STUDENTS, code="bad_students", kind=Kind.INVALID)
     rows = _clean_answers(answers)
     # Every writer of this school's plan queues here: one plan per school and year, submitted once.
     Unit.objects.select_for_update().filter(pk=school.pk).first()
@@ -179,17 +179,17 @@ def save_teacher_plan(
     at = clock.now()
     cycle = current_cycle(at)
     if cycle is None:
-        raise PlanningError(MSG_NO_CYCLE)
+        raise PlanningError(MSG_NO_CYCLE, code="no_cycle")
     person = Person.objects.select_for_update().filter(pk=actor.person_id).first()
     school = teacher_school(cycle, person, timezone.localtime(at).date())
     if school is None:
-        raise PlanningError(MSG_TEACHER_NOT_IN_SCOPE)
+        raise PlanningError(MSG_TEACHER_NOT_IN_SCOPE, code="not_in_scope", kind=Kind.FORBIDDEN)
     extended = _extension(TeacherPlan, person=person, year=cycle.year)
     _open_window(cycle, PlanKind.TEACHER, school.authority_id, at, extended)
     rows = _clean_answers(answers)
     planned = {domain: value for domain, value in hours.items() if value is not None}
     if not set(planned) <= set(Domain.values) or any(not 0 <= value <= 999 for value in planned.values()):
-        raise PlanningError(MSG_BAD_HOURS)
+        raise PlanningError(MSG_BAD_HOURS, code="bad_hours", kind=Kind.INVALID)
     plan, _created = TeacherPlan.objects.get_or_create(person=person, year=cycle.year)
     _refuse_if_submitted(plan)
     _replace_answers(plan, TeacherPlanAnswer, rows)
@@ -287,7 +287,7 @@ def reopen_plan(
     if closed or window is None:
         if not may_extend or extended_until is None:
             closes = format_roc_datetime(timezone.localtime(window.closes_at)) if window else "—"
-            raise PlanningError(str(MSG_REOPEN_CLOSED).format(closes=closes))
+            raise PlanningError(str(MSG_REOPEN_CLOSED).format(closes=closes), code="window_closed")
         if extended_until <= at:
             now = format_roc_datetime(timezone.localtime(at))
             raise PlanningError(str(MSG_REOPEN_EXTENSION).format(now=now))
@@ -369,7 +369,7 @@ def answer_survey(*, actor: User, kind: PlanKind, ease: int, usefulness: int, co
     """滿意度問卷: once per submitted plan."""
     cycle = current_cycle()
     if cycle is None:
-        raise PlanningError(MSG_NO_CYCLE)
+        raise PlanningError(MSG_NO_CYCLE, code="no_cycle")
     if kind == PlanKind.SCHOOL:
         permissions.require(actor, Perm.SCHOOL_PLAN)
         plan = SchoolPlan.objects.select_for_update().filter(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from planning import cycle_views, views
+from planning import aggregate_views, cycle_views, views
 
 app_name = "planning"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("plans/guide/", views.guide_page, name="guide"),
     path("plans/guide.pdf", views.guide_pdf, name="guide-pdf"),
     path("centre/fill-rates/", views.fill_rates, name="fill-rates"),
+    path("centre/plans/", aggregate_views.authority_plans, name="authority-plans"),
     path("statistics/", views.statistics, name="statistics"),
     path("statistics/publish/", views.statistics_publish, name="statistics-publish"),
     path("operator/cycles/", cycle_views.cycle_list, name="cycles"),

@@ -18,8 +18,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import permissions
 from accounts.permissions import Perm, requires
 from core.fonts import FontMissing
+from core.refusals import refused_json, refused_response
 from core.roc import format_roc_datetime
-from planning import clock, guide, selectors, services
+from planning import aggregates, clock, guide, selectors, services
 from planning.forms import AnnouncementForm, ReopenForm, SchoolPlanForm, SurveyForm, TeacherPlanForm
 from planning.models import PlanKind, SchoolPlan, TeacherPlan
 from planning.services import PlanningError
@@ -34,11 +35,12 @@ def _saved_json(plan) -> JsonResponse:
     return JsonResponse({"saved": True, "message": _("草稿已自動儲存（%(at)s）") % {"at": saved}})
 
 
-def _refused(request, template: str, context: dict, error: PlanningError, status: int = 403):
+def _refused(request, template: str, context: dict, error: PlanningError):
+    """core.refusals' answer: 403 out of scope, 409 a closed window or a submitted plan; the
+    autosave gets the same code, message and status as JSON."""
     if _autosave(request):
-        return JsonResponse({"saved": False, "message": str(error.message)}, status=status)
-    context["error"] = error.message
-    return render(request, template, context, status=status)
+        return refused_json(error, saved=False)
+    return refused_response(request, error, template, context)
 
 
 def _editable(state, plan) -> bool:
@@ -116,7 +118,7 @@ def teacher_plan(request):
                 )
             except PlanningError as error:
                 if _autosave(request):
-                    return JsonResponse({"saved": False, "message": str(error.message)}, status=403)
+                    return refused_json(error, saved=False)
                 return _teacher_page(request, error=error)
             if _autosave(request):
                 return _saved_json(plan)
@@ -156,9 +158,10 @@ def _teacher_page(request, *, bound_form=None, error: PlanningError | None = Non
         if reference is not None and reference.submitted_at
         else None,
         progress=selectors.hours_progress(request.user.person_id, cycle.year, plan),
-        suggestions=selectors.suggested_courses(plan),
+        suggestions=selectors.suggested_courses(plan, school.authority_id),
+        snapshot_entry=selectors.teacher_snapshot(cycle, request.user.person_id),
     )
-    return render(request, "planning/teacher_plan.html", context, status=403 if error else 200)
+    return render(request, "planning/teacher_plan.html", context, status=error.status if error else 200)
 
 
 @login_required
@@ -171,9 +174,9 @@ def school_plan_detail(request, pk: int):
         initial={**SchoolPlanForm.initial_from(plan), "student_count": plan.student_count}, read_only=True
     )
     may_reopen = permissions.has_perm(request.user, Perm.PLAN_REOPEN)
-    return render(
-        request, "planning/school_plan_detail.html", {"plan": plan, "form": form, "may_reopen": may_reopen}
-    )
+    context = {"plan": plan, "form": form, "may_reopen": may_reopen}
+    context["school_hours"] = aggregates.school_hours(year=plan.year, school_id=plan.school_id)
+    return render(request, "planning/school_plan_detail.html", context)
 
 
 @login_required

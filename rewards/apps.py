@@ -6,9 +6,12 @@ class RewardsConfig(AppConfig):
     verbose_name = "獎勵方案"
 
     def ready(self) -> None:
+        from core import reaper
         from rewards import services
         from teachers import reassign
 
         # Merging two person records moves the duplicate's published results (core.hooks).
         for model, mover in services.PERSON_MOVERS.items():
             reassign.REASSIGNERS.register(mover, key=model._meta.label)
+        # A run whose worker died becomes 中斷 (core.reaper, Celery beat).
+        reaper.JOBS.register(services.REWARD_JOB, key=services.REWARD_JOB.key)

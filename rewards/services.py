@@ -5,8 +5,8 @@ a partial unique constraint allows one waiting or running run per year, so a sec
 refused whatever process asks. On PostgreSQL the executing worker also holds a session advisory
 lock keyed by the run; a worker killed mid-run drops its connection, PostgreSQL rolls the run's
 transaction back (the previous results stay published) and frees that lock, and
-`reap_interrupted_runs` — called before every start and on the operator's page — marks such a
-run 中斷, which releases the per-year lock.
+the portal's one reaper (core.reaper, every minute from Celery beat, and before every start) marks
+such a run 中斷, which releases the per-year lock.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
 from accounts.permissions import Perm
+from core import reaper
+from core.refusals import Kind, Refused
 from core.roc import academic_year_bounds, format_roc_date
 from planning.models import PlanningCycle
 from rewards import job
@@ -51,12 +53,11 @@ ADVISORY_LOCK_CLASS = 7_113  # first key of pg_advisory_lock(class, run id): thi
 PROGRESS_TTL = 24 * 60 * 60
 
 
-class RewardError(Exception):
-    """A rule refused the action; the message is what the operator reads."""
+class RewardError(Refused):
+    """core.refusals.Refused of the reward job's rules."""
 
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+    def __init__(self, message, *, code: str = "", kind: Kind = Kind.CONFLICT):
+        super().__init__(message, code=code, kind=kind)
 
 
 def class_width() -> Decimal:
@@ -146,7 +147,7 @@ def start_reward_run(*, actor, year: int, via: str = "web") -> RewardRun:
     """
     if actor is not None:
         if not permissions.has_perm(actor, Perm.REWARD_JOB):
-            raise RewardError(MSG_FORBIDDEN)
+            raise RewardError(MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
     if not PlanningCycle.objects.filter(year=year).exists() and not year_has_hours(year):
         raise RewardError(_t(MSG_NO_CYCLE).format(year=year))
     last_day = academic_year_bounds(year)[1]
@@ -189,7 +190,7 @@ def _enqueue(run_id: int) -> None:
 def cancel_reward_run(*, actor, run_id: int) -> RewardRun:
     """Withdraw a run no worker has taken yet (a start with no worker running)."""
     if not permissions.has_perm(actor, Perm.REWARD_JOB):
-        raise RewardError(MSG_FORBIDDEN)
+        raise RewardError(MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
     changed = RewardRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
         status=RunStatus.CANCELLED, finished_at=timezone.now()
     )
@@ -311,20 +312,17 @@ def _owner_alive(run: RewardRun) -> bool:
     return True
 
 
+def _run_interrupted(run: RewardRun) -> dict:
+    return {"status": RunStatus.INTERRUPTED, "finished_at": timezone.now(), "error": str(MSG_INTERRUPTED)}
+
+
 def reap_interrupted_runs() -> list[RewardRun]:
-    """Mark 中斷 every running run whose worker is gone, which frees its year for a new run."""
-    reaped = []
-    for run in RewardRun.objects.filter(status=RunStatus.RUNNING).select_related("started_by"):
-        if _owner_alive(run):
-            continue
-        changed = RewardRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-            status=RunStatus.INTERRUPTED, finished_at=timezone.now(), error=str(MSG_INTERRUPTED)
-        )
-        if changed:
-            run.refresh_from_db()
-            _notify_failure(run)
-            reaped.append(run)
-    return reaped
+    """Mark 中斷 every running run whose worker is gone, which frees its year for a new run.
+
+    The reward job is one kind of the portal's single reaper (core.reaper, run by Celery beat);
+    a start also reaps first, so a dead run never blocks its year.
+    """
+    return reaper.reap(REWARD_JOB)
 
 
 def _notify_failure(run: RewardRun) -> None:
@@ -364,3 +362,14 @@ def person_teacher_results_move(source, target) -> int:
 
 
 PERSON_MOVERS = {TeacherResult: person_teacher_results_move}
+
+
+# The reward job as the reaper sees it (registered in rewards.apps).
+REWARD_JOB = reaper.JobKind(
+    key="rewards.reward_run",
+    model=RewardRun,
+    working={"status": RunStatus.RUNNING},
+    interrupted=_run_interrupted,
+    alive=_owner_alive,
+    on_interrupted=_notify_failure,
+)

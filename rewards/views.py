@@ -44,13 +44,13 @@ def _job_context(request, form, error=None):
 @require_http_methods(["GET", "POST"])
 def job(request):
     """Start the year-end job, watch its progress, read the summaries and the history of runs."""
-    services.reap_interrupted_runs()
     form = StartRunForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             run = services.start_reward_run(actor=request.user, year=form.cleaned_data["year"])
         except services.RewardError as error:
-            return render(request, "rewards/job.html", _job_context(request, form, error.message), status=409)
+            context = _job_context(request, form, error.message)
+            return render(request, "rewards/job.html", context, status=error.status)
         messages.success(
             request, _("第 %(year)s 學年度獎勵作業已啟動（編號 %(id)s）。") % {"year": run.year, "id": run.pk}
         )
@@ -62,7 +62,6 @@ def job(request):
 @require_GET
 def job_progress(request):
     """The active runs' progress for the page's small script (the page works without it)."""
-    services.reap_interrupted_runs()
     runs = selectors.runs().filter(status__in=ACTIVE_STATUSES)
     data = []
     for run in runs:

@@ -21,14 +21,16 @@ from teachers.models import AccountStatus
 STATUS_LABELS = dict(AccountStatus.choices)
 
 
-def _texts(sheet, values) -> list[WriteOnlyCell]:
-    """Text cells: openpyxl would store a value starting with = as a formula."""
-    cells = []
-    for value in values:
-        cell = WriteOnlyCell(sheet, value)
-        cell.data_type = "s"
-        cells.append(cell)
-    return cells
+def _texts(sheet, values) -> list:
+    """Every value a text cell: openpyxl stores a str as text, except one starting with =, which
+    it would take for a formula (such a value alone pays for a cell object)."""
+    return [_text_cell(sheet, value) if value[:1] == "=" else value for value in values]
+
+
+def _text_cell(sheet, value: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value)
+    cell.data_type = "s"
+    return cell
 
 
 def write_roster_xlsx(unit, handle: BinaryIO) -> int:

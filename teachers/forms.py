@@ -1,13 +1,14 @@
 """Input parsing of the roster screens; no database writes here."""
 
 from django import forms
-from django.contrib.auth import password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import national_id
+from accounts.forms import NewPasswordMixin
 from accounts.national_id import validate_national_id
+from core.forms import RocDateField
 from teachers.models import MANAGER_END_REASONS, Category
 from teachers.selectors import PAGE_SIZES, RosterState
 
@@ -36,7 +37,7 @@ def _national_id_field(help_text=""):
     )
 
 
-class TeacherApplyForm(forms.Form):
+class TeacherApplyForm(NewPasswordMixin, forms.Form):
     """申請教師帳號 (public)."""
 
     national_id = _national_id_field()
@@ -55,12 +56,8 @@ class TeacherApplyForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text=_("登入及重設密碼用；不能與您的業務帳號使用同一個電子郵件。"),
     )
-    password1 = forms.CharField(
-        label=_("密碼"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
-    password2 = forms.CharField(
-        label=_("確認密碼"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
+    password1 = NewPasswordMixin.password_field()
+    password2 = NewPasswordMixin.confirmation_field()
 
     def clean_national_id(self):
         return national_id.normalize(self.cleaned_data["national_id"])
@@ -73,18 +70,6 @@ class TeacherApplyForm(forms.Form):
         if username.lower().startswith("deleted-"):
             raise forms.ValidationError(_("使用者帳號不能以 deleted- 開頭。"))
         return username
-
-    def clean(self):
-        cleaned = super().clean()
-        first, second = cleaned.get("password1"), cleaned.get("password2")
-        if first and second and first != second:
-            self.add_error("password2", _("兩次輸入的密碼不一致。"))
-        elif first:
-            try:
-                password_validation.validate_password(first)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
-        return cleaned
 
 
 class RosterFilterForm(forms.Form):
@@ -154,11 +139,7 @@ class RegisterForm(forms.Form):
     )
     title = forms.CharField(label=_("職稱"), max_length=60, required=False)
     subjects = SubjectsField(label=_("任教科目"), queryset=None, required=False)
-    start_date = forms.DateField(
-        label=_("到職日期"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("西元日期，例如 2024-08-01。"),
-    )
+    start_date = RocDateField(label=_("到職日期"))
 
     def __init__(self, *args, subjects, **kwargs):
         super().__init__(*args, **kwargs)
@@ -180,9 +161,5 @@ class EndMembershipForm(forms.Form):
         choices=[(r.value, r.label) for r in MANAGER_END_REASONS],
         widget=forms.RadioSelect,
     )
-    end_date = forms.DateField(
-        label=_("異動日期（最後服務日）"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("西元日期，例如 2024-07-31。"),
-    )
+    end_date = RocDateField(label=_("異動日期（最後服務日）"))
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)

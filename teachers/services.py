@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import permissions
 from accounts.models import Person, Unit, User
 from accounts.permissions import Perm
+from core.refusals import Kind, Refused
 from teachers import trust
 from teachers.models import (
     MANAGER_END_REASONS,
@@ -89,13 +90,13 @@ MOVE_MAX_DAYS_BACK = 30
 UNDO_END_DAYS = 30
 
 
-class RosterError(Exception):
-    """A rule refused the action; the message is what the user reads."""
+class RosterError(Refused):
+    """core.refusals.Refused of the roster's rules; `forbidden=True` for Kind.FORBIDDEN."""
 
-    def __init__(self, message, *, forbidden: bool = False):
-        super().__init__(str(message))
-        self.message = message
-        self.forbidden = forbidden
+    def __init__(self, message, *, forbidden: bool = False, code: str = "", details=None):
+        super().__init__(
+            message, code=code, kind=Kind.FORBIDDEN if forbidden else Kind.CONFLICT, details=details
+        )
 
 
 class MoveNeedsConfirmation(RosterError):

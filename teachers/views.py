@@ -21,6 +21,7 @@ from accounts import applying, permissions, security_log
 from accounts import national_id as national_id_module
 from accounts.models import SecurityEventKind
 from accounts.permissions import Perm, requires
+from core.refusals import refused_response
 from core.roc import academic_year, format_roc_date
 from teachers import exports, selectors, services
 from teachers.forms import (
@@ -35,10 +36,7 @@ from teachers.models import AccountStatus
 
 
 def _refused(request, template, context, error: services.RosterError):
-    if error.forbidden:
-        raise PermissionDenied
-    context["error"] = error.message
-    return render(request, template, context, status=409)
+    return refused_response(request, error, template, context)
 
 
 # ------------------------------------------------------------------------------------------------

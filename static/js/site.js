@@ -3,5 +3,11 @@ document.addEventListener("DOMContentLoaded", function () {
   var summary = document.querySelector(".error-summary");
   if (summary) {
     summary.focus();
+    return;
+  }
+  // After a search, the result count (研習課程查詢): the answer is read out first.
+  var result = document.querySelector("[data-focus-on-load]");
+  if (result) {
+    result.focus();
   }
 });

@@ -12,7 +12,9 @@ from django.urls import reverse
 
 from courses.choices import Domain
 from courses.models import Course, CourseStatus, IssuedHours
+from teachers.models import Category, EndReason
 from tests.conftest import make_teacher
+from tests.factories import MembershipFactory, PersonFactory
 from tests.helpers import signed_in_client
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +137,13 @@ def test_a_year_out_of_range_or_an_unknown_chart_is_not_found(chief):
     client = signed_in_client(chief)
     assert client.get(PAGE, {"year": 50}).status_code == 404
     assert client.get(reverse("courses:chart-csv", args=["nope"])).status_code == 404
+
+
+def test_the_population_is_teachers_in_service_only(data, chief, school):
+    """Issue 18 point 9: staff (行政職員) and a teacher who retired before the year's end are not counted."""
+    MembershipFactory(person=PersonFactory(), unit=school, category=Category.STAFF)
+    MembershipFactory(
+        person=PersonFactory(), unit=school, end_date=dt.date(2026, 1, 31), end_reason=EndReason.RETIRED
+    )
+    counts = table(page(chief), "hours-per-teacher")
+    assert counts["0 小時"] == 1 and sum(counts.values()) == 3

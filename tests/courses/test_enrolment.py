@@ -92,12 +92,12 @@ def test_cancel_moves_the_waiting_list_up_and_mails_the_teacher(
     with django_capture_on_commit_callbacks(execute=True):
         services.enrolment_enrol(actor=first, course=course)
         services.enrolment_enrol(actor=second, course=course)
-    assert [m.subject for m in mailoutbox] == ["【錄取通知】校園安全教育研習"]
+    assert [m.subject for m in mailoutbox] == ["【錄取通知】校園安全教育研習", "【候補通知】校園安全教育研習"]
     with django_capture_on_commit_callbacks(execute=True):
         services.enrolment_cancel(actor=first, course=course)
     assert Enrolment.objects.get(person=second.person).status == EnrolmentStatus.ADMITTED
     assert mailoutbox[-1].subject == "【候補遞補錄取通知】校園安全教育研習"
-    assert mailoutbox[-1].to == [second.person.email]
+    assert mailoutbox[-1].to == [second.email]  # the account's address, which the teacher sees
 
 
 def test_declining_the_place_moves_the_waiting_list_up(make_course, make_teacher):

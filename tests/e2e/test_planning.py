@@ -256,3 +256,19 @@ def test_an_authority_schedules_edits_and_withdraws_its_news_item(page):
     page.get_by_role("button", name="確定撤下").click()
     expect(page.get_by_text("本單位尚未發布最新消息")).to_be_visible()
     assert not Announcement.objects.exists()
+
+
+def test_the_authority_reads_its_schools_plans_together(page):
+    """Issue 20 point 5: 所屬學校規劃彙整 from the menu, a school's planned and actual hours; axe on each."""
+    call_command("seed_demo")
+    sign_in(page, "region1")
+    enter_totp_code(page, DEMO_TOTP_SECRET)
+    page.get_by_role("navigation", name="主選單").get_by_role("link", name="所屬學校規劃彙整").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("所屬學校規劃彙整")
+    expect(page.get_by_role("table", name="在職進修方式")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("table", name="各校學校本位進修規劃與教師規劃時數").get_by_role(
+        "link", name=re.compile("規劃與實際時數")
+    ).first.click()
+    expect(page.get_by_role("heading", name=re.compile("規劃與實際研習時數："))).to_be_visible()
+    assert_accessible(page)

@@ -1,9 +1,15 @@
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from accounts import permissions
 from accounts.models import Person, User
-from inservice.demo import DEMO_PASSWORD
+from courses import certificates, record
+from courses.choices import Admission
+from courses.models import Course, CourseStatus, EnrolmentStatus, IssuedHours
+from inservice.demo import APPLY_DEMO, DEMO_CERTIFICATE_CODE, DEMO_PASSWORD, demo_national_id
 from teachers.models import Membership
 
 ROLES = {
@@ -47,3 +53,32 @@ def test_demo_business_account_signs_in_with_the_readme_secret(client):
     call_command("seed_demo")
     sign_in(client, "chief1", DEMO_PASSWORD, secret=DEMO_TOTP_SECRET)
     assert client.session["_auth_user_id"] == str(User.objects.get(username="chief1").pk)
+
+
+@pytest.mark.django_db
+def test_demo_shows_the_year_of_courses():
+    """Issue 18 point 10: a 審核錄取 course with a waiting list, a finished course with hours and a
+    certificate, a kindergarten teacher with 教保研習 hours, a roster person for 申請教師帳號."""
+    call_command("seed_demo")
+    call_command("seed_demo")  # idempotent
+    review = Course.objects.get(admission=Admission.REVIEW, admission_announced_at__isnull=False)
+    assert review.enrolments.filter(status=EnrolmentStatus.WAITING).count() == 3
+    assert review.enrolments.filter(status=EnrolmentStatus.ADMITTED).count() == review.capacity
+    teacher = User.objects.get(username="teacher1")
+    assert review.enrolments.get(person=teacher.person).status == EnrolmentStatus.WAITING
+    finished = Course.objects.get(code="DEMO-1150004")
+    assert (
+        finished.status == CourseStatus.CONFIRMED and IssuedHours.objects.filter(course=finished).count() == 3
+    )
+    found = certificates.verify(DEMO_CERTIFICATE_CODE)
+    assert found is not None and "數位學習融入教學研習" in str(found)
+    kg = User.objects.get(username="teacher2")
+    year = record.year_record(kg.person, record.current_year())
+    assert year.kindergarten and year.kindergarten_hours > 0
+    prefix, name = APPLY_DEMO
+    person = Person.objects.by_national_id(demo_national_id(prefix)).get()
+    assert person.name == name and not person.users.exists()
+    assert person.memberships.current().exists()
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text(encoding="utf-8")
+    assert demo_national_id(prefix) in readme and name in readme
+    assert certificates.display_code(DEMO_CERTIFICATE_CODE) in readme

@@ -21,12 +21,8 @@ def _section(title: str) -> str:
 def test_readme_lists_what_works_today_and_what_does_not():
     works, missing = _section("What works today"), _section("Not built yet")
     for entry in MENU:
-        if entry.placeholder:
-            assert entry.label in missing, f"{entry.label} is a placeholder: list it under Not built yet"
-            assert entry.label not in works, f"{entry.label} is a placeholder, not a working feature"
-        else:
-            assert entry.label in works, f"{entry.label} works: list it under What works today"
-            assert entry.label not in missing, f"{entry.label} is built"
+        assert entry.label in works, f"{entry.label} works: list it under What works today"
+        assert entry.label not in missing, f"{entry.label} is built"
 
 
 def test_readme_says_how_to_change_the_port():

@@ -95,7 +95,7 @@ def test_submission_counts_only_inside_the_window(chief, clock, instant, accepte
         assert response.status_code == 302
         assert SchoolPlan.objects.get().submitted_at == instant
     else:
-        assert response.status_code == 403
+        assert response.status_code == 409
         assert "113年8月15日 00:00 至 113年8月23日 17:00" in response.content.decode()
         assert not SchoolPlan.objects.exists()
 
@@ -103,7 +103,7 @@ def test_submission_counts_only_inside_the_window(chief, clock, instant, accepte
 def test_each_authority_has_its_own_window(taipei_school, clock):
     chief = BusinessAccountFactory(unit=taipei_school, type=BusinessAccountType.CHIEF).user
     clock(taipei(2024, 8, 15, 9, 0))  # 屏東縣 open, 臺北市 closed since 8/14 17:00
-    assert signed_in_client(chief).post(URL, plan_post("submit")).status_code == 403
+    assert signed_in_client(chief).post(URL, plan_post("submit")).status_code == 409
     clock(taipei(2024, 8, 14, 17, 0))
     assert signed_in_client(chief).post(URL, plan_post("submit")).status_code == 302
 
@@ -116,7 +116,7 @@ def test_a_post_after_1700_from_a_page_opened_before_changes_nothing(chief, cloc
     assert 'value="submit"' in page
     clock(SCHOOL_CLOSES + ONE_MICROSECOND * 1_000_000)
     response = client.post(URL, plan_post("submit", students=999))
-    assert response.status_code == 403
+    assert response.status_code == 409
     plan = SchoolPlan.objects.get()
     assert plan.submitted_at is None and plan.student_count == 10
 
@@ -136,7 +136,7 @@ def test_after_submit_the_plan_is_read_only_and_a_later_post_changes_nothing(chi
     page = signed_in_client(contact).get(URL).content.decode()
     assert "確認送出，內容僅供檢視" in page and 'value="submit"' not in page
     response = signed_in_client(contact).post(URL, plan_post("draft", time=["winter"], students=1))
-    assert response.status_code == 403
+    assert response.status_code == 409
     plan = SchoolPlan.objects.get()
     assert _answers(plan) == before and plan.student_count == 320
 
@@ -148,7 +148,15 @@ def test_autosave_answers_json_and_refuses_outside_the_window(chief, clock):
     assert response.status_code == 200 and response.json()["saved"] is True
     clock(SCHOOL_CLOSES + ONE_MICROSECOND)
     response = client.post(URL, plan_post("draft", students=5), HTTP_X_AUTOSAVE="1")
-    assert response.status_code == 403 and response.json()["saved"] is False
+    # A closed window is a conflict (409), not a refusal of the person (403); the same code and
+    # wording as the page.
+    assert response.status_code == 409
+    assert response.json() == {
+        "saved": False,
+        "code": "window_closed",
+        "message": "目前不在填報期間（113年8月15日 00:00 至 113年8月23日 17:00），無法儲存或送出；資料未變更。",
+        "details": [],
+    }
     assert SchoolPlan.objects.get().student_count == 320
 
 

@@ -48,7 +48,7 @@ def test_teacher_drafts_then_submits_needs_and_planned_hours(teacher, school, cl
 def test_teacher_submission_counts_only_inside_the_window(teacher, clock, instant, accepted):
     clock(instant)
     response = signed_in_client(teacher).post(URL, teacher_post("submit"))
-    assert response.status_code == (302 if accepted else 403)
+    assert response.status_code == (302 if accepted else 409)
     assert TeacherPlan.objects.filter(submitted_at__isnull=False).count() == (1 if accepted else 0)
     if not accepted:
         assert "113年9月18日 00:00 至 113年9月24日 17:00" in response.content.decode()
@@ -57,7 +57,7 @@ def test_teacher_submission_counts_only_inside_the_window(teacher, clock, instan
 def test_the_window_is_that_of_the_school_served_at_when_submitting(teacher, taipei_school, clock):
     clock(taipei(2024, 9, 12, 10, 0))  # 臺北市 9/11–9/16 open; 屏東縣 9/18–9/24 not yet
     client = signed_in_client(teacher)
-    assert client.post(URL, teacher_post("submit")).status_code == 403
+    assert client.post(URL, teacher_post("submit")).status_code == 409
     Membership.objects.filter(person=teacher.person).update(end_date=dt.date(2024, 9, 1), end_reason="轉校")
     MembershipFactory(person=teacher.person, unit=taipei_school, start_date=dt.date(2024, 9, 2))
     assert client.post(URL, teacher_post("submit")).status_code == 302
@@ -89,7 +89,7 @@ def test_after_submit_a_later_post_changes_nothing(teacher, clock):
     client = signed_in_client(teacher)
     client.post(URL, teacher_post("submit"))
     response = client.post(URL, teacher_post("draft", hours_curriculum="99"))
-    assert response.status_code == 403
+    assert response.status_code == 409
     assert PlannedHours.objects.get(domain="curriculum").hours == Decimal("12.0")
     assert 'value="submit"' not in client.get(URL).content.decode()
 
@@ -111,13 +111,36 @@ def test_the_page_shows_the_schools_plan_and_planned_against_actual_hours(teache
     assert "未分類</th><td>0</td><td>3" in page and "<td>5" not in page
 
 
-def test_open_courses_are_suggested(teacher, school, clock):
+def test_open_courses_are_suggested_as_links_open_for_enrolment_in_the_authority_or_national(
+    teacher, school, far_school, clock
+):
     clock(TEACHER_OPENS)
+    window = {"enrol_opens_at": TEACHER_OPENS - dt.timedelta(days=1), "enrol_closes_at": TEACHER_CLOSES}
+    base = {"status": CourseStatus.OPEN, "start_date": dt.date(2099, 1, 1)}
     Course.objects.create(
-        code="OPEN1",
-        title="班級經營工作坊",
-        organiser=school,
-        status=CourseStatus.OPEN,
-        start_date=dt.date(2099, 1, 1),
+        code="OWN1", title="本縣班級經營", organiser=school, authority=school.authority, **base, **window
     )
-    assert "班級經營工作坊" in signed_in_client(teacher).get(URL).content.decode()
+    Course.objects.create(
+        code="NAT1", title="全國數位學習", organiser=school, authority=None, **base, **window
+    )
+    Course.objects.create(
+        code="FAR1",
+        title="他縣工作坊",
+        organiser=far_school,
+        authority=far_school.authority,
+        **base,
+        **window,
+    )
+    Course.objects.create(
+        code="SHUT1",
+        title="報名已截止",
+        organiser=school,
+        authority=school.authority,
+        enrol_opens_at=TEACHER_OPENS - dt.timedelta(days=9),
+        enrol_closes_at=TEACHER_OPENS - dt.timedelta(days=1),
+        **base,
+    )
+    page = signed_in_client(teacher).get(URL).content.decode()
+    assert f'<a href="{reverse("courses:detail", args=["OWN1"])}">本縣班級經營</a>' in page
+    assert f'<a href="{reverse("courses:detail", args=["NAT1"])}">全國數位學習</a>' in page
+    assert "他縣工作坊" not in page and "報名已截止" not in page

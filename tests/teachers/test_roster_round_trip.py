@@ -78,13 +78,18 @@ def test_a_downloaded_roster_edited_in_a_spreadsheet_uploads_back(chief, school,
 
 def test_a_download_uploaded_back_unchanged_changes_nothing(chief, school, post_upload):
     member(school, name="王老師", subjects=["數學", "國語文"], title="導師")
-    member(school, name="陳職員", category="行政職員", title="幹事")
+    member(school, name="陳職員", category="行政職員", title="=幹事")  # a cell Excel would run
     client = signed_in_client(chief)
     before = state()
-    upload = post_upload(client, as_upload(downloaded(client)))
+    workbook = downloaded(client)
+    titles = {row[1].value: row[3] for row in workbook.active.iter_rows(min_row=2)}
+    # A text cell, not a formula, and no apostrophe added.
+    assert (titles["陳職員"].value, titles["陳職員"].data_type) == ("=幹事", "s")
+    upload = post_upload(client, as_upload(workbook))
     assert upload.status == UploadStatus.DONE, upload.messages
     assert "更新服務紀錄 0" in upload.summary and "新增服務紀錄 0" in upload.summary
     assert state() == before
+    assert Membership.objects.get(person__name="陳職員").title == "=幹事"
 
 
 def test_the_template_has_the_download_columns_and_uploads_when_filled(chief, school, post_upload):

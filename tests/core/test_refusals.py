@@ -1,0 +1,81 @@
+"""One refusal type (issue 17 point 2): a code, a user-facing message and details, answered the same
+way by every app — not visible 404, forbidden 403, wrong state or closed window 409."""
+
+import pytest
+from django.http import Http404
+from django.test import RequestFactory
+
+from accounts.services import BusinessAccountError, Refusal
+from core.refusals import Kind, Refused, refused_json, refused_response
+from courses import services as course_services
+from courses.models import CourseStatus
+from planning.services import PlanningError
+from rewards.services import RewardError
+from teachers.services import RosterError
+from tests.conftest import make_business
+from tests.courses.conftest import course_fields
+
+
+def test_every_app_error_is_the_one_refusal_type():
+    for error in (
+        BusinessAccountError(Refusal.LAST_CHIEF),
+        RosterError("x"),
+        course_services.CourseError("x"),
+        PlanningError("x"),
+        RewardError("x"),
+    ):
+        assert isinstance(error, Refused)
+
+
+def test_a_business_account_refusal_carries_its_code_wording_and_status():
+    error = BusinessAccountError(Refusal.FORBIDDEN)
+    assert (error.code, str(error.message), error.status) == (
+        "forbidden",
+        "您沒有管理此業務帳號的權限。",
+        403,
+    )
+    error = BusinessAccountError(Refusal.LAST_CHIEF)
+    assert (error.code, error.status) == ("last_chief", 409)
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"), [(Kind.FORBIDDEN, 403), (Kind.CONFLICT, 409), (Kind.INVALID, 400)]
+)
+def test_the_view_helper_answers_the_kind_s_status_with_the_message(rf_request, kind, status):
+    error = Refused("不能這樣做。", code="some_rule", kind=kind, details=["甲"])
+    response = refused_response(rf_request, error, "components/refusal.html", {})
+    assert response.status_code == status
+    page = response.content.decode()
+    assert "不能這樣做。" in page and "甲" in page
+
+
+def test_a_refusal_of_something_not_visible_is_a_404(rf_request):
+    with pytest.raises(Http404):
+        refused_response(rf_request, Refused("x", kind=Kind.NOT_VISIBLE), "components/refusal.html", {})
+
+
+def test_json_endpoints_answer_the_same_code_message_and_status():
+    response = refused_json(PlanningError("期間已過。", code="window_closed"), saved=False)
+    assert response.status_code == 409
+    assert response.content.decode() == (
+        '{"saved": false, "code": "window_closed", "message": "\\u671f\\u9593\\u5df2\\u904e\\u3002", "details": []}'
+    )
+
+
+def test_a_course_action_by_another_unit_is_forbidden_by_code_not_by_wording(clerk, other_school):
+
+    course = course_services.course_register(actor=clerk, fields=course_fields())
+    outsider = make_business(other_school, "clerk")
+    with pytest.raises(course_services.CourseError) as refused:
+        course_services.course_open(actor=outsider, course=course)
+    assert (refused.value.code, refused.value.status) == ("forbidden", 403)
+    assert str(refused.value.message) == "您沒有執行此課程作業的權限。"
+    course.refresh_from_db()
+    assert course.status == CourseStatus.REGISTERING
+
+
+@pytest.fixture
+def rf_request(db, teacher):
+    request = RequestFactory().get("/")
+    request.user = teacher
+    return request
