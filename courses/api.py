@@ -93,7 +93,8 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 
-Text = Annotated[str, Field(strict=True, max_length=100)]
+# No control characters: PostgreSQL text cannot hold NUL, and no code, ID, name or date has any.
+Text = Annotated[str, Field(strict=True, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
 class HoursRecord(Schema):

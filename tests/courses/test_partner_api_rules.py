@@ -181,6 +181,18 @@ def test_a_record_without_a_name_is_malformed(client, token, university, teacher
 # 18.8 and 16.8: strict types, no 500 -------------------------------------------------------------
 
 
+@pytest.mark.parametrize("field", ["course_code", "national_id", "name", "date"])
+def test_a_nul_or_control_character_in_a_text_field_is_malformed_not_a_500(
+    client, token, university, teacher, field
+):
+    # PostgreSQL text cannot hold NUL: schemathesis found the 500 this used to answer.
+    course = make_course(university)
+    bad = record(course, teacher.person, course.start_date)
+    bad[field] = bad[field] + "\x00"
+    assert_problem(post(client, token, {"records": [bad]}), 422, "invalid_request")
+    assert not IssuedHours.objects.exists()
+
+
 @pytest.mark.parametrize("hours", [True, "2", "1e27", 1e27, 10**30, 0, -1, None, [2], {"h": 2}])
 def test_hours_must_be_a_positive_json_number(client, token, university, teacher, hours):
     course = make_course(university)
