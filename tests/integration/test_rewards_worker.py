@@ -6,6 +6,7 @@ complete results stay published, the run shows as 中斷 and its year is free fo
 Skipped (failed in CI) without Redis and PostgreSQL.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -50,12 +51,10 @@ def _database_url() -> str:
     return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def start_worker(services_up, settings):
-    """start_worker(**env) -> the worker process, listening on a queue of its own (the runs' queue)."""
+@contextlib.contextmanager
+def workers_on(queue):
+    """start(**env) -> a real worker process on `queue`; every worker started is stopped on exit."""
     processes = []
-    queue = f"test-rewards-{uuid.uuid4().hex[:8]}"
-    settings.REWARDS_QUEUE = queue
 
     def start(**extra_env):
         env = {**os.environ, "DATABASE_URL": _database_url(), **extra_env}
@@ -70,14 +69,25 @@ def start_worker(services_up, settings):
         processes.append(process)
         return process
 
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    try:
+        yield start
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+@pytest.fixture
+def start_worker(services_up, settings):
+    """start_worker(**env) -> the worker process, listening on a queue of its own (the runs' queue)."""
+    queue = f"test-rewards-{uuid.uuid4().hex[:8]}"
+    settings.REWARDS_QUEUE = queue
+    with workers_on(queue) as start:
+        yield start
 
 
 @pytest.fixture

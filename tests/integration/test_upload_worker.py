@@ -8,8 +8,6 @@ Skipped (failed in CI) without Redis and PostgreSQL.
 import datetime as dt
 import os
 import signal
-import subprocess
-import sys
 import uuid
 
 import pytest
@@ -21,7 +19,7 @@ from courses import services, tasks
 from courses.models import AttendanceUpload, Course, CourseStatus, UploadStatus
 from tests.courses.conftest import course_fields
 from tests.factories import BusinessAccountFactory, MembershipFactory, SchoolFactory, UserFactory
-from tests.integration.test_rewards_worker import ROOT, _database_url, _wait, services_up  # noqa: F401
+from tests.integration.test_rewards_worker import _wait, services_up, workers_on  # noqa: F401
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -40,29 +38,8 @@ def worker_queue(services_up, monkeypatch):  # noqa: F811
 
 @pytest.fixture
 def start_worker(worker_queue):
-    processes = []
-
-    def start(**extra_env):
-        env = {**os.environ, "DATABASE_URL": _database_url(), **extra_env}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "inservice", "worker", "--pool=solo", "-Q", worker_queue,
-             "--loglevel=warning"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with workers_on(worker_queue) as start:
+        yield start
 
 
 def test_a_killed_worker_leaves_the_upload_interrupted_and_it_can_be_retried(start_worker, worker_queue):
