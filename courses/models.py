@@ -532,3 +532,7 @@ class PartnerCredential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} {self.prefix}…"
+
+
+# 場次 and 報到/簽退 live in their own module (issue 23); imported here so the app registers them.
+from courses.checkin_models import CheckIn, CheckKind, CheckMethod, CourseSession  # noqa: E402, F401
