@@ -532,3 +532,14 @@ class PartnerCredential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} {self.prefix}…"
+
+
+# 研習回饋問卷 lives in its own module (issue 23 point 4); imported here so its tables are this app's.
+from courses.feedback_models import (  # noqa: E402, F401
+    FeedbackAnswer,
+    FeedbackRespondent,
+    FeedbackResponse,
+    Question,
+    QuestionKind,
+    Questionnaire,
+)
