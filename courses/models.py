@@ -543,3 +543,6 @@ from courses.feedback_models import (  # noqa: E402, F401
     QuestionKind,
     Questionnaire,
 )
+
+# 場次 and 報到/簽退 live in their own module (issue 23); imported here so the app registers them.
+from courses.checkin_models import CheckIn, CheckKind, CheckMethod, CourseSession  # noqa: E402, F401

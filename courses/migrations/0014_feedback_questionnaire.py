@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0011_key_rotation'),
-        ('courses', '0012_upload_interrupted'),
+        ('courses', '0013_sessions_and_checkins'),
     ]
 
     operations = [
