@@ -202,7 +202,9 @@ class Person(models.Model):
         self.national_id_encrypted = national_id.encrypt(value)
 
     def reveal_national_id(self) -> str:
-        """Only for those entitled (the unit's roster download, the operator's reward export)."""
+        """The number in clear, for tests and the shell. The portal's own code never calls it: an
+        export decrypts through national_id.reveal under its name on ID_RECIPIENTS (a source scan
+        in tests/accounts/test_id_recipients.py holds that)."""
         return national_id.decrypt(self.national_id_encrypted)
 
 
