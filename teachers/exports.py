@@ -57,7 +57,7 @@ def write_roster_xlsx(unit, handle: BinaryIO) -> int:
             _texts(
                 sheet,
                 (
-                    national_id.decrypt(encrypted),
+                    national_id.reveal(encrypted, to=national_id.ROSTER_DOWNLOAD),
                     name,
                     category,
                     title,
