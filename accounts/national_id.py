@@ -150,6 +150,11 @@ def _fernet() -> MultiFernet:
     return _multi_for(tuple(fernet_keys()))
 
 
+def cipher() -> MultiFernet:
+    """The national-ID cipher, for a stored file that carries IDs (core.exports.EncryptedFile)."""
+    return _fernet()
+
+
 def encrypt(value: str) -> str:
     return _fernet().encrypt(normalize(value).encode()).decode()
 
