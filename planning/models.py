@@ -44,11 +44,7 @@ class Plan(models.Model):
 
     def in_window(self, window: "PlanningWindow | None") -> bool:
         """Its 確認送出 fell inside its window, or inside the recorded extension (SPEC §6, §7)."""
-        if self.submitted_at is None or window is None:
-            return False
-        if window.contains(self.submitted_at):
-            return True
-        return self.extended_until is not None and window.opens_at <= self.submitted_at <= self.extended_until
+        return window is not None and window.admits(self.submitted_at, self.extended_until)
 
 
 class SchoolPlan(Plan):
@@ -174,6 +170,41 @@ class PlanningWindow(models.Model):
     def contains(self, instant: dt.datetime) -> bool:
         """The server's decision: 17:00:00 exactly counts, any later instant does not."""
         return self.opens_at <= instant <= self.closes_at
+
+    # The one rule "確認送出 inside the window" (SPEC §6, §7), read three ways: in Python for one
+    # instant, as a Q for the ORM, as a SQL fragment for the reward job's raw SQL. Inside means from
+    # the window's opening up to its close, or up to the plan's recorded extension (both included).
+
+    def admits(self, submitted_at: dt.datetime | None, extended_until: dt.datetime | None = None) -> bool:
+        """A 確認送出 at `submitted_at` (None: not submitted) counts under this window."""
+        if submitted_at is None:
+            return False
+        if self.contains(submitted_at):
+            return True
+        return extended_until is not None and self.opens_at <= submitted_at <= extended_until
+
+    def admits_q(self, prefix: str = "") -> Q:
+        """The plans (reached through `prefix`, e.g. "plan__") whose 確認送出 counts under this window."""
+        submitted = f"{prefix}submitted_at"
+        return Q(**{f"{submitted}__gte": self.opens_at}) & (
+            Q(**{f"{submitted}__lte": self.closes_at})
+            | Q(**{f"{submitted}__lte": F(f"{prefix}extended_until")})
+        )
+
+    @staticmethod
+    def admitted_q(windows: "dict[int, PlanningWindow]", authority_field: str, prefix: str = "") -> Q:
+        """Plans counted under the window of their authority (`authority_field` names it), given the
+        windows keyed by authority id; a plan of an authority without a window never counts."""
+        admitted = Q(pk__in=[])
+        for authority_id, window in windows.items():
+            admitted |= Q(**{authority_field: authority_id}) & window.admits_q(prefix)
+        return admitted
+
+    @staticmethod
+    def admits_sql(*, submitted: str, extended: str, opens: str, closes: str) -> str:
+        """The same rule in SQL over four column expressions (the window's bounds already computed
+        by `opens_at` / `closes_at`); false, never NULL, when any of them is NULL."""
+        return f"COALESCE({submitted} >= {opens} AND ({submitted} <= {closes} OR {submitted} <= {extended}), FALSE)"
 
 
 class Answer(models.Model):

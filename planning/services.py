@@ -107,9 +107,7 @@ def _open_window(
     window = window_for(year=cycle.year, kind=kind, authority_id=authority_id)
     if window is None:
         raise PlanningError(MSG_NO_WINDOW, code="no_window")
-    if not window.contains(at) and not (
-        extended_until is not None and window.opens_at <= at <= extended_until
-    ):
+    if not window.admits(at, extended_until):
         raise PlanningError(closed_message(window), code="window_closed")
     return window
 

@@ -72,7 +72,13 @@ def rows(scope: UnitScope, year: int, *, with_ids: bool) -> Iterator[list[str]]:
     ) in teachers.iterator(chunk_size=5000):
         common = [stage, plain(hours), plain(a), str(size), figure(rank), _flag(won)]
         if with_ids:
-            yield ["teacher", national_id.decrypt(encrypted), name, authority_code, *common]
+            yield [
+                "teacher",
+                national_id.reveal(encrypted, to=national_id.REWARD_EXPORT),
+                name,
+                authority_code,
+                *common,
+            ]
         else:
             yield ["teacher", "", name, school_code, school_name, authority_code, *common]
 
@@ -179,7 +185,7 @@ def _teacher_rows(scope: UnitScope, year: int, *, with_ids: bool):
     ) in teachers.iterator(chunk_size=5000):
         head = [year, authority, code, school]
         if with_ids:
-            head.append(national_id.decrypt(encrypted))
+            head.append(national_id.reveal(encrypted, to=national_id.REWARD_EXPORT))
         yield [*head, name, stage, hours, _two(a), size, _two(rank), at, inside, won]
 
 

@@ -37,7 +37,7 @@ def _roster_rows(unit) -> Iterator[tuple]:
         subjects,
     ) in selectors.download_rows(unit):
         yield (
-            national_id.decrypt(encrypted),
+            national_id.reveal(encrypted, to=national_id.ROSTER_DOWNLOAD),
             name,
             category,
             title,

@@ -85,6 +85,7 @@ def correct_national_id(*, actor: User, person: Person, new_national_id: str) ->
     checked = nid.check(new_national_id)
     if not isinstance(checked, str):
         raise RosterError(checked.message)
+    Person.objects.lock_national_id(checked)  # before the look-up: see lock_national_id
     person = Person.objects.select_for_update().get(pk=person.pk)
     if person.national_id_digest in nid.digests(checked):
         raise RosterError(MSG_SAME_ID)

@@ -235,6 +235,7 @@ def register_teacher(
     _require_manager(actor, unit)
     if start_date > _today():
         raise RosterError(MSG_START_IN_FUTURE)
+    Person.objects.lock_national_id(national_id)  # before the look-up: see lock_national_id
     person = Person.objects.select_for_update().by_national_id(national_id).first()
     if person is None:
         person = Person(name=name)

@@ -15,10 +15,13 @@ from courses.models import (
     Course,
     Enrolment,
     EnrolmentStatus,
+    FeedbackRespondent,
+    FeedbackResponse,
     HoursCorrection,
     IssuedHours,
     KindergartenFeedRecord,
     KindergartenFeedRun,
+    Questionnaire,
 )
 from planning.models import PlanningCycle, RosterSnapshot, SnapshotEntry, TeacherPlan
 from rewards.models import RewardRun, TeacherResult
@@ -40,6 +43,8 @@ EVERY_RELATION = {
     "courses.HoursCorrection",
     "courses.Certificate",
     "courses.KindergartenFeedRecord",
+    "courses.FeedbackRespondent",
+    "courses.FeedbackResponse",
     "planning.TeacherPlan",
     "planning.SnapshotEntry",
     "rewards.TeacherResult",
@@ -78,6 +83,9 @@ def _give_every_kind(person, *, course, school, operator, year=113):
         course=course, person=person, hours_before=3, hours_after=4, reason="漏登", requested_by=operator
     )
     Certificate.objects.create(code=f"V{person.pk:07d}", person=person, course=course, hours=3)
+    questionnaire = Questionnaire.objects.get_or_create(course=course, defaults={"anonymous": False})[0]
+    FeedbackRespondent.objects.create(questionnaire=questionnaire, person=person)
+    FeedbackResponse.objects.create(questionnaire=questionnaire, person=person)
     run = KindergartenFeedRun.objects.create(period="2024-11", adapter="file")
     KindergartenFeedRecord.objects.create(person=person, academic_year=year, hours=3, run=run)
     TeacherPlan.objects.create(person=person, year=year)
