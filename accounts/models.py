@@ -30,8 +30,14 @@ class Stage(models.TextChoices):
 
 CLERK_ONLY_KINDS = (UnitKind.UNIVERSITY, UnitKind.LEGAL_ENTITY, UnitKind.SOCIAL_EDU)
 
-# Stages inside the planning service and the reward population (SPEC §6, §7): not 幼兒園.
+# Stages inside the planning service and the reward population (SPEC §6, §7): not 幼兒園. The one
+# definition of "in planning scope": the plans, the snapshot, the fill rates and every reward read it.
 PLANNING_STAGES = (Stage.PRIMARY, Stage.JUNIOR, Stage.SENIOR, Stage.VOCATIONAL, Stage.SPECIAL)
+
+
+def in_planning_scope_q(prefix: str = "") -> Q:
+    """Schools in planning scope, reached through `prefix` (e.g. "unit__", "school__")."""
+    return Q(**{f"{prefix}kind": UnitKind.SCHOOL, f"{prefix}stage__in": PLANNING_STAGES})
 
 
 class UnitQuerySet(models.QuerySet):
@@ -40,6 +46,9 @@ class UnitQuerySet(models.QuerySet):
 
     def schools(self):
         return self.filter(kind=UnitKind.SCHOOL)
+
+    def in_planning_scope(self):
+        return self.filter(in_planning_scope_q())
 
 
 class Unit(models.Model):
@@ -89,6 +98,11 @@ class Unit(models.Model):
     @property
     def is_k12_school(self) -> bool:
         return self.kind == UnitKind.SCHOOL
+
+    @property
+    def in_planning_scope(self) -> bool:
+        """A school of a stage the planning service and the rewards cover (PLANNING_STAGES)."""
+        return self.kind == UnitKind.SCHOOL and self.stage in PLANNING_STAGES
 
     @property
     def clerks_only(self) -> bool:

@@ -10,15 +10,13 @@ from fractions import Fraction
 from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 
-from accounts.models import Unit, UnitKind
+from accounts.models import Unit, UnitKind, in_planning_scope_q
 from planning.models import (
     PlanKind,
-    PlanningCycle,
     PlanningWindow,
     SchoolPlan,
     SnapshotEntry,
     TeacherPlan,
-    default_planning_stages,
 )
 from planning.windows import windows_by_authority
 from teachers.models import Category
@@ -38,19 +36,15 @@ class FillRate:
 
 def school_plan_fill_rates(*, year: int) -> dict[int, FillRate]:
     """Fill rate of every authority for the cycle of `year`, keyed by authority id (three queries)."""
-    # A year without a cycle (the reward job may run on hours alone) has the default stages, no window.
-    cycle = PlanningCycle.objects.filter(year=year).first()
-    stages = cycle.stages if cycle else default_planning_stages()
-    in_scope = Q(kind=UnitKind.SCHOOL, stage__in=stages)
     totals = dict(
-        Unit.objects.filter(in_scope)
+        Unit.objects.in_planning_scope()
         .values_list("authority_id")
         .annotate(n=Count("id"))
         .values_list("authority_id", "n")
     )
     windows = windows_by_authority(year=year, kind=PlanKind.SCHOOL)
     submitted = dict(
-        SchoolPlan.objects.filter(year=year, school__kind=UnitKind.SCHOOL, school__stage__in=stages)
+        SchoolPlan.objects.filter(in_planning_scope_q("school__"), year=year)
         .filter(PlanningWindow.admitted_q(windows, "school__authority_id"))
         .values_list("school__authority_id")
         .annotate(n=Count("id"))

@@ -3,21 +3,16 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.masking import mask_name
-from accounts.models import PLANNING_STAGES, Person, Stage, Unit, UnitKind, User
+from accounts.models import Person, Stage, Unit, UnitKind, User
 from planning.choices import Domain, Question, valid_answer_condition
 from teachers.models import Category
 
 TAIPEI = ZoneInfo("Asia/Taipei")
-
-
-def default_planning_stages() -> list[str]:
-    return [str(stage) for stage in PLANNING_STAGES]
 
 
 class Plan(models.Model):
@@ -100,16 +95,14 @@ WINDOW_CLOSING_TIME = dt.time(17, 0, 0)
 
 
 class PlanningCycle(models.Model):
-    """進修規劃年度: one academic year's schedule (roster cut-off, stages in scope, windows)."""
+    """進修規劃年度: one academic year's schedule (roster cut-off, windows).
+
+    Which schools are in scope is no cycle's choice: SPEC §6/§7 fix it (accounts.PLANNING_STAGES).
+    """
 
     year = models.PositiveSmallIntegerField(_("學年度"), unique=True)
     roster_cutoff = models.DateTimeField(
         _("教師名單截止時間"), help_text=_("各校教師規劃名單以此時間前登錄完畢者為準")
-    )
-    stages = models.JSONField(
-        _("規劃範圍之教育階段"),
-        default=default_planning_stages,
-        help_text=_("例如國小、國中、高中、高職、特殊教育學校"),
     )
 
     class Meta:
@@ -119,11 +112,6 @@ class PlanningCycle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} 學年度"
-
-    def clean(self):
-        unknown = [stage for stage in self.stages or [] if stage not in Stage.values]
-        if not isinstance(self.stages, list) or not self.stages or unknown:
-            raise ValidationError({"stages": _("請以清單列出教育階段，僅限：%s") % "、".join(Stage.values)})
 
 
 class PlanningWindow(models.Model):

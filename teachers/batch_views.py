@@ -42,7 +42,7 @@ def upload(request):
     form = RosterUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            created = batch.submit_roster_upload(
+            created = batch.roster_upload_submit(
                 actor=request.user, unit=unit, uploaded=form.cleaned_data["file"]
             )
         except services.RosterError as exc:
@@ -76,7 +76,7 @@ def upload_status(request, pk: int):
 def enable_many(request):
     unit = _unit(request)
     try:
-        enabled, refused = batch.enable_teacher_accounts(
+        enabled, refused = batch.teacher_accounts_enable(
             actor=request.user, unit=unit, membership_ids=request.POST.getlist("members")
         )
     except services.RosterError as exc:
