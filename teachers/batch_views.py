@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import tempfile
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import Perm, requires
+from core import exports as core_exports
 from teachers import batch, exports, selectors, services
 from teachers.models import RosterUpload, UploadStatus
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class RosterUploadForm(forms.Form):
@@ -60,10 +57,7 @@ def upload(request):
 def template(request):
     """批次上傳's template: an .xlsx with the columns of 資料下載 and no row."""
     _unit(request)
-    handle = tempfile.TemporaryFile(suffix=".xlsx")
-    exports.write_template_xlsx(handle)
-    handle.seek(0)
-    return FileResponse(handle, as_attachment=True, filename="教師名單範本.xlsx", content_type=XLSX)
+    return core_exports.xlsx_response([exports.template_table()], "教師名單範本.xlsx")
 
 
 @requires(Perm.UNIT_TEACHER_ACCOUNTS)

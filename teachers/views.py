@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +20,7 @@ from accounts import applying, permissions, security_log
 from accounts import national_id as national_id_module
 from accounts.models import SecurityEventKind
 from accounts.permissions import Perm, requires
+from core import exports as core_exports
 from core.refusals import refused_response
 from core.roc import academic_year, format_roc_date
 from teachers import exports, selectors, services
@@ -188,17 +188,10 @@ def roster(request):
 def download(request):
     """資料下載: the whole current roster as .xlsx (national IDs included: this file only); recorded."""
     unit = _unit_or_403(request)
-    handle = tempfile.TemporaryFile(suffix=".xlsx")
-    count = exports.write_roster_xlsx(unit, handle)
-    services.record_roster_download(actor=request.user, unit=unit, rows=count)
-    handle.seek(0)
     filename = f"{unit.code}-教師名單-{format_roc_date(timezone.localdate())}.xlsx"
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    response = core_exports.xlsx_response([exports.roster_table(unit)], filename)
+    services.record_roster_download(actor=request.user, unit=unit, rows=response.rows)
+    return response
 
 
 @requires(Perm.UNIT_TEACHER_ACCOUNTS)
