@@ -532,3 +532,16 @@ class PartnerCredential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} {self.prefix}…"
+
+
+# 場次 and 報到/簽退 (issue 23 points 1-3) and 研習回饋問卷 (point 4) live in their own modules;
+# imported here so the app registers their tables.
+from courses.checkin_models import CheckIn, CheckKind, CheckMethod, CourseSession  # noqa: E402, F401
+from courses.feedback_models import (  # noqa: E402, F401
+    FeedbackAnswer,
+    FeedbackRespondent,
+    FeedbackResponse,
+    Question,
+    QuestionKind,
+    Questionnaire,
+)

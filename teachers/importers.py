@@ -512,7 +512,10 @@ def export_roster(path: Path) -> int:
     with TableWriter(path, COLUMNS) as out:
         for m in memberships.iterator(chunk_size=2000):
             if m.person_id != last_person:
-                last_person, last_nid = m.person_id, m.person.reveal_national_id()
+                last_person, last_nid = (
+                    m.person_id,
+                    national_id.reveal(m.person.national_id_encrypted, to=national_id.DATA_EXCHANGE_EXPORT),
+                )
             out.write(
                 (
                     last_nid,
