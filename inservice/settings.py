@@ -394,6 +394,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inservice.tasks.purge_transient_files",
         "schedule": crontab(minute=20),
     },
+    # Stored downloads (core.exports: the national reward list) are deleted a day after the request.
+    "purge-expired-exports": {
+        "task": "core.exports.purge_expired_exports",
+        "schedule": crontab(minute=25),
+    },
     # One reaper for every background job (core.reaper): work whose worker died becomes 中斷.
     "reap-interrupted-jobs": {
         "task": "core.reaper.reap_interrupted_jobs",
