@@ -104,8 +104,7 @@ def unpicked_warning(run: RewardRun, at=None) -> str:
 def year_has_hours(year: int) -> bool:
     from courses.models import IssuedHours
 
-    first, last = academic_year_bounds(year)
-    return IssuedHours.objects.filter(date__gte=first, date__lte=last).exists()
+    return IssuedHours.objects.in_year(year).exists()
 
 
 def rewardable_years(today=None) -> list[int]:
