@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courses import views
+from courses import feedback_views, views
 
 app_name = "courses"
 
@@ -34,6 +34,11 @@ urlpatterns = [
         views.correction_new,
         name="correction-new",
     ),
+    # 研習回饋問卷 (courses.feedback_views); before the transitions, whose <action> would match.
+    path("courses/<str:code>/feedback/", feedback_views.answer, name="feedback-answer"),
+    path("unit/courses/<int:pk>/feedback/", feedback_views.results, name="feedback-results"),
+    path("unit/courses/<int:pk>/feedback/edit/", feedback_views.edit, name="feedback-edit"),
+    path("unit/feedback/", feedback_views.aggregate, name="feedback-aggregate"),
     path("unit/courses/<int:pk>/<str:action>/", views.transition, name="transition"),
     path("centre/hours-corrections/", views.corrections, name="corrections"),
     path(
