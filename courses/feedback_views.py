@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.permissions import Perm, requires
-from core.refusals import refused_response
+from core.refusals import Kind, refused_response
 from courses import feedback, selectors
 from courses.feedback_forms import AnswerForm, QuestionFormSet, SettingsForm, question_initial
 from courses.services import CourseError
@@ -29,7 +29,10 @@ def answer(request, code: str):
     context = {"course": course}
     refusal = feedback.refusal_to_answer(request.user, course)
     if refusal is not None:
-        context["answered"] = refusal.code == "feedback_already"
+        if request.method == "GET" and refusal.kind == Kind.CONFLICT:
+            # Not yet open, or answered already: the page says so; only a submission is refused.
+            context.update(error=refusal.message, error_details=refusal.details, error_code=refusal.code)
+            return render(request, "courses/feedback_answer.html", context)
         return refused_response(request, refusal, "courses/feedback_answer.html", context)
     questionnaire = feedback.questionnaire_of(course)
     questions = list(questionnaire.questions.order_by("position", "id"))

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -506,14 +506,21 @@ def certificate_verify(request):
     return render(request, "courses/certificate_verify.html", context)
 
 
+def partner_api_schema(request):
+    from courses.api import api
+
+    return JsonResponse(api.get_openapi_schema(), json_dumps_params={"ensure_ascii": False})
+
+
 def partner_api_docs(request):
     """The partner API's description as a page (from the same OpenAPI document the JSON serves)."""
     from courses.api import api
 
-    schema = api.get_openapi_schema(path_prefix="/api/partner")
+    schema = api.get_openapi_schema()
     operations = [
         {"method": method.upper(), "path": path, **operation}
         for path, methods in schema["paths"].items()
+        if path.startswith("/api/partner/")
         for method, operation in methods.items()
     ]
     return render(
