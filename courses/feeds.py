@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from accounts import national_id
 from accounts.models import Stage
 from core import feeds as feed_adapters
 from core.roc import academic_year, academic_year_bounds
@@ -133,7 +134,9 @@ def run(
         changed.append(figure)
     records = [
         {
-            "national_id": figure["membership"].person.reveal_national_id(),
+            "national_id": national_id.reveal(
+                figure["membership"].person.national_id_encrypted, to=national_id.KINDERGARTEN_FEED
+            ),
             "name": figure["membership"].person.name,
             "unit_code": figure["membership"].unit.code,
             "academic_year": figure["year"],

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.models import PLANNING_STAGES
 from accounts.permissions import Perm, requires
 from planning import cycles
 from planning.forms import CycleForm, WindowForm
@@ -45,9 +46,9 @@ def cycle_copy(request):
 @requires(Perm.OPERATOR_ADMIN)
 @require_http_methods(["GET", "POST"])
 def cycle_detail(request, year: int):
-    """One cycle: its cut-off and stages (a form), its windows by kind, its recent changes."""
+    """One cycle: its cut-off (a form), the stages in scope (fixed), its windows by kind, its recent changes."""
     cycle = get_object_or_404(PlanningCycle, year=year)
-    initial = {"roster_cutoff": cycle.roster_cutoff, "stages": list(cycle.stages)}
+    initial = {"roster_cutoff": cycle.roster_cutoff}
     form = CycleForm(request.POST or None, initial=initial)
     error = None
     if request.method == "POST" and form.is_valid():
@@ -64,6 +65,7 @@ def cycle_detail(request, year: int):
     ]
     log = cycles.describe(cycles.change_log(cycle)[:10])
     context = {"cycle": cycle, "form": form, "error": error, "groups": groups, "log": log}
+    context["planning_stages"] = [stage.label for stage in PLANNING_STAGES]
     return render(request, "planning/cycle.html", context, status=409 if error else 200)
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
-from accounts.models import Person, Unit, UnitKind, User
+from accounts.models import Person, Unit, User, in_planning_scope_q
 from accounts.permissions import Perm, ScopedPerm
 from core.refusals import Kind, Refused
 from core.roc import academic_year, format_roc_datetime
@@ -73,19 +73,17 @@ def current_cycle(at: dt.datetime | None = None) -> PlanningCycle | None:
     return PlanningCycle.objects.filter(year__lte=year).order_by("-year").first()
 
 
-def school_in_scope(cycle: PlanningCycle, unit: Unit | None) -> bool:
-    return unit is not None and unit.kind == UnitKind.SCHOOL and unit.stage in cycle.stages
+def school_in_scope(unit: Unit | None) -> bool:
+    return unit is not None and unit.in_planning_scope
 
 
-def teacher_school(cycle: PlanningCycle, person: Person | None, day: dt.date) -> Unit | None:
+def teacher_school(person: Person | None, day: dt.date) -> Unit | None:
     """The in-scope school a person serves at as a teacher on the day, or None (outside scope)."""
     if person is None:
         return None
     membership = (
         Membership.objects.on(day)
-        .filter(
-            person=person, category=Category.TEACHER, unit__kind=UnitKind.SCHOOL, unit__stage__in=cycle.stages
-        )
+        .filter(in_planning_scope_q("unit__"), person=person, category=Category.TEACHER)
         .select_related("unit")
         .order_by("-start_date")
         .first()
@@ -107,9 +105,7 @@ def _open_window(
     window = window_for(year=cycle.year, kind=kind, authority_id=authority_id)
     if window is None:
         raise PlanningError(MSG_NO_WINDOW, code="no_window")
-    if not window.contains(at) and not (
-        extended_until is not None and window.opens_at <= at <= extended_until
-    ):
+    if not window.admits(at, extended_until):
         raise PlanningError(closed_message(window), code="window_closed")
     return window
 
@@ -150,7 +146,7 @@ def save_school_plan(
     if cycle is None:
         raise PlanningError(MSG_NO_CYCLE, code="no_cycle")
     school = permissions.unit_of(actor)
-    if not school_in_scope(cycle, school):
+    if not school_in_scope(school):
         raise PlanningError(MSG_SCHOOL_NOT_IN_SCOPE, code="not_in_scope", kind=Kind.FORBIDDEN)
     extended = _extension(SchoolPlan, school=school, year=cycle.year)
     _open_window(cycle, PlanKind.SCHOOL, school.authority_id, at, extended)
@@ -181,7 +177,7 @@ def save_teacher_plan(
     if cycle is None:
         raise PlanningError(MSG_NO_CYCLE, code="no_cycle")
     person = Person.objects.select_for_update().filter(pk=actor.person_id).first()
-    school = teacher_school(cycle, person, timezone.localtime(at).date())
+    school = teacher_school(person, timezone.localtime(at).date())
     if school is None:
         raise PlanningError(MSG_TEACHER_NOT_IN_SCOPE, code="not_in_scope", kind=Kind.FORBIDDEN)
     extended = _extension(TeacherPlan, person=person, year=cycle.year)
@@ -322,7 +318,7 @@ def take_roster_snapshot(*, cycle_id: int) -> tuple[RosterSnapshot, int]:
         day = timezone.localtime(cycle.roster_cutoff).date()
         memberships = (
             Membership.objects.on(day)
-            .filter(unit__kind=UnitKind.SCHOOL, unit__stage__in=cycle.stages)
+            .filter(in_planning_scope_q("unit__"))
             .select_related("person")
             .prefetch_related("subjects")
             .order_by("pk")

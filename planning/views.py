@@ -63,7 +63,7 @@ def school_plan(request):
     cycle = services.current_cycle()
     school = permissions.unit_of(request.user)
     context = {"cycle": cycle, "school": school, "session_seconds": _session_seconds()}
-    if cycle is None or not services.school_in_scope(cycle, school):
+    if cycle is None or not services.school_in_scope(school):
         context["error"] = services.MSG_NO_CYCLE if cycle is None else services.MSG_SCHOOL_NOT_IN_SCOPE
         return render(request, "planning/not_in_scope.html", context, status=403 if cycle else 200)
     plan = selectors.school_plan(school, cycle.year)
@@ -137,7 +137,7 @@ def _teacher_page(request, *, bound_form=None, error: PlanningError | None = Non
     cycle = services.current_cycle()
     context = {"cycle": cycle, "session_seconds": _session_seconds()}
     today = timezone.localtime(clock.now()).date()
-    school = services.teacher_school(cycle, request.user.person, today) if cycle else None
+    school = services.teacher_school(request.user.person, today) if cycle else None
     if school is None:
         context["error"] = services.MSG_NO_CYCLE if cycle is None else services.MSG_TEACHER_NOT_IN_SCOPE
         return render(request, "planning/not_in_scope.html", context, status=403 if cycle else 200)
@@ -335,7 +335,7 @@ def fill_rates(request):
             )
         )
         rows = []
-        for school in authority.units.filter(kind="school", stage__in=cycle.stages).order_by("code"):
+        for school in authority.units.in_planning_scope().order_by("code"):
             t = by_school.get(school.pk)
             rows.append(
                 {

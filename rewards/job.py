@@ -26,7 +26,7 @@ from core.dataexchange import tune_session
 from core.roc import academic_year_bounds
 from courses.models import IssuedHours
 from planning.fill_rates import school_plan_fill_rates
-from planning.models import PlanKind, SchoolPlan, TeacherPlan
+from planning.models import PlanKind, PlanningWindow, SchoolPlan, TeacherPlan
 from planning.windows import windows_by_authority
 from rewards import pr
 from rewards.models import AuthorityResult, RewardRun, RunStage, SchoolResult, TeacherResult
@@ -152,17 +152,6 @@ def _timestamp_type() -> str:
     return "timestamp with time zone" if connection.vendor == "postgresql" else "datetime"
 
 
-def _in_window(window, opens, closes, instant) -> bool:
-    """Strictly inside or outside is plain; on a bound, planning's window rule decides."""
-    if window is None or instant is None:
-        return False
-    if opens < instant < closes:
-        return True
-    if instant < opens or instant > closes:
-        return False
-    return window.contains(instant)
-
-
 def _build_population(year: int) -> None:
     """The population with hours, teacher plan and its window, as a temporary table."""
     day = population_day(year)
@@ -190,16 +179,16 @@ def _build_population(year: int) -> None:
     if connection.vendor == "postgresql":
         _execute(f"ANALYZE {PEOPLE}")
         _execute(f"ANALYZE {WINDOWS}")
-    # The bounds are planning's own (PlanningWindow.opens_at/closes_at), both included, as
-    # planning/fill_rates.py compares them; the 17:00:00 / 17:00:01 tests hold the two together.
+    # The bounds are planning's own (PlanningWindow.opens_at/closes_at) and so is the rule
+    # (PlanningWindow.admits_sql), as the fill rates read it as a Q.
+    in_window = PlanningWindow.admits_sql(
+        submitted="tp.submitted_at", extended="tp.extended_until", opens="w.opens_at", closes="w.closes_at"
+    )
     _execute(
         f"""
         CREATE TEMPORARY TABLE {POPULATION} AS
         SELECT p.person_id, p.school_id, p.authority_id, p.stage, p.hours,
-               tp.submitted_at AS plan_submitted_at, w.opens_at, w.closes_at,
-               COALESCE(tp.submitted_at >= w.opens_at
-                        AND (tp.submitted_at <= w.closes_at OR tp.submitted_at <= tp.extended_until), FALSE)
-                 AS in_window
+               tp.submitted_at AS plan_submitted_at, w.opens_at, w.closes_at, {in_window} AS in_window
         FROM {PEOPLE} p
         LEFT JOIN {plans} tp ON tp.person_id = p.person_id AND tp.year = %s AND tp.submitted_at IS NOT NULL
         LEFT JOIN {WINDOWS} w ON w.authority_id = p.authority_id
@@ -292,12 +281,7 @@ def _schools(result: Computation) -> tuple[list[tuple], int]:
             top = pr.is_top_30(rank.pr)
             submitted = plans.get(school_id)
             until = extended.get(school_id)
-            in_window = _in_window(window, opens, closes, submitted) or (
-                window is not None
-                and submitted is not None
-                and until is not None
-                and opens <= submitted <= until
-            )
+            in_window = window is not None and window.admits(submitted, until)
             won = in_window and enough and top
             awarded += won
             rows.append(

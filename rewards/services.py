@@ -25,14 +25,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from accounts import permissions
+from accounts import national_id, permissions
 from accounts.permissions import Perm
+from core import exports as core_exports
 from core import reaper
+from core.exports import ACTIVE_EXPORT_STATUSES, ExportStatus
 from core.refusals import Kind, Refused
 from core.roc import academic_year_bounds, format_roc_date
 from planning.models import PlanningCycle
-from rewards import job
-from rewards.models import ACTIVE_STATUSES, RewardRun, RunStage, RunStatus, TeacherResult
+from rewards import exports, job, selectors
+from rewards.models import ACTIVE_STATUSES, ListExport, RewardRun, RunStage, RunStatus, TeacherResult
 from teachers import reassign
 
 logger = logging.getLogger(__name__)
@@ -372,4 +374,65 @@ REWARD_JOB = reaper.JobKind(
     interrupted=_run_interrupted,
     alive=_owner_alive,
     on_interrupted=_notify_failure,
+)
+
+
+# ------------------------------------------------------------------------------------------
+# The operator's national lists: a status row plus a task (core.exports), not a 12 s request.
+
+EXPORT_LOCK_CLASS = 7_114  # first key of pg_advisory_lock(class, export id): a worker writing it
+MSG_EXPORT_NATIONAL_ONLY = _("背景產生的下載僅供管理者的全國名單；其他名單請直接下載。")
+MSG_EXPORT_NOT_PUBLISHED = _("第 {year} 學年度尚無已公布的獎勵名單。")
+
+
+def list_export_request(*, actor, year: int, suffix: str, list_name: str, spec: bool) -> ListExport:
+    """Queue the national list (the same file asked for twice while it is prepared is one export)."""
+    scope = selectors.scope_of(actor)
+    if scope.level != "all":
+        raise RewardError(MSG_EXPORT_NATIONAL_ONLY, code="forbidden", kind=Kind.FORBIDDEN)
+    if selectors.published_run(year) is None:
+        raise RewardError(_t(MSG_EXPORT_NOT_PUBLISHED).format(year=year), code="not_published")
+    list_name = "" if suffix == "xlsx" or spec else list_name
+    wanted = {"year": year, "suffix": suffix, "list_name": list_name, "spec": spec}
+    active = selectors.own_list_exports(actor).filter(status__in=ACTIVE_EXPORT_STATUSES, **wanted).first()
+    if active is not None:
+        return active
+    filename = exports.download_name(scope, year, suffix=suffix, only=list_name, spec=spec)
+    with transaction.atomic():
+        export = ListExport.objects.create(requested_by=actor, filename=filename, **wanted)
+        transaction.on_commit(lambda: _enqueue_export(export.pk))
+    return export
+
+
+def _enqueue_export(export_id: int) -> None:
+    from rewards.tasks import produce_list_export
+
+    queue = getattr(settings, "REWARDS_QUEUE", None)
+    produce_list_export.apply_async(args=[export_id], **({"queue": queue} if queue else {}))
+
+
+def list_export_produce(*, export_id: int) -> bool:
+    """The task's body: write the requested file, encrypted; a rerun of a taken export does nothing."""
+    export = ListExport.objects.select_related("requested_by").filter(pk=export_id).first()
+    if export is None or export.status != ExportStatus.QUEUED:
+        return False
+    scope = selectors.scope_of(export.requested_by)  # still the operator's, or no file at all
+    tables = exports.download_tables(
+        scope, export.year, suffix=export.suffix, only=export.list_name or None, spec=export.spec
+    )
+    total = selectors.list_row_count(scope, export.year, lists=exports.lists_in(export))
+    return core_exports.produce(
+        export, tables, cipher=national_id.cipher(), lock_class=EXPORT_LOCK_CLASS, total=total
+    )
+
+
+# An export whose worker died becomes 中斷 and its partial file goes (registered in rewards.apps).
+LIST_EXPORT_JOB = reaper.JobKind(
+    key="rewards.list_export",
+    model=ListExport,
+    working={"status": ExportStatus.RUNNING},
+    interrupted=core_exports.interrupted_values,
+    lock_class=EXPORT_LOCK_CLASS,
+    heartbeat_field="heartbeat_at",
+    on_interrupted=core_exports.discard_file,
 )

@@ -18,18 +18,7 @@ from planning.models import SchoolPlan, TeacherPlan
 from rewards import job, services
 from rewards.models import RewardRun, RunStatus, SchoolResult, TeacherResult
 from teachers.models import Membership
-from tests.rewards.conftest import YEAR, give_hours, run_job, school_in, school_plan, teacher_in, teacher_plan
-
-
-@pytest.fixture
-def small_world(pingtung):
-    school = school_in(pingtung)
-    people = [teacher_in(school) for _ in range(3)]
-    for person, hours in zip(people, (2, 4, 9), strict=True):
-        give_hours(person, hours)
-        teacher_plan(person)
-    school_plan(school)
-    return school, people
+from tests.rewards.conftest import YEAR, give_hours, run_job, school_in, teacher_in
 
 
 def _snapshot():
@@ -199,7 +188,7 @@ def test_the_years_offered_come_from_the_data_and_a_year_without_a_cycle_runs_wi
     from planning.models import PlanningCycle
     from rewards.forms import StartRunForm
     from rewards.models import SchoolResult, TeacherResult
-    from tests.rewards.conftest import give_hours, school_in, teacher_in
+    from tests.rewards.conftest import give_hours
 
     school = school_in(pingtung)
     person = teacher_in(school)
