@@ -10,9 +10,7 @@ OpenAPI document (components.schemas.CatalogueCourse). Read from the replica whe
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -20,6 +18,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 
+from core import exports
 from core.replica import read_alias
 from courses.models import Course, CourseStatus
 from courses.selectors import ADMITTED_COUNT, public_courses
@@ -122,27 +121,22 @@ def page(number: int, size: int, *, site: str) -> Page:
     return Page(number=number, size=size, total=total, records=rows)
 
 
+KINDS = {
+    "hours": exports.Kind.DECIMAL,
+    "capacity": exports.Kind.INTEGER,
+    "seats_left": exports.Kind.INTEGER,
+}
+CSV_COLUMNS = [exports.Column(name, KINDS.get(name, exports.Kind.TEXT)) for name, _description in COLUMNS]
+
+
 def csv_text(records: list[dict]) -> str:
-    """The page as CSV with a header row of the column names; lists joined by semicolons."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([name for name, _description in COLUMNS])
-    for row in records:
-        writer.writerow(
-            [
-                LIST_SEPARATOR.join(row[name]) if name in LIST_COLUMNS else _cell(row[name])
-                for name, _description in COLUMNS
-            ]
-        )
-    return "\ufeff" + out.getvalue()  # the byte-order mark: Excel reads the file as UTF-8
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return str(int(value)) if value == int(value) else str(value)
-    return str(value)
+    """The page as CSV (core.exports: UTF-8 with BOM, CRLF), a header row of the column names;
+    lists joined by semicolons."""
+    rows = (
+        [LIST_SEPARATOR.join(row[name]) if name in LIST_COLUMNS else row[name] for name, _d in COLUMNS]
+        for row in records
+    )
+    return "".join(exports.csv_lines(exports.Table(title="courses", columns=CSV_COLUMNS, rows=rows)))
 
 
 def cacheable(request, body: bytes, content_type: str, *, links: dict[str, str]) -> HttpResponse:
