@@ -396,3 +396,25 @@ def test_a_school_sees_only_its_own_courses_in_the_aggregate(school, other_schoo
 
 def test_a_teacher_has_no_aggregate(teacher):
     assert signed_in_client(teacher).get(reverse("courses:feedback-aggregate")).status_code == 403
+
+
+# Twice at the same moment ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_submissions_of_one_person_record_one_answer(school, teacher):
+    from tests.accounts.test_last_chief_race import at_the_same_moment
+    from tests.conftest import require_postgresql
+
+    require_postgresql("the one-answer race")
+    course = ended_course(school, "FB-RACE")
+    admit(course, teacher)
+    data = full_answers(course)
+
+    def submit():
+        return signed_in_client(teacher).post(answer_url(course), data)
+
+    responses = at_the_same_moment(submit, submit)
+    assert not [r for r in responses if isinstance(r, BaseException)], responses
+    assert sorted(response.status_code for response in responses) == [302, 409]
+    assert FeedbackRespondent.objects.count() == FeedbackResponse.objects.count() == 1
