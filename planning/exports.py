@@ -12,24 +12,22 @@ from django.http import StreamingHttpResponse
 
 from core.exports import Column, Kind, Table, csv_response
 
+TEACHER_RATE_COLUMNS = (Column("教師送出數", Kind.INTEGER), Column("教師數", Kind.INTEGER),
+                        Column("教師填報率", Kind.PERCENT))  # fmt: skip
 NATIONAL_FILL_RATE_COLUMNS = (
     Column("主管機關代碼"),
     Column("主管機關"),
     Column("學校送出數", Kind.INTEGER),
     Column("學校數", Kind.INTEGER),
     Column("學校填報率", Kind.PERCENT),
-    Column("教師送出數", Kind.INTEGER),
-    Column("教師數", Kind.INTEGER),
-    Column("教師填報率", Kind.PERCENT),
+    *TEACHER_RATE_COLUMNS,
 )
 AUTHORITY_FILL_RATE_COLUMNS = (
     Column("學校代碼"),
     Column("學校"),
     Column("教育階段"),
     Column("學校本位規劃已送出", Kind.YES_NO),
-    Column("教師送出數", Kind.INTEGER),
-    Column("教師數", Kind.INTEGER),
-    Column("教師填報率", Kind.PERCENT),
+    *TEACHER_RATE_COLUMNS,
 )
 
 
