@@ -125,10 +125,10 @@ def test_the_current_roster_of_a_unit_has_a_partial_index(school):
 
 def test_hours_hook_is_registered_by_courses():
     """teachers may not import courses: courses registers the hours expression in ready()."""
-    from courses.selectors import issued_hours_between
+    from courses.selectors import issued_hours_in_year
     from teachers import hours
 
-    assert hours.HOURS.one() is issued_hours_between
+    assert hours.HOURS.one() is issued_hours_in_year
 
 
 # ------------------------------------------------------------------------------------------------

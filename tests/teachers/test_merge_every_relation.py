@@ -213,7 +213,7 @@ def test_the_id_correction_keeps_every_related_row(operator, duplicate):
 def test_the_required_hours_hook_fails_loudly_when_nobody_registered_it(monkeypatch):
     monkeypatch.setattr(hours.HOURS, "_impls", {})
     with pytest.raises(HookMissing, match="teachers.hours"):
-        hours.hours_between("person_id", dt.date(2024, 8, 1), dt.date(2025, 7, 31))
+        hours.hours_in_year("person_id", 113)
 
 
 def test_a_one_hook_refuses_a_second_implementation_and_an_optional_empty_hook_answers_none():
