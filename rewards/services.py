@@ -141,7 +141,7 @@ def _who(run: RewardRun) -> str:
     return run.started_by_label or _t("管理者")
 
 
-def start_reward_run(*, actor, year: int, via: str = "web") -> RewardRun:
+def reward_run_start(*, actor, year: int, via: str = "web") -> RewardRun:
     """Queue a run for `year`; refused while another run of that year waits or runs.
 
     `actor` None means the shell (`manage.py run_rewards`), which is the operator's by definition.
@@ -155,7 +155,7 @@ def start_reward_run(*, actor, year: int, via: str = "web") -> RewardRun:
     if timezone.localdate() <= last_day:
         raise RewardError(_t(MSG_YEAR_NOT_OVER).format(year=year, end=format_roc_date(last_day)))
     width = class_width()
-    reap_interrupted_runs()
+    reward_runs_reap_interrupted()
     try:
         with transaction.atomic():
             run = RewardRun.objects.create(
@@ -188,7 +188,7 @@ def _enqueue(run_id: int) -> None:
     run_rewards.apply_async(args=[run_id], **options)
 
 
-def cancel_reward_run(*, actor, run_id: int) -> RewardRun:
+def reward_run_cancel(*, actor, run_id: int) -> RewardRun:
     """Withdraw a run no worker has taken yet (a start with no worker running)."""
     if not permissions.has_perm(actor, Perm.REWARD_JOB):
         raise RewardError(MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
@@ -235,7 +235,7 @@ def _pause_for_tests() -> None:
         time.sleep(seconds)
 
 
-def execute_reward_run(*, run_id: int) -> RewardRun | None:
+def reward_run_execute(*, run_id: int) -> RewardRun | None:
     """Compute and publish the results of a queued run; idempotent (a run is taken once)."""
     with _RunLock(run_id):
         taken = RewardRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
@@ -317,7 +317,7 @@ def _run_interrupted(run: RewardRun) -> dict:
     return {"status": RunStatus.INTERRUPTED, "finished_at": timezone.now(), "error": str(MSG_INTERRUPTED)}
 
 
-def reap_interrupted_runs() -> list[RewardRun]:
+def reward_runs_reap_interrupted() -> list[RewardRun]:
     """Mark 中斷 every running run whose worker is gone, which frees its year for a new run.
 
     The reward job is one kind of the portal's single reaper (core.reaper, run by Celery beat);

@@ -50,7 +50,7 @@ def job(request):
     form = StartRunForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            run = services.start_reward_run(actor=request.user, year=form.cleaned_data["year"])
+            run = services.reward_run_start(actor=request.user, year=form.cleaned_data["year"])
         except services.RewardError as error:
             context = _job_context(request, form, error.message)
             return render(request, "rewards/job.html", context, status=error.status)
@@ -86,7 +86,7 @@ def job_progress(request):
 @require_POST
 def cancel(request, pk: int):
     try:
-        services.cancel_reward_run(actor=request.user, run_id=pk)
+        services.reward_run_cancel(actor=request.user, run_id=pk)
     except services.RewardError as error:
         messages.error(request, error.message)
     else:

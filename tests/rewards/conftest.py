@@ -91,8 +91,8 @@ def school_plan(school, at=SCHOOL_LAST_MOMENT, year=YEAR):
 
 def run_job(year=YEAR) -> RewardRun:
     """Start and execute a run in this process (the task's body), as the shell would."""
-    run = services.start_reward_run(actor=None, year=year, via="command")
-    return services.execute_reward_run(run_id=run.pk)
+    run = services.reward_run_start(actor=None, year=year, via="command")
+    return services.reward_run_execute(run_id=run.pk)
 
 
 @pytest.fixture
