@@ -16,7 +16,7 @@ from accounts import applying, permissions
 from accounts.permissions import Perm, requires
 from core import fonts
 from core.refusals import refused_response
-from courses import exports, ical, selectors, services
+from courses import checkin, exports, ical, selectors, services
 from courses.filters import CourseSearchFilter
 from courses.forms import AdmitForm, AttendanceUploadForm, CorrectionForm, CourseForm
 from courses.models import ACTIVE_ENROLMENT, AttendanceUpload, CourseStatus, Enrolment, EnrolmentStatus
@@ -141,7 +141,8 @@ def my_enrolments(request):
             and not (course.start_date and today >= course.start_date)
         )
         row.has_calendar = row.status == EnrolmentStatus.ADMITTED and course.start_date is not None
-    return render(request, "courses/my_enrolments.html", {"rows": rows})
+    codes = checkin.admitted_codes(rows)
+    return render(request, "courses/my_enrolments.html", {"rows": rows, "codes": codes})
 
 
 @requires(Perm.COURSE_ENROL)
