@@ -1,7 +1,7 @@
 """People, units, authorities and accounts."""
 
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,8 +30,14 @@ class Stage(models.TextChoices):
 
 CLERK_ONLY_KINDS = (UnitKind.UNIVERSITY, UnitKind.LEGAL_ENTITY, UnitKind.SOCIAL_EDU)
 
-# Stages inside the planning service and the reward population (SPEC §6, §7): not 幼兒園.
+# Stages inside the planning service and the reward population (SPEC §6, §7): not 幼兒園. The one
+# definition of "in planning scope": the plans, the snapshot, the fill rates and every reward read it.
 PLANNING_STAGES = (Stage.PRIMARY, Stage.JUNIOR, Stage.SENIOR, Stage.VOCATIONAL, Stage.SPECIAL)
+
+
+def in_planning_scope_q(prefix: str = "") -> Q:
+    """Schools in planning scope, reached through `prefix` (e.g. "unit__", "school__")."""
+    return Q(**{f"{prefix}kind": UnitKind.SCHOOL, f"{prefix}stage__in": PLANNING_STAGES})
 
 
 class UnitQuerySet(models.QuerySet):
@@ -40,6 +46,9 @@ class UnitQuerySet(models.QuerySet):
 
     def schools(self):
         return self.filter(kind=UnitKind.SCHOOL)
+
+    def in_planning_scope(self):
+        return self.filter(in_planning_scope_q())
 
 
 class Unit(models.Model):
@@ -91,15 +100,51 @@ class Unit(models.Model):
         return self.kind == UnitKind.SCHOOL
 
     @property
+    def in_planning_scope(self) -> bool:
+        """A school of a stage the planning service and the rewards cover (PLANNING_STAGES)."""
+        return self.kind == UnitKind.SCHOOL and self.stage in PLANNING_STAGES
+
+    @property
     def clerks_only(self) -> bool:
         """大專校院, 法人 and 社教機構 may only hold 作業人員, managed by the operator (rule 1)."""
         return self.kind in CLERK_ONLY_KINDS
+
+
+class NationalIdTaken(Exception):
+    """Another person already holds this number under one of the listed look-up keys."""
 
 
 class PersonQuerySet(models.QuerySet):
     def by_national_id(self, value: str):
         # Every listed look-up key's digest: during a re-keying a person may be stored under any.
         return self.filter(national_id_digest__in=national_id.digests(value))
+
+    def lock_national_id(self, value: str) -> None:
+        """Serialise, until this transaction ends, everyone who looks up and then writes this number.
+
+        Outside a re-keying the unique digest is enough: two writers of one number compute one
+        digest and the database refuses the second. While re-keying, two processes may be on
+        different writer keys (docs/operations.md, stage 2 is taken one process at a time), so two
+        new records of one person would carry different digests and both be accepted. Each writer
+        therefore takes a transaction-level advisory lock on every digest version of the number, in
+        sorted order (no deadlock), *before* its look-up: whoever comes second waits, then finds the
+        first one's committed record. Processes share at least the old key in every stage, so they
+        always share a lock. PostgreSQL only; SQLite (the demo) has one writer at a time anyway.
+        """
+        connection = connections[self.db]
+        if not national_id.rekeying() or connection.vendor != "postgresql":
+            return
+        if not connection.in_atomic_block:
+            raise RuntimeError("lock_national_id needs a transaction: the lock ends with it")
+        keys = sorted({_advisory_key(d) for d in national_id.digests(value)})
+        with connection.cursor() as cursor:
+            for key in keys:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _advisory_key(digest: str) -> int:
+    """A digest as PostgreSQL's signed 64-bit advisory-lock key (a collision only serialises more)."""
+    return int(digest[:16], 16) - (1 << 63)
 
 
 class Person(models.Model):
@@ -144,12 +189,22 @@ class Person(models.Model):
         return mask_name(self.name)
 
     def set_national_id(self, value: str) -> None:
+        """The one way a record gets a number; refuses one another person holds (any key version).
+
+        While re-keying it takes the number's lock (PersonQuerySet.lock_national_id, re-entrant) and
+        looks again, so a caller that forgot to lock before its own look-up still cannot create a
+        second record of one person."""
         national_id.validate_national_id(value)
+        Person.objects.lock_national_id(value)
+        if national_id.rekeying() and Person.objects.by_national_id(value).exclude(pk=self.pk).exists():
+            raise NationalIdTaken
         self.national_id_digest = national_id.digest(value)
         self.national_id_encrypted = national_id.encrypt(value)
 
     def reveal_national_id(self) -> str:
-        """Only for those entitled (the unit's roster download, the operator's reward export)."""
+        """The number in clear, for tests and the shell. The portal's own code never calls it: an
+        export decrypts through national_id.reveal under its name on ID_RECIPIENTS (a source scan
+        in tests/accounts/test_id_recipients.py holds that)."""
         return national_id.decrypt(self.national_id_encrypted)
 
 

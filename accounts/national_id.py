@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from typing import NamedTuple
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -150,12 +151,84 @@ def _fernet() -> MultiFernet:
     return _multi_for(tuple(fernet_keys()))
 
 
+def cipher() -> MultiFernet:
+    """The national-ID cipher, for a stored file that carries IDs (core.exports.EncryptedFile)."""
+    return _fernet()
+
+
 def encrypt(value: str) -> str:
     return _fernet().encrypt(normalize(value).encode()).decode()
 
 
 def decrypt(token: str) -> str:
+    """The number in clear, for uses that never show it to anyone (key rotation, a look-up's
+    digests, a form's confirmation step). A page, download, file or feed that carries the number
+    decrypts through `reveal`, under a name on ID_RECIPIENTS."""
     return _fernet().decrypt(token.encode()).decode()
+
+
+# ------------------------------------------------------------------------------------------
+# Who may receive a national ID (SPEC §9: "never in URLs, logs, lists, exports other than the
+# operator's reward export and the unit's own roster download"). Each exporter that writes the
+# number cites its entry here and decrypts through reveal(token, to=ENTRY). The walk in
+# tests/accounts/test_id_recipients.py fetches every page and download of the portal as each role
+# and fails when an ID appears anywhere but under the URLs listed here; a source scan fails when a
+# module decrypts outside reveal() and ID_INTERNAL_USES.
+
+
+class Recipient(NamedTuple):
+    spec: str  # the SPEC clause that allows it
+    what: str  # the export, in words
+    urls: tuple[str, ...] = ()  # the URL names that serve it (none: a command or a feed)
+
+
+ROSTER_DOWNLOAD = "teachers.roster_download"
+REWARD_EXPORT = "rewards.operator_export"
+DATA_EXCHANGE_EXPORT = "dataexchange.export"
+KINDERGARTEN_FEED = "courses.kindergarten_feed"
+
+ID_RECIPIENTS: dict[str, Recipient] = {
+    ROSTER_DOWNLOAD: Recipient(
+        "SPEC §9 (the unit's own roster download), §4 資料下載",
+        "teachers.exports.roster_table: the manager's own unit, read back by 批次上傳",
+        ("teachers:download",),
+    ),
+    REWARD_EXPORT: Recipient(
+        "SPEC §9 (the operator's reward export), §8 reward export",
+        "rewards.exports: the operator's national lists only (an authority's or school's copy has none),"
+        " written encrypted by a worker and served to the operator who asked (core.exports)",
+        ("rewards:export-file",),
+    ),
+    DATA_EXCHANGE_EXPORT: Recipient(
+        "SPEC §8 (roster, hours and plans files import back, so they carry the ID)",
+        "manage.py export_data: the operator's shell, no page serves it",
+    ),
+    KINDERGARTEN_FEED: Recipient(
+        "SPEC §4 (nightly synchronisation with 全國教保資訊網, which keys teachers on the ID)",
+        "courses.feeds: the hours sent to 全國教保資訊網's adapter, never shown on a page",
+    ),
+}
+# The course participant list (courses.exports) is not on the list: since the 報名序號 key it carries
+# no ID, and the walk checks that it stays so.
+
+# Modules that decrypt without disclosing: the number is compared, re-encrypted or handed to a
+# service, never written out.
+ID_INTERNAL_USES = (
+    "accounts.key_rotation",  # re-encryption under a new key
+    "accounts.services",  # an application's digests during a look-up key rotation
+    "teachers.views",  # 教師資料登錄's confirmation step hands the number back to the service
+)
+
+
+class NotARecipient(LookupError):
+    """An export asked for a national ID without being on ID_RECIPIENTS."""
+
+
+def reveal(token: str, *, to: str) -> str:
+    """The number in clear for the export `to`, which must be on ID_RECIPIENTS."""
+    if to not in ID_RECIPIENTS:
+        raise NotARecipient(f"{to!r} is not on accounts.national_id.ID_RECIPIENTS (SPEC §9)")
+    return decrypt(token)
 
 
 def written_with_writer_key(token: str) -> bool:

@@ -108,16 +108,11 @@ def explain() -> str:
     import django
 
     django.setup()
-    from accounts.models import PLANNING_STAGES
-    from core.roc import academic_year_bounds
     from rewards.job import _population_sql
 
-    stages = [str(s) for s in PLANNING_STAGES]
-    first, last = academic_year_bounds(YEAR)
+    population, params = _population_sql(YEAR)
     with connect() as conn:
-        plan = conn.execute(
-            "EXPLAIN " + _population_sql(stages), [last, last, "教師", "school", *stages, first, last]
-        ).fetchall()
+        plan = conn.execute("EXPLAIN " + population, params).fetchall()
     return "\n".join(line for (line,) in plan)
 
 

@@ -179,7 +179,7 @@ def post_hours(request, batch: HoursBatch):
     """Issue hours for the partner unit's own courses; idempotent per record, refused whole."""
     records = [record.dict() for record in batch.records]
     try:
-        result = partners.submit_hours(credential=request.auth, records=records)
+        result = partners.partner_hours_submit(credential=request.auth, records=records)
     except partners.BatchRefused as refused:
         return Status(422, {"code": CODE_REFUSED, "detail": DETAIL_REFUSED, "errors": refused.errors})
     return Status(200, {"created": result.created, "unchanged": result.unchanged})

@@ -102,7 +102,7 @@ def _change_moment(certificate: Certificate):
     else:
         start, end = academic_year_bounds(certificate.academic_year)
         corrections = corrections.filter(course__end_date__gte=start, course__end_date__lte=end)
-        records = records.filter(date__gte=start, date__lte=end)
+        records = records.in_year(certificate.academic_year)
     moments = [
         corrections.aggregate(last=Max("decided_at"))["last"],
         records.aggregate(last=Max("issued_at"))["last"],

@@ -89,11 +89,11 @@ def _teachers(scope: UnitScope, year: int):
 
 
 def hours_per_teacher(scope: UnitScope, year: int) -> Figure:
-    start, end = academic_year_bounds(year)
     people = _teachers(scope, year)
     counts = [0] * len(BINS)
     totals = (
-        IssuedHours.objects.filter(person_id__in=people, date__gte=start, date__lte=end)
+        IssuedHours.objects.in_year(year)
+        .filter(person_id__in=people)
         .order_by()
         .values("person_id")
         .annotate(total=Sum("hours"))
@@ -113,9 +113,9 @@ def hours_per_teacher(scope: UnitScope, year: int) -> Figure:
 
 
 def hours_per_domain(scope: UnitScope, year: int) -> Figure:
-    start, end = academic_year_bounds(year)
     sums = dict(
-        IssuedHours.objects.filter(person_id__in=_teachers(scope, year), date__gte=start, date__lte=end)
+        IssuedHours.objects.in_year(year)
+        .filter(person_id__in=_teachers(scope, year))
         .order_by()
         .values_list("course__domain")
         .annotate(total=Sum("hours"))

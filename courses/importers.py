@@ -392,7 +392,10 @@ def export_hours(path: Path) -> int:
     with TableWriter(path, COLUMNS) as out:
         for person_id, encrypted, code, title, organiser, day, hours in records.iterator(chunk_size=5000):
             if person_id != last_person:
-                last_person, last_nid = person_id, national_id.decrypt(encrypted)
+                last_person, last_nid = (
+                    person_id,
+                    national_id.reveal(encrypted, to=national_id.DATA_EXCHANGE_EXPORT),
+                )
             out.write((last_nid, code, title, organiser, day.isoformat(), str(hours)))
     return out.count
 

@@ -79,10 +79,10 @@ def is_kindergarten_staff(person: Person, *, on: dt.date | None = None) -> bool:
 
 
 def kindergarten_hours(person: Person, year: int) -> Decimal:
-    start, end = academic_year_bounds(year)
     total = (
         hours_of(person)
-        .filter(date__gte=start, date__lte=end, course__in=kindergarten_courses())
+        .in_year(year)
+        .filter(course__in=kindergarten_courses())
         .aggregate(total=Sum("hours"))["total"]
     )
     return total or Decimal("0")
@@ -93,7 +93,7 @@ def year_record(person: Person, year: int) -> YearRecord:
     start, end = academic_year_bounds(year)
     rows = list(
         hours_of(person)
-        .filter(date__gte=start, date__lte=end)
+        .in_year(year)
         .select_related("course", "course__organiser")
         .order_by("date", "course__code", "pk")
     )

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from accounts.authorities import AUTHORITIES, AUTHORITY_CODE_BY_NAME
+from accounts.models import PLANNING_STAGES
 from accounts.national_id import with_check_digit
 from core.dataexchange import get_kind
 
@@ -95,7 +96,6 @@ TEACHER_WINDOWS = (
     ((9, 18), (9, 24), "臺中市 屏東縣 基隆市 桃園市"),
     ((9, 20), (9, 27), "高雄市 嘉義縣 嘉義市 臺東縣"),
 )
-PLANNING_STAGES = ("國小", "國中", "高中", "高職", "特殊教育學校")
 
 
 def _windows(table) -> dict[str, tuple[dt.datetime, dt.datetime]]:

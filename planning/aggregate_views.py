@@ -26,7 +26,7 @@ def authority_plans(request):
         context["authorities"] = authorities
     if cycle is None or authority is None:
         return render(request, "planning/authority_plans.html", context)
-    schools = list(authority.units.filter(kind="school", stage__in=cycle.stages).order_by("code"))
+    schools = list(authority.units.in_planning_scope().order_by("code"))
     context["answers"] = aggregates.school_answer_counts(
         year=cycle.year, authority_id=authority.pk, schools_total=len(schools)
     )

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.models import PLANNING_STAGES
 from accounts.permissions import Perm, requires
 from planning import cycles
 from planning.forms import CycleForm, WindowForm
@@ -30,7 +31,7 @@ def cycle_list(request):
 @require_POST
 def cycle_copy(request):
     try:
-        cycle = cycles.copy_cycle(actor=request.user)
+        cycle = cycles.cycle_copy(actor=request.user)
     except PlanningError as error:
         messages.error(request, error.message)
         return redirect("planning:cycles")
@@ -45,14 +46,14 @@ def cycle_copy(request):
 @requires(Perm.OPERATOR_ADMIN)
 @require_http_methods(["GET", "POST"])
 def cycle_detail(request, year: int):
-    """One cycle: its cut-off and stages (a form), its windows by kind, its recent changes."""
+    """One cycle: its cut-off (a form), the stages in scope (fixed), its windows by kind, its recent changes."""
     cycle = get_object_or_404(PlanningCycle, year=year)
-    initial = {"roster_cutoff": cycle.roster_cutoff, "stages": list(cycle.stages)}
+    initial = {"roster_cutoff": cycle.roster_cutoff}
     form = CycleForm(request.POST or None, initial=initial)
     error = None
     if request.method == "POST" and form.is_valid():
         try:
-            cycles.update_cycle(actor=request.user, cycle_id=cycle.pk, **form.cleaned_data)
+            cycles.cycle_update(actor=request.user, cycle_id=cycle.pk, **form.cleaned_data)
         except PlanningError as refusal:
             error = refusal.message
         else:
@@ -64,6 +65,7 @@ def cycle_detail(request, year: int):
     ]
     log = cycles.describe(cycles.change_log(cycle)[:10])
     context = {"cycle": cycle, "form": form, "error": error, "groups": groups, "log": log}
+    context["planning_stages"] = [stage.label for stage in PLANNING_STAGES]
     return render(request, "planning/cycle.html", context, status=409 if error else 200)
 
 
@@ -77,7 +79,7 @@ def _window_page(request, cycle: PlanningCycle, window: PlanningWindow | None):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            cycles.save_window(
+            cycles.window_save(
                 actor=request.user,
                 cycle_id=cycle.pk,
                 window_id=None if adding else window.pk,
@@ -115,7 +117,7 @@ def window_delete(request, pk: int):
     """刪除 asks first (GET shows the window); POST deletes it, recorded in the change log."""
     window = get_object_or_404(PlanningWindow.objects.select_related("cycle", "authority"), pk=pk)
     if request.method == "POST":
-        cycles.delete_window(actor=request.user, window_id=window.pk)
+        cycles.window_delete(actor=request.user, window_id=window.pk)
         messages.success(request, _("已刪除填報期程「%(window)s」。") % {"window": window})
         return redirect("planning:cycle", year=window.cycle.year)
     return render(request, "planning/window_delete.html", {"window": window})

@@ -9,7 +9,6 @@ sentence the operator reads, never a constraint's name, and leaves the data as i
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 
 from auditlog.context import set_actor
@@ -22,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
-from accounts.models import PLANNING_STAGES, Stage, Unit, User
+from accounts.models import Unit, User
 from accounts.permissions import Perm
 from core.roc import format_roc_date, format_roc_datetime
 from planning.models import PlanKind, PlanningCycle, PlanningWindow, RosterSnapshot
@@ -34,9 +33,8 @@ MSG_WINDOW_EXISTS = _(
     "%(authority)s 在 %(year)s 學年度已有「%(kind)s」的填報期程，請修改該期程，不要重複新增。"
 )
 MSG_NOT_AUTHORITY = _("請選擇一個主管機關。")
-MSG_NO_STAGES = _("請至少勾選一個教育階段。")
 MSG_SNAPSHOT_TAKEN = _(
-    "教師名單快照已於 %(at)s 依原截止時間建立，教師名單截止時間與教育階段不能再變更（改了也不會改變名單）。"
+    "教師名單快照已於 %(at)s 依原截止時間建立，教師名單截止時間不能再變更（改了也不會改變名單）。"
 )
 MSG_CONFLICT = _("資料已被其他人同時修改，請重新整理頁面後再試；資料未變更。")
 
@@ -47,17 +45,15 @@ def _one_year_later(value):
 
 
 @transaction.atomic
-def copy_cycle(*, actor: User) -> PlanningCycle:
-    """Next year's cycle from the last one: its cut-off, stages and every window, a year later."""
+def cycle_copy(*, actor: User) -> PlanningCycle:
+    """Next year's cycle from the last one: its cut-off and every window, a year later."""
     permissions.require(actor, Perm.OPERATOR_ADMIN)
     source = PlanningCycle.objects.order_by("-year").first()
     if source is None:
         raise PlanningError(MSG_NOTHING_TO_COPY)
     year = source.year + 1  # the last cycle's year plus one never exists yet
     with set_actor(actor):
-        cycle = PlanningCycle.objects.create(
-            year=year, roster_cutoff=_one_year_later(source.roster_cutoff), stages=list(source.stages)
-        )
+        cycle = PlanningCycle.objects.create(year=year, roster_cutoff=_one_year_later(source.roster_cutoff))
         # One save per window (not bulk_create), so each copied window is in the change log.
         for window in source.windows.order_by("kind", "first_day", "authority__code"):
             PlanningWindow.objects.create(
@@ -72,23 +68,18 @@ def copy_cycle(*, actor: User) -> PlanningCycle:
 
 
 @transaction.atomic
-def update_cycle(
-    *, actor: User, cycle_id: int, roster_cutoff: dt.datetime, stages: list[str]
-) -> PlanningCycle:
+def cycle_update(*, actor: User, cycle_id: int, roster_cutoff: dt.datetime) -> PlanningCycle:
     permissions.require(actor, Perm.OPERATOR_ADMIN)
     cycle = PlanningCycle.objects.select_for_update().get(pk=cycle_id)
-    stages = [str(stage) for stage in PLANNING_STAGES if stage in stages]
-    if not stages:
-        raise PlanningError(MSG_NO_STAGES)
-    changed = cycle.roster_cutoff != roster_cutoff or list(cycle.stages) != stages
+    changed = cycle.roster_cutoff != roster_cutoff
     snapshot = RosterSnapshot.objects.filter(cycle=cycle).first()
     if changed and snapshot is not None:
         taken = format_roc_datetime(timezone.localtime(snapshot.taken_at))
         raise PlanningError(MSG_SNAPSHOT_TAKEN % {"at": taken})
     if changed:
-        cycle.roster_cutoff, cycle.stages = roster_cutoff, stages
+        cycle.roster_cutoff = roster_cutoff
         with set_actor(actor):
-            cycle.save(update_fields=["roster_cutoff", "stages"])
+            cycle.save(update_fields=["roster_cutoff"])
     return cycle
 
 
@@ -107,7 +98,7 @@ def _check_window(cycle: PlanningCycle, *, window_id, kind, authority: Unit, fir
         )
 
 
-def save_window(
+def window_save(
     *,
     actor: User,
     cycle_id: int,
@@ -150,7 +141,7 @@ def save_window(
 
 
 @transaction.atomic
-def delete_window(*, actor: User, window_id: int) -> None:
+def window_delete(*, actor: User, window_id: int) -> None:
     permissions.require(actor, Perm.OPERATOR_ADMIN)
     window = PlanningWindow.objects.select_for_update().get(pk=window_id)
     with set_actor(actor):
@@ -181,7 +172,7 @@ ACTIONS = {
     LogEntry.Action.UPDATE: _("修改"),
     LogEntry.Action.DELETE: _("刪除"),
 }
-CYCLE_FIELDS = ("year", "roster_cutoff", "stages")
+CYCLE_FIELDS = ("year", "roster_cutoff")  # entries written before issue 17 may also name "stages"
 WINDOW_FIELDS = ("kind", "authority", "phase", "first_day", "last_day")
 
 
@@ -213,8 +204,6 @@ def _display(field: str, value, units: dict[str, str]) -> str:
             return format_roc_datetime(timezone.localtime(moment))
         if field in ("first_day", "last_day"):
             return format_roc_date(dt.date.fromisoformat(text))
-        if field == "stages":
-            return "、".join(str(Stage(stage).label) for stage in json.loads(text))
     except (ValueError, TypeError):
         return text
     if field == "kind" and text in PlanKind.values:

@@ -10,14 +10,13 @@ from fractions import Fraction
 from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 
-from accounts.models import Unit, UnitKind
+from accounts.models import Unit, UnitKind, in_planning_scope_q
 from planning.models import (
     PlanKind,
-    PlanningCycle,
+    PlanningWindow,
     SchoolPlan,
     SnapshotEntry,
     TeacherPlan,
-    default_planning_stages,
 )
 from planning.windows import windows_by_authority
 from teachers.models import Category
@@ -35,38 +34,22 @@ class FillRate:
         return Fraction(self.submitted, self.total) if self.total else None
 
 
-def inside_window(window) -> Q:
-    """確認送出 inside the window, or inside the plan's recorded extension (SPEC §6, §7)."""
-    return Q(submitted_at__gte=window.opens_at) & (
-        Q(submitted_at__lte=window.closes_at) | Q(submitted_at__lte=F("extended_until"))
-    )
-
-
 def school_plan_fill_rates(*, year: int) -> dict[int, FillRate]:
     """Fill rate of every authority for the cycle of `year`, keyed by authority id (three queries)."""
-    # A year without a cycle (the reward job may run on hours alone) has the default stages, no window.
-    cycle = PlanningCycle.objects.filter(year=year).first()
-    stages = cycle.stages if cycle else default_planning_stages()
-    in_scope = Q(kind=UnitKind.SCHOOL, stage__in=stages)
     totals = dict(
-        Unit.objects.filter(in_scope)
+        Unit.objects.in_planning_scope()
         .values_list("authority_id")
         .annotate(n=Count("id"))
         .values_list("authority_id", "n")
     )
     windows = windows_by_authority(year=year, kind=PlanKind.SCHOOL)
-    submitted: dict[int, int] = {}
-    if windows:
-        inside = Q()
-        for authority_id, window in windows.items():
-            inside |= Q(school__authority_id=authority_id) & inside_window(window)
-        submitted = dict(
-            SchoolPlan.objects.filter(year=year, school__kind=UnitKind.SCHOOL, school__stage__in=stages)
-            .filter(inside)
-            .values_list("school__authority_id")
-            .annotate(n=Count("id"))
-            .values_list("school__authority_id", "n")
-        )
+    submitted = dict(
+        SchoolPlan.objects.filter(in_planning_scope_q("school__"), year=year)
+        .filter(PlanningWindow.admitted_q(windows, "school__authority_id"))
+        .values_list("school__authority_id")
+        .annotate(n=Count("id"))
+        .values_list("school__authority_id", "n")
+    )
     authority_ids = Unit.objects.filter(kind=UnitKind.AUTHORITY).values_list("id", flat=True)
     return {
         authority_id: FillRate(authority_id, submitted.get(authority_id, 0), totals.get(authority_id, 0))
@@ -85,9 +68,7 @@ def _teacher_entries(year: int):
             F("school__authority_id"), OuterRef("school__authority_id"), output_field=BigIntegerField()
         )
     )
-    inside = Q(pk__in=[])
-    for authority_id, window in windows.items():
-        inside |= Q(window_authority=authority_id) & inside_window(window)
+    inside = PlanningWindow.admitted_q(windows, "window_authority")
     return SnapshotEntry.objects.filter(snapshot__cycle__year=year, category=Category.TEACHER).annotate(
         counted=Exists(plans.filter(inside))
     )
@@ -125,7 +106,5 @@ def teacher_plan_fill_rates_by_school(*, year: int, authority_id: int | None = N
 def school_plans_submitted_in_window(*, year: int) -> set[int]:
     """Ids of the schools whose plan of the year counts (確認送出 inside their authority's window)."""
     windows = windows_by_authority(year=year, kind=PlanKind.SCHOOL)
-    inside = Q(pk__in=[])
-    for authority_id, window in windows.items():
-        inside |= Q(school__authority_id=authority_id) & inside_window(window)
+    inside = PlanningWindow.admitted_q(windows, "school__authority_id")
     return set(SchoolPlan.objects.filter(year=year).filter(inside).values_list("school_id", flat=True))

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import PLANNING_STAGES, Unit
+from accounts.models import Unit
 from core.forms import RocDateField, RocDateTimeField
 from core.roc import format_roc_date
 from planning.choices import NEED_QUESTIONS, OPTIONS, Domain, Question
@@ -207,18 +207,12 @@ class ReopenForm(forms.Form):
 
 
 class CycleForm(forms.Form):
-    """進修規劃年度: the roster cut-off (ROC date and time) and the stages in scope, as checkboxes."""
+    """進修規劃年度: the roster cut-off (ROC date and time); the stages in scope are SPEC §6's, fixed."""
 
     roster_cutoff = RocDateTimeField(
         label=_("教師名單截止時間"),
         help_text=_("各校教師規劃名單以此時間前登錄完畢者為準；民國年月日及時間，例如 115/7/31 17:00。"),
         error_messages={"required": _("請填寫教師名單截止時間，例如 115/7/31 17:00。")},
-    )
-    stages = forms.MultipleChoiceField(
-        label=_("規劃範圍之教育階段"),
-        choices=[(stage.value, stage.label) for stage in PLANNING_STAGES],
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": _("請至少勾選一個教育階段。")},
     )
 
 

@@ -170,7 +170,14 @@ def export_plans(path: Path) -> int:
             .values_list("person__national_id_encrypted", "year", "submitted_at")
         )
         for encrypted, year, submitted_at in teachers.iterator(chunk_size=5000):
-            out.write(("teacher", national_id.decrypt(encrypted), str(year), _local(submitted_at)))
+            out.write(
+                (
+                    "teacher",
+                    national_id.reveal(encrypted, to=national_id.DATA_EXCHANGE_EXPORT),
+                    str(year),
+                    _local(submitted_at),
+                )
+            )
     return out.count
 
 

@@ -3,21 +3,16 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.masking import mask_name
-from accounts.models import PLANNING_STAGES, Person, Stage, Unit, UnitKind, User
+from accounts.models import Person, Stage, Unit, UnitKind, User
 from planning.choices import Domain, Question, valid_answer_condition
 from teachers.models import Category
 
 TAIPEI = ZoneInfo("Asia/Taipei")
-
-
-def default_planning_stages() -> list[str]:
-    return [str(stage) for stage in PLANNING_STAGES]
 
 
 class Plan(models.Model):
@@ -44,11 +39,7 @@ class Plan(models.Model):
 
     def in_window(self, window: "PlanningWindow | None") -> bool:
         """Its 確認送出 fell inside its window, or inside the recorded extension (SPEC §6, §7)."""
-        if self.submitted_at is None or window is None:
-            return False
-        if window.contains(self.submitted_at):
-            return True
-        return self.extended_until is not None and window.opens_at <= self.submitted_at <= self.extended_until
+        return window is not None and window.admits(self.submitted_at, self.extended_until)
 
 
 class SchoolPlan(Plan):
@@ -104,16 +95,14 @@ WINDOW_CLOSING_TIME = dt.time(17, 0, 0)
 
 
 class PlanningCycle(models.Model):
-    """進修規劃年度: one academic year's schedule (roster cut-off, stages in scope, windows)."""
+    """進修規劃年度: one academic year's schedule (roster cut-off, windows).
+
+    Which schools are in scope is no cycle's choice: SPEC §6/§7 fix it (accounts.PLANNING_STAGES).
+    """
 
     year = models.PositiveSmallIntegerField(_("學年度"), unique=True)
     roster_cutoff = models.DateTimeField(
         _("教師名單截止時間"), help_text=_("各校教師規劃名單以此時間前登錄完畢者為準")
-    )
-    stages = models.JSONField(
-        _("規劃範圍之教育階段"),
-        default=default_planning_stages,
-        help_text=_("例如國小、國中、高中、高職、特殊教育學校"),
     )
 
     class Meta:
@@ -123,11 +112,6 @@ class PlanningCycle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} 學年度"
-
-    def clean(self):
-        unknown = [stage for stage in self.stages or [] if stage not in Stage.values]
-        if not isinstance(self.stages, list) or not self.stages or unknown:
-            raise ValidationError({"stages": _("請以清單列出教育階段，僅限：%s") % "、".join(Stage.values)})
 
 
 class PlanningWindow(models.Model):
@@ -174,6 +158,41 @@ class PlanningWindow(models.Model):
     def contains(self, instant: dt.datetime) -> bool:
         """The server's decision: 17:00:00 exactly counts, any later instant does not."""
         return self.opens_at <= instant <= self.closes_at
+
+    # The one rule "確認送出 inside the window" (SPEC §6, §7), read three ways: in Python for one
+    # instant, as a Q for the ORM, as a SQL fragment for the reward job's raw SQL. Inside means from
+    # the window's opening up to its close, or up to the plan's recorded extension (both included).
+
+    def admits(self, submitted_at: dt.datetime | None, extended_until: dt.datetime | None = None) -> bool:
+        """A 確認送出 at `submitted_at` (None: not submitted) counts under this window."""
+        if submitted_at is None:
+            return False
+        if self.contains(submitted_at):
+            return True
+        return extended_until is not None and self.opens_at <= submitted_at <= extended_until
+
+    def admits_q(self, prefix: str = "") -> Q:
+        """The plans (reached through `prefix`, e.g. "plan__") whose 確認送出 counts under this window."""
+        submitted = f"{prefix}submitted_at"
+        return Q(**{f"{submitted}__gte": self.opens_at}) & (
+            Q(**{f"{submitted}__lte": self.closes_at})
+            | Q(**{f"{submitted}__lte": F(f"{prefix}extended_until")})
+        )
+
+    @staticmethod
+    def admitted_q(windows: "dict[int, PlanningWindow]", authority_field: str, prefix: str = "") -> Q:
+        """Plans counted under the window of their authority (`authority_field` names it), given the
+        windows keyed by authority id; a plan of an authority without a window never counts."""
+        admitted = Q(pk__in=[])
+        for authority_id, window in windows.items():
+            admitted |= Q(**{authority_field: authority_id}) & window.admits_q(prefix)
+        return admitted
+
+    @staticmethod
+    def admits_sql(*, submitted: str, extended: str, opens: str, closes: str) -> str:
+        """The same rule in SQL over four column expressions (the window's bounds already computed
+        by `opens_at` / `closes_at`); false, never NULL, when any of them is NULL."""
+        return f"COALESCE({submitted} >= {opens} AND ({submitted} <= {closes} OR {submitted} <= {extended}), FALSE)"
 
 
 class Answer(models.Model):

@@ -93,9 +93,7 @@ def school_plan_visible_to(actor, pk: int) -> SchoolPlan | None:
         scope = READ_SCHOOL_PLAN.q(actor)
     elif permissions.has_perm(actor, Perm.TEACHER_PLAN):
         cycle = current_cycle()
-        school = (
-            teacher_school(cycle, actor.person, timezone.localtime(clock.now()).date()) if cycle else None
-        )
+        school = teacher_school(actor.person, timezone.localtime(clock.now()).date()) if cycle else None
         scope = Q(school=school) if school else Q(pk__in=[])
     else:
         return None
@@ -110,13 +108,13 @@ def opens_teacher_plan(user) -> bool:
     if cycle is None:
         return True
     today = timezone.localtime(clock.now()).date()
-    return teacher_school(cycle, getattr(user, "person", None), today) is not None
+    return teacher_school(getattr(user, "person", None), today) is not None
 
 
 def opens_school_plan(user) -> bool:
     """Whether 學校本位進修規劃 opens for the user's unit, by the view's own test (a 幼兒園 is outside)."""
     cycle = current_cycle()
-    return cycle is None or school_in_scope(cycle, permissions.unit_of(user))
+    return cycle is None or school_in_scope(permissions.unit_of(user))
 
 
 def home_windows(user) -> list[PlanningWindow]:
@@ -130,10 +128,10 @@ def home_windows(user) -> list[PlanningWindow]:
     if cycle is None:
         return []
     unit = permissions.unit_of(user)
-    if permissions.has_perm(user, Perm.SCHOOL_PLAN) and school_in_scope(cycle, unit):
+    if permissions.has_perm(user, Perm.SCHOOL_PLAN) and school_in_scope(unit):
         return [w for w in open_windows(at=at, kind=PlanKind.SCHOOL) if w.authority_id == unit.authority_id]
     if permissions.has_perm(user, Perm.TEACHER_PLAN):
-        school = teacher_school(cycle, user.person, timezone.localtime(at).date())
+        school = teacher_school(user.person, timezone.localtime(at).date())
         if school:
             return [
                 w for w in open_windows(at=at, kind=PlanKind.TEACHER) if w.authority_id == school.authority_id
@@ -155,9 +153,7 @@ def announcements_for(user, limit: int | None = None):
             authority_id = unit.pk if unit.kind == UnitKind.AUTHORITY else unit.authority_id
         elif permissions.has_perm(user, Perm.TEACHER_PLAN):
             cycle = current_cycle()
-            school = (
-                teacher_school(cycle, user.person, timezone.localtime(clock.now()).date()) if cycle else None
-            )
+            school = teacher_school(user.person, timezone.localtime(clock.now()).date()) if cycle else None
             authority_id = school.authority_id if school else None
         items = items.filter(Q(unit__kind=UnitKind.OPERATOR) | Q(unit_id=authority_id))
     return items[:limit] if limit else items
@@ -187,13 +183,11 @@ def hours_progress(person_id: int, year: int, plan: TeacherPlan | None) -> list[
     """Planned against actual hours per domain for the academic year so far (from issued hours)."""
     from django.db.models import Sum
 
-    from core.roc import academic_year_bounds
     from courses.models import IssuedHours
     from planning.choices import Domain
 
-    first, last = academic_year_bounds(year)
     planned = {row.domain: row.hours for row in plan.planned_hours.all()} if plan else {}
-    issued = IssuedHours.objects.filter(person_id=person_id, date__gte=first, date__lte=last)
+    issued = IssuedHours.objects.in_year(year).filter(person_id=person_id)
     actual: dict[str, object] = {}
     for domain, total in issued.values_list("course__domain").annotate(total=Sum("hours")):
         # Imported courses may carry no domain: their hours show as 未分類.
@@ -273,7 +267,7 @@ def reader_authority(user) -> Unit | None:
         return unit.authority if unit.authority_id else None
     if permissions.has_perm(user, Perm.TEACHER_PLAN):
         cycle = current_cycle()
-        school = teacher_school(cycle, user.person, timezone.localtime(clock.now()).date()) if cycle else None
+        school = teacher_school(user.person, timezone.localtime(clock.now()).date()) if cycle else None
         return school.authority if school else None
     return None
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
-from accounts.models import Person, Unit, UnitKind, User
+from accounts.models import Person, Unit, User, in_planning_scope_q
 from accounts.permissions import Perm, ScopedPerm
 from core.refusals import Kind, Refused
 from core.roc import academic_year, format_roc_datetime
@@ -73,19 +73,17 @@ def current_cycle(at: dt.datetime | None = None) -> PlanningCycle | None:
     return PlanningCycle.objects.filter(year__lte=year).order_by("-year").first()
 
 
-def school_in_scope(cycle: PlanningCycle, unit: Unit | None) -> bool:
-    return unit is not None and unit.kind == UnitKind.SCHOOL and unit.stage in cycle.stages
+def school_in_scope(unit: Unit | None) -> bool:
+    return unit is not None and unit.in_planning_scope
 
 
-def teacher_school(cycle: PlanningCycle, person: Person | None, day: dt.date) -> Unit | None:
+def teacher_school(person: Person | None, day: dt.date) -> Unit | None:
     """The in-scope school a person serves at as a teacher on the day, or None (outside scope)."""
     if person is None:
         return None
     membership = (
         Membership.objects.on(day)
-        .filter(
-            person=person, category=Category.TEACHER, unit__kind=UnitKind.SCHOOL, unit__stage__in=cycle.stages
-        )
+        .filter(in_planning_scope_q("unit__"), person=person, category=Category.TEACHER)
         .select_related("unit")
         .order_by("-start_date")
         .first()
@@ -107,9 +105,7 @@ def _open_window(
     window = window_for(year=cycle.year, kind=kind, authority_id=authority_id)
     if window is None:
         raise PlanningError(MSG_NO_WINDOW, code="no_window")
-    if not window.contains(at) and not (
-        extended_until is not None and window.opens_at <= at <= extended_until
-    ):
+    if not window.admits(at, extended_until):
         raise PlanningError(closed_message(window), code="window_closed")
     return window
 
@@ -140,7 +136,7 @@ def _refuse_if_submitted(plan) -> None:
 
 
 @transaction.atomic
-def save_school_plan(
+def school_plan_save(
     *, actor: User, student_count: int | None, answers: dict[str, list[str]], submit: bool
 ) -> SchoolPlan:
     """Save the school's plan as a draft, or 確認送出 it; only inside the school's window."""
@@ -150,7 +146,7 @@ def save_school_plan(
     if cycle is None:
         raise PlanningError(MSG_NO_CYCLE, code="no_cycle")
     school = permissions.unit_of(actor)
-    if not school_in_scope(cycle, school):
+    if not school_in_scope(school):
         raise PlanningError(MSG_SCHOOL_NOT_IN_SCOPE, code="not_in_scope", kind=Kind.FORBIDDEN)
     extended = _extension(SchoolPlan, school=school, year=cycle.year)
     _open_window(cycle, PlanKind.SCHOOL, school.authority_id, at, extended)
@@ -171,7 +167,7 @@ def save_school_plan(
 
 
 @transaction.atomic
-def save_teacher_plan(
+def teacher_plan_save(
     *, actor: User, answers: dict[str, list[str]], hours: dict[str, Decimal | None], submit: bool
 ) -> TeacherPlan:
     """Save the teacher's own plan; the window is that of the authority of the school served at now."""
@@ -181,7 +177,7 @@ def save_teacher_plan(
     if cycle is None:
         raise PlanningError(MSG_NO_CYCLE, code="no_cycle")
     person = Person.objects.select_for_update().filter(pk=actor.person_id).first()
-    school = teacher_school(cycle, person, timezone.localtime(at).date())
+    school = teacher_school(person, timezone.localtime(at).date())
     if school is None:
         raise PlanningError(MSG_TEACHER_NOT_IN_SCOPE, code="not_in_scope", kind=Kind.FORBIDDEN)
     extended = _extension(TeacherPlan, person=person, year=cycle.year)
@@ -255,7 +251,7 @@ def _mail_reopening(kind: PlanKind, plan, reopening) -> None:
 
 
 @transaction.atomic
-def reopen_plan(
+def plan_reopen(
     *, actor: User, kind: PlanKind, plan_id: int, reason: str, extended_until: dt.datetime | None = None
 ):
     """Make a submitted plan a draft again (SPEC §6), recorded and e-mailed.
@@ -308,7 +304,7 @@ def reopen_plan(
     return plan
 
 
-def take_roster_snapshot(*, cycle_id: int) -> tuple[RosterSnapshot, int]:
+def roster_snapshot_take(*, cycle_id: int) -> tuple[RosterSnapshot, int]:
     """教師名單 at the cut-off: every member of an in-scope school on the cut-off day, copied.
 
     Returns the snapshot and how many entries this call wrote (0 when it already existed).
@@ -322,7 +318,7 @@ def take_roster_snapshot(*, cycle_id: int) -> tuple[RosterSnapshot, int]:
         day = timezone.localtime(cycle.roster_cutoff).date()
         memberships = (
             Membership.objects.on(day)
-            .filter(unit__kind=UnitKind.SCHOOL, unit__stage__in=cycle.stages)
+            .filter(in_planning_scope_q("unit__"))
             .select_related("person")
             .prefetch_related("subjects")
             .order_by("pk")
@@ -355,17 +351,17 @@ def take_roster_snapshot(*, cycle_id: int) -> tuple[RosterSnapshot, int]:
     return snapshot, written
 
 
-def take_due_snapshots(*, at: dt.datetime | None = None) -> list[int]:
+def roster_snapshots_take_due(*, at: dt.datetime | None = None) -> list[int]:
     """The scheduled task's work: snapshot every cycle whose cut-off has passed and has none yet."""
     at = at or clock.now()
     due = PlanningCycle.objects.filter(roster_cutoff__lte=at, snapshot__isnull=True).values_list(
         "pk", flat=True
     )
-    return [take_roster_snapshot(cycle_id=pk)[0].cycle_id for pk in list(due)]
+    return [roster_snapshot_take(cycle_id=pk)[0].cycle_id for pk in list(due)]
 
 
 @transaction.atomic
-def answer_survey(*, actor: User, kind: PlanKind, ease: int, usefulness: int, comment: str) -> SurveyResponse:
+def survey_answer(*, actor: User, kind: PlanKind, ease: int, usefulness: int, comment: str) -> SurveyResponse:
     """滿意度問卷: once per submitted plan."""
     cycle = current_cycle()
     if cycle is None:
@@ -393,7 +389,7 @@ def answer_survey(*, actor: User, kind: PlanKind, ease: int, usefulness: int, co
 
 
 @transaction.atomic
-def publish_statistics(*, actor: User, cycle_id: int, publish: bool) -> PlanningCycle:
+def statistics_publish(*, actor: User, cycle_id: int, publish: bool) -> PlanningCycle:
     """The operator publishes (or withdraws) a cycle's 統計專區."""
     permissions.require(actor, Perm.STATISTICS_PUBLISH)
     cycle = PlanningCycle.objects.select_for_update().get(pk=cycle_id)
@@ -425,7 +421,7 @@ def _own_announcement(actor: User, pk: int) -> Announcement:
 
 
 @transaction.atomic
-def edit_announcement(*, actor: User, pk: int, title: str, body: str, published_on: dt.date, attachment=None):
+def announcement_edit(*, actor: User, pk: int, title: str, body: str, published_on: dt.date, attachment=None):
     """The author's unit corrects its item; a new PDF replaces the old one, none keeps it."""
     item = _own_announcement(actor, pk)
     item.title, item.body, item.published_on = title, body, published_on
@@ -436,7 +432,7 @@ def edit_announcement(*, actor: User, pk: int, title: str, body: str, published_
 
 
 @transaction.atomic
-def withdraw_announcement(*, actor: User, pk: int) -> None:
+def announcement_withdraw(*, actor: User, pk: int) -> None:
     """撤下: the author's unit removes its item (and its attachment) from every list."""
     item = _own_announcement(actor, pk)
     if item.attachment:
@@ -445,7 +441,7 @@ def withdraw_announcement(*, actor: User, pk: int) -> None:
 
 
 @transaction.atomic
-def publish_announcement(*, actor: User, title: str, body: str, published_on: dt.date, attachment=None):
+def announcement_publish(*, actor: User, title: str, body: str, published_on: dt.date, attachment=None):
     """最新消息 by the operator (everyone) or a centre (its own schools and the public)."""
     if not may_announce(actor):
         raise PermissionDenied

@@ -63,7 +63,7 @@ def school_plan(request):
     cycle = services.current_cycle()
     school = permissions.unit_of(request.user)
     context = {"cycle": cycle, "school": school, "session_seconds": _session_seconds()}
-    if cycle is None or not services.school_in_scope(cycle, school):
+    if cycle is None or not services.school_in_scope(school):
         context["error"] = services.MSG_NO_CYCLE if cycle is None else services.MSG_SCHOOL_NOT_IN_SCOPE
         return render(request, "planning/not_in_scope.html", context, status=403 if cycle else 200)
     plan = selectors.school_plan(school, cycle.year)
@@ -81,7 +81,7 @@ def school_plan(request):
         context["form"] = form
         if form.is_valid():
             try:
-                plan = services.save_school_plan(
+                plan = services.school_plan_save(
                     actor=request.user,
                     student_count=form.cleaned_data["student_count"],
                     answers=form.answers(),
@@ -113,7 +113,7 @@ def teacher_plan(request):
         if form.is_valid():
             # The service decides everything (scope, window, once); the page is built only to show a refusal.
             try:
-                plan = services.save_teacher_plan(
+                plan = services.teacher_plan_save(
                     actor=request.user, answers=form.answers(), hours=form.hours(), submit=submit
                 )
             except PlanningError as error:
@@ -137,7 +137,7 @@ def _teacher_page(request, *, bound_form=None, error: PlanningError | None = Non
     cycle = services.current_cycle()
     context = {"cycle": cycle, "session_seconds": _session_seconds()}
     today = timezone.localtime(clock.now()).date()
-    school = services.teacher_school(cycle, request.user.person, today) if cycle else None
+    school = services.teacher_school(request.user.person, today) if cycle else None
     if school is None:
         context["error"] = services.MSG_NO_CYCLE if cycle is None else services.MSG_TEACHER_NOT_IN_SCOPE
         return render(request, "planning/not_in_scope.html", context, status=403 if cycle else 200)
@@ -209,7 +209,7 @@ def reopen_plan(request, kind: str, pk: int):
     context["reopenings"] = plan.reopenings.select_related("reopened_by")
     if request.method == "POST" and form.is_valid():
         try:
-            services.reopen_plan(
+            services.plan_reopen(
                 actor=request.user,
                 kind=PlanKind(kind),
                 plan_id=plan.pk,
@@ -237,7 +237,7 @@ def survey(request, kind: str):
     error = None
     if request.method == "POST" and form.is_valid():
         try:
-            services.answer_survey(actor=request.user, kind=PlanKind(kind), **form.cleaned_data)
+            services.survey_answer(actor=request.user, kind=PlanKind(kind), **form.cleaned_data)
         except PlanningError as refusal:
             error = refusal.message
         else:
@@ -335,7 +335,7 @@ def fill_rates(request):
             )
         )
         rows = []
-        for school in authority.units.filter(kind="school", stage__in=cycle.stages).order_by("code"):
+        for school in authority.units.in_planning_scope().order_by("code"):
             t = by_school.get(school.pk)
             rows.append(
                 {
@@ -469,7 +469,7 @@ def statistics_publish(request):
     if cycle is None:
         raise Http404
     publish = request.POST.get("action") == "publish"
-    services.publish_statistics(actor=request.user, cycle_id=cycle.pk, publish=publish)
+    services.statistics_publish(actor=request.user, cycle_id=cycle.pk, publish=publish)
     messages.success(request, _("統計專區已公告。") if publish else _("統計專區已撤下。"))
     return redirect("planning:statistics")
 
@@ -524,7 +524,7 @@ def announcement_new(request):
         request.POST or None, request.FILES or None, initial={"published_on": timezone.localdate()}
     )
     if request.method == "POST" and form.is_valid():
-        services.publish_announcement(actor=request.user, **form.cleaned_data)
+        services.announcement_publish(actor=request.user, **form.cleaned_data)
         messages.success(request, _("最新消息已發布。"))
         return redirect("planning:announcements-mine")
     return render(request, "planning/announcement_new.html", {"form": form})
@@ -546,7 +546,7 @@ def announcement_edit(request, pk: int):
     initial = {"title": item.title, "body": item.body, "published_on": item.published_on}
     form = AnnouncementForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.edit_announcement(actor=request.user, pk=item.pk, **form.cleaned_data)
+        services.announcement_edit(actor=request.user, pk=item.pk, **form.cleaned_data)
         messages.success(request, _("最新消息已更新。"))
         return redirect("planning:announcements-mine")
     return render(request, "planning/announcement_new.html", {"form": form, "item": item})
@@ -558,7 +558,7 @@ def announcement_withdraw(request, pk: int):
     """撤下 asks first (GET shows the item and a confirm button); POST removes it."""
     item = get_object_or_404(selectors.own_announcements(request.user), pk=pk)
     if request.method == "POST":
-        services.withdraw_announcement(actor=request.user, pk=item.pk)
+        services.announcement_withdraw(actor=request.user, pk=item.pk)
         messages.success(request, _("已撤下最新消息「%(title)s」。") % {"title": item.title})
         return redirect("planning:announcements-mine")
     return render(request, "planning/announcement_withdraw.html", {"item": item})

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from accounts.models import PLANNING_STAGES, UnitKind
+from accounts.models import UnitKind
 from core.roc import format_roc_date
 from rewards.pr import floor_decimal
 from teachers.models import Category
@@ -135,7 +135,7 @@ def outside_population(membership, day: dt.date) -> str:
         return f"您於 {when} 在{unit.name}的身分為「{membership.get_category_display()}」，獎勵對象限教師。"
     if unit.kind != UnitKind.SCHOOL:
         return f"您於 {when} 的服務單位{unit.name}不是中小學，不在本年度獎勵的教師母體內。"
-    if unit.stage not in PLANNING_STAGES:
+    if not unit.in_planning_scope:
         return (
             f"您於 {when} 服務於{unit.name}（{unit.get_stage_display()}），"
             "獎勵對象限國小、國中、高中、高職及特殊教育學校之教師。"

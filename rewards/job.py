@@ -20,13 +20,14 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.db import connection
+from django.db.models import Sum
 
 from accounts.models import PLANNING_STAGES, UnitKind
 from core.dataexchange import tune_session
 from core.roc import academic_year_bounds
 from courses.models import IssuedHours
 from planning.fill_rates import school_plan_fill_rates
-from planning.models import PlanKind, SchoolPlan, TeacherPlan
+from planning.models import PlanKind, PlanningWindow, SchoolPlan, TeacherPlan
 from planning.windows import windows_by_authority
 from rewards import pr
 from rewards.models import AuthorityResult, RewardRun, RunStage, SchoolResult, TeacherResult
@@ -51,16 +52,25 @@ def population_day(year: int) -> dt.date:
     return academic_year_bounds(year)[1]
 
 
-def _population_sql(stages) -> str:
-    """(person, school, authority, stage, hours) of the population; parameters in order:
-    day, day, category, kind, *stages, first day, last day."""
+def _population_sql(year: int) -> tuple[str, list]:
+    """(person, school, authority, stage, hours) of the population, and its parameters."""
     membership = Membership._meta.db_table
     unit = "accounts_unit"
-    hours = IssuedHours._meta.db_table
+    day = population_day(year)
+    stages = [str(s) for s in PLANNING_STAGES]
     stage_marks = ", ".join(["%s"] * len(stages))
+    # The year's hours are IssuedHours.objects.in_year's, compiled by the ORM into the statement.
+    year_hours, hours_params = (
+        IssuedHours.objects.in_year(year)
+        .order_by()
+        .values("person_id")
+        .annotate(total=Sum("hours"))
+        .query.sql_with_params()
+    )
     # On 31 July a person may have two memberships in force (one ending that day, one starting
     # it): the latest started one is their membership of the day, and it alone decides.
-    return f"""
+    return (
+        f"""
         WITH in_force AS (
             SELECT m.person_id, m.unit_id, m.category,
                    ROW_NUMBER() OVER (PARTITION BY m.person_id ORDER BY m.start_date DESC, m.id DESC) AS rn
@@ -72,17 +82,14 @@ def _population_sql(stages) -> str:
             FROM in_force f JOIN {unit} u ON u.id = f.unit_id
             WHERE f.rn = 1 AND f.category = %s AND u.kind = %s AND u.stage IN ({stage_marks})
         ),
-        year_hours AS (
-            SELECT h.person_id, SUM(h.hours) AS total
-            FROM {hours} h
-            WHERE h.date >= %s AND h.date <= %s
-            GROUP BY h.person_id
-        )
+        year_hours AS ({year_hours})
         SELECT p.person_id, p.school_id, p.authority_id, p.stage,
                -- exact on PostgreSQL (numeric); on SQLite it brings a float sum back to its tenths
                COALESCE(ROUND(y.total, 1), 0) AS hours
         FROM population p LEFT JOIN year_hours y ON y.person_id = p.person_id
-    """
+    """,
+        [day, day, str(Category.TEACHER), str(UnitKind.SCHOOL), *stages, *hours_params],
+    )
 
 
 def _exact(value) -> Decimal:
@@ -152,22 +159,8 @@ def _timestamp_type() -> str:
     return "timestamp with time zone" if connection.vendor == "postgresql" else "datetime"
 
 
-def _in_window(window, opens, closes, instant) -> bool:
-    """Strictly inside or outside is plain; on a bound, planning's window rule decides."""
-    if window is None or instant is None:
-        return False
-    if opens < instant < closes:
-        return True
-    if instant < opens or instant > closes:
-        return False
-    return window.contains(instant)
-
-
 def _build_population(year: int) -> None:
     """The population with hours, teacher plan and its window, as a temporary table."""
-    day = population_day(year)
-    first, last = academic_year_bounds(year)
-    stages = [str(s) for s in PLANNING_STAGES]
     ts = _timestamp_type()
     _drop_temporary_tables()
     _execute(
@@ -183,23 +176,21 @@ def _build_population(year: int) -> None:
     # Two steps, each analysed: the planner cannot estimate the population (the latest membership
     # in force, filtered) and took 833 people for 176,443, probing the plans' index once per person
     # instead of one hash join; counted into a table, the join to the plans is planned on real rows.
-    _execute(
-        f"CREATE TEMPORARY TABLE {PEOPLE} AS {_population_sql(stages)}",
-        [day, day, str(Category.TEACHER), str(UnitKind.SCHOOL), *stages, first, last],
-    )
+    population, params = _population_sql(year)
+    _execute(f"CREATE TEMPORARY TABLE {PEOPLE} AS {population}", params)
     if connection.vendor == "postgresql":
         _execute(f"ANALYZE {PEOPLE}")
         _execute(f"ANALYZE {WINDOWS}")
-    # The bounds are planning's own (PlanningWindow.opens_at/closes_at), both included, as
-    # planning/fill_rates.py compares them; the 17:00:00 / 17:00:01 tests hold the two together.
+    # The bounds are planning's own (PlanningWindow.opens_at/closes_at) and so is the rule
+    # (PlanningWindow.admits_sql), as the fill rates read it as a Q.
+    in_window = PlanningWindow.admits_sql(
+        submitted="tp.submitted_at", extended="tp.extended_until", opens="w.opens_at", closes="w.closes_at"
+    )
     _execute(
         f"""
         CREATE TEMPORARY TABLE {POPULATION} AS
         SELECT p.person_id, p.school_id, p.authority_id, p.stage, p.hours,
-               tp.submitted_at AS plan_submitted_at, w.opens_at, w.closes_at,
-               COALESCE(tp.submitted_at >= w.opens_at
-                        AND (tp.submitted_at <= w.closes_at OR tp.submitted_at <= tp.extended_until), FALSE)
-                 AS in_window
+               tp.submitted_at AS plan_submitted_at, w.opens_at, w.closes_at, {in_window} AS in_window
         FROM {PEOPLE} p
         LEFT JOIN {plans} tp ON tp.person_id = p.person_id AND tp.year = %s AND tp.submitted_at IS NOT NULL
         LEFT JOIN {WINDOWS} w ON w.authority_id = p.authority_id
@@ -292,12 +283,7 @@ def _schools(result: Computation) -> tuple[list[tuple], int]:
             top = pr.is_top_30(rank.pr)
             submitted = plans.get(school_id)
             until = extended.get(school_id)
-            in_window = _in_window(window, opens, closes, submitted) or (
-                window is not None
-                and submitted is not None
-                and until is not None
-                and opens <= submitted <= until
-            )
+            in_window = window is not None and window.admits(submitted, until)
             won = in_window and enough and top
             awarded += won
             rows.append(

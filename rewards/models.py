@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Person, Stage, Unit
+from core.exports import StoredExport
 from rewards.pr import floor_decimal
 
 
@@ -228,3 +229,16 @@ class AuthorityResult(Result):
     @property
     def fill_rate_percent_shown(self) -> str:
         return f"{floor_decimal(self.fill_rate * 100, 2):f}"
+
+
+class ListExport(StoredExport):
+    """獎勵名單下載: the operator's national copy, prepared by a worker (core.exports): it carries
+    national IDs, so the stored file is encrypted, its requester's alone and gone after a day."""
+
+    year = models.PositiveSmallIntegerField(_("學年度"))
+    list_name = models.CharField(_("名單"), max_length=12, blank=True)  # a CSV's one list
+    spec = models.BooleanField(_("SPEC §8 交換格式"), default=False)
+
+    class Meta(StoredExport.Meta):
+        verbose_name = _("獎勵名單下載")
+        verbose_name_plural = _("獎勵名單下載")

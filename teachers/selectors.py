@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import permissions
 from accounts.models import Unit
 from accounts.permissions import Perm
-from core.roc import academic_year, academic_year_bounds
+from core.roc import academic_year
 from teachers import hours, trust
 from teachers.models import (
     AccountStatus,
@@ -81,8 +81,8 @@ def _with_filters(
 ):
     """The roster annotated for 教師姓名查詢 and 進階篩選, and the condition a row must meet. Every
     row carries `year_hours`: the person's issued hours of the current academic year."""
-    start, end = academic_year_bounds(academic_year(today or timezone.localdate()))
-    roster = roster.annotate(year_hours=hours.hours_between("person_id", start, end))
+    year = academic_year(today or timezone.localdate())
+    roster = roster.annotate(year_hours=hours.hours_in_year("person_id", year))
     condition = Q()
     if state:
         roster = roster.annotate(applied=Exists(_waiting()))

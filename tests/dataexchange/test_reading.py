@@ -100,7 +100,7 @@ def test_a_broken_xlsx_is_refused(tmp_path, refused):
 
 
 def test_every_bad_row_is_counted_and_printing_stops_at_the_cap(tmp_path, refused, monkeypatch):
-    monkeypatch.setattr(dataexchange, "MAX_PRINTED_ERRORS", 3)
+    monkeypatch.setattr(dataexchange.errors, "MAX_PRINTED_ERRORS", 3)
     rows = [[f"X{i}", "某處", "company", "", ""] for i in range(5)]
     path = write_csv(tmp_path / "units.csv", HEADERS["units"], rows)
     result = run("import_data", "units", path)

@@ -18,7 +18,7 @@ URL = "/centre/fill-rates/"
 def _setup(school, other_school, teacher):
     second = MembershipFactory(unit=school).person
     MembershipFactory(unit=other_school)
-    services.take_roster_snapshot(cycle_id=PlanningCycle.objects.get(year=113).pk)
+    services.roster_snapshot_take(cycle_id=PlanningCycle.objects.get(year=113).pk)
     SchoolPlan.objects.create(school=school, year=113, submitted_at=taipei(2024, 8, 20, 9))
     SchoolPlan.objects.create(
         school=other_school, year=113, submitted_at=taipei(2024, 8, 23, 17, 0, 1)

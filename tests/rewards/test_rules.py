@@ -228,17 +228,3 @@ def test_an_authority_at_exactly_60_percent_is_awarded(pingtung, taipei):
     assert run.summary["authorities_awarded"] == 1
     # Authorities without any in-scope school have no row.
     assert AuthorityResult.objects.count() == 2
-
-
-def test_the_job_s_window_check_agrees_with_planning_s_rule_around_the_bounds(pingtung):
-    from planning.windows import windows_by_authority
-    from rewards.job import _in_window
-
-    window = windows_by_authority(year=113, kind="teacher")[pingtung.pk]
-    opens, closes = window.opens_at, window.closes_at
-    for bound in (opens, closes):
-        for offset in (-2, -1, 0, 1, 2):
-            instant = bound + dt.timedelta(seconds=offset)
-            assert _in_window(window, opens, closes, instant) == window.contains(instant), instant
-    assert not _in_window(None, None, None, closes)
-    assert not _in_window(window, opens, closes, None)
