@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO
 
@@ -113,8 +114,17 @@ def cell_value(column: Column, value):
     if column.kind == Kind.INTEGER:
         return int(value)
     if column.kind in (Kind.DECIMAL, Kind.PERCENT):
-        return Decimal(value)
+        return _decimal(value)
     return str(value)
+
+
+def _decimal(value) -> Decimal:
+    """A figure as a Decimal: exact rates (Fraction) to 10 places, floats by their shortest repr."""
+    if isinstance(value, Fraction):
+        return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("1e-10"))
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)
 
 
 def csv_text(column: Column, value) -> str:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import applying, permissions
 from accounts.permissions import Perm, requires
+from core import exports as core_exports
 from core import fonts
 from core.refusals import refused_response
 from courses import checkin, exports, ical, selectors, services
@@ -302,10 +303,9 @@ def admit(request, pk: int):
 def participants_xlsx(request, pk: int):
     """The full participant list (full names) as .xlsx, written in one openpyxl write-only pass."""
     course = _managed(request, pk)
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="participants-{course.code or course.pk}.xlsx"'
-    exports.write_participants(course, response)
-    return response
+    return core_exports.xlsx_response(
+        exports.participant_tables(course), exports.participants_filename(course)
+    )
 
 
 @requires(Perm.COURSE_MANAGE)
@@ -434,10 +434,9 @@ def learning_record_xlsx(request, year: int):
 
     person = request.user.person
     year_record = _record_year(request, person, year)
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="learning-record-{year}.xlsx"'
-    record.write_xlsx(person, year_record, response)
-    return response
+    return core_exports.xlsx_response(
+        [record.record_table(person, year_record)], f"learning-record-{year}.xlsx"
+    )
 
 
 @requires(Perm.LEARNING_RECORD)
@@ -555,7 +554,4 @@ def chart_csv(request, key: str):
     scope = chart_data.scope_for(request.user)
     year, _years = _chart_year(request)
     figure = chart_data.BUILDERS[key](scope, year)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{key}-{year}.csv"'
-    figure.write_csv(response)
-    return response
+    return core_exports.csv_response(figure.table(), f"{key}-{year}.csv")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,7 +18,7 @@ from accounts.permissions import Perm, requires
 from core.fonts import FontMissing
 from core.refusals import refused_json, refused_response
 from core.roc import format_roc_datetime
-from planning import aggregates, clock, guide, selectors, services
+from planning import aggregates, clock, exports, guide, selectors, services
 from planning.forms import AnnouncementForm, ReopenForm, SchoolPlanForm, SurveyForm, TeacherPlanForm
 from planning.models import PlanKind, SchoolPlan, TeacherPlan
 from planning.services import PlanningError
@@ -355,7 +353,7 @@ def fill_rates(request):
         context["summary_teacher"] = teacher_rates[authority.pk]
     rows, key, descending = _sorted(rows, request)
     if request.GET.get("download") == "csv":
-        return _fill_rates_csv(cycle, rows, context["national"])
+        return exports.fill_rates_response(cycle.year, rows, national=context["national"])
     context.update(rows=rows, sort=key, descending=descending, percent=_percent)
     for row in rows:
         row["school_rate_text"] = _percent(row["school_rate"]) if context["national"] else ""
@@ -364,56 +362,6 @@ def fill_rates(request):
         if name in context:
             context[f"{name}_text"] = _percent(context[name].rate)
     return render(request, "planning/fill_rates.html", context)
-
-
-def _fill_rates_csv(cycle, rows, national) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="fill-rates-{cycle.year}.csv"'
-    response.write("\ufeff")
-    out = csv.writer(response)
-    if national:
-        out.writerow(
-            [
-                "主管機關代碼",
-                "主管機關",
-                "學校送出數",
-                "學校數",
-                "學校填報率",
-                "教師送出數",
-                "教師數",
-                "教師填報率",
-            ]
-        )
-        for r in rows:
-            out.writerow(
-                [
-                    r["code"],
-                    r["name"],
-                    r["school_submitted"],
-                    r["school_total"],
-                    _percent(r["school_rate"]),
-                    r["teacher_submitted"],
-                    r["teacher_total"],
-                    _percent(r["teacher_rate"]),
-                ]
-            )
-    else:
-        out.writerow(
-            ["學校代碼", "學校", "教育階段", "學校本位規劃已送出", "教師送出數", "教師數", "教師填報率"]
-        )
-        for r in rows:
-            out.writerow(
-                [
-                    r["code"],
-                    r["name"],
-                    r["stage"],
-                    "是" if r["school_submitted"] else "否",
-                    r["teacher_submitted"],
-                    r["teacher_total"],
-                    _percent(r["teacher_rate"]),
-                ]
-            )
-    return response
 
 
 # ---------------------------------------------------------------- 統計專區
@@ -440,15 +388,7 @@ def statistics(request):
         question = Question.MODE
     table = stats.needs_table(cycle, question)
     if request.GET.get("download") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="needs-{cycle.year}-{question}.csv"'
-        response.write("\ufeff")
-        out = csv.writer(response)
-        out.writerow(["主管機關代碼", "主管機關", "教育階段", *table["labels"]])
-        for row in table["rows"]:
-            out.writerow([row["authority_code"], row["authority"], row["stage"], *row["values"]])
-        out.writerow(["", "全國", "", *table["totals"]])
-        return response
+        return exports.needs_response(cycle.year, question, table)
     context.update(
         cycle=cycle,
         question=question,

@@ -18,7 +18,7 @@ from core import exports
 from core.exports import Column, Kind, Table
 from rewards import selectors
 from rewards.explain import figure, plain
-from rewards.pr import floor_decimal
+from rewards.pr import floor_decimal, shown
 
 OPERATOR_COLUMNS = (
     "level", "code", "name", "authority_code", "stage", "value", "national_average", "group_size", "pr",
@@ -144,11 +144,6 @@ NATIONAL_ID_COLUMN = Column("身分證統一編號", width=14)
 LISTS = {"authorities": "主管機關", "schools": "學校", "teachers": "教師"}
 
 
-def _two(value):
-    """A figure as the portal shows it: two decimals, rounded down (a PR shown 70.00 was awarded)."""
-    return None if value is None else floor_decimal(value, 2)
-
-
 def _authority_rows(scope: UnitScope, year: int):
     for r in selectors.authority_results(scope, year):
         yield [year, r.authority.code, r.authority.name, r.schools_total, r.schools_submitted,
@@ -158,7 +153,7 @@ def _authority_rows(scope: UnitScope, year: int):
 def _school_rows(scope: UnitScope, year: int):
     for r in selectors.school_results(scope, year).iterator(chunk_size=2000):
         yield [year, r.authority.name, r.school.code, r.school.name, r.stage, r.teachers, r.total_hours,
-               _two(r.average), _two(r.national_average), r.group_size, _two(r.pr), r.plan_submitted_at,
+               shown(r.average), shown(r.national_average), r.group_size, shown(r.pr), r.plan_submitted_at,
                r.plan_in_window, r.awarded]  # fmt: skip
 
 
@@ -186,7 +181,7 @@ def _teacher_rows(scope: UnitScope, year: int, *, with_ids: bool):
         head = [year, authority, code, school]
         if with_ids:
             head.append(national_id.reveal(encrypted, to=national_id.REWARD_EXPORT))
-        yield [*head, name, stage, hours, _two(a), size, _two(rank), at, inside, won]
+        yield [*head, name, stage, hours, shown(a), size, shown(rank), at, inside, won]
 
 
 def people_tables(scope: UnitScope, year: int) -> dict[str, Table]:

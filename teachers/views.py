@@ -22,7 +22,7 @@ from accounts.models import SecurityEventKind
 from accounts.permissions import Perm, requires
 from core import exports as core_exports
 from core.refusals import refused_response
-from core.roc import academic_year, format_roc_date
+from core.roc import academic_year, format_roc_date, semester
 from teachers import exports, selectors, services
 from teachers.forms import (
     EndMembershipForm,
@@ -118,7 +118,6 @@ def profile(request):
                 messages.success(request, _("已更新個人基本資料。"))
                 return redirect("teachers:profile")
     today = timezone.localdate()
-    semester = 1 if today.month >= 8 or today.month == 1 else 2
     return render(
         request,
         "teachers/profile.html",
@@ -126,7 +125,7 @@ def profile(request):
             "membership": membership,
             "form": form,
             "history": history,
-            "semester": _("%(year)s學年度第%(n)s學期") % {"year": academic_year(today), "n": semester},
+            "semester": _("%(year)s學年度第%(n)s學期") % {"year": academic_year(today), "n": semester(today)},
         },
     )
 
@@ -412,9 +411,6 @@ def undo_end(request, pk: int):
 def centre_counts(request):
     schools = selectors.centre_school_counts(request.user)
     page = Paginator(schools, 50).get_page(request.GET.get("page"))
-    for school in page:
-        school.applied = school.applied_teachers + school.applied_staff
-        school.pending = school.total - school.applied
     return render(
         request, "teachers/centre_counts.html", {"page": page, "authority": permissions.unit_of(request.user)}
     )
