@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.lock | cut -d' ' -f1)
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install demo serve test lint format bench worker beat backup restore rehearse clean
+.PHONY: install demo serve test quick journeys lint format bench worker beat backup restore rehearse clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,9 +22,21 @@ demo: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver $(HOST)
 
-## make test: install and run the whole suite (SQLite, or PostgreSQL when DATABASE_URL is set)
+## make test: install, lint and run the whole suite (SQLite, or PostgreSQL when DATABASE_URL is set)
+## make quick / make journeys: its two parts on WORKERS pytest-xdist workers, each with its own test
+## database (test_<name>_gw0, …), media root and cache key prefix (tests/conftest.py)
+WORKERS ?= auto
+QUICK := not e2e and not integration and not live
 test: install lint
 	$(BIN)/python -m pytest
+
+## make quick: the tests that need no browser, port, worker or process of their own (about a minute)
+quick: install
+	$(BIN)/python -m pytest -n $(WORKERS) -m "$(QUICK)"
+
+## make journeys: the rest of make test, beside quick: browser (e2e), service (integration) and live
+journeys: install
+	$(BIN)/python -m pytest -n $(WORKERS) -m "not ($(QUICK))"
 
 ## make lint: ruff, the migrations check and the layers contract (import-linter, see docs/architecture.md)
 lint: install

@@ -20,7 +20,7 @@ from accounts.permissions import Perm
 from core import fonts
 from core.refusals import Kind
 from core.roc import academic_year_bounds, format_roc_date
-from courses import record
+from courses import feedback, record
 from courses.models import Certificate, CorrectionStatus, Course, HoursCorrection, IssuedHours
 from courses.services import MSG_FORBIDDEN, CourseError
 
@@ -135,6 +135,8 @@ def certificate_issue(*, actor: User, course: Course | None = None, year: int | 
     if course is not None:
         if not lines:
             raise CourseError(MSG_NO_HOURS_COURSE)
+        if feedback.blocks_certificate(person, course):
+            raise CourseError(feedback.MSG_FEEDBACK_FIRST, code=feedback.CODE_FEEDBACK_FIRST)
         lookup = {"course": course, "academic_year": None}
     else:
         if not hours:

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +17,7 @@ from accounts.permissions import Perm, requires
 from core import exports as core_exports
 from core import fonts
 from core.refusals import refused_response
-from courses import exports, ical, selectors, services
+from courses import exports, feedback, ical, selectors, services
 from courses.filters import CourseSearchFilter
 from courses.forms import AdmitForm, AttendanceUploadForm, CorrectionForm, CourseForm
 from courses.models import ACTIVE_ENROLMENT, AttendanceUpload, CourseStatus, Enrolment, EnrolmentStatus
@@ -131,6 +131,7 @@ def decline(request, code: str):
 def my_enrolments(request):
     """我的研習報名: every enrolment of the teacher with its state, 候補 position and dates."""
     rows = selectors.enrolments_of(request.user.person)
+    done = feedback.answered(request.user.person_id, {row.course_id for row in rows})
     now = timezone.now()
     today = timezone.localdate()
     for row in rows:
@@ -142,6 +143,10 @@ def my_enrolments(request):
             and not (course.start_date and today >= course.start_date)
         )
         row.has_calendar = row.status == EnrolmentStatus.ADMITTED and course.start_date is not None
+        row.feedback_done = row.course_id in done
+        row.feedback_open = row.status == EnrolmentStatus.ADMITTED and (
+            feedback.refusal_for(row, answered=row.feedback_done) is None
+        )
     return render(request, "courses/my_enrolments.html", {"rows": rows})
 
 
@@ -416,7 +421,14 @@ def _record_year(request, person, year=None):
 def learning_record(request):
     """研習紀錄: one academic year's courses and hours, the total against the 統合視導 minimum."""
     year_record = _record_year(request, request.user.person)
-    return render(request, "courses/record.html", {"record": year_record, "person": request.user.person})
+    feedback_first = feedback.required_unanswered(
+        request.user.person, {row.course_id for row in year_record.rows}
+    )
+    return render(
+        request,
+        "courses/record.html",
+        {"record": year_record, "person": request.user.person, "feedback_first": feedback_first},
+    )
 
 
 @requires(Perm.LEARNING_RECORD)
@@ -463,6 +475,8 @@ def certificate(request):
         cert = certificates.certificate_issue(actor=request.user, course=course, year=year)
     except services.CourseError as error:
         messages.error(request, error.message)
+        if error.code == feedback.CODE_FEEDBACK_FIRST and course.code:  # the questionnaire first
+            return redirect("courses:feedback-answer", code=course.code)
         return redirect(back)
     pdf = certificates.render_pdf(
         cert, verify_url=request.build_absolute_uri(reverse("courses:certificate-verify"))
@@ -491,14 +505,21 @@ def certificate_verify(request):
     return render(request, "courses/certificate_verify.html", context)
 
 
+def partner_api_schema(request):
+    from courses.api import api
+
+    return JsonResponse(api.get_openapi_schema(), json_dumps_params={"ensure_ascii": False})
+
+
 def partner_api_docs(request):
     """The partner API's description as a page (from the same OpenAPI document the JSON serves)."""
     from courses.api import api
 
-    schema = api.get_openapi_schema(path_prefix="/api/partner")
+    schema = api.get_openapi_schema()
     operations = [
         {"method": method.upper(), "path": path, **operation}
         for path, methods in schema["paths"].items()
+        if path.startswith("/api/partner/")
         for method, operation in methods.items()
     ]
     return render(
