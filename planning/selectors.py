@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Avg, Count, Q, Sum
 from django.utils import timezone
 
 from accounts import permissions
 from accounts.models import Unit, UnitKind
 from accounts.permissions import Perm, ScopedPerm
+from courses.models import Course, CourseStatus, IssuedHours
 from planning import clock, fill_rates, statistics
+from planning.choices import Domain
 from planning.fill_rates import FillRate
 from planning.models import (
     Announcement,
@@ -20,6 +22,7 @@ from planning.models import (
     PlanningWindow,
     SchoolPlan,
     SnapshotEntry,
+    SurveyResponse,
     TeacherPlan,
 )
 from planning.services import current_cycle, school_in_scope, teacher_school
@@ -182,11 +185,6 @@ def open_window_announcements():
 
 def hours_progress(person_id: int, year: int, plan: TeacherPlan | None) -> list[dict]:
     """Planned against actual hours per domain for the academic year so far (from issued hours)."""
-    from django.db.models import Sum
-
-    from courses.models import IssuedHours
-    from planning.choices import Domain
-
     planned = {row.domain: row.hours for row in plan.planned_hours.all()} if plan else {}
     issued = IssuedHours.objects.in_year(year).filter(person_id=person_id)
     actual: dict[str, object] = {}
@@ -206,8 +204,6 @@ def hours_progress(person_id: int, year: int, plan: TeacherPlan | None) -> list[
 def suggested_courses(plan: TeacherPlan | None, authority_id: int | None, limit: int = 5):
     """Courses open for enrolment now, by the teacher's authority or national (under no authority),
     matching the plan's domains (when courses carry one); each has a page to link to."""
-    from courses.models import Course, CourseStatus
-
     now = clock.now()
     courses = Course.objects.filter(
         Q(authority_id=authority_id) | Q(authority__isnull=True),
@@ -236,10 +232,6 @@ def teacher_snapshot(cycle: PlanningCycle, person_id: int) -> SnapshotEntry | No
 
 def survey_summary(year: int) -> list[dict]:
     """滿意度問卷 results for the operator: answers and average scores per kind of plan."""
-    from django.db.models import Avg, Count
-
-    from planning.models import SurveyResponse
-
     rows = (
         SurveyResponse.objects.filter(year=year)
         .values("kind")
