@@ -13,6 +13,7 @@ urlpatterns = [
     path("me/learning-record/certificate/", views.certificate, name="certificate"),
     path("certificates/verify/", views.certificate_verify, name="certificate-verify"),
     path("api/partner/docs/", views.partner_api_docs, name="partner-api-docs"),
+    path("open-data/", views.open_data, name="open-data"),
     # The API's OpenAPI document (served by django-ninja at /api/openapi.json) at its first address.
     path("api/partner/openapi.json", views.partner_api_schema, name="partner-api-schema"),
     path("courses/", views.search, name="search"),

@@ -505,6 +505,24 @@ def certificate_verify(request):
     return render(request, "courses/certificate_verify.html", context)
 
 
+def open_data(request):
+    """開放資料 (public): what the catalogue's files hold, under which licence, and where."""
+    from courses import opendata
+
+    return render(
+        request,
+        "courses/open_data.html",
+        {
+            "columns": opendata.COLUMNS,
+            "licence_name": opendata.LICENCE_NAME,
+            "licence_url": opendata.LICENCE_URL,
+            "page_size": opendata.PAGE_SIZE,
+            "max_page_size": opendata.MAX_PAGE_SIZE,
+            "max_age": opendata.MAX_AGE,
+        },
+    )
+
+
 def partner_api_schema(request):
     from courses.api import api
 
