@@ -49,11 +49,15 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## make bench: run the benchmarks under bench/ and append their figures to bench/results.md
+## make bench: run every benchmark under bench/ (each builds its own data; the national set is
+## written once into bench/data/) and append their figures to bench/results.md.
+## BENCH_SCALE=0.1 make bench: a quick check at a tenth of the size (not the figures of record).
 bench: install
-	@failed=""; for script in bench/*_bench.py; do [ -e "$$script" ] || continue; \
-		echo "== $$script (load average: $$(cut -d' ' -f1-3 /proc/loadavg))"; \
-		$(BIN)/python "$$script" || failed="$$failed $$script"; done; \
+	@failed=""; all=$$(date +%s); for script in bench/*_bench.py; do [ -e "$$script" ] || continue; \
+		echo "== $$script (load average: $$(cut -d' ' -f1-3 /proc/loadavg))"; started=$$(date +%s); \
+		$(BIN)/python "$$script" || failed="$$failed $$script"; \
+		echo "== $$script took $$(( $$(date +%s) - started )) s"; done; \
+		echo "== make bench took $$(( $$(date +%s) - all )) s"; \
 		if [ -n "$$failed" ]; then echo "benches that missed a target or failed:$$failed"; exit 1; fi
 
 worker: install
