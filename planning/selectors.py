@@ -104,6 +104,18 @@ def school_plan_visible_to(actor, pk: int) -> SchoolPlan | None:
     return plans.filter(scope).filter(pk=pk).first()
 
 
+def plan_to_reopen(actor, kind: PlanKind, pk: int) -> SchoolPlan | TeacherPlan | None:
+    """A plan the actor may open 退回修改 on: a school plan they may read and reopen, a teacher plan
+    for whoever may grant extensions (the operator); None (404) for anything else."""
+    if kind == PlanKind.SCHOOL:
+        if not permissions.has_perm(actor, Perm.PLAN_REOPEN):
+            return None
+        return school_plan_visible_to(actor, pk)
+    if not permissions.has_perm(actor, Perm.PLAN_EXTEND):
+        return None
+    return TeacherPlan.objects.filter(pk=pk).first()
+
+
 def opens_teacher_plan(user) -> bool:
     """Whether 教師自我進修規劃 opens for the user, by the view's own test: before any cycle (the page
     says so), or for a teacher serving today at a school inside the cycle's scope (not 幼兒園, not

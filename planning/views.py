@@ -21,7 +21,7 @@ from core.roc import format_roc_datetime
 from planning import aggregates, clock, exports, guide, selectors, services
 from planning.choices import Question
 from planning.forms import AnnouncementForm, ReopenForm, SchoolPlanForm, SurveyForm, TeacherPlanForm
-from planning.models import PlanKind, SchoolPlan, TeacherPlan
+from planning.models import PlanKind
 from planning.services import PlanningError
 from planning.statistics import needs_table
 
@@ -186,18 +186,10 @@ def reopen_plan(request, kind: str, pk: int):
 
     if kind not in PlanKind.values:
         raise Http404
-    may_extend = permissions.has_perm(request.user, Perm.PLAN_EXTEND)
-    if kind == PlanKind.SCHOOL:
-        plan = (
-            selectors.school_plan_visible_to(request.user, pk)
-            if permissions.has_perm(request.user, Perm.PLAN_REOPEN)
-            else None
-        )
-    else:
-        plan = TeacherPlan.objects.filter(pk=pk).first() if may_extend else None
+    plan = selectors.plan_to_reopen(request.user, PlanKind(kind), pk)
     if plan is None:
         raise Http404
-    model = SchoolPlan if kind == PlanKind.SCHOOL else TeacherPlan
+    may_extend = permissions.has_perm(request.user, Perm.PLAN_EXTEND)
     form = ReopenForm(request.POST or None, operator=may_extend)
     context = {
         "plan": plan,
@@ -221,7 +213,6 @@ def reopen_plan(request, kind: str, pk: int):
             return render(request, "planning/reopen.html", context, status=409)
         messages.success(request, _("規劃已退回為草稿，並已記錄原因、以電子郵件通知填報者。"))
         return redirect("planning:reopen", kind=kind, pk=plan.pk)
-    context["plan"] = model.objects.get(pk=plan.pk)
     return render(request, "planning/reopen.html", context)
 
 
