@@ -22,13 +22,13 @@ demo: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver $(HOST)
 
-## make test: install, lint and run the whole suite (SQLite, or PostgreSQL when DATABASE_URL is set)
-## make quick / make journeys: its two parts on WORKERS pytest-xdist workers, each with its own test
+## make test: install, lint and run the whole suite (SQLite, or PostgreSQL when DATABASE_URL is set):
+## make quick and make journeys in one run, on WORKERS pytest-xdist workers, each with its own test
 ## database (test_<name>_gw0, …), media root and cache key prefix (tests/conftest.py)
 WORKERS ?= auto
 QUICK := not e2e and not integration and not live
 test: install lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS)
 
 ## make quick: the tests that need no browser, port, worker or process of their own (about a minute)
 quick: install
