@@ -22,13 +22,13 @@ demo: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver $(HOST)
 
-## make test: install, lint and run the whole suite (SQLite, or PostgreSQL when DATABASE_URL is set)
-## make quick / make journeys: its two parts on WORKERS pytest-xdist workers, each with its own test
+## make test: install, lint and run the whole suite (SQLite, or PostgreSQL when DATABASE_URL is set):
+## make quick and make journeys in one run, on WORKERS pytest-xdist workers, each with its own test
 ## database (test_<name>_gw0, …), media root and cache key prefix (tests/conftest.py)
 WORKERS ?= auto
 QUICK := not e2e and not integration and not live
 test: install lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS)
 
 ## make quick: the tests that need no browser, port, worker or process of their own (about a minute)
 quick: install
@@ -49,11 +49,15 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## make bench: run the benchmarks under bench/ and append their figures to bench/results.md
+## make bench: run every benchmark under bench/ (each builds its own data; the national set is
+## written once into bench/data/) and append their figures to bench/results.md.
+## BENCH_SCALE=0.1 make bench: a quick check at a tenth of the size (not the figures of record).
 bench: install
-	@failed=""; for script in bench/*_bench.py; do [ -e "$$script" ] || continue; \
-		echo "== $$script (load average: $$(cut -d' ' -f1-3 /proc/loadavg))"; \
-		$(BIN)/python "$$script" || failed="$$failed $$script"; done; \
+	@failed=""; all=$$(date +%s); for script in bench/*_bench.py; do [ -e "$$script" ] || continue; \
+		echo "== $$script (load average: $$(cut -d' ' -f1-3 /proc/loadavg))"; started=$$(date +%s); \
+		$(BIN)/python "$$script" || failed="$$failed $$script"; \
+		echo "== $$script took $$(( $$(date +%s) - started )) s"; done; \
+		echo "== make bench took $$(( $$(date +%s) - all )) s"; \
 		if [ -n "$$failed" ]; then echo "benches that missed a target or failed:$$failed"; exit 1; fi
 
 worker: install
