@@ -11,6 +11,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from core.roc import format_roc_date
 from courses import checkin, services
 from courses.models import CheckIn, CheckKind, Course, CourseSession, CourseStatus, Enrolment, EnrolmentStatus
 from tests.helpers import signed_in_client
@@ -52,6 +53,10 @@ def scan(course, enrolment, *, actor, kind=CheckKind.IN, scan_id=None, at=None, 
 def at(course, hour, minute=0) -> str:
     zone = timezone.get_current_timezone()
     return dt.datetime.combine(course.session.date, dt.time(hour, minute), tzinfo=zone).isoformat()
+
+
+def roc_day(course) -> str:
+    return format_roc_date(course.session.date)
 
 
 # ------------------------------------------------------------------------------------------
@@ -107,7 +112,7 @@ def test_a_scan_records_check_in_with_the_masked_name(course, clerk):
     enrolment = course.admitted[0]
     result = scan(course, enrolment, actor=clerk, at=at(course, 8, 55))
     assert result.outcome == "recorded"
-    assert result.message == f"{enrolment.person.masked_name} 報到完成（08:55）。"
+    assert result.message == f"{enrolment.person.masked_name} 報到完成（{roc_day(course)} 08:55）。"
     record = CheckIn.objects.get()
     assert (record.enrolment, record.session, record.kind) == (enrolment, course.session, CheckKind.IN)
     assert timezone.localtime(record.scanned_at).time() == dt.time(8, 55)
@@ -119,7 +124,7 @@ def test_a_repeated_scan_is_answered_and_not_recorded_again(course, clerk):
     again = scan(course, enrolment, actor=clerk, at=at(course, 8, 57))
     assert again.outcome == "already"
     assert again.code == "already_recorded"
-    assert again.message == f"{enrolment.person.masked_name} 已於 08:55 報到，不重複記錄。"
+    assert again.message == f"{enrolment.person.masked_name} 已於 {roc_day(course)} 08:55 報到，不重複記錄。"
     assert CheckIn.objects.count() == 1
 
 
