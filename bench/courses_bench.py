@@ -318,6 +318,7 @@ def measure_enrolment(school) -> dict:
             "4",
             "--timeout",
             "120",
+            "--preload",  # Django's start-up once, before the fork, not in the enrolment burst
         ],
         cwd=ROOT,
         env=env,

@@ -221,6 +221,7 @@ def start_gunicorn(hashers: list[str] | None) -> subprocess.Popen:
         f"127.0.0.1:{PORT}",
         "--timeout",
         "60",
+        "--preload",  # Django's start-up once, before the fork, not in a worker's first measured request
         "--log-level",
         "warning",
     ]

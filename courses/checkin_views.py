@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import Perm, requires
 from core.refusals import Kind, refused_json, refused_response
-from courses import checkin
+from courses import checkin, services
 from courses.forms import SessionForm
 from courses.views import _managed
 
@@ -127,8 +127,6 @@ def service_worker(request):
 @require_http_methods(["GET", "POST"])
 def checkins(request, pk: int):
     """報到紀錄: who checked in and out per session, turned into the attendance by the organiser."""
-    from courses import services
-
     course = _managed(request, pk)
     sessions_, rows = checkin.attendance_of(course)
     context = {

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BusinessAccount, BusinessAccountStatus, Person
 from core.roc import format_roc_date
-from courses import selectors
+from courses import checkin, selectors
 from courses.models import Enrolment, EnrolmentStatus, HoursCorrection
 
 SIGNATURE = "全國教師在職進修資訊網"
@@ -100,7 +100,6 @@ def enrolment_notify(*, enrolment_id: int, kind: str) -> bool:
     if not with_code:
         send_mail(subject, "\n".join(lines), None, [address])
         return True
-    from courses import checkin
 
     message = EmailMessage(subject, "\n".join(lines), None, [address])
     token = checkin.token_for(enrolment)

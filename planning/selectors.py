@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts import permissions
@@ -102,6 +102,16 @@ def school_plan_visible_to(actor, pk: int) -> SchoolPlan | None:
     else:
         return None
     return plans.filter(scope).filter(pk=pk).first()
+
+
+def authority_to_read(actor, code: str = "") -> tuple[Unit | None, QuerySet[Unit] | None]:
+    """所屬學校規劃彙整: the authority whose schools the actor reads, and the authorities to choose
+    from (the operator's: every one, the chosen code or the first; a centre's: its own, no choice)."""
+    scope = permissions.unit_scope(actor)
+    if not scope.everything:
+        return scope.unit, None
+    authorities = Unit.objects.authorities().order_by("code")
+    return (authorities.filter(code=code).first() if code else authorities.first()), authorities
 
 
 def plan_to_reopen(actor, kind: PlanKind, pk: int) -> SchoolPlan | TeacherPlan | None:
