@@ -14,6 +14,8 @@ from django.utils import timezone
 from core.roc import format_roc_date
 from courses import checkin, services
 from courses.models import CheckIn, CheckKind, Course, CourseSession, CourseStatus, Enrolment, EnrolmentStatus
+from tests.accounts.test_last_chief_race import at_the_same_moment
+from tests.conftest import require_postgresql
 from tests.helpers import signed_in_client
 
 pytestmark = pytest.mark.django_db
@@ -433,3 +435,28 @@ def test_another_units_manager_cannot_turn_scans_into_hours(course, actors):
     assert client.post(reverse("courses:checkins", args=[course.pk]), {}).status_code == 404
     course.refresh_from_db()
     assert course.status == CourseStatus.CLOSED
+
+
+# ------------------------------------------------------------------------------------------
+# At the same moment (PostgreSQL: real threads, each with its own connection)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("same_scan", [True, False], ids=["one-scan-sent-twice", "two-phones"])
+def test_simultaneous_scans_of_one_person_give_one_record(course, clerk, actors, same_scan):
+    """A queue sent from two tabs at once (the same scan id), or two phones scanning one person at the
+    same moment: both answers are good, and one row exists."""
+    require_postgresql("the check-in race")
+    colleague = actors("clerk").colleague
+    enrolment = course.admitted[0]
+    shared = str(uuid.uuid4())
+
+    def phone(actor):
+        scan_id = shared if same_scan else str(uuid.uuid4())
+        return lambda: scan(course, enrolment, actor=actor, scan_id=scan_id)
+
+    results = at_the_same_moment(phone(clerk), phone(colleague))
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    expected = ["recorded", "recorded"] if same_scan else ["already", "recorded"]
+    assert sorted(result.outcome for result in results) == expected
+    assert CheckIn.objects.count() == 1

@@ -292,3 +292,13 @@ def test_check_in_by_camera_online_and_with_the_network_cut(browser, live_server
     records = list(CheckIn.objects.order_by("enrolment_id").values_list("enrolment_id", "kind"))
     assert records == sorted([(first.pk, "in"), (first.pk, "out"), (second.pk, "in")])
     assert CheckIn.objects.get(enrolment=first, kind="out").method == "manual"
+
+
+def test_my_enrolments_shows_the_check_in_code_readable_at_phone_width(page):
+    call_command("seed_demo")
+    course, _enrolments = course_today()
+    sign_in(page, "teacher1")
+    page.get_by_role("navigation", name="主選單").get_by_role("link", name="我的研習報名").click()
+    expect(page.get_by_role("heading", level=2, name="報到 QR Code")).to_be_visible()
+    expect(page.get_by_role("img", name=f"「{course.title}」的報到 QR Code")).to_be_visible()
+    accessible_at_both_widths(page)
