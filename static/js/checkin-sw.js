@@ -22,7 +22,13 @@ self.addEventListener("fetch", function (event) {
   event.respondWith(
     fetch(request).then(
       function (response) {
-        // A sign-in redirect or an error page is never kept in place of the page.
+        // Signed out (a sign-in redirect, 401 or 403 from the page or its data): the copy of the
+        // participants is deleted, so it is never served to a session that is not the clerk's.
+        if (CHECKIN.test(url.pathname) && (response.redirected || response.type === "opaqueredirect"
+            || response.status === 401 || response.status === 403)) {
+          return caches.delete(CACHE).then(function () { return response; });
+        }
+        // An error page is never kept in place of the page.
         if (response.ok && !response.redirected && !url.search) {
           var copy = response.clone();
           caches.open(CACHE).then(function (cache) {

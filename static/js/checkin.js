@@ -80,6 +80,7 @@
     });
   }
   function store(mode) {
+    if (!db) throw new Error("queue closed");
     return db.transaction("queue", mode).objectStore("queue");
   }
   function queued() {
@@ -323,6 +324,11 @@
   }
   openDb().then(function (opened) {
     db = opened;
+    // Sign-out deletes the queue's database (static/js/signout.js): let it.
+    db.onversionchange = function () {
+      db.close();
+      db = null;
+    };
     return queued();
   }).then(function (scans) {
     // Scans waiting from before a reload count as made, so a repeat is answered 已報到.
