@@ -13,7 +13,6 @@ import ast
 import datetime as dt
 import io
 import zipfile
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -28,8 +27,6 @@ from courses import services as course_services
 from courses.models import (
     AttendanceUpload,
     CourseStatus,
-    Enrolment,
-    EnrolmentStatus,
     HoursCorrection,
     HoursSource,
     IssuedHours,
@@ -37,7 +34,7 @@ from courses.models import (
 )
 from planning.models import SchoolPlan, TeacherPlan
 from teachers.models import FeedRun, FeedSource, RosterUpload
-from tests.courses.conftest import course_fields
+from tests.courses.conftest import admitted, course_fields
 from tests.factories import MembershipFactory, PersonFactory, UserFactory
 from tests.helpers import signed_in_client
 
@@ -88,14 +85,7 @@ def world(school, other_school, authority, chief, clerk, centre, operator):
     ended = MembershipFactory(unit=school, end_date=timezone.localdate(), end_reason="退休")
     course = course_services.course_register(actor=clerk, fields=course_fields())
     course = course_services.course_open(actor=clerk, course=course)
-    enrolment = Enrolment.objects.create(
-        course=course,
-        person=person,
-        status=EnrolmentStatus.ADMITTED,
-        applied_at=timezone.now(),
-        admitted_at=timezone.now(),
-        attended_hours=Decimal("6"),
-    )
+    enrolment = admitted(course, person)
     day = timezone.localdate() - dt.timedelta(days=1)
     course.__class__.objects.filter(pk=course.pk).update(
         status=CourseStatus.CONFIRMED, start_date=day, end_date=day
