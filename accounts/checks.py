@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 # Caches that every process of the site shares.
 SHARED_CACHE_BACKENDS = (
+    "core.cache.RedisCache",  # the portal's (Django's, reusing its Redis clients)
     "django.core.cache.backends.redis.RedisCache",
     "django_redis.cache.RedisCache",
     "django.core.cache.backends.memcached.PyMemcacheCache",

@@ -151,6 +151,11 @@ def _fernet() -> MultiFernet:
     return _multi_for(tuple(fernet_keys()))
 
 
+def cipher() -> MultiFernet:
+    """The national-ID cipher, for a stored file that carries IDs (core.exports.EncryptedFile)."""
+    return _fernet()
+
+
 def encrypt(value: str) -> str:
     return _fernet().encrypt(normalize(value).encode()).decode()
 
@@ -185,13 +190,14 @@ KINDERGARTEN_FEED = "courses.kindergarten_feed"
 ID_RECIPIENTS: dict[str, Recipient] = {
     ROSTER_DOWNLOAD: Recipient(
         "SPEC §9 (the unit's own roster download), §4 資料下載",
-        "teachers.exports.write_roster_xlsx: the manager's own unit, read back by 批次上傳",
+        "teachers.exports.roster_table: the manager's own unit, read back by 批次上傳",
         ("teachers:download",),
     ),
     REWARD_EXPORT: Recipient(
         "SPEC §9 (the operator's reward export), §8 reward export",
-        "rewards.exports: the operator's national lists only (an authority's or school's copy has none)",
-        ("rewards:download",),
+        "rewards.exports: the operator's national lists only (an authority's or school's copy has none),"
+        " written encrypted by a worker and served to the operator who asked (core.exports)",
+        ("rewards:export-file",),
     ),
     DATA_EXCHANGE_EXPORT: Recipient(
         "SPEC §8 (roster, hours and plans files import back, so they carry the ID)",

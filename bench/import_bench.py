@@ -1,59 +1,86 @@
 #!/usr/bin/env python
-"""Import benchmark at national scale (SPEC §11), on PostgreSQL. Run by `make bench`.
+"""Import benchmark at national scale (SPEC §11, issue 22 point 3), on PostgreSQL. Run by `make bench`.
 
-1. Writes the national set with `seed_national --teachers 200000` into bench/data/ if missing.
+1. Writes the national set with `seed_national --teachers 200000` into bench/data/ if missing
+   (BENCH_SCALE=0.1: a tenth of it, for a quick check).
 2. Creates a fresh database (BENCH_DATABASE_URL, default inservice_bench on 127.0.0.1) and
    migrates it.
-3. Imports units, roster, hours and plans, each with `manage.py import_data` in a child process,
-   and reads the child's wall time and peak resident memory (wait4). The first import is the
-   switch-over from the old system, so roster and hours run with `--bulk` (the operator's
-   explicit choice: keys and indexes rebuilt once); then every kind is imported a second time
-   on the ordinary path (idempotent: nothing changes).
-4. Times a bare `COPY` of hours.csv into an unindexed table of text columns, for the ratio.
-5. Prints the figures and appends a dated section to bench/results.md.
+3. Imports units, roster, hours and plans, each with `manage.py import_data -v 2` in a child
+   process: its wall time, its CPU time and that of its PostgreSQL backend (/proc, same host),
+   its peak resident memory (wait4) and the importer's own phases. The first import is the
+   switch-over from the old system, so roster and hours run with `--bulk` (keys and indexes
+   rebuilt once); then every kind is imported a second time on the ordinary path (nothing changes).
+4. The yardsticks, in the same run, after the imports:
+   - hours: a bare `COPY` of hours.csv into an unindexed table of text columns, plus rebuilding
+     the keys of the loaded hours table (its unique key, foreign keys and indexes, dropped and
+     added again in a transaction that is rolled back): what any load of these rows must pay;
+   - roster: a bare `COPY` of roster.csv, plus what the per-person work costs at its least: the
+     national-ID check, the HMAC digest and the Fernet encryption of each distinct ID.
+5. Prints the figures, the ratios and a PASS/FAIL per target; appends a dated section to
+   bench/results.md.
 
-Targets: hours ≥ 100,000 rows/s with peak RSS ≤ 300 MB; roster (200,000 people) ≤ 20 s.
+Targets: hours ≤ 2 × (bare COPY + key rebuild) with peak RSS ≤ 300 MB; roster (200,000 people)
+≤ 8 s. Wall time is what the targets name; on a shared machine the CPU ratios (child + backend
+against the yardstick's own) are the steadier figure, and are printed beside them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
-from common import commit, machine
+from common import (
+    KINDS,
+    NATIONAL_DATABASE_URL,
+    SCALE,
+    SEED,
+    TEACHERS,
+    BackendsCPU,
+    backend_cpu,
+    commit,
+    fresh_database,
+    load_average,
+    machine,
+    national_data,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results.md"
 PYTHON = sys.executable
-TEACHERS = int(os.environ.get("BENCH_TEACHERS", "200000"))
-SEED = int(os.environ.get("BENCH_SEED", "1"))
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/inservice_bench")
-KINDS = ("units", "roster", "hours", "plans")
+DATABASE_URL = NATIONAL_DATABASE_URL
 BULK_KINDS = ("roster", "hours")  # kinds with tables for --bulk to rebuild
-HOURS_MIN_RATE = 100_000
+HOURS_MAX_RATIO = 2
 HOURS_MAX_MB = 300
-ROSTER_MAX_SECONDS = 20
+ROSTER_MAX_SECONDS = 8 * SCALE
+PHASE_RE = re.compile(r"^\s+(.+)：([0-9.]+) 秒$")
 
 
-def run_child(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS in MB, output) of one child process."""
+def run_child(args: list[str], env: dict[str, str]) -> dict:
+    """Wall and CPU seconds (the child's and its PostgreSQL backends'), peak RSS, output, phases."""
     started = time.perf_counter()
-    child = subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    output = child.stdout.read()
-    _pid, status, usage = os.wait4(child.pid, 0)
+    with BackendsCPU(DATABASE_URL) as backends:
+        child = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        output = child.stdout.read()
+        _pid, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
+    if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(args)}\n{output}")
-    return elapsed, usage.ru_maxrss / 1024, output
+    phases = [(m.group(1), float(m.group(2))) for m in map(PHASE_RE.match, output.splitlines()) if m]
+    return {
+        "wall": elapsed,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "db_cpu": backends.seconds,
+        "mb": usage.ru_maxrss / 1024,
+        "output": output,
+        "phases": phases,
+    }
 
 
 def data_rows(path: Path) -> int:
@@ -61,18 +88,7 @@ def data_rows(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) - 1
 
 
-def fresh_database() -> None:
-    import psycopg
-
-    url = urlparse(DATABASE_URL)
-    name = url.path.lstrip("/")
-    admin = url._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def bare_copy_seconds(path: Path) -> float:
+def bare_copy(path: Path) -> dict:
     """A bare COPY of the file into an unindexed table of text columns: the floor for an import."""
     import psycopg
 
@@ -82,6 +98,7 @@ def bare_copy_seconds(path: Path) -> float:
         conn.execute("DROP TABLE IF EXISTS bench_bare")
         conn.execute(f"CREATE TABLE bench_bare ({', '.join(f'{c} text' for c in columns)})")
         conn.commit()
+        db_before, cpu_before = backend_cpu(conn), time.process_time()
         started = time.perf_counter()
         with conn.cursor() as cursor:
             with cursor.copy("COPY bench_bare FROM STDIN (FORMAT csv, HEADER true)") as copy:
@@ -89,117 +106,147 @@ def bare_copy_seconds(path: Path) -> float:
                     while chunk := f.read(1 << 20):
                         copy.write(chunk)
         conn.commit()
-        elapsed = time.perf_counter() - started
+        result = {
+            "wall": time.perf_counter() - started,
+            "cpu": time.process_time() - cpu_before,
+            "db_cpu": backend_cpu(conn) - db_before,
+        }
         conn.execute("DROP TABLE bench_bare")
         conn.commit()
-    return elapsed
+    return result
 
 
-def postgres_version() -> str:
-    import psycopg
+def key_rebuild(table: str) -> dict:
+    """Dropping and adding again the keys and indexes `--bulk` rebuilds, rolled back."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.update({"DATABASE_URL": DATABASE_URL, "DJANGO_SETTINGS_MODULE": "inservice.settings"})
+    import django
 
-    with psycopg.connect(DATABASE_URL) as conn:
-        return conn.execute("SHOW server_version").fetchone()[0]
+    django.setup()
+    from common import process_cpu
+    from django.db import connection, transaction
+
+    from core.dataexchange import secondary_indexes_dropped
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (pid,) = cursor.fetchone()
+        db_before, started = process_cpu(pid), time.perf_counter()
+        with secondary_indexes_dropped(connection, table):
+            pass
+        result = {"wall": time.perf_counter() - started, "cpu": 0.0, "db_cpu": process_cpu(pid) - db_before}
+        transaction.set_rollback(True)
+    return result
+
+
+def per_person_floor(path: Path) -> dict:
+    """The per-person work no roster import can skip: check, HMAC digest and Fernet of each ID."""
+    import csv
+
+    from accounts import national_id
+
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        ids = list(dict.fromkeys(row[0] for row in csv.reader(f)))[1:]
+    started, cpu_before = time.perf_counter(), time.process_time()
+    for raw in ids:
+        nid = national_id.check(raw)
+        national_id.digest(nid)
+        national_id.encrypt(nid)
+    return {"wall": time.perf_counter() - started, "cpu": time.process_time() - cpu_before, "db_cpu": 0.0}
+
+
+def total(*figures: dict, key: str) -> float:
+    return sum(f[key] for f in figures)
 
 
 def main() -> int:
     env = dict(os.environ, DATABASE_URL=DATABASE_URL, DJANGO_DEBUG=os.environ.get("DJANGO_DEBUG", "1"))
-    files = {kind: DATA / f"{kind}.csv" for kind in KINDS}
-    if not all(path.exists() for path in files.values()):
-        print(f"writing the national set ({TEACHERS} people, seed {SEED}) into {DATA} …", flush=True)
-        seconds, _mb, _out = run_child(
-            [
-                PYTHON,
-                "manage.py",
-                "seed_national",
-                "--teachers",
-                str(TEACHERS),
-                "--seed",
-                str(SEED),
-                "--out",
-                str(DATA),
-            ],
-            env,
-        )
-        print(f"  written in {seconds:.1f} s", flush=True)
+    data = national_data()
+    files = {kind: data / f"{kind}.csv" for kind in KINDS}
+    fresh_database(DATABASE_URL)
+    subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
 
-    fresh_database()
-    run_child([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], env)
-
-    load_before = os.getloadavg()
+    load_before = load_average()
     results = []
     for attempt in ("first import", "again (no change)"):
         for kind in KINDS:
             rows = data_rows(files[kind])
             flags = ["--bulk"] if attempt == "first import" and kind in BULK_KINDS else []
-            seconds, mb, output = run_child(
-                [PYTHON, "manage.py", "import_data", kind, str(files[kind]), *flags], env
+            r = run_child(
+                [PYTHON, "manage.py", "import_data", "-v", "2", kind, str(files[kind]), *flags], env
             )
-            summary = output.strip().splitlines()[-1]
-            results.append(
-                (attempt + (" --bulk" if flags else ""), kind, rows, seconds, rows / seconds, mb, summary)
-            )
+            r.update(attempt=attempt + (" --bulk" if flags else ""), kind=kind, rows=rows)
+            r["summary"] = r["output"].strip().splitlines()[-1].split("：", 1)[-1]
+            results.append(r)
+            phases = "; ".join(f"{name} {seconds:.1f} s" for name, seconds in r["phases"])
             print(
-                f"{results[-1][0]:25} {kind:7} {rows:>9,} rows {seconds:7.1f} s {rows / seconds:>10,.0f} rows/s {mb:6.0f} MB",
+                f"{r['attempt']:25} {kind:7} {rows:>9,} rows {r['wall']:6.1f} s wall, CPU {r['cpu']:5.1f} s + "
+                f"PostgreSQL {r['db_cpu']:5.1f} s, {r['mb']:4.0f} MB  ({phases})",
                 flush=True,
             )
 
-    copy_seconds = bare_copy_seconds(files["hours"])
-    roster_copy = bare_copy_seconds(files["roster"])
-    load_after = os.getloadavg()
-    hours = next(r for r in results if r[0].startswith("first import") and r[1] == "hours")
-    roster = next(r for r in results if r[0].startswith("first import") and r[1] == "roster")
-    ratio = hours[3] / copy_seconds
-    roster_ratio = roster[3] / roster_copy
-    print(
-        f"bare COPY of roster.csv: {roster_copy:.1f} s; import_data roster / bare COPY = {roster_ratio:.0f}×"
-    )
-    print(
-        f"bare COPY of hours.csv into an unindexed table: {copy_seconds:.1f} s; import_data hours / bare COPY = {ratio:.1f}×"
-    )
+    hours = next(r for r in results if r["attempt"].startswith("first import") and r["kind"] == "hours")
+    roster = next(r for r in results if r["attempt"].startswith("first import") and r["kind"] == "roster")
+    hours_copy, rebuild = bare_copy(files["hours"]), key_rebuild("courses_issuedhours")
+    roster_copy, people = bare_copy(files["roster"]), per_person_floor(files["roster"])
+    load_after = load_average()
+    hours_floor = {k: total(hours_copy, rebuild, key=k) for k in ("wall", "cpu", "db_cpu")}
+    roster_floor = {k: total(roster_copy, people, key=k) for k in ("wall", "cpu", "db_cpu")}
 
-    checks = [
-        (f"hours ≥ {HOURS_MIN_RATE:,} rows/s", hours[4] >= HOURS_MIN_RATE, f"{hours[4]:,.0f} rows/s"),
-        (f"hours peak RSS ≤ {HOURS_MAX_MB} MB", hours[5] <= HOURS_MAX_MB, f"{hours[5]:.0f} MB"),
-        (f"roster ≤ {ROSTER_MAX_SECONDS} s", roster[3] <= ROSTER_MAX_SECONDS, f"{roster[3]:.1f} s"),
+    def cpu(f):
+        return f["cpu"] + f["db_cpu"]
+
+    hours_ratio, roster_ratio = hours["wall"] / hours_floor["wall"], roster["wall"] / roster_floor["wall"]
+    hours_cpu_ratio, roster_cpu_ratio = cpu(hours) / cpu(hours_floor), cpu(roster) / cpu(roster_floor)
+    yardsticks = [
+        f"hours: bare COPY {hours_copy['wall']:.1f} s + key rebuild {rebuild['wall']:.1f} s = "
+        f"{hours_floor['wall']:.1f} s (CPU {cpu(hours_floor):.1f} s); the import {hours['wall']:.1f} s = "
+        f"{hours_ratio:.2f}× (CPU {cpu(hours):.1f} s = {hours_cpu_ratio:.2f}×)",
+        f"roster: bare COPY {roster_copy['wall']:.2f} s + per-person check, HMAC and Fernet "
+        f"{people['wall']:.2f} s = {roster_floor['wall']:.1f} s (CPU {cpu(roster_floor):.1f} s); the import "
+        f"{roster['wall']:.1f} s = {roster_ratio:.1f}× (CPU {cpu(roster):.1f} s = {roster_cpu_ratio:.1f}×)",
     ]
+    for line in yardsticks:
+        print("yardstick, " + line)
+    checks = [
+        (f"hours ≤ {HOURS_MAX_RATIO}× (bare COPY + key rebuild)", hours_ratio <= HOURS_MAX_RATIO,
+         f"{hours_ratio:.2f}× (CPU {hours_cpu_ratio:.2f}×)"),
+        (f"hours peak RSS ≤ {HOURS_MAX_MB} MB", hours["mb"] <= HOURS_MAX_MB, f"{hours['mb']:.0f} MB"),
+        (f"roster ≤ {ROSTER_MAX_SECONDS:g} s", roster["wall"] <= ROSTER_MAX_SECONDS, f"{roster['wall']:.1f} s"),
+    ]  # fmt: skip
     for label, ok, value in checks:
         print(f"{'PASS' if ok else 'FAIL'}  {label}: {value}")
 
+    scale = "" if SCALE == 1 else f" (BENCH_SCALE={SCALE:g}: not the national figures)"
     lines = [
         "",
-        f"## import_bench — {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
+        f"## import_bench — {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC{scale}",
         "",
-        f"Machine: {machine()}; PostgreSQL {postgres_version()} (default settings), same host. "
-        f"Code: {commit()}.",
+        f"Machine: {machine()}; PostgreSQL same host. Code: {commit()}. Load average (1, 5, 15 min): "
+        f"before {load_before}, at the end {load_after}.",
         f"Data: `seed_national --teachers {TEACHERS} --seed {SEED}`. Each import is `manage.py import_data` "
-        "in its own process (wall time includes start-up); peak = the child's max RSS.",
+        "in its own process (wall time includes its start-up); CPU = the child's + its PostgreSQL "
+        "backend's; peak = the child's max RSS.",
         "",
-        "| run | kind | rows | seconds | rows/s | peak MB | result |",
-        "|---|---|---:|---:|---:|---:|---|",
+        "| run | kind | rows | wall s | CPU s (child + PostgreSQL) | peak MB | phases (s) | result |",
+        "|---|---|---:|---:|---:|---:|---|---|",
     ]
-    for attempt, kind, rows, seconds, rate, mb, summary in results:
-        summary = summary.split("：", 1)[-1]
+    for r in results:
+        phases = "; ".join(f"{name} {seconds:.1f}" for name, seconds in r["phases"])
         lines.append(
-            f"| {attempt} | {kind} | {rows:,} | {seconds:.1f} | {rate:,.0f} | {mb:.0f} | {summary} |"
+            f"| {r['attempt']} | {r['kind']} | {r['rows']:,} | {r['wall']:.1f} | {r['cpu']:.1f} + {r['db_cpu']:.1f} "
+            f"| {r['mb']:.0f} | {phases} | {r['summary']} |"
         )
+    lines += ["", "Yardsticks, same run, after the imports:", ""]
+    lines += [f"- {line}" for line in yardsticks]
     lines += [
-        "",
-        f"Bare `COPY` of hours.csv ({hours[2]:,} rows) into an unindexed table of text columns: "
-        f"{copy_seconds:.1f} s; the full hours import takes {ratio:.1f}× that. Bare `COPY` of roster.csv: "
-        f"{roster_copy:.1f} s; the roster import (first, --bulk) takes {roster_ratio:.0f}× that (both yardsticks "
-        f"measured in the same run, after the imports). Load average (1, 5, 15 min): before "
-        f"{', '.join(f'{x:.2f}' for x in load_before)}, at the end {', '.join(f'{x:.2f}' for x in load_after)}.",
         "",
         "Targets: "
         + "; ".join(f"{label}: {value} {'✓' if ok else '✗'}" for label, ok, value in checks)
         + ".",
         "",
     ]
-    if not RESULTS.exists():
-        RESULTS.write_text(
-            "# Benchmark results\n\nDated figures appended by `make bench`.\n", encoding="utf-8"
-        )
     with open(RESULTS, "a", encoding="utf-8") as f:
         f.write("\n".join(lines))
     print(f"appended to {RESULTS.relative_to(ROOT)}")

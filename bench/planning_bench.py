@@ -326,7 +326,7 @@ def time_statistics(year: int, port: int) -> tuple[float, float, float, int]:
     del operator_unit
     cycle = PlanningCycle.objects.get(year=year)
     started = time.perf_counter()
-    services.publish_statistics(actor=operator, cycle_id=cycle.pk, publish=True)
+    services.statistics_publish(actor=operator, cycle_id=cycle.pk, publish=True)
     publish = time.perf_counter() - started
     url = f"http://127.0.0.1:{port}/statistics/?year={year}&question=place"
     timings = []

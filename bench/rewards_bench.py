@@ -1,10 +1,10 @@
 #!/usr/bin/env python
 """Year-end reward job at national scale (SPEC §7, §11), on PostgreSQL. Run by `make bench`.
 
-1. Uses a dedicated database (BENCH_REWARDS_DATABASE_URL, default inservice_rewards_bench on
-   127.0.0.1). When it holds no hour records it is created, migrated and loaded with
-   `seed_national --teachers 200000 --seed 1 --load` (files in BENCH_REWARDS_DATA, default
-   /tmp/rewards-bench-data).
+1. Uses the national set's database (BENCH_DATABASE_URL, default inservice_bench on 127.0.0.1),
+   which bench/import_bench.py loads just before in `make bench`. When it holds no hour records
+   (the bench run alone) it is created, migrated and loaded with `import_data --bulk` from the
+   files of bench/data/ (written by seed_national when missing; BENCH_SCALE=0.1 for a tenth).
 2. VACUUM ANALYZE, then EXPLAIN of the job's yearly aggregate (printed).
 3. The yardstick, in the same run: `SELECT count(*) FROM (SELECT person_id, sum(hours) …
    GROUP BY person_id) t` timed by psql (\timing), best of 3: the GROUP BY itself, nothing
@@ -32,15 +32,13 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+from common import KINDS, NATIONAL_DATABASE_URL, SCALE, TEACHERS, national_data
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.md"
 PYTHON = sys.executable
-DATABASE_URL = os.environ.get(
-    "BENCH_REWARDS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/inservice_rewards_bench"
-)
-REDIS_URL = os.environ.get("BENCH_REWARDS_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/8"))
-DATA = Path(os.environ.get("BENCH_REWARDS_DATA", "/tmp/rewards-bench-data"))
-TEACHERS = int(os.environ.get("BENCH_TEACHERS", "200000"))
+DATABASE_URL = NATIONAL_DATABASE_URL
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/8"))
 YEAR = 113
 MAX_SECONDS = 60
 MAX_MB = 500
@@ -82,10 +80,17 @@ def ensure_data() -> str:
     with connect() as conn:
         (hours,) = conn.execute("SELECT count(*) FROM courses_issuedhours").fetchone()
     if hours:
-        return f"reused the loaded database ({hours:,} hour records)"
+        return f"the national set loaded by import_bench ({TEACHERS:,} teachers, {hours:,} hour records)"
+    data = national_data()
     started = time.perf_counter()
-    manage("seed_national", "--teachers", str(TEACHERS), "--seed", "1", "--out", str(DATA), "--load")
-    return f"seed_national --teachers {TEACHERS} --seed 1 --load in {time.perf_counter() - started:.0f} s"
+    for kind in KINDS:
+        manage(
+            "import_data",
+            kind,
+            str(data / f"{kind}.csv"),
+            *(["--bulk"] if kind in ("roster", "hours") else []),
+        )
+    return f"seed_national --teachers {TEACHERS} --seed 1, imported (--bulk) in {time.perf_counter() - started:.0f} s"
 
 
 def plain_group_by() -> float:
@@ -108,16 +113,11 @@ def explain() -> str:
     import django
 
     django.setup()
-    from accounts.models import PLANNING_STAGES
-    from core.roc import academic_year_bounds
     from rewards.job import _population_sql
 
-    stages = [str(s) for s in PLANNING_STAGES]
-    first, last = academic_year_bounds(YEAR)
+    population, params = _population_sql(YEAR)
     with connect() as conn:
-        plan = conn.execute(
-            "EXPLAIN " + _population_sql(stages), [last, last, "教師", "school", *stages, first, last]
-        ).fetchall()
+        plan = conn.execute("EXPLAIN " + population, params).fetchall()
     return "\n".join(line for (line,) in plan)
 
 
@@ -203,8 +203,9 @@ def main() -> None:
     }
     mark = {True: "✓", False: "✗"}
     now = dt.datetime.now(dt.UTC)
+    scale = "" if SCALE == 1 else f" (BENCH_SCALE={SCALE:g}: not the national figures)"
     section = f"""
-## rewards_bench — {now:%Y-%m-%d %H:%M} UTC
+## rewards_bench — {now:%Y-%m-%d %H:%M} UTC{scale}
 
 Machine: {machine()}. Code: {commit()}.
 Data: {data}.

@@ -27,6 +27,12 @@ def academic_year(value: dt.date) -> int:
     return roc_year(year)
 
 
+def semester(value: dt.date) -> int:
+    """The semester of its academic year containing the date: 1 from August to January, 2 from
+    February to July (學年度第 1 / 第 2 學期)."""
+    return 1 if value.month >= 8 or value.month == 1 else 2
+
+
 def academic_year_bounds(year: int) -> tuple[dt.date, dt.date]:
     """First and last day of ROC academic year `year`."""
     start = year + ROC_OFFSET

@@ -1,7 +1,11 @@
-"""合作平臺研習時數 API (django-ninja): partner platforms push issued hours for their own courses.
+"""The portal's API (django-ninja), one OpenAPI document for both parts:
 
-POST /api/partner/hours with `Authorization: Bearer <token>`; the OpenAPI description is served
-at /api/partner/openapi.json and read as a page at /api/partner/docs/.
+- 合作平臺研習時數 API: partner platforms push issued hours for their own courses, POST
+  /api/partner/hours with `Authorization: Bearer <token>` (read as a page at /api/partner/docs/);
+- 開放資料: the public course catalogue, GET /api/open-data/courses.json and .csv (courses.opendata),
+  no credential, paged, with ETag and public caching (issue 23 point 5).
+
+The OpenAPI description is served at /api/openapi.json (and, as before, /api/partner/openapi.json).
 
 Every answer other than 200 is a `Problem` (issue 18 point 8): a machine-readable `code`, a zh-Hant
 `detail` and, for refused records, one entry per record. Types are strict (hours is a JSON number,
@@ -11,18 +15,20 @@ Every answer other than 200 is a `Problem` (issue 18 point 8): a machine-readabl
 
 from __future__ import annotations
 
+import json
 import math
 from http import HTTPStatus
 from typing import Annotated
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from ninja import Field, NinjaAPI, Schema, Status
+from django.core.serializers.json import DjangoJSONEncoder
+from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
 
-from courses import partners
+from courses import opendata, partners
 
 RATE_LIMIT_PER_MINUTE = 30
 MAX_HOURS = 99999.9  # what IssuedHours.hours holds; a course's own hours are the real bound
@@ -76,10 +82,13 @@ class PartnerThrottle(SimpleRateThrottle):
 
 
 api = NinjaAPI(
-    title="全國教師在職進修資訊網 合作平臺研習時數 API",
+    title="全國教師在職進修資訊網 API：合作平臺研習時數與開放資料",
     version="1",
     description=(
-        "合作平臺以單位憑證（Bearer token）登錄自行開設課程的研習時數。每筆資料以課程代碼、身分證字號"
+        "【開放資料】研習課程目錄（/api/open-data/courses.json 與 .csv）免憑證取用，分頁提供，附 ETag"
+        f"（If-None-Match 相同時回應 304）與公開快取標頭；以{opendata.LICENCE_NAME}（{opendata.LICENCE_URL}）"
+        "釋出，不含任何個人資料。欄位說明見 CatalogueCourse。\n\n"
+        "【合作平臺研習時數】合作平臺以單位憑證（Bearer token）登錄自行開設課程的研習時數。每筆資料以課程代碼、身分證字號"
         "與研習日期識別，並附人員姓名（身分證字號與姓名須與人員名冊相符）；重送相同資料不會改變任何紀錄；"
         "一批中任一筆有誤即整批不寫入，並逐筆說明原因（回應不含身分證字號）。同一人員於同一課程的時數合計"
         "不超過課程研習時數；研習日期須在課程上課期間內且不晚於今天。錯誤回應一律為 Problem 格式"
@@ -174,12 +183,17 @@ def _too_big(request, exc):
 ERRORS = {400: Problem, 401: Problem, 413: Problem, 422: Problem, 429: Problem}
 
 
-@api.post("/hours", response={200: BatchAccepted, **ERRORS}, summary="登錄研習時數（整批）")
+@api.post(
+    "/partner/hours",
+    response={200: BatchAccepted, **ERRORS},
+    summary="登錄研習時數（整批）",
+    tags=["合作平臺"],
+)
 def post_hours(request, batch: HoursBatch):
     """Issue hours for the partner unit's own courses; idempotent per record, refused whole."""
     records = [record.dict() for record in batch.records]
     try:
-        result = partners.submit_hours(credential=request.auth, records=records)
+        result = partners.partner_hours_submit(credential=request.auth, records=records)
     except partners.BatchRefused as refused:
         return Status(422, {"code": CODE_REFUSED, "detail": DETAIL_REFUSED, "errors": refused.errors})
     return Status(200, {"created": result.created, "unchanged": result.unchanged})
@@ -187,7 +201,7 @@ def post_hours(request, batch: HoursBatch):
 
 @api.api_operation(
     ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"],
-    "/hours",
+    "/partner/hours",
     auth=None,
     throttle=[],
     include_in_schema=False,
@@ -197,3 +211,129 @@ def hours_other_methods(request):
     response = problem(request, 405)
     response["Allow"] = "POST"
     return response
+
+
+# ------------------------------------------------------------------------------------------
+# 開放資料: the public course catalogue (courses.opendata)
+
+
+class Licence(Schema):
+    name: str = Field(description="授權條款名稱")
+    url: str = Field(description="授權條款網址")
+
+
+class CatalogueCourse(Schema):
+    """One course of the public catalogue; no personal data."""
+
+    code: str = Field(description="課程代碼")
+    title: str = Field(description="課程名稱")
+    organiser_code: str = Field(description="開課單位代碼")
+    organiser: str = Field(description="開課單位")
+    authority: str | None = Field(description="主管機關")
+    start_date: str | None = Field(description="上課開始日期（ISO 8601）")
+    end_date: str | None = Field(description="上課結束日期（ISO 8601）")
+    hours: float = Field(description="研習時數")
+    place: str = Field(description="開課地點")
+    domain: str | None = Field(description="研習範疇代碼")
+    domain_label: str | None = Field(description="研習範疇")
+    tags: list[str] = Field(description="屬性標籤")
+    audience_stages: list[str] = Field(description="研習對象教育階段（空陣列表示不限）")
+    audience_authorities: list[str] = Field(description="研習對象所屬主管機關（空陣列表示不限）")
+    mode: str = Field(description="在職進修方式代碼")
+    mode_label: str = Field(description="在職進修方式")
+    enrol_opens_at: str | None = Field(description="報名開始時間（ISO 8601，臺北時間）")
+    enrol_closes_at: str | None = Field(description="報名截止時間（ISO 8601，臺北時間）")
+    capacity: int | None = Field(description="名額（null 表示不限）")
+    seats_left: int | None = Field(description="剩餘名額（null 表示不限）")
+    url: str = Field(description="課程頁面網址")
+
+
+class CataloguePage(Schema):
+    licence: Licence = Field(description="授權條款：政府資料開放授權條款")
+    schema_url: str = Field(description="欄位定義（本 OpenAPI 文件）")
+    page: int = Field(description="頁次（從 1 起算）")
+    page_size: int = Field(description="每頁筆數")
+    total: int = Field(description="課程總數")
+    pages: int = Field(description="總頁數")
+    next: str | None = Field(description="下一頁網址")
+    previous: str | None = Field(description="上一頁網址")
+    results: list[CatalogueCourse]
+
+
+PAGE = Query(1, ge=1, le=1_000_000, description="頁次（從 1 起算）")
+PAGE_SIZE = Query(
+    opendata.PAGE_SIZE,
+    ge=1,
+    le=opendata.MAX_PAGE_SIZE,
+    description=f"每頁筆數（最多 {opendata.MAX_PAGE_SIZE}）",
+)
+CACHE_HEADERS = {
+    "ETag": {"description": "此頁內容的實體標籤", "schema": {"type": "string"}},
+    "Cache-Control": {"description": "public, max-age=300", "schema": {"type": "string"}},
+}
+
+
+def _catalogue_page(request, page: int, page_size: int, fmt: str):
+    site = request.build_absolute_uri("/").rstrip("/")
+    result = opendata.page(page, page_size, site=site)
+    base = request.build_absolute_uri(request.path)
+
+    def link(number):
+        return f"{base}?page={number}&page_size={page_size}" if 1 <= number <= result.pages else None
+
+    links = {"next": link(page + 1), "prev": link(page - 1) if page <= result.pages else None}
+    if fmt == "csv":
+        body = opendata.csv_text(result.records).encode()
+        return opendata.cacheable(request, body, "text/csv; charset=utf-8", links=links)
+    document = {
+        "licence": {"name": opendata.LICENCE_NAME, "url": opendata.LICENCE_URL},
+        "schema_url": request.build_absolute_uri("/api/openapi.json"),
+        "page": result.number,
+        "page_size": result.size,
+        "total": result.total,
+        "pages": result.pages,
+        "next": links["next"],
+        "previous": links["prev"],
+        "results": result.records,
+    }
+    body = json.dumps(document, ensure_ascii=False, cls=DjangoJSONEncoder).encode()
+    return opendata.cacheable(request, body, "application/json; charset=utf-8", links=links)
+
+
+OPEN = {"auth": None, "throttle": [], "tags": ["開放資料"]}
+
+
+@api.get(
+    "/open-data/courses.json",
+    response={200: CataloguePage, 304: None, 422: Problem},
+    summary="研習課程目錄（JSON）",
+    description=f"公開研習課程目錄，一頁一份；{opendata.LICENCE_NAME}（{opendata.LICENCE_URL}）。",
+    openapi_extra={"responses": {200: {"headers": CACHE_HEADERS}, 304: {"description": "內容未變更"}}},
+    **OPEN,
+)
+def open_courses_json(request, page: int = PAGE, page_size: int = PAGE_SIZE):
+    return _catalogue_page(request, page, page_size, "json")
+
+
+@api.get(
+    "/open-data/courses.csv",
+    response={304: None, 422: Problem},
+    summary="研習課程目錄（CSV）",
+    description=(
+        "與 JSON 相同的欄位（第一列為欄位名稱，UTF-8 含 BOM，清單欄位以分號分隔）；"
+        f"{opendata.LICENCE_NAME}（{opendata.LICENCE_URL}）。"
+    ),
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "研習課程目錄 CSV",
+                "headers": CACHE_HEADERS,
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+            },
+            304: {"description": "內容未變更"},
+        }
+    },
+    **OPEN,
+)
+def open_courses_csv(request, page: int = PAGE, page_size: int = PAGE_SIZE):
+    return _catalogue_page(request, page, page_size, "csv")

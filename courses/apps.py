@@ -16,7 +16,7 @@ class CoursesConfig(AppConfig):
         deletion_guards.GUARDS.register(selectors.describe_unconfirmed_courses)
         dataexchange.register(importers.KIND)  # SPEC §8 kind `hours`
         # The roster's 依教育部統合視導 filter sums issued hours, which live here.
-        hours.HOURS.register(selectors.issued_hours_between)
+        hours.HOURS.register(selectors.issued_hours_in_year)
         # Merging two person records moves every row of this app that points at a person.
         for model, mover in {**services.PERSON_MOVERS, **feedback.PERSON_MOVERS}.items():
             reassign.REASSIGNERS.register(mover, key=model._meta.label)

@@ -20,7 +20,7 @@ from accounts.permissions import Perm
 from core import fonts
 from core.refusals import Kind
 from core.roc import academic_year_bounds, format_roc_date
-from courses import record
+from courses import feedback, record
 from courses.models import Certificate, CorrectionStatus, Course, HoursCorrection, IssuedHours
 from courses.services import MSG_FORBIDDEN, CourseError
 
@@ -102,7 +102,7 @@ def _change_moment(certificate: Certificate):
     else:
         start, end = academic_year_bounds(certificate.academic_year)
         corrections = corrections.filter(course__end_date__gte=start, course__end_date__lte=end)
-        records = records.filter(date__gte=start, date__lte=end)
+        records = records.in_year(certificate.academic_year)
     moments = [
         corrections.aggregate(last=Max("decided_at"))["last"],
         records.aggregate(last=Max("issued_at"))["last"],
@@ -135,6 +135,8 @@ def certificate_issue(*, actor: User, course: Course | None = None, year: int | 
     if course is not None:
         if not lines:
             raise CourseError(MSG_NO_HOURS_COURSE, code="no_hours")
+        if feedback.blocks_certificate(person, course):
+            raise CourseError(feedback.MSG_FEEDBACK_FIRST, code=feedback.CODE_FEEDBACK_FIRST)
         lookup = {"course": course, "academic_year": None}
     else:
         if not hours:

@@ -7,7 +7,6 @@ sees everything. Each figure is labels + values: the chart, the table and the CS
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -19,6 +18,7 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.models import User
 from accounts.permissions import Perm, UnitScope
+from core.exports import Column, Kind, Table
 from core.roc import academic_year_bounds
 from courses.choices import Domain
 from courses.models import Course, CourseStatus, IssuedHours
@@ -38,6 +38,7 @@ CHARTS = {
     "hours-per-domain": ("各研習範疇研習時數", "研習範疇", "研習時數"),
     "courses-per-month": ("每月開課數", "月份", "課程數"),
 }
+HOURS_CHARTS = ("hours-per-domain",)  # the others count teachers or courses
 
 
 def scope_for(actor: User) -> UnitScope:
@@ -63,16 +64,10 @@ class Figure:
     def rows(self):
         return list(zip(self.labels, self.values, strict=True))
 
-    def write_csv(self, out) -> None:
-        out.write("\ufeff")  # Excel reads UTF-8 with the mark
-        writer = csv.writer(out)
-        writer.writerow([self.label_header, self.value_header])
-        for label, value in self.rows():
-            writer.writerow([label, _number(value)])
-
-
-def _number(value) -> str:
-    return str(int(value)) if float(value) == int(value) else f"{value:.1f}"
+    def table(self) -> Table:
+        """The figure's table, for its CSV (core.exports): hours with two decimals, counts whole."""
+        kind = Kind.DECIMAL if self.key in HOURS_CHARTS else Kind.INTEGER
+        return Table(self.title, (Column(self.label_header), Column(self.value_header, kind)), self.rows())
 
 
 def _figure(key, labels, values) -> Figure:
@@ -89,11 +84,11 @@ def _teachers(scope: UnitScope, year: int):
 
 
 def hours_per_teacher(scope: UnitScope, year: int) -> Figure:
-    start, end = academic_year_bounds(year)
     people = _teachers(scope, year)
     counts = [0] * len(BINS)
     totals = (
-        IssuedHours.objects.filter(person_id__in=people, date__gte=start, date__lte=end)
+        IssuedHours.objects.in_year(year)
+        .filter(person_id__in=people)
         .order_by()
         .values("person_id")
         .annotate(total=Sum("hours"))
@@ -113,9 +108,9 @@ def hours_per_teacher(scope: UnitScope, year: int) -> Figure:
 
 
 def hours_per_domain(scope: UnitScope, year: int) -> Figure:
-    start, end = academic_year_bounds(year)
     sums = dict(
-        IssuedHours.objects.filter(person_id__in=_teachers(scope, year), date__gte=start, date__lte=end)
+        IssuedHours.objects.in_year(year)
+        .filter(person_id__in=_teachers(scope, year))
         .order_by()
         .values_list("course__domain")
         .annotate(total=Sum("hours"))

@@ -67,6 +67,7 @@ MSG_SCORE_MISSING = _("請為「{question}」選擇 1 到 5 分。")
 MSG_TEXT_TOO_LONG = _("「{question}」最多 {limit} 字。")
 MSG_LOCKED = _("已有學員填寫問卷，題目與匿名設定不能再修改。")
 MSG_NO_QUESTIONS = _("問卷至少要有一個題目。")
+CODE_FEEDBACK_FIRST = "feedback_required"
 MSG_FEEDBACK_FIRST = _("此課程須先填寫研習回饋問卷，才能下載研習證明。")
 MSG_MERGE_FEEDBACK = _("兩筆人員資料都填寫了同一門課程的研習回饋問卷（{which}），無法合併。")
 
@@ -169,13 +170,23 @@ def refusal_to_answer(actor: User, course: Course) -> CourseError | None:
         enrolment = _enrolment(actor, course)
     except CourseError as error:
         return error
+    done = FeedbackRespondent.objects.filter(questionnaire__course=course, person_id=actor.person_id).exists()
+    return refusal_for(enrolment, answered=done)
+
+
+def refusal_for(enrolment: Enrolment, *, answered: bool) -> CourseError | None:
+    """The rule for one admitted enrolment (its course loaded): open from the course's last day,
+    not for a recorded absence, not for a cancelled course, once."""
+    course = enrolment.course
+    if enrolment.status != EnrolmentStatus.ADMITTED:
+        return CourseError(MSG_NOT_PARTICIPANT, code="feedback_not_participant", kind=Kind.FORBIDDEN)
     if course.status == CourseStatus.CANCELLED:
         return CourseError(MSG_CANCELLED, code="feedback_cancelled")
     if enrolment.attended_hours is not None and enrolment.attended_hours <= 0:
         return CourseError(MSG_ABSENT, code="feedback_absent", kind=Kind.FORBIDDEN)
     if not course_has_ended(course):
         return CourseError(_not_yet(course), code="feedback_not_yet")
-    if FeedbackRespondent.objects.filter(questionnaire__course=course, person_id=actor.person_id).exists():
+    if answered:
         return CourseError(MSG_ALREADY, code="feedback_already")
     return None
 
@@ -371,16 +382,6 @@ class Aggregate:
     responses: int
     items: list[ItemResult]
     units: list[UnitRow]
-
-
-def aggregate_scope(actor: User) -> UnitScope:
-    """The units whose courses' results the actor sees added up: a centre its authority and the
-    schools under it, a unit itself, the operator all (accounts.permissions.unit_scope)."""
-    permissions.require(actor, Perm.STATISTICS_CHARTS)
-    scope = permissions.unit_scope(actor)
-    if scope.level == "none":
-        raise CourseError(_("您沒有檢視研習回饋統計的權限。"), code="forbidden", kind=Kind.NOT_VISIBLE)
-    return scope
 
 
 def aggregate(scope: UnitScope, year: int) -> Aggregate:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts import national_id
 from accounts.models import Stage
 from core import feeds as feed_adapters
-from core.roc import academic_year, academic_year_bounds
+from core.roc import academic_year
 from courses.models import FeedStatus, IssuedHours, KindergartenFeedRecord, KindergartenFeedRun
 from courses.record import kindergarten_courses
 from teachers.models import Membership
@@ -93,14 +93,9 @@ def _figures(today: dt.date) -> list[dict]:
         staff.setdefault(membership.person_id, membership)
     figures = []
     for year in _years(today):
-        start, end = academic_year_bounds(year)
         sums = dict(
-            IssuedHours.objects.filter(
-                person_id__in=list(staff),
-                date__gte=start,
-                date__lte=end,
-                course__in=kindergarten_courses(),
-            )
+            IssuedHours.objects.in_year(year)
+            .filter(person_id__in=list(staff), course__in=kindergarten_courses())
             .order_by()
             .values_list("person_id")
             .annotate(total=Sum("hours"))

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Person, Stage, Unit
+from core.roc import academic_year_bounds
 from courses.choices import Admission, Domain, Mode
 
 MAX_HOURS_PER_DAY = Decimal("10")
@@ -350,6 +351,17 @@ class HoursSource(models.TextChoices):
     PARTNER = "partner", _("合作平臺")
 
 
+class IssuedHoursQuerySet(models.QuerySet):
+    def in_year(self, year: int) -> "IssuedHoursQuerySet":
+        """The hours of academic year Y: dated from 1 August to 31 July, both included (SPEC §7).
+
+        The one definition of "hours of a person in year Y": the roster's 統合視導 filter, the
+        learning record, certificates, the 教保 feed, the charts, planning and the reward job read it.
+        """
+        start, end = academic_year_bounds(year)
+        return self.filter(date__gte=start, date__lte=end)
+
+
 class IssuedHours(models.Model):
     """核發研習時數: hours issued to one person for one course on one date; what every hours figure sums."""
 
@@ -362,6 +374,8 @@ class IssuedHours(models.Model):
         _("來源"), max_length=10, choices=HoursSource.choices, default=HoursSource.COURSE
     )
     issued_at = models.DateTimeField(auto_now_add=True)
+
+    objects = IssuedHoursQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("研習時數")

@@ -124,7 +124,7 @@ def _same_name(person: Person, name) -> bool:
     return isinstance(name, str) and person.name == name.strip()
 
 
-def submit_hours(*, credential: PartnerCredential, records: list[dict]) -> BatchResult:
+def partner_hours_submit(*, credential: PartnerCredential, records: list[dict]) -> BatchResult:
     """Issue hours for the partner's own courses. Every record is checked first; any bad record
     refuses the whole batch. A record already issued with the same hours is unchanged (a resend
     changes nothing); with other hours it is a conflict (corrections go through 更正).

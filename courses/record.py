@@ -7,22 +7,27 @@ courses tagged with one of KINDERGARTEN_TAGS, against the 18 hours a year the la
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Max, Min, QuerySet, Sum
 from django.utils import timezone
-from openpyxl import Workbook
 
 from accounts.models import Person, Stage
+from core.exports import Column, Kind, Table
 from core.roc import academic_year, academic_year_bounds, format_roc_date
 from courses.models import Course, IssuedHours
 from teachers.models import Membership
 
 KINDERGARTEN_TAGS = ("幼兒園教保專業知能", "基本救命術訓練", "安全教育")
 KINDERGARTEN_MIN_HOURS = Decimal("18")
-XLSX_HEADER = ("課程代碼", "課程名稱", "開課單位", "研習範疇", "研習日期", "時數", "來源")
+XLSX_COLUMNS = (
+    *(Column(title) for title in ("課程代碼", "課程名稱", "開課單位", "研習範疇", "研習日期")),
+    Column("時數", Kind.DECIMAL),
+    Column("來源"),
+)
 
 
 @dataclass
@@ -79,10 +84,10 @@ def is_kindergarten_staff(person: Person, *, on: dt.date | None = None) -> bool:
 
 
 def kindergarten_hours(person: Person, year: int) -> Decimal:
-    start, end = academic_year_bounds(year)
     total = (
         hours_of(person)
-        .filter(date__gte=start, date__lte=end, course__in=kindergarten_courses())
+        .in_year(year)
+        .filter(course__in=kindergarten_courses())
         .aggregate(total=Sum("hours"))["total"]
     )
     return total or Decimal("0")
@@ -93,7 +98,7 @@ def year_record(person: Person, year: int) -> YearRecord:
     start, end = academic_year_bounds(year)
     rows = list(
         hours_of(person)
-        .filter(date__gte=start, date__lte=end)
+        .in_year(year)
         .select_related("course", "course__organiser")
         .order_by("date", "course__code", "pk")
     )
@@ -119,26 +124,21 @@ def course_hours(person: Person, course: Course) -> Decimal | None:
     return result
 
 
-def write_xlsx(person: Person, record: YearRecord, out) -> None:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=f"{record.year}學年度")
-    sheet.append([f"{person.name} {record.year} 學年度研習紀錄"])
-    sheet.append([f"{format_roc_date(record.start)}至{format_roc_date(record.end)}"])
-    sheet.append(XLSX_HEADER)
+def _record_rows(record: YearRecord) -> Iterator[tuple]:
     for row in record.rows:
-        sheet.append(
-            (
-                row.course.code or "",
-                row.course.title,
-                row.course.organiser.name,
-                row.course.get_domain_display(),
-                format_roc_date(row.date),
-                float(row.hours),
-                row.get_source_display(),
-            )
-        )
-    sheet.append(("", "合計", "", "", "", float(record.total), ""))
-    sheet.append(("", "統合視導最低時數", "", "", "", float(record.minimum), ""))
+        course = row.course
+        yield (course.code or "", course.title, course.organiser.name, course.get_domain_display(),
+               format_roc_date(row.date), row.hours, row.get_source_display())  # fmt: skip
+    yield ("", "合計", "", "", "", record.total, "")
+    yield ("", "統合視導最低時數", "", "", "", record.minimum, "")
     if record.kindergarten:
-        sheet.append(("", "教保研習時數", "", "", "", float(record.kindergarten_hours), ""))
-    workbook.save(out)
+        yield ("", "教保研習時數", "", "", "", record.kindergarten_hours, "")
+
+
+def record_table(person: Person, record: YearRecord) -> Table:
+    """研習紀錄 as a sheet: a title and the period above the header, the year's rows, the totals."""
+    before = (
+        (f"{person.name} {record.year} 學年度研習紀錄",),
+        (f"{format_roc_date(record.start)}至{format_roc_date(record.end)}",),
+    )
+    return Table(f"{record.year}學年度", XLSX_COLUMNS, _record_rows(record), before=before)

@@ -233,11 +233,12 @@ def describe_unconfirmed_courses(account) -> list[str]:
     ]
 
 
-def issued_hours_between(person_field: str, start, end):
-    """Hours issued to the person of the outer row's `person_field` within [start, end] (the
+def issued_hours_in_year(person_field: str, year: int):
+    """Hours issued to the person of the outer row's `person_field` in academic year `year` (the
     teachers.hours hook: the roster's 依教育部統合視導 filter)."""
     total = (
-        IssuedHours.objects.filter(person_id=OuterRef(person_field), date__gte=start, date__lte=end)
+        IssuedHours.objects.in_year(year)
+        .filter(person_id=OuterRef(person_field))
         .order_by()
         .values("person_id")
         .annotate(total=Sum("hours"))

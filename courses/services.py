@@ -829,7 +829,7 @@ def correction_decide(*, actor: User, correction: HoursCorrection, approve: bool
 # E-mail
 
 
-def send_course_reminders(*, today: dt.date | None = None, days_ahead: int = 1) -> int:
+def course_reminders_send(*, today: dt.date | None = None, days_ahead: int = 1) -> int:
     """The day before a course starts, each admitted teacher gets a reminder, once per course."""
     from courses import tasks
 

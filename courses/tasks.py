@@ -14,7 +14,7 @@ def send_enrolment_notice(enrolment_id: int, kind: str) -> bool:
 @shared_task
 def send_course_reminders() -> int:
     """Celery beat, each morning: reminders for the courses starting tomorrow."""
-    return services.send_course_reminders()
+    return services.course_reminders_send()
 
 
 @shared_task

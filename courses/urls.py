@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courses import views
+from courses import feedback_views, views
 
 app_name = "courses"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("me/learning-record/certificate/", views.certificate, name="certificate"),
     path("certificates/verify/", views.certificate_verify, name="certificate-verify"),
     path("api/partner/docs/", views.partner_api_docs, name="partner-api-docs"),
+    # The API's OpenAPI document (served by django-ninja at /api/openapi.json) at its first address.
+    path("api/partner/openapi.json", views.partner_api_schema, name="partner-api-schema"),
     path("courses/", views.search, name="search"),
     path("courses/<str:code>/", views.detail, name="detail"),
     path("courses/<str:code>/enrol/", views.enrol, name="enrol"),
@@ -34,6 +36,11 @@ urlpatterns = [
         views.correction_new,
         name="correction-new",
     ),
+    # 研習回饋問卷 (courses.feedback_views); before the transitions, whose <action> would match.
+    path("courses/<str:code>/feedback/", feedback_views.answer, name="feedback-answer"),
+    path("unit/courses/<int:pk>/feedback/", feedback_views.results, name="feedback-results"),
+    path("unit/courses/<int:pk>/feedback/edit/", feedback_views.edit, name="feedback-edit"),
+    path("unit/feedback/", feedback_views.aggregate, name="feedback-aggregate"),
     path("unit/courses/<int:pk>/<str:action>/", views.transition, name="transition"),
     path("centre/hours-corrections/", views.corrections, name="corrections"),
     path(

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,9 +13,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import applying, permissions
 from accounts.permissions import Perm, requires
+from core import exports as core_exports
 from core import fonts
 from core.refusals import refused_response
-from courses import certificates, exports, ical, record, selectors, services, states
+from courses import certificates, exports, feedback, ical, record, selectors, services, states
 from courses import charts as chart_data
 from courses.api import api
 from courses.filters import CourseSearchFilter
@@ -134,12 +135,17 @@ def decline(request, code: str):
 def my_enrolments(request):
     """我的研習報名: every enrolment of the teacher with its state, 候補 position and dates."""
     rows = selectors.enrolments_of(request.user.person)
+    done = feedback.answered(request.user.person_id, {row.course_id for row in rows})
     now = timezone.now()
     today = timezone.localdate()
     for row in rows:
         row.may_cancel = services.may_cancel_enrolment(row, row.course, now)
         row.may_decline = services.may_decline(row, row.course, today)
         row.has_calendar = selectors.has_calendar(row)
+        row.feedback_done = row.course_id in done
+        row.feedback_open = row.status == EnrolmentStatus.ADMITTED and (
+            feedback.refusal_for(row, answered=row.feedback_done) is None
+        )
     return render(request, "courses/my_enrolments.html", {"rows": rows})
 
 
@@ -302,10 +308,9 @@ def admit(request, pk: int):
 def participants_xlsx(request, pk: int):
     """The full participant list (full names) as .xlsx, written in one openpyxl write-only pass."""
     course = _managed(request, pk)
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="participants-{course.code or course.pk}.xlsx"'
-    exports.write_participants(course, response)
-    return response
+    return core_exports.xlsx_response(
+        exports.participant_tables(course), exports.participants_filename(course)
+    )
 
 
 @requires(Perm.COURSE_MANAGE)
@@ -416,7 +421,14 @@ def _record_year(request, person, year=None):
 def learning_record(request):
     """研習紀錄: one academic year's courses and hours, the total against the 統合視導 minimum."""
     year_record = _record_year(request, request.user.person)
-    return render(request, "courses/record.html", {"record": year_record, "person": request.user.person})
+    feedback_first = feedback.required_unanswered(
+        request.user.person, {row.course_id for row in year_record.rows}
+    )
+    return render(
+        request,
+        "courses/record.html",
+        {"record": year_record, "person": request.user.person, "feedback_first": feedback_first},
+    )
 
 
 @requires(Perm.LEARNING_RECORD)
@@ -431,10 +443,9 @@ def learning_record_print(request, year: int):
 def learning_record_xlsx(request, year: int):
     person = request.user.person
     year_record = _record_year(request, person, year)
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="learning-record-{year}.xlsx"'
-    record.write_xlsx(person, year_record, response)
-    return response
+    return core_exports.xlsx_response(
+        [record.record_table(person, year_record)], f"learning-record-{year}.xlsx"
+    )
 
 
 @requires(Perm.LEARNING_RECORD)
@@ -457,6 +468,8 @@ def certificate(request):
         cert = certificates.certificate_issue(actor=request.user, course=course, year=year)
     except services.CourseError as error:
         messages.error(request, error.message)
+        if error.code == feedback.CODE_FEEDBACK_FIRST and course.code:  # the questionnaire first
+            return redirect("courses:feedback-answer", code=course.code)
         return redirect(back)
     pdf = certificates.render_pdf(
         cert, verify_url=request.build_absolute_uri(reverse("courses:certificate-verify"))
@@ -483,12 +496,17 @@ def certificate_verify(request):
     return render(request, "courses/certificate_verify.html", context)
 
 
+def partner_api_schema(request):
+    return JsonResponse(api.get_openapi_schema(), json_dumps_params={"ensure_ascii": False})
+
+
 def partner_api_docs(request):
     """The partner API's description as a page (from the same OpenAPI document the JSON serves)."""
-    schema = api.get_openapi_schema(path_prefix="/api/partner")
+    schema = api.get_openapi_schema()
     operations = [
         {"method": method.upper(), "path": path, **operation}
         for path, methods in schema["paths"].items()
+        if path.startswith("/api/partner/")
         for method, operation in methods.items()
     ]
     return render(
@@ -537,7 +555,4 @@ def chart_csv(request, key: str):
     scope = chart_data.scope_for(request.user)
     year, _years = _chart_year(request)
     figure = chart_data.BUILDERS[key](scope, year)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{key}-{year}.csv"'
-    figure.write_csv(response)
-    return response
+    return core_exports.csv_response(figure.table(), f"{key}-{year}.csv")

@@ -307,7 +307,7 @@ def _demo_planning() -> None:
     usable in the demo), its cut-off yesterday and the roster snapshot taken."""
     from core.roc import academic_year
     from planning.models import PlanKind, PlanningCycle, PlanningWindow
-    from planning.services import take_roster_snapshot
+    from planning.services import roster_snapshot_take
 
     today = timezone.localdate()
     cycle, _ = PlanningCycle.objects.get_or_create(
@@ -325,7 +325,7 @@ def _demo_planning() -> None:
                 },
             )
     if cycle.roster_cutoff <= timezone.now():
-        take_roster_snapshot(cycle_id=cycle.pk)
+        roster_snapshot_take(cycle_id=cycle.pk)
 
 
 def demo_national_id(prefix: str) -> str:

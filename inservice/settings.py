@@ -193,7 +193,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Redis is the Celery broker and the cache (allauth's rate limits need a shared cache).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -393,6 +393,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-transient-files": {
         "task": "inservice.tasks.purge_transient_files",
         "schedule": crontab(minute=20),
+    },
+    # Stored downloads (core.exports: the national reward list) are deleted a day after the request.
+    "purge-expired-exports": {
+        "task": "core.exports.purge_expired_exports",
+        "schedule": crontab(minute=25),
     },
     # One reaper for every background job (core.reaper): work whose worker died becomes 中斷.
     "reap-interrupted-jobs": {

@@ -26,7 +26,7 @@ urlpatterns = [
     path("accounts/oidc/moe/login/callback/", oidc.callback, name="moe_oidc_callback"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
-    path("api/partner/", partner_api.urls),  # 合作平臺研習時數 API (courses.api)
+    path("api/", partner_api.urls),  # 合作平臺研習時數 API and 開放資料 (courses.api)
     path("", include("accounts.urls")),
     path("", include("teachers.urls")),
     path("", include("courses.urls")),

@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
-from core.roc import academic_year_bounds
 from courses.models import IssuedHours
 from planning.choices import NEED_QUESTIONS, OPTIONS, Domain, Question
 from planning.models import PlannedHours, SchoolPlan, SchoolPlanAnswer, TeacherPlan
@@ -43,14 +42,12 @@ def school_answer_counts(*, year: int, authority_id: int, schools_total: int) ->
 
 def hours_by_domain(*, year: int, plans) -> dict:
     """Planned against actual hours per domain for the teachers of the given teacher plans."""
-    first, last = academic_year_bounds(year)
     planned = dict(
         PlannedHours.objects.filter(plan__in=plans).values_list("domain").annotate(total=Sum("hours"))
     )
     actual: dict[str, Decimal] = {}
-    issued = IssuedHours.objects.filter(
-        person_id__in=plans.values("person_id"), date__gte=first, date__lte=last
-    ).values_list("course__domain")
+    issued = IssuedHours.objects.in_year(year).filter(person_id__in=plans.values("person_id"))
+    issued = issued.values_list("course__domain")
     for domain, total in issued.annotate(total=Sum("hours")):
         key = domain if domain in Domain.values else ""
         actual[key] = actual.get(key, Decimal(0)) + total

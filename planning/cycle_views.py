@@ -31,7 +31,7 @@ def cycle_list(request):
 @require_POST
 def cycle_copy(request):
     try:
-        cycle = cycles.copy_cycle(actor=request.user)
+        cycle = cycles.cycle_copy(actor=request.user)
     except PlanningError as error:
         messages.error(request, error.message)
         return redirect("planning:cycles")
@@ -53,7 +53,7 @@ def cycle_detail(request, year: int):
     error = None
     if request.method == "POST" and form.is_valid():
         try:
-            cycles.update_cycle(actor=request.user, cycle_id=cycle.pk, **form.cleaned_data)
+            cycles.cycle_update(actor=request.user, cycle_id=cycle.pk, **form.cleaned_data)
         except PlanningError as refusal:
             error = refusal.message
         else:
@@ -79,7 +79,7 @@ def _window_page(request, cycle: PlanningCycle, window: PlanningWindow | None):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            cycles.save_window(
+            cycles.window_save(
                 actor=request.user,
                 cycle_id=cycle.pk,
                 window_id=None if adding else window.pk,
@@ -117,7 +117,7 @@ def window_delete(request, pk: int):
     """刪除 asks first (GET shows the window); POST deletes it, recorded in the change log."""
     window = get_object_or_404(PlanningWindow.objects.select_related("cycle", "authority"), pk=pk)
     if request.method == "POST":
-        cycles.delete_window(actor=request.user, window_id=window.pk)
+        cycles.window_delete(actor=request.user, window_id=window.pk)
         messages.success(request, _("已刪除填報期程「%(window)s」。") % {"window": window})
         return redirect("planning:cycle", year=window.cycle.year)
     return render(request, "planning/window_delete.html", {"window": window})

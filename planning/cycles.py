@@ -45,7 +45,7 @@ def _one_year_later(value):
 
 
 @transaction.atomic
-def copy_cycle(*, actor: User) -> PlanningCycle:
+def cycle_copy(*, actor: User) -> PlanningCycle:
     """Next year's cycle from the last one: its cut-off and every window, a year later."""
     permissions.require(actor, Perm.OPERATOR_ADMIN)
     source = PlanningCycle.objects.order_by("-year").first()
@@ -68,7 +68,7 @@ def copy_cycle(*, actor: User) -> PlanningCycle:
 
 
 @transaction.atomic
-def update_cycle(*, actor: User, cycle_id: int, roster_cutoff: dt.datetime) -> PlanningCycle:
+def cycle_update(*, actor: User, cycle_id: int, roster_cutoff: dt.datetime) -> PlanningCycle:
     permissions.require(actor, Perm.OPERATOR_ADMIN)
     cycle = PlanningCycle.objects.select_for_update().get(pk=cycle_id)
     changed = cycle.roster_cutoff != roster_cutoff
@@ -98,7 +98,7 @@ def _check_window(cycle: PlanningCycle, *, window_id, kind, authority: Unit, fir
         )
 
 
-def save_window(
+def window_save(
     *,
     actor: User,
     cycle_id: int,
@@ -141,7 +141,7 @@ def save_window(
 
 
 @transaction.atomic
-def delete_window(*, actor: User, window_id: int) -> None:
+def window_delete(*, actor: User, window_id: int) -> None:
     permissions.require(actor, Perm.OPERATOR_ADMIN)
     window = PlanningWindow.objects.select_for_update().get(pk=window_id)
     with set_actor(actor):

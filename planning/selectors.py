@@ -183,13 +183,11 @@ def hours_progress(person_id: int, year: int, plan: TeacherPlan | None) -> list[
     """Planned against actual hours per domain for the academic year so far (from issued hours)."""
     from django.db.models import Sum
 
-    from core.roc import academic_year_bounds
     from courses.models import IssuedHours
     from planning.choices import Domain
 
-    first, last = academic_year_bounds(year)
     planned = {row.domain: row.hours for row in plan.planned_hours.all()} if plan else {}
-    issued = IssuedHours.objects.filter(person_id=person_id, date__gte=first, date__lte=last)
+    issued = IssuedHours.objects.in_year(year).filter(person_id=person_id)
     actual: dict[str, object] = {}
     for domain, total in issued.values_list("course__domain").annotate(total=Sum("hours")):
         # Imported courses may carry no domain: their hours show as 未分類.

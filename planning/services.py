@@ -136,7 +136,7 @@ def _refuse_if_submitted(plan) -> None:
 
 
 @transaction.atomic
-def save_school_plan(
+def school_plan_save(
     *, actor: User, student_count: int | None, answers: dict[str, list[str]], submit: bool
 ) -> SchoolPlan:
     """Save the school's plan as a draft, or 確認送出 it; only inside the school's window."""
@@ -167,7 +167,7 @@ def save_school_plan(
 
 
 @transaction.atomic
-def save_teacher_plan(
+def teacher_plan_save(
     *, actor: User, answers: dict[str, list[str]], hours: dict[str, Decimal | None], submit: bool
 ) -> TeacherPlan:
     """Save the teacher's own plan; the window is that of the authority of the school served at now."""
@@ -251,7 +251,7 @@ def _mail_reopening(kind: PlanKind, plan, reopening) -> None:
 
 
 @transaction.atomic
-def reopen_plan(
+def plan_reopen(
     *, actor: User, kind: PlanKind, plan_id: int, reason: str, extended_until: dt.datetime | None = None
 ):
     """Make a submitted plan a draft again (SPEC §6), recorded and e-mailed.
@@ -304,7 +304,7 @@ def reopen_plan(
     return plan
 
 
-def take_roster_snapshot(*, cycle_id: int) -> tuple[RosterSnapshot, int]:
+def roster_snapshot_take(*, cycle_id: int) -> tuple[RosterSnapshot, int]:
     """教師名單 at the cut-off: every member of an in-scope school on the cut-off day, copied.
 
     Returns the snapshot and how many entries this call wrote (0 when it already existed).
@@ -351,17 +351,17 @@ def take_roster_snapshot(*, cycle_id: int) -> tuple[RosterSnapshot, int]:
     return snapshot, written
 
 
-def take_due_snapshots(*, at: dt.datetime | None = None) -> list[int]:
+def roster_snapshots_take_due(*, at: dt.datetime | None = None) -> list[int]:
     """The scheduled task's work: snapshot every cycle whose cut-off has passed and has none yet."""
     at = at or clock.now()
     due = PlanningCycle.objects.filter(roster_cutoff__lte=at, snapshot__isnull=True).values_list(
         "pk", flat=True
     )
-    return [take_roster_snapshot(cycle_id=pk)[0].cycle_id for pk in list(due)]
+    return [roster_snapshot_take(cycle_id=pk)[0].cycle_id for pk in list(due)]
 
 
 @transaction.atomic
-def answer_survey(*, actor: User, kind: PlanKind, ease: int, usefulness: int, comment: str) -> SurveyResponse:
+def survey_answer(*, actor: User, kind: PlanKind, ease: int, usefulness: int, comment: str) -> SurveyResponse:
     """滿意度問卷: once per submitted plan."""
     cycle = current_cycle()
     if cycle is None:
@@ -389,7 +389,7 @@ def answer_survey(*, actor: User, kind: PlanKind, ease: int, usefulness: int, co
 
 
 @transaction.atomic
-def publish_statistics(*, actor: User, cycle_id: int, publish: bool) -> PlanningCycle:
+def statistics_publish(*, actor: User, cycle_id: int, publish: bool) -> PlanningCycle:
     """The operator publishes (or withdraws) a cycle's 統計專區."""
     permissions.require(actor, Perm.STATISTICS_PUBLISH)
     cycle = PlanningCycle.objects.select_for_update().get(pk=cycle_id)
@@ -421,7 +421,7 @@ def _own_announcement(actor: User, pk: int) -> Announcement:
 
 
 @transaction.atomic
-def edit_announcement(*, actor: User, pk: int, title: str, body: str, published_on: dt.date, attachment=None):
+def announcement_edit(*, actor: User, pk: int, title: str, body: str, published_on: dt.date, attachment=None):
     """The author's unit corrects its item; a new PDF replaces the old one, none keeps it."""
     item = _own_announcement(actor, pk)
     item.title, item.body, item.published_on = title, body, published_on
@@ -432,7 +432,7 @@ def edit_announcement(*, actor: User, pk: int, title: str, body: str, published_
 
 
 @transaction.atomic
-def withdraw_announcement(*, actor: User, pk: int) -> None:
+def announcement_withdraw(*, actor: User, pk: int) -> None:
     """撤下: the author's unit removes its item (and its attachment) from every list."""
     item = _own_announcement(actor, pk)
     if item.attachment:
@@ -441,7 +441,7 @@ def withdraw_announcement(*, actor: User, pk: int) -> None:
 
 
 @transaction.atomic
-def publish_announcement(*, actor: User, title: str, body: str, published_on: dt.date, attachment=None):
+def announcement_publish(*, actor: User, title: str, body: str, published_on: dt.date, attachment=None):
     """最新消息 by the operator (everyone) or a centre (its own schools and the public)."""
     if not may_announce(actor):
         raise PermissionDenied

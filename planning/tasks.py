@@ -6,4 +6,4 @@ from planning import services
 @shared_task
 def take_due_roster_snapshots() -> list[int]:
     """Every few minutes: snapshot the roster of each cycle whose cut-off has just passed (idempotent)."""
-    return services.take_due_snapshots()
+    return services.roster_snapshots_take_due()

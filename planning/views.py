@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,7 +18,7 @@ from accounts.permissions import Perm, requires
 from core.fonts import FontMissing
 from core.refusals import refused_json, refused_response
 from core.roc import format_roc_datetime
-from planning import aggregates, clock, guide, selectors, services
+from planning import aggregates, clock, exports, guide, selectors, services
 from planning.forms import AnnouncementForm, ReopenForm, SchoolPlanForm, SurveyForm, TeacherPlanForm
 from planning.models import PlanKind, SchoolPlan, TeacherPlan
 from planning.services import PlanningError
@@ -81,7 +79,7 @@ def school_plan(request):
         context["form"] = form
         if form.is_valid():
             try:
-                plan = services.save_school_plan(
+                plan = services.school_plan_save(
                     actor=request.user,
                     student_count=form.cleaned_data["student_count"],
                     answers=form.answers(),
@@ -113,7 +111,7 @@ def teacher_plan(request):
         if form.is_valid():
             # The service decides everything (scope, window, once); the page is built only to show a refusal.
             try:
-                plan = services.save_teacher_plan(
+                plan = services.teacher_plan_save(
                     actor=request.user, answers=form.answers(), hours=form.hours(), submit=submit
                 )
             except PlanningError as error:
@@ -209,7 +207,7 @@ def reopen_plan(request, kind: str, pk: int):
     context["reopenings"] = plan.reopenings.select_related("reopened_by")
     if request.method == "POST" and form.is_valid():
         try:
-            services.reopen_plan(
+            services.plan_reopen(
                 actor=request.user,
                 kind=PlanKind(kind),
                 plan_id=plan.pk,
@@ -237,7 +235,7 @@ def survey(request, kind: str):
     error = None
     if request.method == "POST" and form.is_valid():
         try:
-            services.answer_survey(actor=request.user, kind=PlanKind(kind), **form.cleaned_data)
+            services.survey_answer(actor=request.user, kind=PlanKind(kind), **form.cleaned_data)
         except PlanningError as refusal:
             error = refusal.message
         else:
@@ -355,7 +353,7 @@ def fill_rates(request):
         context["summary_teacher"] = teacher_rates[authority.pk]
     rows, key, descending = _sorted(rows, request)
     if request.GET.get("download") == "csv":
-        return _fill_rates_csv(cycle, rows, context["national"])
+        return exports.fill_rates_response(cycle.year, rows, national=context["national"])
     context.update(rows=rows, sort=key, descending=descending, percent=_percent)
     for row in rows:
         row["school_rate_text"] = _percent(row["school_rate"]) if context["national"] else ""
@@ -364,56 +362,6 @@ def fill_rates(request):
         if name in context:
             context[f"{name}_text"] = _percent(context[name].rate)
     return render(request, "planning/fill_rates.html", context)
-
-
-def _fill_rates_csv(cycle, rows, national) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="fill-rates-{cycle.year}.csv"'
-    response.write("\ufeff")
-    out = csv.writer(response)
-    if national:
-        out.writerow(
-            [
-                "主管機關代碼",
-                "主管機關",
-                "學校送出數",
-                "學校數",
-                "學校填報率",
-                "教師送出數",
-                "教師數",
-                "教師填報率",
-            ]
-        )
-        for r in rows:
-            out.writerow(
-                [
-                    r["code"],
-                    r["name"],
-                    r["school_submitted"],
-                    r["school_total"],
-                    _percent(r["school_rate"]),
-                    r["teacher_submitted"],
-                    r["teacher_total"],
-                    _percent(r["teacher_rate"]),
-                ]
-            )
-    else:
-        out.writerow(
-            ["學校代碼", "學校", "教育階段", "學校本位規劃已送出", "教師送出數", "教師數", "教師填報率"]
-        )
-        for r in rows:
-            out.writerow(
-                [
-                    r["code"],
-                    r["name"],
-                    r["stage"],
-                    "是" if r["school_submitted"] else "否",
-                    r["teacher_submitted"],
-                    r["teacher_total"],
-                    _percent(r["teacher_rate"]),
-                ]
-            )
-    return response
 
 
 # ---------------------------------------------------------------- 統計專區
@@ -440,15 +388,7 @@ def statistics(request):
         question = Question.MODE
     table = stats.needs_table(cycle, question)
     if request.GET.get("download") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="needs-{cycle.year}-{question}.csv"'
-        response.write("\ufeff")
-        out = csv.writer(response)
-        out.writerow(["主管機關代碼", "主管機關", "教育階段", *table["labels"]])
-        for row in table["rows"]:
-            out.writerow([row["authority_code"], row["authority"], row["stage"], *row["values"]])
-        out.writerow(["", "全國", "", *table["totals"]])
-        return response
+        return exports.needs_response(cycle.year, question, table)
     context.update(
         cycle=cycle,
         question=question,
@@ -469,7 +409,7 @@ def statistics_publish(request):
     if cycle is None:
         raise Http404
     publish = request.POST.get("action") == "publish"
-    services.publish_statistics(actor=request.user, cycle_id=cycle.pk, publish=publish)
+    services.statistics_publish(actor=request.user, cycle_id=cycle.pk, publish=publish)
     messages.success(request, _("統計專區已公告。") if publish else _("統計專區已撤下。"))
     return redirect("planning:statistics")
 
@@ -524,7 +464,7 @@ def announcement_new(request):
         request.POST or None, request.FILES or None, initial={"published_on": timezone.localdate()}
     )
     if request.method == "POST" and form.is_valid():
-        services.publish_announcement(actor=request.user, **form.cleaned_data)
+        services.announcement_publish(actor=request.user, **form.cleaned_data)
         messages.success(request, _("最新消息已發布。"))
         return redirect("planning:announcements-mine")
     return render(request, "planning/announcement_new.html", {"form": form})
@@ -546,7 +486,7 @@ def announcement_edit(request, pk: int):
     initial = {"title": item.title, "body": item.body, "published_on": item.published_on}
     form = AnnouncementForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.edit_announcement(actor=request.user, pk=item.pk, **form.cleaned_data)
+        services.announcement_edit(actor=request.user, pk=item.pk, **form.cleaned_data)
         messages.success(request, _("最新消息已更新。"))
         return redirect("planning:announcements-mine")
     return render(request, "planning/announcement_new.html", {"form": form, "item": item})
@@ -558,7 +498,7 @@ def announcement_withdraw(request, pk: int):
     """撤下 asks first (GET shows the item and a confirm button); POST removes it."""
     item = get_object_or_404(selectors.own_announcements(request.user), pk=pk)
     if request.method == "POST":
-        services.withdraw_announcement(actor=request.user, pk=item.pk)
+        services.announcement_withdraw(actor=request.user, pk=item.pk)
         messages.success(request, _("已撤下最新消息「%(title)s」。") % {"title": item.title})
         return redirect("planning:announcements-mine")
     return render(request, "planning/announcement_withdraw.html", {"item": item})

@@ -6,8 +6,9 @@ class RewardsConfig(AppConfig):
     verbose_name = "獎勵方案"
 
     def ready(self) -> None:
-        from core import reaper
+        from core import exports, reaper
         from rewards import services
+        from rewards.models import ListExport
         from teachers import reassign
 
         # Merging two person records moves the duplicate's published results (core.hooks).
@@ -15,3 +16,6 @@ class RewardsConfig(AppConfig):
             reassign.REASSIGNERS.register(mover, key=model._meta.label)
         # A run whose worker died becomes 中斷 (core.reaper, Celery beat).
         reaper.JOBS.register(services.REWARD_JOB, key=services.REWARD_JOB.key)
+        reaper.JOBS.register(services.LIST_EXPORT_JOB, key=services.LIST_EXPORT_JOB.key)
+        # The national lists prepared by a worker are deleted, file and row, a day later (beat).
+        exports.STORED_EXPORTS.register(ListExport, key=ListExport._meta.label)

@@ -9,14 +9,15 @@ from django.utils import timezone
 
 from accounts.models import UnitKind
 from core.roc import format_roc_date
-from rewards.pr import floor_decimal
+from rewards.pr import floor_decimal, shown_text
 from teachers.models import Category
 
 
 def figure(value: Decimal | None, places: int = 2) -> str:
-    """A figure as shown: rounded down to `places` decimals (never up past a limit)."""
-    if value is None:
-        return ""
+    """A figure as shown (rewards.pr.shown_text), or rounded down to more `places` where two
+    decimals would hide the difference that decided."""
+    if value is None or places == 2:
+        return shown_text(value)
     return f"{floor_decimal(value, places):f}"
 
 

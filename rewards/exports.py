@@ -2,7 +2,7 @@
 
 `manage.py export_rewards` (and the operator's 「SPEC §8 交換格式」 link) has exactly the SPEC §8
 machine columns, with the teacher's national ID as its code. The downloads meant for people
-(`write_for_people`) have zh-Hant headers and values, typed cells and the teacher's school on every
+(`download_tables`) have zh-Hant headers and values, typed cells and the teacher's school on every
 teacher row; only the operator's carries the national IDs. An authority's or a school's copy carries
 names, schools and figures, never an ID.
 """
@@ -14,12 +14,11 @@ from pathlib import Path
 
 from accounts import national_id
 from accounts.permissions import UnitScope
-from core import reports
-from core.dataexchange import TableWriter
-from core.reports import Column, Kind, Table
+from core import exports
+from core.exports import Column, Kind, Table
 from rewards import selectors
 from rewards.explain import figure, plain
-from rewards.pr import floor_decimal
+from rewards.pr import floor_decimal, shown
 
 OPERATOR_COLUMNS = (
     "level", "code", "name", "authority_code", "stage", "value", "national_average", "group_size", "pr",
@@ -84,15 +83,17 @@ def rows(scope: UnitScope, year: int, *, with_ids: bool) -> Iterator[list[str]]:
             yield ["teacher", "", name, school_code, school_name, authority_code, *common]
 
 
-def write(path: Path | str, scope: UnitScope, year: int) -> int:
-    """Write the scope's lists to .csv or .xlsx; IDs only in the operator's (national) copy."""
+def spec_table(scope: UnitScope, year: int) -> Table:
+    """The SPEC §8 machine file: its English columns, every value text (one sheet, 資料1, as
+    import_data reads it); IDs only in the operator's (national) copy."""
     with_ids = scope.level == "all"
-    path = Path(path)
-    # TableWriter keeps text that a spreadsheet would run as a formula inert (CWE-1236).
-    with TableWriter(path, OPERATOR_COLUMNS if with_ids else UNIT_COLUMNS) as out:
-        for row in rows(scope, year, with_ids=with_ids):
-            out.write(row)
-    return out.count
+    columns = [Column(name) for name in (OPERATOR_COLUMNS if with_ids else UNIT_COLUMNS)]
+    return Table("資料1", columns, rows(scope, year, with_ids=with_ids))
+
+
+def write(path: Path | str, scope: UnitScope, year: int) -> int:
+    """Write the scope's SPEC §8 lists to .csv or .xlsx (manage.py export_rewards)."""
+    return exports.write(path, [spec_table(scope, year)], suffix=Path(path).suffix.lower().lstrip("."))
 
 
 # ------------------------------------------------------------------------------------------
@@ -143,11 +144,6 @@ NATIONAL_ID_COLUMN = Column("身分證統一編號", width=14)
 LISTS = {"authorities": "主管機關", "schools": "學校", "teachers": "教師"}
 
 
-def _two(value):
-    """A figure as the portal shows it: two decimals, rounded down (a PR shown 70.00 was awarded)."""
-    return None if value is None else floor_decimal(value, 2)
-
-
 def _authority_rows(scope: UnitScope, year: int):
     for r in selectors.authority_results(scope, year):
         yield [year, r.authority.code, r.authority.name, r.schools_total, r.schools_submitted,
@@ -157,7 +153,7 @@ def _authority_rows(scope: UnitScope, year: int):
 def _school_rows(scope: UnitScope, year: int):
     for r in selectors.school_results(scope, year).iterator(chunk_size=2000):
         yield [year, r.authority.name, r.school.code, r.school.name, r.stage, r.teachers, r.total_hours,
-               _two(r.average), _two(r.national_average), r.group_size, _two(r.pr), r.plan_submitted_at,
+               shown(r.average), shown(r.national_average), r.group_size, shown(r.pr), r.plan_submitted_at,
                r.plan_in_window, r.awarded]  # fmt: skip
 
 
@@ -185,7 +181,7 @@ def _teacher_rows(scope: UnitScope, year: int, *, with_ids: bool):
         head = [year, authority, code, school]
         if with_ids:
             head.append(national_id.reveal(encrypted, to=national_id.REWARD_EXPORT))
-        yield [*head, name, stage, hours, _two(a), size, _two(rank), at, inside, won]
+        yield [*head, name, stage, hours, shown(a), size, shown(rank), at, inside, won]
 
 
 def people_tables(scope: UnitScope, year: int) -> dict[str, Table]:
@@ -201,9 +197,26 @@ def people_tables(scope: UnitScope, year: int) -> dict[str, Table]:
     }
 
 
-def write_for_people(path: Path | str, scope: UnitScope, year: int, *, only: str | None = None) -> int:
-    """.xlsx: the three lists as three sheets; .csv: one list (`only`, default the teachers)."""
+def download_tables(scope: UnitScope, year: int, *, suffix: str, only: str | None = None,
+                    spec: bool = False) -> list[Table]:  # fmt: skip
+    """What a download holds: the SPEC §8 table, the three lists (.xlsx) or one list (.csv)."""
+    if spec:
+        return [spec_table(scope, year)]
     tables = people_tables(scope, year)
-    if Path(path).suffix.lower() == ".xlsx":
-        return reports.write_xlsx(path, list(tables.values()))
-    return reports.write_csv(path, tables[only or "teachers"])
+    if suffix == "xlsx":
+        return list(tables.values())
+    return [tables[only or "teachers"]]
+
+
+def lists_in(export) -> tuple[str, ...]:
+    """The lists a download holds (its progress counts their rows)."""
+    if export.spec or export.suffix == "xlsx":
+        return tuple(LISTS)
+    return (export.list_name or "teachers",)
+
+
+def download_name(scope: UnitScope, year: int, *, suffix: str, only: str, spec: bool) -> str:
+    part = "national" if scope.level == "all" else scope.unit.code
+    if spec:
+        return f"rewards-{year}-{part}-spec.{suffix}"
+    return f"rewards-{year}-{part}.{suffix}" if suffix == "xlsx" else f"rewards-{year}-{part}-{only}.csv"

@@ -17,7 +17,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Person, Stage, Unit
-from rewards.pr import floor_decimal
+from core.exports import StoredExport
+from rewards.pr import shown_text
 
 
 class RunStatus(models.TextChoices):
@@ -93,7 +94,7 @@ class RewardRun(models.Model):
 
     def _summary_figure(self, key: str) -> str:
         value = (self.summary or {}).get(key)
-        return f"{floor_decimal(Decimal(value), 2):f}" if value not in (None, "") else ""
+        return shown_text(Decimal(value)) if value not in (None, "") else ""
 
     @property
     def national_average_shown(self) -> str:
@@ -129,7 +130,7 @@ class Result(models.Model):
 
     @property
     def national_average_shown(self) -> str:
-        return f"{floor_decimal(self.national_average, 2):f}"
+        return shown_text(self.national_average)
 
 
 class RankedResult(Result):
@@ -157,7 +158,7 @@ class RankedResult(Result):
     @property
     def pr_shown(self) -> str:
         """2 decimals rounded down: a PR shown as 70.00 was awarded on that count."""
-        return f"{floor_decimal(self.pr, 2):f}"
+        return shown_text(self.pr)
 
 
 class TeacherResult(RankedResult):
@@ -181,7 +182,7 @@ class TeacherResult(RankedResult):
 
     @property
     def hours_shown(self) -> str:
-        return f"{floor_decimal(self.hours, 2):f}"
+        return shown_text(self.hours)
 
 
 class SchoolResult(RankedResult):
@@ -204,7 +205,7 @@ class SchoolResult(RankedResult):
 
     @property
     def average_shown(self) -> str:
-        return f"{floor_decimal(self.average, 2):f}"
+        return shown_text(self.average)
 
 
 class AuthorityResult(Result):
@@ -227,4 +228,17 @@ class AuthorityResult(Result):
 
     @property
     def fill_rate_percent_shown(self) -> str:
-        return f"{floor_decimal(self.fill_rate * 100, 2):f}"
+        return shown_text(self.fill_rate * 100)
+
+
+class ListExport(StoredExport):
+    """獎勵名單下載: the operator's national copy, prepared by a worker (core.exports): it carries
+    national IDs, so the stored file is encrypted, its requester's alone and gone after a day."""
+
+    year = models.PositiveSmallIntegerField(_("學年度"))
+    list_name = models.CharField(_("名單"), max_length=12, blank=True)  # a CSV's one list
+    spec = models.BooleanField(_("SPEC §8 交換格式"), default=False)
+
+    class Meta(StoredExport.Meta):
+        verbose_name = _("獎勵名單下載")
+        verbose_name_plural = _("獎勵名單下載")

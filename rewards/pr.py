@@ -109,6 +109,12 @@ def floor_decimal(value: Number, places: int) -> Decimal:
     return Decimal(numerator * 10**places // denominator).scaleb(-places)
 
 
-def shown(pr: Fraction) -> Decimal:
-    """The PR as shown: 2 decimals rounded down (70.00 shown means PR ≥ 70)."""
-    return floor_decimal(pr, 2)
+def shown(value: Number | None) -> Decimal | None:
+    """A PR (or A, an average) as every page, list and export shows it: 2 decimals rounded down,
+    so a PR shown as 70.00 was awarded on that count (the decision keeps the exact value)."""
+    return None if value is None else floor_decimal(value, 2)
+
+
+def shown_text(value: Number | None) -> str:
+    """`shown` as text for the pages: 70.00, 66.66; empty when there is no figure."""
+    return "" if value is None else f"{shown(value):f}"

@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from accounts import permissions
 from accounts.models import UnitKind
 from accounts.permissions import Perm, UnitScope
-from rewards.models import AuthorityResult, RewardRun, RunStatus, SchoolResult, TeacherResult
+from rewards.models import AuthorityResult, ListExport, RewardRun, RunStatus, SchoolResult, TeacherResult
 from teachers.models import Membership
 
 
@@ -119,3 +119,14 @@ def search_teachers(
     if teacher:
         rows = rows.filter(person__name__icontains=teacher)
     return rows
+
+
+def list_row_count(scope: UnitScope, year: int, *, lists: tuple[str, ...]) -> int:
+    """How many rows the named lists (authorities, schools, teachers) hold within the scope."""
+    readers = {"authorities": authority_results, "schools": school_results, "teachers": teacher_results}
+    return sum(readers[name](scope, year).count() for name in lists)
+
+
+def own_list_exports(actor) -> QuerySet[ListExport]:
+    """The actor's own requested downloads: nobody else's is ever listed or served."""
+    return ListExport.objects.filter(requested_by=actor)

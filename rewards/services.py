@@ -25,14 +25,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from accounts import permissions
+from accounts import national_id, permissions
 from accounts.permissions import Perm
+from core import exports as core_exports
 from core import reaper
+from core.exports import ACTIVE_EXPORT_STATUSES, ExportStatus
 from core.refusals import Kind, Refused
 from core.roc import academic_year_bounds, format_roc_date
 from planning.models import PlanningCycle
-from rewards import job
-from rewards.models import ACTIVE_STATUSES, RewardRun, RunStage, RunStatus, TeacherResult
+from rewards import exports, job, selectors
+from rewards.models import ACTIVE_STATUSES, ListExport, RewardRun, RunStage, RunStatus, TeacherResult
 from teachers import reassign
 
 logger = logging.getLogger(__name__)
@@ -102,8 +104,7 @@ def unpicked_warning(run: RewardRun, at=None) -> str:
 def year_has_hours(year: int) -> bool:
     from courses.models import IssuedHours
 
-    first, last = academic_year_bounds(year)
-    return IssuedHours.objects.filter(date__gte=first, date__lte=last).exists()
+    return IssuedHours.objects.in_year(year).exists()
 
 
 def rewardable_years(today=None) -> list[int]:
@@ -140,7 +141,7 @@ def _who(run: RewardRun) -> str:
     return run.started_by_label or _t("管理者")
 
 
-def start_reward_run(*, actor, year: int, via: str = "web") -> RewardRun:
+def reward_run_start(*, actor, year: int, via: str = "web") -> RewardRun:
     """Queue a run for `year`; refused while another run of that year waits or runs.
 
     `actor` None means the shell (`manage.py run_rewards`), which is the operator's by definition.
@@ -154,7 +155,7 @@ def start_reward_run(*, actor, year: int, via: str = "web") -> RewardRun:
     if timezone.localdate() <= last_day:
         raise RewardError(_t(MSG_YEAR_NOT_OVER).format(year=year, end=format_roc_date(last_day)))
     width = class_width()
-    reap_interrupted_runs()
+    reward_runs_reap_interrupted()
     try:
         with transaction.atomic():
             run = RewardRun.objects.create(
@@ -187,7 +188,7 @@ def _enqueue(run_id: int) -> None:
     run_rewards.apply_async(args=[run_id], **options)
 
 
-def cancel_reward_run(*, actor, run_id: int) -> RewardRun:
+def reward_run_cancel(*, actor, run_id: int) -> RewardRun:
     """Withdraw a run no worker has taken yet (a start with no worker running)."""
     if not permissions.has_perm(actor, Perm.REWARD_JOB):
         raise RewardError(MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
@@ -234,7 +235,7 @@ def _pause_for_tests() -> None:
         time.sleep(seconds)
 
 
-def execute_reward_run(*, run_id: int) -> RewardRun | None:
+def reward_run_execute(*, run_id: int) -> RewardRun | None:
     """Compute and publish the results of a queued run; idempotent (a run is taken once)."""
     with _RunLock(run_id):
         taken = RewardRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
@@ -316,7 +317,7 @@ def _run_interrupted(run: RewardRun) -> dict:
     return {"status": RunStatus.INTERRUPTED, "finished_at": timezone.now(), "error": str(MSG_INTERRUPTED)}
 
 
-def reap_interrupted_runs() -> list[RewardRun]:
+def reward_runs_reap_interrupted() -> list[RewardRun]:
     """Mark 中斷 every running run whose worker is gone, which frees its year for a new run.
 
     The reward job is one kind of the portal's single reaper (core.reaper, run by Celery beat);
@@ -372,4 +373,65 @@ REWARD_JOB = reaper.JobKind(
     interrupted=_run_interrupted,
     alive=_owner_alive,
     on_interrupted=_notify_failure,
+)
+
+
+# ------------------------------------------------------------------------------------------
+# The operator's national lists: a status row plus a task (core.exports), not a 12 s request.
+
+EXPORT_LOCK_CLASS = 7_114  # first key of pg_advisory_lock(class, export id): a worker writing it
+MSG_EXPORT_NATIONAL_ONLY = _("背景產生的下載僅供管理者的全國名單；其他名單請直接下載。")
+MSG_EXPORT_NOT_PUBLISHED = _("第 {year} 學年度尚無已公布的獎勵名單。")
+
+
+def list_export_request(*, actor, year: int, suffix: str, list_name: str, spec: bool) -> ListExport:
+    """Queue the national list (the same file asked for twice while it is prepared is one export)."""
+    scope = selectors.scope_of(actor)
+    if scope.level != "all":
+        raise RewardError(MSG_EXPORT_NATIONAL_ONLY, code="forbidden", kind=Kind.FORBIDDEN)
+    if selectors.published_run(year) is None:
+        raise RewardError(_t(MSG_EXPORT_NOT_PUBLISHED).format(year=year), code="not_published")
+    list_name = "" if suffix == "xlsx" or spec else list_name
+    wanted = {"year": year, "suffix": suffix, "list_name": list_name, "spec": spec}
+    active = selectors.own_list_exports(actor).filter(status__in=ACTIVE_EXPORT_STATUSES, **wanted).first()
+    if active is not None:
+        return active
+    filename = exports.download_name(scope, year, suffix=suffix, only=list_name, spec=spec)
+    with transaction.atomic():
+        export = ListExport.objects.create(requested_by=actor, filename=filename, **wanted)
+        transaction.on_commit(lambda: _enqueue_export(export.pk))
+    return export
+
+
+def _enqueue_export(export_id: int) -> None:
+    from rewards.tasks import produce_list_export
+
+    queue = getattr(settings, "REWARDS_QUEUE", None)
+    produce_list_export.apply_async(args=[export_id], **({"queue": queue} if queue else {}))
+
+
+def list_export_produce(*, export_id: int) -> bool:
+    """The task's body: write the requested file, encrypted; a rerun of a taken export does nothing."""
+    export = ListExport.objects.select_related("requested_by").filter(pk=export_id).first()
+    if export is None or export.status != ExportStatus.QUEUED:
+        return False
+    scope = selectors.scope_of(export.requested_by)  # still the operator's, or no file at all
+    tables = exports.download_tables(
+        scope, export.year, suffix=export.suffix, only=export.list_name or None, spec=export.spec
+    )
+    total = selectors.list_row_count(scope, export.year, lists=exports.lists_in(export))
+    return core_exports.produce(
+        export, tables, cipher=national_id.cipher(), lock_class=EXPORT_LOCK_CLASS, total=total
+    )
+
+
+# An export whose worker died becomes 中斷 and its partial file goes (registered in rewards.apps).
+LIST_EXPORT_JOB = reaper.JobKind(
+    key="rewards.list_export",
+    model=ListExport,
+    working={"status": ExportStatus.RUNNING},
+    interrupted=core_exports.interrupted_values,
+    lock_class=EXPORT_LOCK_CLASS,
+    heartbeat_field="heartbeat_at",
+    on_interrupted=core_exports.discard_file,
 )

@@ -10,5 +10,7 @@ urlpatterns = [
     path("operator/rewards/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("unit/rewards/", views.lists, name="lists"),
     path("unit/rewards/download/", views.download, name="download"),
+    path("operator/rewards/exports/", views.export_request, name="export-request"),
+    path("operator/rewards/exports/<int:pk>/", views.export_file, name="export-file"),
     path("me/rewards/", views.lookup, name="lookup"),
 ]

@@ -1,16 +1,19 @@
 """獎勵作業 (operator), 獎勵名單 (operator, centres, schools) and 獎勵查詢 (teacher)."""
 
-import tempfile
-from pathlib import Path
-
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import national_id
 from accounts.permissions import Perm, requires
+from core import exports as core_exports
+from core.exports import ExportStatus
+from core.refusals import refused_response
 from rewards import explain, exports, selectors, services
 from rewards.forms import ListSearchForm, StartRunForm, YearForm
 from rewards.job import population_day
@@ -47,7 +50,7 @@ def job(request):
     form = StartRunForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            run = services.start_reward_run(actor=request.user, year=form.cleaned_data["year"])
+            run = services.reward_run_start(actor=request.user, year=form.cleaned_data["year"])
         except services.RewardError as error:
             context = _job_context(request, form, error.message)
             return render(request, "rewards/job.html", context, status=error.status)
@@ -83,7 +86,7 @@ def job_progress(request):
 @require_POST
 def cancel(request, pk: int):
     try:
-        services.cancel_reward_run(actor=request.user, run_id=pk)
+        services.reward_run_cancel(actor=request.user, run_id=pk)
     except services.RewardError as error:
         messages.error(request, error.message)
     else:
@@ -95,11 +98,22 @@ def cancel(request, pk: int):
 # 獎勵名單
 
 PAGE_SIZE = 50
+# The operator's national copies (format, list, layout, label): each is prepared by a worker.
+NATIONAL_DOWNLOADS = (
+    ("xlsx", "teachers", "", gettext_lazy("獎勵名單（Excel .xlsx，主管機關、學校、教師三個工作表）")),
+    ("csv", "schools", "", gettext_lazy("學校獎勵名單（CSV）")),
+    ("csv", "teachers", "", gettext_lazy("教師獎勵名單（CSV）")),
+    ("csv", "teachers", "spec", gettext_lazy("獎勵名單（SPEC §8 交換格式 CSV，機器讀取用英文欄位）")),
+)
 
 
 def _year(request):
+    return _year_of(request.GET)
+
+
+def _year_of(params):
     years = selectors.published_years()
-    form = YearForm(request.GET or None, years=years)
+    form = YearForm(params or None, years=years)
     return form, form.chosen()
 
 
@@ -110,11 +124,20 @@ def lists(request):
 
     The operator and an authority search the school and the teacher lists (by school, by teacher;
     names masked), paged; a school sees its own teachers."""
+    return render(request, "rewards/lists.html", _lists_context(request))
+
+
+def _lists_context(request) -> dict:
     scope = selectors.scope_of(request.user)
     form, year = _year(request)
     search = ListSearchForm(request.GET or None, schools=scope.level != "unit")
     wanted = search.values()
     context = {"form": form, "year": year, "scope": scope, "search": search, "wanted": wanted}
+    if scope.level == "all":
+        own = list(selectors.own_list_exports(request.user)[:10])
+        context["own_exports"] = own
+        context["exports_active"] = any(export.is_active for export in own)
+        context["national_downloads"] = NATIONAL_DOWNLOADS
     if year is not None:
         context["run"] = selectors.published_run(year)
         authorities = [(r, explain.authority_sentence(r)) for r in selectors.authority_results(scope, year)]
@@ -132,7 +155,17 @@ def lists(request):
             page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
             context["page"] = page
             context["teachers"] = [(r, explain.teacher_sentence(r)) for r in page]
-    return render(request, "rewards/lists.html", context)
+    return context
+
+
+def _download_choice(params):
+    """year, suffix, list, spec of a download's parameters; Http404 when any is not one offered."""
+    form, year = _year_of(params)
+    suffix = params.get("format", "csv")
+    only = params.get("list", "teachers")
+    if not form.is_valid() or year is None or suffix not in ("csv", "xlsx") or only not in exports.LISTS:
+        raise Http404
+    return year, suffix, only, params.get("layout") == "spec"
 
 
 @requires(Perm.REWARD_LISTS)
@@ -140,34 +173,40 @@ def lists(request):
 def download(request):
     """The actor's part as .xlsx (three sheets) or .csv (one list), for people: zh-Hant, typed cells.
 
-    National IDs only in the operator's copy; the operator may also take the SPEC §8 machine file
-    (layout=spec, the columns of manage.py export_rewards)."""
+    The operator's national copy (with national IDs; also as the SPEC §8 machine file, layout=spec)
+    is prepared by a worker instead: 申請下載 (export_request), then its link on the lists page."""
     scope = selectors.scope_of(request.user)
-    _form, year = _year(request)
-    suffix = request.GET.get("format", "csv")
-    only = request.GET.get("list", "teachers")
-    machine = request.GET.get("layout") == "spec"
-    if year is None or suffix not in ("csv", "xlsx") or only not in exports.LISTS:
+    year, suffix, only, spec = _download_choice(request.GET)
+    if scope.level == "all" or spec:
         raise Http404
-    if machine and scope.level != "all":
-        raise Http404
-    part = "national" if scope.level == "all" else scope.unit.code
-    handle = tempfile.NamedTemporaryFile(prefix="rewards-", suffix=f".{suffix}", delete=False)
-    handle.close()
-    path = Path(handle.name)
+    tables = exports.download_tables(scope, year, suffix=suffix, only=only)
+    name = exports.download_name(scope, year, suffix=suffix, only=only, spec=False)
+    if suffix == "xlsx":
+        return core_exports.xlsx_response(tables, name)
+    return core_exports.csv_response(tables[0], name)
+
+
+@requires(Perm.REWARD_LISTS)
+@require_POST
+def export_request(request):
+    """申請下載: queue the national list; the lists page shows it 產生中, then its link."""
+    year, suffix, only, spec = _download_choice(request.POST)
     try:
-        if machine:
-            exports.write(path, scope, year)
-            name = f"rewards-{year}-{part}-spec.{suffix}"
-        else:
-            exports.write_for_people(path, scope, year, only=only)
-            name = (
-                f"rewards-{year}-{part}.{suffix}" if suffix == "xlsx" else f"rewards-{year}-{part}-{only}.csv"
-            )
-        stream = path.open("rb")
-    finally:
-        path.unlink(missing_ok=True)  # the open handle keeps the data until the response is sent
-    return FileResponse(stream, as_attachment=True, filename=name)
+        services.list_export_request(actor=request.user, year=year, suffix=suffix, list_name=only, spec=spec)
+    except services.RewardError as error:
+        return refused_response(request, error, "rewards/lists.html", _lists_context(request))
+    messages.success(request, _("已申請下載，檔案產生中；完成後請於下方「已申請的下載」下載。"))
+    return redirect(f"{reverse('rewards:lists')}?year={year}#exports")
+
+
+@requires(Perm.REWARD_LISTS)
+@require_GET
+def export_file(request, pk: int):
+    """A prepared file, decrypted as it is sent: its requester's alone (anyone else: 404)."""
+    export = selectors.own_list_exports(request.user).filter(pk=pk, status=ExportStatus.READY).first()
+    if export is None or not export.path.exists():
+        raise Http404
+    return core_exports.export_response(export, national_id.cipher())
 
 
 # ------------------------------------------------------------------------------------------

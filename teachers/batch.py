@@ -85,7 +85,7 @@ def upload_dir() -> Path:
 
 
 @transaction.atomic
-def submit_roster_upload(*, actor: User, unit, uploaded) -> RosterUpload:
+def roster_upload_submit(*, actor: User, unit, uploaded) -> RosterUpload:
     """批次上傳: keep the file and queue its import; the page then follows the upload's status."""
     services._require_manager(actor, unit)
     suffix = Path(uploaded.name or "").suffix.lower()
@@ -234,7 +234,7 @@ def import_school_file(path: Path, unit) -> dataexchange.ImportResult:
     return result
 
 
-def process_roster_upload(upload_id: int) -> RosterUpload:
+def roster_upload_process(upload_id: int) -> RosterUpload:
     """The task's body: the school's file through the engine (import_school_file); the file is then removed."""
     upload = RosterUpload.objects.select_related("unit").get(pk=upload_id)
     if upload.status != UploadStatus.QUEUED:
@@ -268,8 +268,8 @@ def process_roster_upload(upload_id: int) -> RosterUpload:
     return upload
 
 
-def enable_teacher_accounts(*, actor: User, unit, membership_ids) -> tuple[list[str], list[str]]:
-    """啟用教師帳號 for several teachers at once: each one through `enable_teacher_account`.
+def teacher_accounts_enable(*, actor: User, unit, membership_ids) -> tuple[list[str], list[str]]:
+    """啟用教師帳號 for several teachers at once: each one through `teacher_account_enable`.
 
     Only current memberships of the actor's own unit are considered (others are ignored as if
     absent). Returns the masked names enabled and the messages of those that could not be.
@@ -283,7 +283,7 @@ def enable_teacher_accounts(*, actor: User, unit, membership_ids) -> tuple[list[
     for membership in chosen.order_by("person__name", "pk"):
         masked = mask_name(membership.person.name)
         try:
-            services.enable_teacher_account(actor=actor, person=membership.person)
+            services.teacher_account_enable(actor=actor, person=membership.person)
         except services.RosterError as exc:
             refused.append(f"{masked}：{exc.message}")
         else:

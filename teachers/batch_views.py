@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import tempfile
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import Perm, requires
+from core import exports as core_exports
 from teachers import batch, exports, selectors, services
 from teachers.models import RosterUpload, UploadStatus
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class RosterUploadForm(forms.Form):
@@ -45,7 +42,7 @@ def upload(request):
     form = RosterUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            created = batch.submit_roster_upload(
+            created = batch.roster_upload_submit(
                 actor=request.user, unit=unit, uploaded=form.cleaned_data["file"]
             )
         except services.RosterError as exc:
@@ -60,10 +57,7 @@ def upload(request):
 def template(request):
     """批次上傳's template: an .xlsx with the columns of 資料下載 and no row."""
     _unit(request)
-    handle = tempfile.TemporaryFile(suffix=".xlsx")
-    exports.write_template_xlsx(handle)
-    handle.seek(0)
-    return FileResponse(handle, as_attachment=True, filename="教師名單範本.xlsx", content_type=XLSX)
+    return core_exports.xlsx_response([exports.template_table()], "教師名單範本.xlsx")
 
 
 @requires(Perm.UNIT_TEACHER_ACCOUNTS)
@@ -82,7 +76,7 @@ def upload_status(request, pk: int):
 def enable_many(request):
     unit = _unit(request)
     try:
-        enabled, refused = batch.enable_teacher_accounts(
+        enabled, refused = batch.teacher_accounts_enable(
             actor=request.user, unit=unit, membership_ids=request.POST.getlist("members")
         )
     except services.RosterError as exc:

@@ -7,7 +7,7 @@ checked BEFORE anything is applied, so a feed cut off midway changes nothing. Th
 applied in one transaction, each row in its own savepoint: a bad row is refused and reported with
 its line number and a reason (never a national ID), the other rows go in; anything else that goes
 wrong rolls the whole run back, marks it failed, e-mails the operator and shows on the operator's
-home page. Moves go through `services.transfer_person`, departures through `end_membership`, so
+home page. Moves go through `services.person_transfer`, departures through `membership_end`, so
 the membership rules (no overlap, 轉校 the day before) hold as everywhere else. Running a feed
 twice changes nothing the second time (idempotent).
 """
@@ -214,7 +214,7 @@ def _apply(row: Row, source_label: str) -> str:
         current = person.memberships.filter(end_date__isnull=True, unit=row.unit).first()
         if current is None:
             return "unchanged"  # already ended (or serving elsewhere now)
-        services.end_membership(actor=None, membership=current, reason=ENDED_STATUSES[row.status], on=row.end)
+        services.membership_end(actor=None, membership=current, reason=ENDED_STATUSES[row.status], on=row.end)
         return "ended"
     if person is None:
         person = Person(name=row.name)
@@ -232,7 +232,7 @@ def _apply(row: Row, source_label: str) -> str:
         current.category, current.title = row.category, row.title
         current.save(update_fields=["category", "title"])
         return "updated"
-    services.transfer_person(
+    services.person_transfer(
         person=person,
         to_unit=row.unit,
         on=row.start,

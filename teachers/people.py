@@ -38,7 +38,7 @@ MSG_OVERLAP = _("兩筆人員資料的服務期間重疊（同一天只能在一
 
 REDACTED = "[已遮蔽]"
 
-# The relations to Person that merge_people moves itself; every other one has a registered mover.
+# The relations to Person that people_merge moves itself; every other one has a registered mover.
 MOVED_HERE = frozenset(
     {
         "accounts.User",
@@ -80,7 +80,7 @@ def _audit(actor, person: Person, changes: dict, extra: dict) -> None:
 
 
 @transaction.atomic
-def correct_national_id(*, actor: User, person: Person, new_national_id: str) -> Person:
+def person_national_id_correct(*, actor: User, person: Person, new_national_id: str) -> Person:
     """更正身分證字號: the person keeps everything; only the number changes."""
     _require_operator(actor)
     checked = nid.check(new_national_id)
@@ -99,14 +99,14 @@ def correct_national_id(*, actor: User, person: Person, new_national_id: str) ->
 
 
 @transaction.atomic
-def merge_people(*, actor: User, keep: Person, duplicate: Person) -> dict[str, int]:
+def people_merge(*, actor: User, keep: Person, duplicate: Person) -> dict[str, int]:
     """合併人員資料: `duplicate`'s records move to `keep`; `duplicate` is deleted. Returns what moved."""
     _require_operator(actor)
     if keep.pk == duplicate.pk:
         raise RosterError(MSG_SAME_PERSON, code="same_person", kind=Kind.INVALID)
     unhandled = unhandled_relations()
     if unhandled:
-        raise HookMissing(f"merge_people: no mover registered for {', '.join(sorted(unhandled))}")
+        raise HookMissing(f"people_merge: no mover registered for {', '.join(sorted(unhandled))}")
     locked = {
         p.pk: p
         for p in Person.objects.select_for_update().filter(pk__in=[keep.pk, duplicate.pk]).order_by("pk")

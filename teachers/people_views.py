@@ -65,7 +65,7 @@ def correct_id(request):
         person = _person(form, "current_id", "name")
         if person is not None:
             try:
-                people.correct_national_id(
+                people.person_national_id_correct(
                     actor=request.user, person=person, new_national_id=form.cleaned_data["new_id"]
                 )
             except RosterError as exc:
@@ -84,7 +84,7 @@ def merge(request):
         keep, duplicate = _person(form, "keep_id"), _person(form, "duplicate_id")
         if keep is not None and duplicate is not None:
             try:
-                moved = people.merge_people(actor=request.user, keep=keep, duplicate=duplicate)
+                moved = people.people_merge(actor=request.user, keep=keep, duplicate=duplicate)
             except RosterError as exc:
                 form.add_error(None, exc.message)
             else:

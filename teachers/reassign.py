@@ -7,7 +7,7 @@ snapshot rows (`planning`), reward results (`rewards`) refer to a person but liv
 `(source, target) -> int` from its services that moves its rows from the duplicate `source` to the
 kept `target` inside the merge's transaction and returns how many it moved, or raises `RosterError`
 naming the clash when a unique constraint makes the move impossible (the whole merge is undone).
-`teachers.people.merge_people` refuses to run while any relation to Person has no mover.
+`teachers.people.people_merge` refuses to run while any relation to Person has no mover.
 """
 
 from collections.abc import Callable

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import permissions
 from accounts.models import Unit
 from accounts.permissions import Perm
-from core.roc import academic_year, academic_year_bounds
+from core.roc import academic_year
 from teachers import hours, trust
 from teachers.models import (
     AccountStatus,
@@ -81,8 +81,8 @@ def _with_filters(
 ):
     """The roster annotated for 教師姓名查詢 and 進階篩選, and the condition a row must meet. Every
     row carries `year_hours`: the person's issued hours of the current academic year."""
-    start, end = academic_year_bounds(academic_year(today or timezone.localdate()))
-    roster = roster.annotate(year_hours=hours.hours_between("person_id", start, end))
+    year = academic_year(today or timezone.localdate())
+    roster = roster.annotate(year_hours=hours.hours_in_year("person_id", year))
     condition = Q()
     if state:
         roster = roster.annotate(applied=Exists(_waiting()))
@@ -129,20 +129,35 @@ def filtered_roster(
     return roster.filter(condition)
 
 
+def account_counts(prefix: str = "") -> dict[str, models.Expression]:
+    """學校總人數, 已申請人數 (含帳號漫遊) split 教師 / 行政職員, and 待申請人數 (the rest), over the
+    current memberships reached through `prefix` ("" from Membership, "memberships__" from Unit):
+    the one definition read by a school's roster page and the regional centre's counts."""
+    # A LEFT JOIN to the teacher account (one per person), not a subquery per row and count. Every
+    # membership is 教師 or 行政職員 (a check constraint), so 已申請 is the two together.
+    current = Q(**{f"{prefix}end_date__isnull": True})
+    has_account = Q(**{f"{prefix}person__teacher_account__isnull": False})
+    no_account = Q(**{f"{prefix}person__teacher_account__isnull": True})
+    category = f"{prefix}category"
+
+    def count(condition: Q) -> Count:
+        return Count(f"{prefix}pk", filter=current & condition)
+
+    return {
+        "total": count(Q()),
+        "applied_teachers": count(has_account & Q(**{category: Category.TEACHER})),
+        "applied_staff": count(has_account & Q(**{category: Category.STAFF})),
+        "applied": count(has_account),
+        "pending": count(no_account),
+    }
+
+
 def roster_counts(unit: Unit) -> dict[str, int]:
-    """學校總人數, 已申請人數 (含帳號漫遊) split 教師 / 行政職員, 待申請人數 — one query."""
-    # A LEFT JOIN to the teacher account (one per person), not a subquery per row and count.
-    applied = Q(person__teacher_account__isnull=False)
-    counts = Membership.objects.filter(unit=unit, end_date__isnull=True).aggregate(
-        total=Count("pk"),
-        applied_teachers=Count("pk", filter=applied & Q(category=Category.TEACHER)),
-        applied_staff=Count("pk", filter=applied & Q(category=Category.STAFF)),
-        # 已申請（待啟用）: no account yet, a waiting application.
+    """The unit's account_counts, and 已申請（待啟用） (no account yet, a waiting application) — one query."""
+    return Membership.objects.filter(unit=unit, end_date__isnull=True).aggregate(
+        **account_counts(),
         waiting=Count("pk", filter=Q(person__teacher_account__isnull=True) & Q(Exists(_waiting()))),
     )
-    counts["applied"] = counts["applied_teachers"] + counts["applied_staff"]
-    counts["pending"] = counts["total"] - counts["applied"]
-    return counts
 
 
 def roster_page(rows: QuerySet[Membership], *, number, size: int) -> Page:
@@ -174,20 +189,10 @@ def centre_school_counts(actor) -> QuerySet[Unit]:
     """The regional centre's view: the same counts for each school of its authority, read only."""
     if not permissions.has_perm(actor, Perm.CENTRE_ROSTER_COUNTS):
         return Unit.objects.none()
-    current = Q(memberships__end_date__isnull=True)
-    applied = Q(memberships__person__teacher_account__isnull=False)
     return (
         Unit.objects.schools()
         .filter(permissions.unit_scope(actor).q())
-        .annotate(
-            total=Count("memberships", filter=current),
-            applied_teachers=Count(
-                "memberships", filter=current & applied & Q(memberships__category=Category.TEACHER)
-            ),
-            applied_staff=Count(
-                "memberships", filter=current & applied & Q(memberships__category=Category.STAFF)
-            ),
-        )
+        .annotate(**account_counts("memberships__"))
         .order_by("code")
     )
 

@@ -5,7 +5,7 @@ person's row where two writers could race, and raises RosterError with the messa
 Every writer of a membership goes through `_open_membership` / `_close_membership`, which refuse an
 overlap of two periods of one person (PostgreSQL's exclusion constraint backs this up; SQLite has
 only this check). Later work (batch upload, SSO roaming, nightly feeds) reuses these services:
-`transfer_person` and `end_membership` accept `actor=None` for a system source.
+`person_transfer` and `membership_end` accept `actor=None` for a system source.
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ def _close_membership(membership: Membership, *, on: dt.date, reason: str) -> Me
 
 
 @transaction.atomic
-def transfer_person(
+def person_transfer(
     *,
     person: Person,
     to_unit: Unit,
@@ -210,7 +210,7 @@ def transfer_person(
 
 
 @transaction.atomic
-def register_teacher(
+def teacher_register(
     *,
     actor: User,
     unit: Unit,
@@ -258,7 +258,7 @@ def register_teacher(
             )
         if not confirmed:
             raise MoveNeedsConfirmation(person.masked_name)
-    membership = transfer_person(
+    membership = person_transfer(
         person=person,
         to_unit=unit,
         on=start_date,
@@ -281,7 +281,7 @@ def _notify_old_unit(old_membership_id: int, new_membership_id: int) -> None:
     transaction.on_commit(lambda: send_moved_away_mail.delay(old_membership_id, new_membership_id))
 
 
-def check_end_membership(*, actor: User | None, membership: Membership, reason: str, on: dt.date) -> None:
+def membership_end_check(*, actor: User | None, membership: Membership, reason: str, on: dt.date) -> None:
     """The rules of 離職/轉校/退休 that need no lock, so the page checks them before asking to confirm."""
     if actor is not None:
         _require_manager(actor, membership.unit)
@@ -298,15 +298,15 @@ def check_end_membership(*, actor: User | None, membership: Membership, reason: 
 
 
 @transaction.atomic
-def end_membership(*, actor: User | None, membership: Membership, reason: str, on: dt.date) -> Membership:
+def membership_end(*, actor: User | None, membership: Membership, reason: str, on: dt.date) -> Membership:
     """離職/轉校/退休: the membership ends; the person leaves the roster, their history stays."""
     membership = Membership.objects.select_for_update().select_related("unit", "person").get(pk=membership.pk)
-    check_end_membership(actor=actor, membership=membership, reason=reason, on=on)
+    membership_end_check(actor=actor, membership=membership, reason=reason, on=on)
     _lock_person(membership.person)
     with set_actor(actor):
         _close_membership(membership, on=on, reason=reason)
         if actor is not None:
-            # Who ended it and when: the unit may undo its own recent ending (undo_end_membership).
+            # Who ended it and when: the unit may undo its own recent ending (membership_end_undo).
             membership.ended_by, membership.ended_at = actor, timezone.now()
             membership.save(update_fields=["ended_by", "ended_at"])
         return membership
@@ -333,7 +333,7 @@ def undoable_endings(unit: Unit, *, now=None):
 
 
 @transaction.atomic
-def undo_end_membership(*, actor: User, membership: Membership) -> Membership:
+def membership_end_undo(*, actor: User, membership: Membership) -> Membership:
     """撤銷轉出: the unit's own recent ending is taken back (recorded as 更正 in the audit trail); the
     membership is current again as if never ended."""
     membership = Membership.objects.select_for_update().select_related("unit", "person").get(pk=membership.pk)
@@ -362,7 +362,7 @@ def _valid_subjects(subjects: Iterable[Subject], unit: Unit) -> list[Subject]:
 
 
 @transaction.atomic
-def update_membership(
+def membership_update(
     *,
     actor: User,
     membership: Membership,
@@ -388,7 +388,7 @@ def update_membership(
 
 
 @transaction.atomic
-def update_own_profile(*, actor: User, title: str, subjects: Iterable[Subject]) -> Membership:
+def own_profile_update(*, actor: User, title: str, subjects: Iterable[Subject]) -> Membership:
     """修改個人基本資料: the teacher's 職稱 and this semester's 任教科目 on their current membership."""
     if not permissions.has_perm(actor, Perm.PROFILE_EDIT) or not actor.person_id:
         raise RosterError(MSG_NOT_A_TEACHER, code="not_a_teacher", kind=Kind.FORBIDDEN)
@@ -420,7 +420,7 @@ def _notify(kind: str, *, person_id: int, site: str, application_id: int | None 
 
 
 @transaction.atomic
-def apply_for_teacher_account(
+def teacher_account_apply(
     *, national_id: str, name: str, username: str, email: str, password: str, site: str
 ) -> None:
     """申請教師帳號 (public). Returns nothing: the applicant sees the same page whatever happened.
@@ -454,7 +454,7 @@ def apply_for_teacher_account(
         _notify("activate", person_id=person.pk, site=site, application_id=application.pk)
 
 
-def discard_teacher_application(*, password: str) -> None:
+def teacher_application_discard(*, password: str) -> None:
     """An application past the per-ID limit: what an application costs (the password hash), and
     nothing stored or sent, so its answer is the same in time and content."""
     make_password(password)
@@ -511,7 +511,7 @@ def _account_from_application(
 
 
 @transaction.atomic
-def activate_teacher_account(*, token: str) -> TeacherAccount:
+def teacher_account_activate(*, token: str) -> TeacherAccount:
     """The link e-mailed to the roster's address: following it proves the applicant reads that mail."""
     application = application_from_token(token)
     person = _lock_person(application.person)
@@ -537,7 +537,7 @@ def _current_membership_for_manager(actor, person: Person) -> Membership:
 
 
 @transaction.atomic
-def enable_teacher_account(
+def teacher_account_enable(
     *, actor: User, person: Person, confirmed_application: int | None = None
 ) -> TeacherAccount:
     """啟用教師帳號 (the unit's 總負責人/連絡人): a waiting application, or a 停用中 account again.
@@ -572,7 +572,7 @@ def enable_teacher_account(
 
 
 @transaction.atomic
-def disable_teacher_account(*, actor: User, person: Person) -> TeacherAccount:
+def teacher_account_disable(*, actor: User, person: Person) -> TeacherAccount:
     """停用: the sign-in becomes inactive; the account and the roster entry stay."""
     person = _lock_person(person)
     _current_membership_for_manager(actor, person)

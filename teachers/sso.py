@@ -6,7 +6,7 @@ against the roster, confirmed like an application (a link e-mailed to the addres
 the answer page is the same whatever was typed). From then on SSO alone signs them in, through
 their teacher account (so it counts as 已申請 含帳號漫遊). Every roaming sign-in reads the eduinfo
 resource with the access token and, when it names another school than the current membership,
-moves the person there with `transfer_person` (source 帳號漫遊).
+moves the person there with `person_transfer` (source 帳號漫遊).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def update_school(person: Person, eduinfo: dict) -> Membership | None:
     titles = _titles(eduinfo)
     category = Category.TEACHER if any("教師" in t for t in titles) or not titles else Category.STAFF
     try:
-        return services.transfer_person(
+        return services.person_transfer(
             person=person,
             to_unit=unit,
             on=timezone.localdate(),

@@ -36,7 +36,7 @@ def import_roster_upload(upload_id: int) -> str:
     """批次上傳: one school's roster file through the data-exchange engine (teachers.batch)."""
     from teachers import batch
 
-    return batch.process_roster_upload(upload_id).status
+    return batch.roster_upload_process(upload_id).status
 
 
 @shared_task

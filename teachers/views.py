@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,8 +20,9 @@ from accounts import applying, permissions, security_log
 from accounts import national_id as national_id_module
 from accounts.models import SecurityEventKind
 from accounts.permissions import Perm, requires
+from core import exports as core_exports
 from core.refusals import refused_response
-from core.roc import academic_year, format_roc_date
+from core.roc import academic_year, format_roc_date, semester
 from teachers import exports, selectors, services
 from teachers.forms import (
     EndMembershipForm,
@@ -56,7 +56,7 @@ def apply(request):
         if not applying.allowed_client(request, services.APPLY_ACTION):
             return render(request, "teachers/apply_throttled.html", status=429)
         if applying.allowed_id(request, services.APPLY_ACTION, data["national_id"]):
-            services.apply_for_teacher_account(
+            services.teacher_account_apply(
                 national_id=data["national_id"],
                 name=data["name"],
                 username=data["username"],
@@ -65,7 +65,7 @@ def apply(request):
                 site=request.build_absolute_uri("/"),
             )
         else:
-            services.discard_teacher_application(password=data["password1"])
+            services.teacher_application_discard(password=data["password1"])
         return redirect("teachers:apply-done")
     return render(request, "teachers/apply.html", {"form": form})
 
@@ -83,7 +83,7 @@ def activate(request, token: str):
         return render(request, "teachers/activate.html", {"error": error.message}, status=error.status)
     if request.method == "POST":
         try:
-            services.activate_teacher_account(token=token)
+            services.teacher_account_activate(token=token)
         except services.RosterError as error:
             return render(request, "teachers/activate.html", {"error": error.message}, status=error.status)
         messages.success(request, _("教師帳號已啟用，請以申請的使用者帳號及密碼登入。"))
@@ -107,7 +107,7 @@ def profile(request):
         form = ProfileForm(request.POST or None, initial=initial, subjects=subjects)
         if request.method == "POST" and form.is_valid():
             try:
-                services.update_own_profile(
+                services.own_profile_update(
                     actor=request.user,
                     title=form.cleaned_data["title"],
                     subjects=form.cleaned_data["subjects"],
@@ -118,7 +118,6 @@ def profile(request):
                 messages.success(request, _("已更新個人基本資料。"))
                 return redirect("teachers:profile")
     today = timezone.localdate()
-    semester = 1 if today.month >= 8 or today.month == 1 else 2
     return render(
         request,
         "teachers/profile.html",
@@ -126,7 +125,7 @@ def profile(request):
             "membership": membership,
             "form": form,
             "history": history,
-            "semester": _("%(year)s學年度第%(n)s學期") % {"year": academic_year(today), "n": semester},
+            "semester": _("%(year)s學年度第%(n)s學期") % {"year": academic_year(today), "n": semester(today)},
         },
     )
 
@@ -188,17 +187,10 @@ def roster(request):
 def download(request):
     """資料下載: the whole current roster as .xlsx (national IDs included: this file only); recorded."""
     unit = _unit_or_403(request)
-    handle = tempfile.TemporaryFile(suffix=".xlsx")
-    count = exports.write_roster_xlsx(unit, handle)
-    services.record_roster_download(actor=request.user, unit=unit, rows=count)
-    handle.seek(0)
     filename = f"{unit.code}-教師名單-{format_roc_date(timezone.localdate())}.xlsx"
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    response = core_exports.xlsx_response([exports.roster_table(unit)], filename)
+    services.record_roster_download(actor=request.user, unit=unit, rows=response.rows)
+    return response
 
 
 @requires(Perm.UNIT_TEACHER_ACCOUNTS)
@@ -227,7 +219,7 @@ def member(request, pk: int):
     }
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_membership(actor=request.user, membership=membership, **form.cleaned_data)
+            services.membership_update(actor=request.user, membership=membership, **form.cleaned_data)
         except services.RosterError as error:
             return _refused(request, "teachers/member.html", context, error)
         messages.success(request, _("已更新 %(name)s 的教師資料。") % {"name": membership.person.masked_name})
@@ -256,7 +248,7 @@ def enable(request, pk: int):
     return _account_action(
         request,
         pk,
-        services.enable_teacher_account,
+        services.teacher_account_enable,
         _("已啟用 %(name)s 的教師帳號。"),
         confirmed_application=int(confirmed) if confirmed and confirmed.isdigit() else None,
     )
@@ -265,7 +257,7 @@ def enable(request, pk: int):
 @requires(Perm.UNIT_TEACHER_ACCOUNTS)
 @require_POST
 def disable(request, pk: int):
-    return _account_action(request, pk, services.disable_teacher_account, _("已停用 %(name)s 的教師帳號。"))
+    return _account_action(request, pk, services.teacher_account_disable, _("已停用 %(name)s 的教師帳號。"))
 
 
 @requires(Perm.UNIT_TEACHER_ACCOUNTS)
@@ -279,7 +271,7 @@ def end(request, pk: int):
         data = form.cleaned_data
         try:
             # The date and reason are checked before the confirmation step, not after it.
-            services.check_end_membership(
+            services.membership_end_check(
                 actor=request.user, membership=membership, reason=data["reason"], on=data["end_date"]
             )
         except services.RosterError as error:
@@ -292,7 +284,7 @@ def end(request, pk: int):
             context["reason_label"] = dict(form.fields["reason"].choices)[data["reason"]]
             return render(request, "teachers/end.html", context)
         try:
-            services.end_membership(
+            services.membership_end(
                 actor=request.user, membership=membership, reason=data["reason"], on=data["end_date"]
             )
         except services.RosterError as error:
@@ -359,7 +351,7 @@ def register(request):
     else:
         return render(request, "teachers/register.html", context)
     try:
-        membership = services.register_teacher(actor=request.user, unit=unit, confirmed=confirmed, **data)
+        membership = services.teacher_register(actor=request.user, unit=unit, confirmed=confirmed, **data)
     except services.MoveNeedsConfirmation as question:
         request.session[REGISTER_SESSION_KEY] = _pending_registration(data)
         context.update({"question": question, "start_date": data["start_date"]})
@@ -396,7 +388,7 @@ def undo_end(request, pk: int):
         raise Http404
     if request.method == "POST":
         try:
-            services.undo_end_membership(actor=request.user, membership=membership)
+            services.membership_end_undo(actor=request.user, membership=membership)
         except services.RosterError as error:
             if error.forbidden:
                 raise PermissionDenied from None
@@ -419,9 +411,6 @@ def undo_end(request, pk: int):
 def centre_counts(request):
     schools = selectors.centre_school_counts(request.user)
     page = Paginator(schools, 50).get_page(request.GET.get("page"))
-    for school in page:
-        school.applied = school.applied_teachers + school.applied_staff
-        school.pending = school.total - school.applied
     return render(
         request, "teachers/centre_counts.html", {"page": page, "authority": permissions.unit_of(request.user)}
     )

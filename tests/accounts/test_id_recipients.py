@@ -141,6 +141,7 @@ def world(school, other_school, authority, chief, clerk, centre, operator):
         "planning:announcement-edit": {"pk": 1},
         "planning:announcement-withdraw": {"pk": 1},
         "rewards:cancel": {"pk": 1},
+        "rewards:export-file": {"pk": 1},
     }
     users = {"owner": owner, "chief": chief, "clerk": clerk, "centre": centre, "operator": operator}
     return {"kwargs": kwargs, "users": users, "membership": membership}

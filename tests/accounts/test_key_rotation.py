@@ -10,7 +10,7 @@ from accounts import key_rotation, national_id
 from accounts.models import BusinessAccount, BusinessAccountStatus, BusinessAccountType, KeyRotation, Person
 from accounts.services import _roster_person
 from core import dataexchange
-from teachers.people import MSG_ID_TAKEN, correct_national_id
+from teachers.people import MSG_ID_TAKEN, person_national_id_correct
 from teachers.services import RosterError
 from tests.factories import BusinessAccountFactory, PersonFactory, valid_national_id
 
@@ -104,7 +104,7 @@ def test_while_re_keying_the_uniqueness_check_sees_every_digest_version(settings
     assert people[number].national_id_digest != national_id.digest(number)
     assert Person.objects.by_national_id(number).exists()
     with pytest.raises(RosterError) as refused:  # 更正身分證字號 to a number another person holds
-        correct_national_id(actor=operator, person=other, new_national_id=number)
+        person_national_id_correct(actor=operator, person=other, new_national_id=number)
     assert refused.value.message == MSG_ID_TAKEN
     other.refresh_from_db()
     assert other.reveal_national_id() != number

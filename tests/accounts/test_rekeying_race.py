@@ -61,7 +61,7 @@ def test_two_writer_keys_registering_one_new_number_give_one_person(
     start = dt.date.today() - dt.timedelta(days=1)
 
     def register(actor, unit):
-        return lambda: services.register_teacher(
+        return lambda: services.teacher_register(
             actor=actor, unit=unit, national_id=number, name="林志明", start_date=start, confirmed=True
         )
 

@@ -47,3 +47,16 @@ def test_roc_filter_shows_aware_times_in_taipei():
 
 def test_roc_filter_leaves_empty_values_empty():
     assert render("{{ d|roc }}", d=None) == ""
+
+
+def test_the_first_semester_runs_from_august_to_january_and_the_second_from_february_to_july():
+    from core.roc import semester
+
+    assert [
+        semester(dt.date(*day)) for day in ((2024, 7, 31), (2024, 8, 1), (2025, 1, 31), (2025, 2, 1))
+    ] == [
+        2,
+        1,
+        1,
+        2,
+    ]

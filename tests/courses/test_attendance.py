@@ -181,7 +181,7 @@ def test_participant_list_masks_names_on_screen_and_gives_full_names_in_xlsx(cle
     html = client.get(reverse("courses:manage-detail", args=[closed_course.pk])).content.decode()
     assert person.masked_name in html and person.name not in html
     response = client.get(reverse("courses:participants-xlsx", args=[closed_course.pk]))
-    sheet = load_workbook(BytesIO(response.content)).active
+    sheet = load_workbook(BytesIO(b"".join(response.streaming_content))).active
     names = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert person.name in names and len(names) == 3
 

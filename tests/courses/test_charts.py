@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from courses.charts import CHARTS
 from courses.choices import Domain
 from courses.models import Course, CourseStatus, IssuedHours
 from teachers.models import Category, EndReason
@@ -118,8 +119,14 @@ def test_the_csv_holds_the_tables_numbers(data, clerk):
     for key in ("hours-per-teacher", "hours-per-domain", "courses-per-month"):
         response = client.get(reverse("courses:chart-csv", args=[key]), {"year": YEAR})
         assert response["Content-Type"].startswith("text/csv")
-        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
         assert {label: float(value) for label, value in rows[1:]} == table(html, key)
+        assert response["Content-Disposition"] == f'attachment; filename="{key}-{YEAR}.csv"'
+        assert rows[0] == list(CHARTS[key][1:])  # zh-Hant headers
+        if key == "hours-per-domain":
+            assert all(value.count(".") == 1 and len(value.split(".")[1]) == 2 for _label, value in rows[1:])
+        else:
+            assert all(value.isdigit() for _label, value in rows[1:])
 
 
 def test_the_chart_data_travels_as_json_and_no_script_is_inline(data, chief):

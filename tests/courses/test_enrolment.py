@@ -153,9 +153,9 @@ def test_reminder_goes_once_to_admitted_teachers_the_day_before(
     services.enrolment_enrol(actor=make_teacher(), course=course)  # waiting: no reminder
     day_before = course.start_date - dt.timedelta(days=1)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.send_course_reminders(today=day_before - dt.timedelta(days=3)) == 0
-        assert services.send_course_reminders(today=day_before) == 1
-        assert services.send_course_reminders(today=day_before) == 0
+        assert services.course_reminders_send(today=day_before - dt.timedelta(days=3)) == 0
+        assert services.course_reminders_send(today=day_before) == 1
+        assert services.course_reminders_send(today=day_before) == 0
     assert [m.subject for m in mailoutbox] == ["【研習提醒】校園安全教育研習 即將開始"]
 
 

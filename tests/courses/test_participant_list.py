@@ -39,7 +39,7 @@ def course(make_course, make_teacher, other_school):
 def download(client, course):
     response = client.get(reverse("courses:participants-xlsx", args=[course.pk]))
     assert response.status_code == 200
-    return load_workbook(BytesIO(response.content))
+    return load_workbook(BytesIO(b"".join(response.streaming_content)))
 
 
 def every_cell(workbook) -> list[str]:

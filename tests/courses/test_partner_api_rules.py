@@ -104,11 +104,11 @@ def test_partner_hours_add_to_the_course_s_own_hours_under_the_one_cap(credentia
         person=teacher.person, course=course, date=course.start_date, hours=Decimal("1.5")
     )
     with pytest.raises(partners.BatchRefused) as refused:
-        partners.submit_hours(
+        partners.partner_hours_submit(
             credential=credential, records=[record(course, teacher.person, course.end_date, hours=1)]
         )
     assert refused.value.errors == [{"index": 0, "reasons": [partners.R_OVER_COURSE]}]
-    result = partners.submit_hours(
+    result = partners.partner_hours_submit(
         credential=credential, records=[record(course, teacher.person, course.end_date, hours=0.5)]
     )
     assert result.created == 1
@@ -121,8 +121,8 @@ def test_a_resend_of_issued_records_is_unchanged_not_counted_twice(credential, u
         record(course, teacher.person, course.start_date, hours=1),
         record(course, teacher.person, course.end_date, hours=1),
     ]
-    assert partners.submit_hours(credential=credential, records=batch).created == 2
-    assert partners.submit_hours(credential=credential, records=batch).unchanged == 2
+    assert partners.partner_hours_submit(credential=credential, records=batch).created == 2
+    assert partners.partner_hours_submit(credential=credential, records=batch).unchanged == 2
 
 
 def test_a_date_after_today_is_refused_even_inside_the_course(client, token, university, teacher):
@@ -221,7 +221,7 @@ def test_the_service_refuses_huge_and_non_numeric_hours_without_an_exception(cre
     course = make_course(university)
     for hours in ["1e27", 1e27, True, "3", Decimal("1E+400")]:
         with pytest.raises(partners.BatchRefused):
-            partners.submit_hours(
+            partners.partner_hours_submit(
                 credential=credential,
                 records=[record(course, teacher.person, course.start_date, hours=hours)],
             )

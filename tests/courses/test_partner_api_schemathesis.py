@@ -96,3 +96,27 @@ def test_valid_requests_get_documented_answers(schema, token):
 @override_settings(PARTNER_API_RATE_PER_MINUTE=100_000)
 def test_invalid_requests_are_refused_with_documented_answers(schema, token):
     run(schema, token, GenerationMode.NEGATIVE, [*CHECKS, negative_data_rejection])
+
+
+@pytest.mark.parametrize("path", ["/api/open-data/courses.json", "/api/open-data/courses.csv"])
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_the_open_data_catalogue_answers_as_documented(schema, school, path, mode):
+    """The public catalogue (issue 23 point 5) is in the same document and kept to it."""
+    Course.objects.create(
+        code="OD001", title="開放資料課程", organiser=school, hours=Decimal("3"), status=CourseStatus.OPEN
+    )
+    operation = schema[path]["GET"]
+    checks = CHECKS if mode == GenerationMode.POSITIVE else [*CHECKS, negative_data_rejection]
+
+    @settings(
+        max_examples=max(10, EXAMPLES // 4),
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def check(case):
+        case.call_and_validate(checks=checks)
+
+    check()

@@ -89,7 +89,11 @@ def test_a_teacher_sees_only_their_own_record(teacher, school, make_teacher):
     client = signed_in_client(teacher)
 
     html = client.get(RECORD, {"year": 114}).content.decode()
-    sheet = load_workbook(io.BytesIO(client.get(reverse("courses:learning-record-xlsx", args=[114])).content))
+    sheet = load_workbook(
+        io.BytesIO(
+            b"".join(client.get(reverse("courses:learning-record-xlsx", args=[114])).streaming_content)
+        )
+    )
     cells = " ".join(str(c) for row in sheet.active.iter_rows(values_only=True) for c in row if c)
 
     assert "MINE" in html and "OTHERS" not in html
@@ -109,7 +113,9 @@ def test_the_xlsx_holds_the_years_rows_and_total(teacher, school):
     issue(teacher.person, confirmed_course(school, "X2", dt.date(2025, 12, 1), hours="1.5"))
     issue(teacher.person, confirmed_course(school, "OLD", dt.date(2024, 12, 1), hours="5"))
     response = signed_in_client(teacher).get(reverse("courses:learning-record-xlsx", args=[114]))
-    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    rows = list(
+        load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(values_only=True)
+    )
     codes = [row[0] for row in rows[3:] if row[0]]
     assert codes == ["X1", "X2"]
     total = next(row for row in rows if row[1] == "合計")

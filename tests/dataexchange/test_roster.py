@@ -247,3 +247,14 @@ def test_the_fast_email_check_accepts_only_what_the_full_validator_accepts(addre
     else:  # the rest takes the full validator, which refuses these
         with pytest.raises(ValidationError):
             validate_email(address)
+
+
+def test_an_imported_address_is_vouched_for_by_the_unit_of_the_persons_open_row(schools, csv_file):
+    """teachers.trust: the operator's import records the open row's unit as the address's writer
+    (one join per file, not a look-up per person; issue 22 point 3)."""
+    result = run("import_data", "roster", csv_file("roster", rows()))
+    assert result.error is None, result.stderr
+    ming = Person.objects.by_national_id(ID1).get()
+    assert ming.email_unit.code == "136602"  # the open row's unit, not the ended row's 136601
+    retired = Person.objects.by_national_id(ID3).get()
+    assert retired.email == "" and retired.email_unit is None

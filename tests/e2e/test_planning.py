@@ -115,7 +115,7 @@ def test_public_planning_pages_pass_axe_and_draw_the_chart(page):
     )
     TeacherPlanAnswer.objects.create(plan=plan, question="mode", option="non_credit")
     operator = User.objects.get(username="operator1")
-    services.publish_statistics(actor=operator, cycle_id=cycle.pk, publish=True)
+    services.statistics_publish(actor=operator, cycle_id=cycle.pk, publish=True)
     page.goto("/")
     expect(page.get_by_role("heading", name="進修規劃填報中")).to_be_visible()
     assert_accessible(page)

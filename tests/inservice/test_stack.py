@@ -61,7 +61,7 @@ def test_an_upload_the_worker_cannot_see_is_refused_without_blaming_the_file(sch
     upload = RosterUpload.objects.create(
         unit=school, actor=chief, file_name="roster.csv", stored_path=f"/nonexistent/{uuid.uuid4().hex}.csv"
     )
-    result = batch.process_roster_upload(upload.pk)
+    result = batch.roster_upload_process(upload.pk)
     assert result.status == UploadStatus.REFUSED
     assert result.messages == [str(batch.MSG_FILE_GONE)] and "不是檔案內容的問題" in result.summary
     assert result.stored_path == ""

@@ -120,7 +120,7 @@ def _finished(run_id):
 def test_the_job_runs_on_a_real_worker_through_redis(start_worker, year_data):
     assert not settings.CELERY_TASK_ALWAYS_EAGER
     start_worker()
-    run = services.start_reward_run(actor=None, year=113, via="command")
+    run = services.reward_run_start(actor=None, year=113, via="command")
     run = _wait(lambda: _finished(run.pk), what="the worker to finish the run")
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert run.summary["population"] == 4
@@ -131,7 +131,7 @@ def test_the_job_runs_on_a_real_worker_through_redis(start_worker, year_data):
 
 def test_a_killed_worker_leaves_the_previous_results_and_the_run_interrupted(start_worker, year_data):
     first_worker = start_worker()
-    good = services.start_reward_run(actor=None, year=113, via="command")
+    good = services.reward_run_start(actor=None, year=113, via="command")
     good = _wait(lambda: _finished(good.pk), what="the first run")
     assert good.status == RunStatus.SUCCEEDED
     first_worker.terminate()
@@ -139,7 +139,7 @@ def test_a_killed_worker_leaves_the_previous_results_and_the_run_interrupted(sta
 
     give_hours(year_data[0], 50)  # the new run would change the results
     doomed_worker = start_worker(INSERVICE_REWARDS_PAUSE_BEFORE_COMMIT="120")
-    doomed = services.start_reward_run(actor=None, year=113, via="command")
+    doomed = services.reward_run_start(actor=None, year=113, via="command")
     # Progress is visible while it runs: wait until its new rows are written, not yet committed.
     _wait(
         lambda: services.progress_of(RewardRun.objects.get(pk=doomed.pk))[0] == "公布結果",
@@ -147,13 +147,13 @@ def test_a_killed_worker_leaves_the_previous_results_and_the_run_interrupted(sta
     )
     assert RewardRun.objects.get(pk=doomed.pk).status == RunStatus.RUNNING
     # The lock holds while the worker lives.
-    assert services.reap_interrupted_runs() == []
+    assert services.reward_runs_reap_interrupted() == []
     with pytest.raises(services.RewardError):
-        services.start_reward_run(actor=None, year=113, via="command")
+        services.reward_run_start(actor=None, year=113, via="command")
 
     os.kill(doomed_worker.pid, signal.SIGKILL)
     doomed_worker.wait(timeout=30)
-    _wait(lambda: services.reap_interrupted_runs(), timeout=30, what="the dead run to be reaped")
+    _wait(lambda: services.reward_runs_reap_interrupted(), timeout=30, what="the dead run to be reaped")
 
     doomed.refresh_from_db()
     assert doomed.status == RunStatus.INTERRUPTED
@@ -161,6 +161,6 @@ def test_a_killed_worker_leaves_the_previous_results_and_the_run_interrupted(sta
     assert set(TeacherResult.objects.values_list("run_id", flat=True)) == {good.pk}
     assert TeacherResult.objects.get(person=year_data[0]).hours == Decimal("1.0")
     # Its lock is released: a new run of the year may start.
-    again = services.start_reward_run(actor=None, year=113, via="command")
+    again = services.reward_run_start(actor=None, year=113, via="command")
     assert again.status == RunStatus.QUEUED
     RewardRun.objects.filter(pk=again.pk).update(status=RunStatus.CANCELLED)  # no worker left to take it

@@ -77,7 +77,7 @@ def test_the_school_plan_page_shows_its_teachers_planned_and_actual_hours(centre
 def test_the_teacher_plan_shows_the_teacher_data_from_the_snapshot(teacher, school, clock):
     clock(TEACHER_OPENS)
     cycle = PlanningCycle.objects.get(year=113)
-    services.take_roster_snapshot(cycle_id=cycle.pk)
+    services.roster_snapshot_take(cycle_id=cycle.pk)
     page = signed_in_client(teacher).get("/me/plan/").content.decode()
     assert "<h2>教師資料</h2>" in page
     assert f"<dt>服務學校</dt><dd>{school.name}</dd>" in page

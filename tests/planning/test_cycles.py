@@ -89,7 +89,7 @@ def test_a_bad_range_is_explained_in_words_and_changes_nothing(operator):
     assert (window.first_day, window.last_day) == before
     # The service says the same to any caller that skips the form.
     with pytest.raises(PlanningError, match="不可早於"):
-        cycles.save_window(
+        cycles.window_save(
             actor=operator,
             cycle_id=cycle.pk,
             window_id=window.pk,
@@ -152,7 +152,7 @@ def test_after_the_snapshot_the_cut_off_cannot_change(operator):
     RosterSnapshot.objects.get_or_create(cycle=cycle)
     before = cycle.roster_cutoff
     with pytest.raises(PlanningError, match="快照"):
-        cycles.update_cycle(
+        cycles.cycle_update(
             actor=operator,
             cycle_id=cycle.pk,
             roster_cutoff=before + dt.timedelta(days=1),
@@ -185,7 +185,7 @@ def test_nobody_but_the_operator_reaches_the_cycle_pages(role, request):
     assert PlanningCycle.objects.count() == count
     assert PlanningWindow.objects.filter(pk=window.pk, first_day=window.first_day).exists()
     with pytest.raises(Exception):  # noqa: B017 - PermissionDenied from the service itself
-        cycles.copy_cycle(actor=actor)
+        cycles.cycle_copy(actor=actor)
 
 
 def test_deleting_a_window_asks_first_and_is_logged(operator):

@@ -1,5 +1,7 @@
 """填報率 pages (issue 12 point 9) and the teacher-plan rate beside the school-plan one."""
 
+import csv
+import io
 from fractions import Fraction
 
 from django.urls import reverse
@@ -18,7 +20,7 @@ URL = "/centre/fill-rates/"
 def _setup(school, other_school, teacher):
     second = MembershipFactory(unit=school).person
     MembershipFactory(unit=other_school)
-    services.take_roster_snapshot(cycle_id=PlanningCycle.objects.get(year=113).pk)
+    services.roster_snapshot_take(cycle_id=PlanningCycle.objects.get(year=113).pk)
     SchoolPlan.objects.create(school=school, year=113, submitted_at=taipei(2024, 8, 20, 9))
     SchoolPlan.objects.create(
         school=other_school, year=113, submitted_at=taipei(2024, 8, 23, 17, 0, 1)
@@ -49,9 +51,9 @@ def test_a_centre_sees_its_schools_sorted_and_can_download(centre, school, other
     assert "50.0%" in page  # 1 of 2 schools
     csv = client.get(URL, {"download": "csv"})
     assert csv["Content-Type"].startswith("text/csv")
-    text = csv.content.decode("utf-8-sig")
-    assert f"{school.code},{school.name},國小,是,1,2,50.0%" in text
-    assert f"{other_school.code},{other_school.name},國小,否,0,1,0.0%" in text
+    text = b"".join(csv.streaming_content).decode("utf-8-sig")
+    assert f"{school.code},{school.name},國小,是,1,2,50.00%" in text
+    assert f"{other_school.code},{other_school.name},國小,否,0,1,0.00%" in text
 
 
 def test_a_centre_does_not_see_another_authoritys_schools(school, taipei_school):
@@ -68,6 +70,14 @@ def test_the_operator_sees_every_authority_and_the_national_figure(
     assert "全國學校填報率" in page and "臺北市" in page and authority.name in page
     school_rate = school_plan_fill_rates(year=113)[authority.pk]
     assert f"{school_rate.submitted} / {school_rate.total}" in page
+    response = signed_in_client(operator).get(URL, {"download": "csv"})
+    assert response["Content-Disposition"] == 'attachment; filename="fill-rates-113.csv"'
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert list(rows[0]) == ["主管機關代碼", "主管機關", "學校送出數", "學校數", "學校填報率", "教師送出數",
+                             "教師數", "教師填報率"]  # fmt: skip
+    mine = next(r for r in rows if r["主管機關代碼"] == authority.code)
+    assert (mine["學校送出數"], mine["學校數"]) == (str(school_rate.submitted), str(school_rate.total))
+    assert mine["學校填報率"] == f"{float(school_rate.rate) * 100:.2f}%"
 
 
 def test_schools_and_teachers_cannot_open_fill_rates(chief, teacher):

@@ -67,9 +67,9 @@ def test_statistics_are_public_only_once_published(operator, school, teacher):
     page = public.get("/statistics/", {"year": "113", "question": "mode"}).content.decode()
     assert 'id="needs-chart-data"' in page and "chart.umd.min.js" in page
     assert "<caption>在職進修方式：各主管機關、教育階段之規劃份數</caption>" in page
-    csv = public.get("/statistics/", {"year": "113", "question": "mode", "download": "csv"}).content.decode(
-        "utf-8-sig"
-    )
+    response = public.get("/statistics/", {"year": "113", "question": "mode", "download": "csv"})
+    assert response["Content-Disposition"] == 'attachment; filename="needs-113-mode.csv"'
+    csv = b"".join(response.streaming_content).decode("utf-8-sig")
     assert (
         csv.splitlines()[0]
         == "主管機關代碼,主管機關,教育階段,非學分班-研習時數,學分班-學士層級進修,學分班-碩士層級進修"

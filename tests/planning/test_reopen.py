@@ -70,7 +70,7 @@ def test_neither_the_school_nor_another_authority_may_reopen(submitted, chief, o
         response = signed_in_client(actor).post(_reopen_url("school", submitted), {"reason": "x"})
         assert response.status_code == 404
     with pytest.raises(services.PermissionDenied):
-        services.reopen_plan(actor=other_centre, kind=PlanKind.SCHOOL, plan_id=submitted.pk, reason="x")
+        services.plan_reopen(actor=other_centre, kind=PlanKind.SCHOOL, plan_id=submitted.pk, reason="x")
     submitted.refresh_from_db()
     assert submitted.submitted_at == INSIDE and not PlanReopening.objects.exists()
 
@@ -125,7 +125,7 @@ def test_a_plan_resubmitted_inside_its_extension_counts_and_after_it_is_refused(
     assert rate.submitted == 1
     # Reopened once more after the extension ran out: nothing can be saved any more.
     clock(until + dt.timedelta(seconds=1))
-    services.reopen_plan(
+    services.plan_reopen(
         actor=operator,
         kind=PlanKind.SCHOOL,
         plan_id=submitted.pk,
@@ -143,16 +143,16 @@ def test_a_draft_cannot_be_reopened_and_an_extension_is_refused_while_the_window
 ):
     clock(INSIDE)
     with pytest.raises(services.PlanningError, match="不需延長"):
-        services.reopen_plan(
+        services.plan_reopen(
             actor=operator,
             kind=PlanKind.SCHOOL,
             plan_id=submitted.pk,
             reason="x",
             extended_until=SCHOOL_CLOSES + dt.timedelta(days=3),
         )
-    services.reopen_plan(actor=operator, kind=PlanKind.SCHOOL, plan_id=submitted.pk, reason="x")
+    services.plan_reopen(actor=operator, kind=PlanKind.SCHOOL, plan_id=submitted.pk, reason="x")
     with pytest.raises(services.PlanningError, match="尚未確認送出"):
-        services.reopen_plan(actor=operator, kind=PlanKind.SCHOOL, plan_id=submitted.pk, reason="x")
+        services.plan_reopen(actor=operator, kind=PlanKind.SCHOOL, plan_id=submitted.pk, reason="x")
     assert PlanReopening.objects.count() == 1
 
 
@@ -164,7 +164,7 @@ def test_only_the_operator_reopens_a_teacher_plan(teacher, school, centre, chief
     for actor in (centre, chief, teacher):
         assert signed_in_client(actor).post(_reopen_url("teacher", plan), {"reason": "x"}).status_code == 404
         with pytest.raises(services.PermissionDenied):
-            services.reopen_plan(actor=actor, kind=PlanKind.TEACHER, plan_id=plan.pk, reason="x")
+            services.plan_reopen(actor=actor, kind=PlanKind.TEACHER, plan_id=plan.pk, reason="x")
     plan.refresh_from_db()
     assert plan.submitted_at == TEACHER_CLOSES
     assert signed_in_client(operator).post(_reopen_url("teacher", plan), {"reason": "x"}).status_code == 302

@@ -227,7 +227,7 @@ def test_one_plan_per_school_when_two_representatives_submit_at_once(school, chi
     def submit(user):
         try:
             barrier.wait()
-            services.save_school_plan(actor=user, student_count=100, answers=FULL_ANSWERS, submit=True)
+            services.school_plan_save(actor=user, student_count=100, answers=FULL_ANSWERS, submit=True)
             outcomes.append("ok")
         except services.PlanningError:
             outcomes.append("refused")

@@ -28,7 +28,7 @@ def test_snapshot_copies_in_scope_schools_as_they_stood_at_the_cut_off(teacher, 
     MembershipFactory(unit=school, start_date=dt.date(2024, 8, 3))  # joined after the cut-off
     MembershipFactory(unit=school, end_date=dt.date(2024, 7, 31))  # left before it
     cycle = PlanningCycle.objects.get(year=113)
-    _snapshot, written = services.take_roster_snapshot(cycle_id=cycle.pk)
+    _snapshot, written = services.roster_snapshot_take(cycle_id=cycle.pk)
     assert written == 2
     assert _entries() == sorted(
         [
@@ -40,13 +40,13 @@ def test_snapshot_copies_in_scope_schools_as_they_stood_at_the_cut_off(teacher, 
 
 def test_later_roster_changes_do_not_alter_the_snapshot_and_a_rerun_changes_nothing(teacher, school):
     cycle = PlanningCycle.objects.get(year=113)
-    services.take_roster_snapshot(cycle_id=cycle.pk)
+    services.roster_snapshot_take(cycle_id=cycle.pk)
     before = _entries()
     Membership.objects.filter(person=teacher.person).update(
         title="教務主任", end_date=dt.date(2024, 9, 1), end_reason="轉校"
     )
     MembershipFactory(unit=school)
-    _snapshot, written = services.take_roster_snapshot(cycle_id=cycle.pk)
+    _snapshot, written = services.roster_snapshot_take(cycle_id=cycle.pk)
     assert written == 0
     call_command("snapshot_roster", "113")
     assert _entries() == before
@@ -55,7 +55,7 @@ def test_later_roster_changes_do_not_alter_the_snapshot_and_a_rerun_changes_noth
 
 def test_the_scheduled_task_acts_only_once_the_cut_off_has_passed(teacher, clock):
     clock(taipei(2024, 8, 2, 16, 59, 59))
-    assert services.take_due_snapshots() == []
+    assert services.roster_snapshots_take_due() == []
     clock(taipei(2024, 8, 2, 17, 0, 0))
     assert tasks.take_due_roster_snapshots() == [PlanningCycle.objects.get(year=113).pk]
     assert tasks.take_due_roster_snapshots() == []
@@ -68,7 +68,7 @@ def test_the_school_sees_which_of_its_teachers_have_submitted(chief, teacher, sc
     from tests.helpers import signed_in_client
 
     other = Member(unit=school).person
-    services.take_roster_snapshot(cycle_id=PlanningCycle.objects.get(year=113).pk)
+    services.roster_snapshot_take(cycle_id=PlanningCycle.objects.get(year=113).pk)
     TeacherPlan.objects.create(
         person=teacher.person, year=113, school=school, submitted_at=taipei(2024, 9, 18, 9)
     )
@@ -105,7 +105,7 @@ def test_a_snapshot_is_read_only_and_deleting_it_is_refused_once_the_first_windo
     from tests.planning.conftest import SCHOOL_OPENS
 
     cycle = PlanningCycle.objects.get(year=113)
-    snapshot, _written = services.take_roster_snapshot(cycle_id=cycle.pk)
+    snapshot, _written = services.roster_snapshot_take(cycle_id=cycle.pk)
     first_open = cycle.windows.order_by("first_day").first().opens_at
     assert first_open <= SCHOOL_OPENS
     admin = signed_in_client(operator)
@@ -139,7 +139,7 @@ def test_snapshot_roster_prints_the_taken_time_in_asia_taipei(teacher):
     from core.roc import format_roc_datetime
 
     cycle = PlanningCycle.objects.get(year=113)
-    snapshot, _written = services.take_roster_snapshot(cycle_id=cycle.pk)
+    snapshot, _written = services.roster_snapshot_take(cycle_id=cycle.pk)
     RosterSnapshot.objects.filter(pk=snapshot.pk).update(
         taken_at=dt.datetime(2024, 8, 2, 9, 0, tzinfo=dt.UTC)
     )

@@ -26,6 +26,12 @@ ONE_SECOND = dt.timedelta(seconds=1)
 _courses = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def _transient_in_tmp(settings, tmp_path):
+    """Stored exports (core.exports) are written under a folder of the test's own."""
+    settings.TRANSIENT_ROOT = tmp_path / "transient"
+
+
 @pytest.fixture
 def pingtung(db):
     return Unit.objects.get(kind=UnitKind.AUTHORITY, code="10013")
@@ -85,5 +91,17 @@ def school_plan(school, at=SCHOOL_LAST_MOMENT, year=YEAR):
 
 def run_job(year=YEAR) -> RewardRun:
     """Start and execute a run in this process (the task's body), as the shell would."""
-    run = services.start_reward_run(actor=None, year=year, via="command")
-    return services.execute_reward_run(run_id=run.pk)
+    run = services.reward_run_start(actor=None, year=year, via="command")
+    return services.reward_run_execute(run_id=run.pk)
+
+
+@pytest.fixture
+def small_world(pingtung):
+    """One school of 屏東縣 with three teachers of 2, 4 and 9 hours, every plan sent in time."""
+    school = school_in(pingtung)
+    people = [teacher_in(school) for _ in range(3)]
+    for person, hours in zip(people, (2, 4, 9), strict=True):
+        give_hours(person, hours)
+        teacher_plan(person)
+    school_plan(school)
+    return school, people

@@ -18,18 +18,7 @@ from planning.models import SchoolPlan, TeacherPlan
 from rewards import job, services
 from rewards.models import RewardRun, RunStatus, SchoolResult, TeacherResult
 from teachers.models import Membership
-from tests.rewards.conftest import YEAR, give_hours, run_job, school_in, school_plan, teacher_in, teacher_plan
-
-
-@pytest.fixture
-def small_world(pingtung):
-    school = school_in(pingtung)
-    people = [teacher_in(school) for _ in range(3)]
-    for person, hours in zip(people, (2, 4, 9), strict=True):
-        give_hours(person, hours)
-        teacher_plan(person)
-    school_plan(school)
-    return school, people
+from tests.rewards.conftest import YEAR, give_hours, run_job, school_in, teacher_in
 
 
 def _snapshot():
@@ -62,21 +51,21 @@ def test_a_rerun_replaces_the_year_s_results(small_world):
 
 
 def test_a_second_start_for_the_same_year_is_refused_while_one_waits(small_world):
-    services.start_reward_run(actor=None, year=YEAR, via="command")
+    services.reward_run_start(actor=None, year=YEAR, via="command")
     with pytest.raises(services.RewardError) as refused:
-        services.start_reward_run(actor=None, year=YEAR, via="command")
+        services.reward_run_start(actor=None, year=YEAR, via="command")
     assert "第 113 學年度的獎勵作業已在執行中" in str(refused.value.message)
     assert RewardRun.objects.filter(year=YEAR).count() == 1
 
 
 def test_a_taken_run_is_not_executed_twice(small_world):
     run = run_job()
-    assert services.execute_reward_run(run_id=run.pk) is None
+    assert services.reward_run_execute(run_id=run.pk) is None
 
 
 def test_years_without_hours_or_a_cycle_or_not_yet_over_are_refused(db):
     with pytest.raises(services.RewardError) as no_cycle:
-        services.start_reward_run(actor=None, year=100)
+        services.reward_run_start(actor=None, year=100)
     assert str(no_cycle.value.message) == (
         "第 100 學年度既沒有研習時數，也沒有進修規劃年度（填報期程），無法計算獎勵。"
     )
@@ -84,7 +73,7 @@ def test_years_without_hours_or_a_cycle_or_not_yet_over_are_refused(db):
 
     PlanningCycle.objects.create(year=199, roster_cutoff=dt.datetime(2110, 8, 2, 9, tzinfo=dt.UTC))
     with pytest.raises(services.RewardError) as not_over:
-        services.start_reward_run(actor=None, year=199)
+        services.reward_run_start(actor=None, year=199)
     assert (
         str(not_over.value.message) == "第 199 學年度尚未結束（至 200年7月31日），學年度結束後才能計算獎勵。"
     )
@@ -97,8 +86,8 @@ def test_a_failed_run_keeps_the_published_results_and_mails_the_operator(small_w
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(job, "compute", broken)
-    run = services.start_reward_run(actor=operator, year=YEAR)
-    run = services.execute_reward_run(run_id=run.pk)
+    run = services.reward_run_start(actor=operator, year=YEAR)
+    run = services.reward_run_execute(run_id=run.pk)
     assert run.status == RunStatus.FAILED
     assert "RuntimeError" in run.error
     assert set(TeacherResult.objects.values_list("run_id", flat=True)) == {good.pk}
@@ -120,7 +109,7 @@ def test_a_failure_while_writing_rolls_back_to_the_previous_complete_results(sma
             raise RuntimeError("worker lost")
 
     monkeypatch.setattr(job, "_insert", half_then_crash)
-    failed = services.execute_reward_run(run_id=services.start_reward_run(actor=None, year=YEAR).pk)
+    failed = services.reward_run_execute(run_id=services.reward_run_start(actor=None, year=YEAR).pk)
     assert failed.status == RunStatus.FAILED
     assert set(TeacherResult.objects.values_list("run_id", flat=True)) == {good.pk}
     assert set(SchoolResult.objects.values_list("run_id", flat=True)) == {good.pk}
@@ -142,7 +131,7 @@ def test_a_running_run_whose_worker_is_gone_is_marked_interrupted_and_frees_the_
         started_at=good.finished_at,
         worker=f"{socket.gethostname()}:{_dead_pid()}",
     )
-    reaped = services.reap_interrupted_runs()
+    reaped = services.reward_runs_reap_interrupted()
     assert [run.pk for run in reaped] == [orphan.pk]
     orphan.refresh_from_db()
     assert orphan.status == RunStatus.INTERRUPTED
@@ -158,7 +147,7 @@ def test_a_running_run_whose_worker_is_alive_is_left_alone(small_world):
     RewardRun.objects.create(
         year=YEAR, status=RunStatus.RUNNING, class_width=1, worker=f"{socket.gethostname()}:{os.getpid()}"
     )
-    assert services.reap_interrupted_runs() == []
+    assert services.reward_runs_reap_interrupted() == []
 
 
 def test_an_empty_population_fails_with_a_clear_message(pingtung):
@@ -171,7 +160,7 @@ def test_an_empty_population_fails_with_a_clear_message(pingtung):
 def run_at_once(monkeypatch):
     """The queued task runs as soon as it is queued (the test's transaction never commits)."""
     monkeypatch.setattr(services.transaction, "on_commit", lambda fn, *args, **kwargs: fn())
-    monkeypatch.setattr(services, "_enqueue", lambda run_id: services.execute_reward_run(run_id=run_id))
+    monkeypatch.setattr(services, "_enqueue", lambda run_id: services.reward_run_execute(run_id=run_id))
 
 
 def test_run_rewards_command_prints_the_summary(small_world, run_at_once, capsys):
@@ -188,9 +177,9 @@ def test_run_rewards_command_refuses_clearly(db):
 
 
 def test_progress_is_visible_while_queued_and_complete_after(small_world):
-    run = services.start_reward_run(actor=None, year=YEAR)
+    run = services.reward_run_start(actor=None, year=YEAR)
     assert services.progress_of(run) == ("等待工作程序", 0)
-    run = services.execute_reward_run(run_id=run.pk)
+    run = services.reward_run_execute(run_id=run.pk)
     assert services.progress_of(run) == ("完成", 100)
 
 
@@ -199,7 +188,7 @@ def test_the_years_offered_come_from_the_data_and_a_year_without_a_cycle_runs_wi
     from planning.models import PlanningCycle
     from rewards.forms import StartRunForm
     from rewards.models import SchoolResult, TeacherResult
-    from tests.rewards.conftest import give_hours, school_in, teacher_in
+    from tests.rewards.conftest import give_hours
 
     school = school_in(pingtung)
     person = teacher_in(school)
@@ -209,8 +198,8 @@ def test_the_years_offered_come_from_the_data_and_a_year_without_a_cycle_runs_wi
     years = services.rewardable_years(today=december_2026)
     assert 114 in years and 115 not in years and years[0] == 114  # 113 is there too (the shipped cycle)
     assert years == sorted(years, reverse=True)
-    run = services.start_reward_run(actor=None, year=114)
-    run = services.execute_reward_run(run_id=run.pk)
+    run = services.reward_run_start(actor=None, year=114)
+    run = services.reward_run_execute(run_id=run.pk)
     assert run.status == "succeeded", run.error
     result = TeacherResult.objects.get(person_id=person.pk, year=114)
     assert result.hours == 12 and not result.plan_in_window and not result.awarded

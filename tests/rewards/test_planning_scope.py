@@ -43,7 +43,7 @@ def test_every_reader_agrees_on_the_schools_in_scope(pingtung):
         for stage, person in teachers.items()
         if planning_services.teacher_school(person, day) is not None
     } == SPEC_STAGES
-    planning_services.take_roster_snapshot(cycle_id=PlanningCycle.objects.get(year=YEAR).pk)
+    planning_services.roster_snapshot_take(cycle_id=PlanningCycle.objects.get(year=YEAR).pk)
     assert set(SnapshotEntry.objects.values_list("school_id", flat=True)) == in_scope
     rate = school_plan_fill_rates(year=YEAR)[pingtung.pk]
     assert (rate.submitted, rate.total) == (5, 5)

@@ -139,3 +139,16 @@ def test_ranks_from_counts_equal_ranks_of_the_expanded_group():
         Decimal("5.0"): 90,
     }
     assert pr.ranks_of_counts({}) == {}
+
+
+def test_every_display_of_a_figure_rounds_down_to_two_decimals_through_one_function():
+    """rewards.pr.shown / shown_text: the pages (pr_shown), the explanation and the list exports."""
+    from rewards.explain import figure
+    from rewards.models import TeacherResult
+
+    just_below = Decimal("69.999999")
+    result = TeacherResult(pr=just_below, national_average=Decimal("2.666666"), hours=Decimal("3.0"))
+    assert pr.shown(just_below) == Decimal("69.99") and pr.shown(None) is None
+    assert (result.pr_shown, result.national_average_shown, result.hours_shown) == ("69.99", "2.66", "3.00")
+    assert figure(just_below) == "69.99" and figure(None) == ""
+    assert figure(just_below, 6) == "69.999999"

@@ -9,7 +9,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from accounts.models import BusinessAccountType
-from rewards.models import RewardRun, RunStatus
+from rewards import services
+from rewards.models import ListExport, RewardRun, RunStatus
 from teachers.models import Category
 from tests.factories import BusinessAccountFactory, UserFactory
 from tests.helpers import signed_in_client
@@ -192,11 +193,24 @@ def test_an_authority_sees_its_schools_and_teachers_only(world):
     assert client.get(reverse("rewards:download"), spec).status_code == 404
 
 
+def national_copy(operator, params):
+    """The operator asks for a national list, a worker writes it (here in-process), the operator
+    takes it from its link: returns the file's response."""
+    client = signed_in_client(operator)
+    response = client.post(reverse("rewards:export-request"), {"year": YEAR, **params})
+    assert response.status_code == 302
+    export = ListExport.objects.filter(requested_by=operator).latest("id")
+    page = client.get(LISTS, {"year": YEAR}).content.decode()
+    assert "等待產生" in page and export.filename in page
+    assert services.list_export_produce(export_id=export.pk)
+    page = client.get(LISTS, {"year": YEAR}).content.decode()
+    link = reverse("rewards:export-file", args=[export.pk])
+    assert link in page and "可下載" in page
+    return client.get(link)
+
+
 def test_the_operator_s_spec_copy_has_the_spec_columns_and_national_ids(world, operator):
-    response = signed_in_client(operator).get(
-        reverse("rewards:download"), {"year": YEAR, "format": "csv", "layout": "spec"}
-    )
-    rows = _csv(response)
+    rows = _csv(national_copy(operator, {"format": "csv", "layout": "spec"}))
     assert list(rows[0]) == [
         "level", "code", "name", "authority_code", "stage", "value", "national_average", "group_size", "pr",
         "awarded",
@@ -206,9 +220,19 @@ def test_the_operator_s_spec_copy_has_the_spec_columns_and_national_ids(world, o
 
 
 def test_the_operator_s_people_copy_carries_national_ids_with_the_school(world, operator):
-    rows = _csv(signed_in_client(operator).get(reverse("rewards:download"), {"year": YEAR, "format": "csv"}))
+    response = national_copy(operator, {"format": "csv"})
+    assert response["Content-Disposition"] == f'attachment; filename="rewards-{YEAR}-national-teachers.csv"'
+    rows = _csv(response)
     far = next(r for r in rows if r["身分證統一編號"] == world["people"]["far"].reveal_national_id())
     assert far["學校"] == world["far"].name and far["獲教師獎勵"] in ("是", "否")
+
+
+def test_the_operator_s_workbook_has_the_three_lists(world, operator):
+    response = national_copy(operator, {"format": "xlsx"})
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert book.sheetnames == ["主管機關", "學校", "教師"]
+    assert [c.value for c in book["教師"][1]][4] == "身分證統一編號"
+    assert book["教師"].max_row == 1 + 4  # the four teachers (the staff member is not in the population)
 
 
 def test_downloads_for_people_have_typed_cells_zh_hant_headers_and_one_number_format(world, operator):

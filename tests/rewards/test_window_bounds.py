@@ -64,7 +64,7 @@ def test_every_reader_of_the_window_puts_the_bound_in_the_same_place(
         submitted_at=teacher_at,
         extended_until=TEACHER_CLOSES + extension if extension else None,
     )
-    planning_services.take_roster_snapshot(cycle_id=PlanningCycle.objects.get(year=YEAR).pk)
+    planning_services.roster_snapshot_take(cycle_id=PlanningCycle.objects.get(year=YEAR).pk)
     school_window = window_for(year=YEAR, kind=PlanKind.SCHOOL, authority_id=pingtung.pk)
     teacher_window = window_for(year=YEAR, kind=PlanKind.TEACHER, authority_id=pingtung.pk)
     assert (school_window.opens_at, school_window.closes_at) == (SCHOOL_OPENS, SCHOOL_CLOSES)

@@ -163,7 +163,7 @@ def test_several_teacher_accounts_are_enabled_at_once(chief, school):
 
 def test_enabling_ignores_teachers_of_another_school(chief, school, other_school):
     own, foreign = applied(school, 11), applied(other_school, 12)
-    enabled, refused = batch.enable_teacher_accounts(
+    enabled, refused = batch.teacher_accounts_enable(
         actor=chief, unit=school, membership_ids=[str(own.pk), str(foreign.pk)]
     )
     assert len(enabled) == 1 and refused == []

@@ -109,7 +109,7 @@ def test_feed_adds_moves_ends_skips_pending_and_refuses_bad_rows_only(scene, sch
     assert (run.total, run.processed) == (10, 10)
     assert (run.added, run.moved, run.ended, run.unchanged, run.pending, run.refused) == (1, 1, 1, 1, 1, 5)
     assert [line for line, _ in run.refusals] == [6, 7, 8, 9, 10]
-    # Moved with transfer_person: the old membership ends the day before with 轉校, history kept.
+    # Moved with person_transfer: the old membership ends the day before with 轉校, history kept.
     old, new = Membership.objects.filter(person=mover).order_by("start_date")
     assert (old.unit, old.end_date, old.end_reason) == (k1, dt.date(2024, 7, 31), EndReason.TRANSFERRED)
     assert (new.unit, new.start_date, new.end_date, new.source) == (

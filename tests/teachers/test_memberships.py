@@ -72,7 +72,7 @@ def test_services_refuse_an_overlap_on_both_databases(school, other_school, chie
     old.save()
     before = list(Membership.objects.values_list("pk", "end_date"))
     with pytest.raises(services.RosterError) as refused:
-        services.register_teacher(
+        services.teacher_register(
             actor=chief, unit=school, national_id=old.person.reveal_national_id(), name=old.person.name,
             start_date=dt.date(2021, 8, 1),
         )  # fmt: skip
@@ -84,7 +84,7 @@ def test_ending_a_membership_cannot_overlap_a_later_one(school, chief):
     """An open membership cannot be ended after a later period of the same person begins (bad data)."""
     current = member(school, start=dt.date(2020, 8, 1))
     with pytest.raises(services.RosterError) as refused:
-        services.end_membership(
+        services.membership_end(
             actor=chief, membership=current, reason=EndReason.LEFT, on=dt.date(2020, 7, 1)
         )
     assert refused.value.message == services.MSG_END_BEFORE_START
@@ -92,7 +92,7 @@ def test_ending_a_membership_cannot_overlap_a_later_one(school, chief):
 
 def test_transfer_person_ends_the_old_membership_the_day_before_with_transfer(school, other_school):
     old = member(other_school, start=dt.date(2015, 8, 1), title="導師", subjects=["數學"])
-    new = services.transfer_person(
+    new = services.person_transfer(
         person=old.person, to_unit=school, on=dt.date(2024, 8, 1), source="測試來源"
     )
     old.refresh_from_db()
@@ -125,10 +125,10 @@ def test_the_current_roster_of_a_unit_has_a_partial_index(school):
 
 def test_hours_hook_is_registered_by_courses():
     """teachers may not import courses: courses registers the hours expression in ready()."""
-    from courses.selectors import issued_hours_between
+    from courses.selectors import issued_hours_in_year
     from teachers import hours
 
-    assert hours.HOURS.one() is issued_hours_between
+    assert hours.HOURS.one() is issued_hours_in_year
 
 
 # ------------------------------------------------------------------------------------------------

@@ -44,7 +44,9 @@ def test_the_operator_corrects_a_mistyped_national_id(operator, school):
 def test_a_national_id_held_by_another_person_is_not_taken(operator, school):
     person, other = PersonFactory(), PersonFactory()
     with pytest.raises(RosterError, match="合併"):
-        people.correct_national_id(actor=operator, person=person, new_national_id=other.reveal_national_id())
+        people.person_national_id_correct(
+            actor=operator, person=person, new_national_id=other.reveal_national_id()
+        )
     assert Person.objects.get(pk=person.pk).national_id_digest == person.national_id_digest
 
 
@@ -59,7 +61,9 @@ def test_only_the_operator_corrects_national_ids(chief, teacher, school):
     for user in (chief, teacher):
         assert signed_in_client(user).post(reverse("teachers:correct-id"), data).status_code == 403
         with pytest.raises(RosterError):
-            people.correct_national_id(actor=user, person=person, new_national_id=valid_national_id(9002))
+            people.person_national_id_correct(
+                actor=user, person=person, new_national_id=valid_national_id(9002)
+            )
     assert Person.objects.get(pk=person.pk).reveal_national_id() == person.reveal_national_id()
 
 
@@ -131,7 +135,7 @@ def test_overlapping_service_refuses_the_merge_and_nothing_moves(operator, pair,
     keep, duplicate = pair
     Membership.objects.create(person=duplicate, unit=school, start_date=dt.date(2022, 8, 1))
     with pytest.raises(RosterError, match="重疊"):
-        people.merge_people(actor=operator, keep=keep, duplicate=duplicate)
+        people.people_merge(actor=operator, keep=keep, duplicate=duplicate)
     assert Person.objects.filter(pk=duplicate.pk).exists()
     assert duplicate.memberships.count() == 2 and IssuedHours.objects.get().person == duplicate
 
@@ -140,7 +144,7 @@ def test_a_plan_of_the_same_year_on_both_refuses_the_merge(operator, pair):
     keep, duplicate = pair
     TeacherPlan.objects.create(person=keep, year=112)
     with pytest.raises(RosterError, match="同一學年度"):
-        people.merge_people(actor=operator, keep=keep, duplicate=duplicate)
+        people.people_merge(actor=operator, keep=keep, duplicate=duplicate)
     # Undone whole: the memberships moved before the plans were checked went back.
     assert duplicate.memberships.count() == 1 and TeacherAccount.objects.get().person == duplicate
 
@@ -149,7 +153,7 @@ def test_two_teacher_accounts_refuse_the_merge(operator, pair):
     keep, duplicate = pair
     teacher_account(keep)
     with pytest.raises(RosterError, match="教師帳號"):
-        people.merge_people(actor=operator, keep=keep, duplicate=duplicate)
+        people.people_merge(actor=operator, keep=keep, duplicate=duplicate)
     assert Person.objects.filter(pk=duplicate.pk).exists()
 
 

@@ -146,7 +146,7 @@ def test_a_cancelled_confirmation_moves_nobody(chief, elsewhere):
 
 def test_the_service_refuses_a_move_without_confirmation(chief, school, elsewhere):
     with pytest.raises(services.MoveNeedsConfirmation) as asked:
-        services.register_teacher(
+        services.teacher_register(
             actor=chief,
             unit=school,
             national_id=elsewhere.person.reveal_national_id(),
@@ -250,7 +250,7 @@ def test_a_unit_undoes_its_own_recent_ending_recorded_as_correction(chief, schoo
 def test_no_undo_once_another_unit_registered_the_person(chief, other_chief, school, other_school):
     leaving = member(school, name="吳離職", start=dt.date(2020, 8, 1))
     end(signed_in_client(chief), leaving, timezone.localdate() - dt.timedelta(days=2))
-    services.register_teacher(
+    services.teacher_register(
         actor=other_chief,
         unit=other_school,
         national_id=leaving.person.reveal_national_id(),
@@ -263,7 +263,7 @@ def test_no_undo_once_another_unit_registered_the_person(chief, other_chief, sch
     assert client.post(undo).status_code == 404
     assert leaving.person.memberships.get(end_date__isnull=True).unit == other_school
     with pytest.raises(services.RosterError):
-        services.undo_end_membership(actor=chief, membership=leaving)
+        services.membership_end_undo(actor=chief, membership=leaving)
 
 
 def test_no_undo_by_another_unit_or_after_the_window(chief, other_chief, school):
@@ -281,5 +281,5 @@ def test_no_undo_by_another_unit_or_after_the_window(chief, other_chief, school)
 
 def test_an_ending_by_a_feed_or_a_move_cannot_be_undone_by_the_unit(chief, school):
     ended = member(school, name="吳系統", start=dt.date(2020, 8, 1))
-    services.end_membership(actor=None, membership=ended, reason=EndReason.LEFT, on=timezone.localdate())
+    services.membership_end(actor=None, membership=ended, reason=EndReason.LEFT, on=timezone.localdate())
     assert signed_in_client(chief).post(reverse("teachers:undo-end", args=[ended.pk])).status_code == 404

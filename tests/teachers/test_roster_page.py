@@ -141,3 +141,26 @@ def test_centre_of_another_authority_sees_none_of_these_schools(other_centre, sc
 
 def test_school_managers_cannot_open_the_centre_counts(chief):
     assert signed_in_client(chief).get(reverse("teachers:centre-counts")).status_code == 403
+
+
+def test_the_school_s_counts_and_the_centre_s_row_are_one_computation(centre, school, roster):
+    """待申請 is counted once (teachers.selectors.account_counts): the school's page and the centre's
+    row for that school give the same figures; an ended membership counts in neither."""
+    from teachers.selectors import centre_school_counts, roster_counts
+
+    ended = member(school, name="離職者")
+    ended.end_date, ended.end_reason = dt.date.today(), "離職"
+    ended.save()
+    teacher_account(ended.person)
+    counts = roster_counts(school)
+    assert {
+        key: counts[key] for key in ("total", "applied_teachers", "applied_staff", "applied", "pending")
+    } == {
+        "total": 5,
+        "applied_teachers": 1,
+        "applied_staff": 1,
+        "applied": 2,
+        "pending": 3,
+    }
+    row = centre_school_counts(centre).get(pk=school.pk)
+    assert (row.total, row.applied_teachers, row.applied_staff, row.applied, row.pending) == (5, 1, 1, 2, 3)

@@ -80,7 +80,7 @@ def test_bulk_enabling_refuses_the_outsiders_application(chief, school, scene):
     assert not TeacherAccount.objects.filter(person=scene["lin"].person).exists()
     assert TeacherAccount.objects.get(person=scene["huang"].person).user.username == "huang"
     assert str(services.MSG_APPLICATION_NOT_MATCHING) in response.content.decode()
-    enabled, refused = batch.enable_teacher_accounts(
+    enabled, refused = batch.teacher_accounts_enable(
         actor=chief, unit=school, membership_ids=[scene["lin"].pk]
     )
     assert enabled == [] and len(refused) == 1

@@ -158,7 +158,7 @@ def test_a_binding_link_sent_before_the_address_stopped_being_trusted_grants_not
     link = next(word for word in message.body.split() if "/sso/bind/confirm/" in word)
     path = link[link.index("/sso/") :]
     # The person moves; the address came from the old school and nobody confirmed it.
-    services.transfer_person(person=person, to_unit=other_school, on=dt.date.today(), source="test")
+    services.person_transfer(person=person, to_unit=other_school, on=dt.date.today(), source="test")
     assert Client().post(path).status_code == 409
     assert not SocialAccount.objects.exists()
     assert not TeacherAccount.objects.filter(person=person).exists()
@@ -223,7 +223,7 @@ def test_the_operators_import_records_the_unit_of_the_open_row(school, tmp_path)
 
 
 def test_registering_a_teacher_from_elsewhere_does_not_write_their_address(chief, school, victim):
-    services.register_teacher(
+    services.teacher_register(
         actor=chief,
         unit=school,
         national_id=victim.reveal_national_id(),
@@ -238,7 +238,7 @@ def test_registering_a_teacher_from_elsewhere_does_not_write_their_address(chief
 
 def test_the_managers_form_writes_the_address_as_the_units(chief, school):
     membership = member(school, name="林老師", email="")
-    services.update_membership(
+    services.membership_update(
         actor=chief, membership=membership, category="教師", title="", subjects=[], email="lin@school.example"
     )
     person = Person.objects.get(pk=membership.person_id)

@@ -199,7 +199,7 @@ def test_manager_disables_and_enables_again(school, contact, on_roster):
 
 def test_manager_cannot_enable_without_an_application(school, chief, on_roster):
     with pytest.raises(services.RosterError) as refused:
-        services.enable_teacher_account(actor=chief, person=on_roster.person)
+        services.teacher_account_enable(actor=chief, person=on_roster.person)
     assert refused.value.message == services.MSG_NO_APPLICATION
 
 
@@ -208,7 +208,7 @@ def test_manager_of_another_school_cannot_enable_or_disable(school, other_chief,
     client = signed_in_client(other_chief)
     assert client.post(reverse("teachers:disable", args=[on_roster.pk])).status_code == 404
     with pytest.raises(services.RosterError):
-        services.disable_teacher_account(actor=other_chief, person=on_roster.person)
+        services.teacher_account_disable(actor=other_chief, person=on_roster.person)
     account.refresh_from_db()
     assert account.status == AccountStatus.ACTIVE
 

@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from core.roc import format_roc_datetime
 from planning.models import PlanningCycle
-from planning.services import take_roster_snapshot
+from planning.services import roster_snapshot_take
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
         cycle = PlanningCycle.objects.filter(year=year).first()
         if cycle is None:
             raise CommandError(f"沒有 {year} 學年度的進修規劃年度")
-        snapshot, written = take_roster_snapshot(cycle_id=cycle.pk)
+        snapshot, written = roster_snapshot_take(cycle_id=cycle.pk)
         if written:
             self.stdout.write(self.style.SUCCESS(f"{year} 學年度教師名單已建立：{written} 筆"))
         else:

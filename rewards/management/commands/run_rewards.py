@@ -20,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, year, timeout, **options):
         try:
-            run = services.start_reward_run(actor=None, year=year, via="command")
+            run = services.reward_run_start(actor=None, year=year, via="command")
         except services.RewardError as error:
             raise CommandError(str(error.message)) from None
         self.stdout.write(f"第 {year} 學年度獎勵作業已啟動（編號 {run.pk}），等待執行…")
@@ -30,7 +30,7 @@ class Command(BaseCommand):
             run = RewardRun.objects.get(pk=run.pk)
             if not run.is_active:
                 break
-            services.reap_interrupted_runs()
+            services.reward_runs_reap_interrupted()
             stage, percent = services.progress_of(run)
             if (stage, percent) != last:
                 self.stdout.write(f"  {stage} {percent}%")
