@@ -141,6 +141,9 @@ def world(school, other_school, authority, chief, clerk, centre, operator):
         "planning:announcement-edit": {"pk": 1},
         "planning:announcement-withdraw": {"pk": 1},
         "rewards:cancel": {"pk": 1},
+        "courses:feedback-answer": {"code": course.code},
+        "courses:feedback-results": {"pk": course.pk},
+        "courses:feedback-edit": {"pk": course.pk},
         "rewards:export-file": {"pk": 1},
     }
     users = {"owner": owner, "chief": chief, "clerk": clerk, "centre": centre, "operator": operator}

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.django_db
 def test_only_the_operator_corrects_an_id(chief, school):
     person = member(school).person
     refused = refusal_of(
-        lambda: people.correct_national_id(actor=chief, person=person, new_national_id=valid_national_id(901))
+        lambda: people.person_national_id_correct(
+            actor=chief, person=person, new_national_id=valid_national_id(901)
+        )
     )
     assert (refused.code, refused.kind, refused.status) == ("forbidden", Kind.FORBIDDEN, 403)
     assert str(refused.message) == "只有教師進修網管理者可以更正人員資料。"
@@ -32,7 +34,7 @@ def test_only_the_operator_corrects_an_id(chief, school):
 def test_correcting_to_the_same_id_is_invalid_input(operator, school):
     person = member(school).person
     refused = refusal_of(
-        lambda: people.correct_national_id(
+        lambda: people.person_national_id_correct(
             actor=operator, person=person, new_national_id=person.reveal_national_id()
         )
     )
@@ -43,7 +45,7 @@ def test_correcting_to_the_same_id_is_invalid_input(operator, school):
 def test_an_id_that_belongs_to_another_person_is_a_conflict(operator, school):
     person, other = member(school).person, member(school).person
     refused = refusal_of(
-        lambda: people.correct_national_id(
+        lambda: people.person_national_id_correct(
             actor=operator, person=person, new_national_id=other.reveal_national_id()
         )
     )
@@ -88,7 +90,7 @@ def test_registering_someone_already_here_answers_409(chief, school):
 def test_a_manager_of_another_unit_is_forbidden(other_chief, school):
     membership = member(school)
     refused = refusal_of(
-        lambda: services.end_membership(
+        lambda: services.membership_end(
             actor=other_chief, membership=membership, reason="離職", on=membership.start_date
         )
     )
