@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.lock | cut -d' ' -f1)
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install demo serve test lint format bench worker beat backup restore rehearse clean
+.PHONY: install demo serve test quick journeys lint format bench worker beat backup restore rehearse clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,9 +22,21 @@ demo: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver $(HOST)
 
-## make test: install and run the whole suite (SQLite, or PostgreSQL when DATABASE_URL is set)
+## make test: install, lint and run the whole suite (SQLite, or PostgreSQL when DATABASE_URL is set):
+## make quick and make journeys in one run, on WORKERS pytest-xdist workers, each with its own test
+## database (test_<name>_gw0, …), media root and cache key prefix (tests/conftest.py)
+WORKERS ?= auto
+QUICK := not e2e and not integration and not live
 test: install lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS)
+
+## make quick: the tests that need no browser, port, worker or process of their own (about a minute)
+quick: install
+	$(BIN)/python -m pytest -n $(WORKERS) -m "$(QUICK)"
+
+## make journeys: the rest of make test, beside quick: browser (e2e), service (integration) and live
+journeys: install
+	$(BIN)/python -m pytest -n $(WORKERS) -m "not ($(QUICK))"
 
 ## make lint: ruff, the migrations check and the layers contract (import-linter, see docs/architecture.md)
 lint: install
@@ -37,11 +49,15 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## make bench: run the benchmarks under bench/ and append their figures to bench/results.md
+## make bench: run every benchmark under bench/ (each builds its own data; the national set is
+## written once into bench/data/) and append their figures to bench/results.md.
+## BENCH_SCALE=0.1 make bench: a quick check at a tenth of the size (not the figures of record).
 bench: install
-	@failed=""; for script in bench/*_bench.py; do [ -e "$$script" ] || continue; \
-		echo "== $$script (load average: $$(cut -d' ' -f1-3 /proc/loadavg))"; \
-		$(BIN)/python "$$script" || failed="$$failed $$script"; done; \
+	@failed=""; all=$$(date +%s); for script in bench/*_bench.py; do [ -e "$$script" ] || continue; \
+		echo "== $$script (load average: $$(cut -d' ' -f1-3 /proc/loadavg))"; started=$$(date +%s); \
+		$(BIN)/python "$$script" || failed="$$failed $$script"; \
+		echo "== $$script took $$(( $$(date +%s) - started )) s"; done; \
+		echo "== make bench took $$(( $$(date +%s) - all )) s"; \
 		if [ -n "$$failed" ]; then echo "benches that missed a target or failed:$$failed"; exit 1; fi
 
 worker: install

@@ -10,6 +10,8 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from accounts.security_log import locked_out, user_for_login
+
 
 def lockout_minutes() -> int:
     """How long a locked-out sign-in waits: the longest window of the failed-login rate limits."""
@@ -34,8 +36,6 @@ class AccountAdapter(DefaultAccountAdapter):
     def _get_login_attempts_cache_key(self, request, **credentials) -> str:
         """One failed-sign-in counter per account (issue 9 point 5), whichever of its username or
         e-mail was typed; a name that is no account counts on its own (lower-cased) string."""
-        from accounts.security_log import user_for_login
-
         login = credentials.get("email", credentials.get("username", ""))
         # Asked for twice per sign-in (the limit before the password, its rollback after): one look-up.
         memo = getattr(request, "_login_attempts_keys", None)
@@ -52,8 +52,6 @@ class AccountAdapter(DefaultAccountAdapter):
         try:
             super().pre_authenticate(request, **credentials)
         except ValidationError:
-            from accounts.security_log import locked_out
-
             locked_out(request, credentials)
             raise
 

@@ -3,6 +3,7 @@
 import re
 import time
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -52,7 +53,6 @@ class AbsoluteSessionLimitMiddleware:
     def _needs_mfa_setup(request) -> bool:
         if request.path.startswith(_MFA_EXEMPT_PREFIXES) or not permissions.requires_mfa(request.user):
             return False
-        from allauth.mfa.models import Authenticator
 
         return not Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists()
 

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 
 from allauth.account import signals as account_signals
+from allauth.account.adapter import get_adapter
 from allauth.mfa import signals as mfa_signals
 from django.conf import settings
 from django.contrib.auth import signals as auth_signals
@@ -28,8 +29,6 @@ Kind = SecurityEventKind
 
 def client_ip(request) -> str | None:
     """The client's address as the rate limits see it (allauth honours DJANGO_TRUSTED_PROXY_COUNT)."""
-    from allauth.account.adapter import get_adapter
-
     try:
         return get_adapter().get_client_ip(request)
     except (PermissionDenied, ValueError):

@@ -1,6 +1,8 @@
 from celery import shared_task
 from django.core.management import call_command
 
+from accounts import key_rotation, security_log
+
 
 @shared_task
 def clear_expired_sessions() -> None:
@@ -10,8 +12,6 @@ def clear_expired_sessions() -> None:
 @shared_task
 def purge_security_log() -> int:
     """Drop security audit entries older than settings.SECURITY_LOG_RETENTION_DAYS."""
-    from accounts import security_log
-
     return security_log.purge()
 
 
@@ -25,6 +25,4 @@ def ping() -> str:
 def rotate_national_id_keys(batch_size: int = 500) -> list[dict]:
     """Stage 3 of a national-ID key rotation (accounts.key_rotation): resumable, so a redelivered
     or restarted task continues where the last committed batch left off."""
-    from accounts import key_rotation
-
     return [vars(p) for p in key_rotation.rotate(batch_size=batch_size)]

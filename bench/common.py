@@ -53,7 +53,19 @@ def machine() -> str:
 # BENCH_SCALE scales the national set (1 = 200,000 teachers; 0.1 is a quick check of the whole
 # `make bench`, whose figures are not the national ones and say so).
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
-TEACHERS = int(os.environ.get("BENCH_TEACHERS", str(round(200_000 * SCALE))))
+
+
+def scaled(name: str, full: float, least: float = 1) -> int:
+    """An environment override, else the full-size figure times BENCH_SCALE (at least `least`)."""
+    return int(os.environ.get(name) or max(least, round(full * SCALE)))
+
+
+def scale_note() -> str:
+    """What a results heading says of a reduced run."""
+    return "" if SCALE == 1 else f" (BENCH_SCALE={SCALE:g}: a quick check, not the figures of record)"
+
+
+TEACHERS = scaled("BENCH_TEACHERS", 200_000)
 SEED = int(os.environ.get("BENCH_SEED", "1"))
 KINDS = ("units", "roster", "hours", "plans")
 # One database holds the national set for the import, 研習紀錄 and reward benches.

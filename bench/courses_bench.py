@@ -32,15 +32,15 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
-from common import commit, machine
+from common import commit, machine, scale_note, scaled
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.md"
 DATABASE_URL = os.environ.get(
     "BENCH_COURSES_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/inservice_courses_bench"
 )
-COURSES = int(os.environ.get("BENCH_COURSES", "100000"))
-RUNS = int(os.environ.get("BENCH_RUNS", "30"))
+COURSES = scaled("BENCH_COURSES", 100_000, 1000)
+RUNS = scaled("BENCH_RUNS", 30, 10)
 ENROLLING = 300
 SEATS = 100
 SEARCH_MAX_MS = 50
@@ -318,6 +318,7 @@ def measure_enrolment(school) -> dict:
             "4",
             "--timeout",
             "120",
+            "--preload",  # Django's start-up once, before the fork, not in the enrolment burst
         ],
         cwd=ROOT,
         env=env,
@@ -425,7 +426,7 @@ def main() -> None:
     )
     now = dt.datetime.now(dt.UTC)
     lines = [
-        f"## courses_bench — {now:%Y-%m-%d %H:%M} UTC",
+        f"## courses_bench — {now:%Y-%m-%d %H:%M} UTC{scale_note()}",
         "",
         f"Machine: {machine()}; PostgreSQL {pg} (default settings), same host. Code: {commit()}.",
         f"Data: {COURSES:,} opened courses with search attributes built by set-based INSERTs in "

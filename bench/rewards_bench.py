@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from common import KINDS, NATIONAL_DATABASE_URL, SCALE, TEACHERS, national_data
+from common import KINDS, NATIONAL_DATABASE_URL, TEACHERS, BackendsCPU, national_data, process_cpu, scale_note
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.md"
@@ -140,9 +140,12 @@ def run_job() -> dict:
     )
     try:
         time.sleep(3)
+        worker_before = process_cpu(worker.pid)  # Django's and Celery's start-up left out
         started = time.perf_counter()
-        output = manage("run_rewards", "--year", str(YEAR))
+        with BackendsCPU(DATABASE_URL) as backends:
+            output = manage("run_rewards", "--year", str(YEAR))
         wall = time.perf_counter() - started
+        worker_cpu = process_cpu(worker.pid) - worker_before
     finally:
         worker.terminate()
         _pid, _status, usage = os.wait4(worker.pid, 0)
@@ -156,6 +159,8 @@ def run_job() -> dict:
         "wall": wall,
         "job": float(seconds),
         "peak_mb": usage.ru_maxrss / 1024,
+        "cpu": worker_cpu,
+        "db_cpu": backends.seconds,
         "run": run_id,
     }
 
@@ -203,7 +208,7 @@ def main() -> None:
     }
     mark = {True: "✓", False: "✗"}
     now = dt.datetime.now(dt.UTC)
-    scale = "" if SCALE == 1 else f" (BENCH_SCALE={SCALE:g}: not the national figures)"
+    scale = scale_note()
     section = f"""
 ## rewards_bench — {now:%Y-%m-%d %H:%M} UTC{scale}
 
@@ -218,6 +223,7 @@ Data: {data}.
 | `run_rewards --year {YEAR}` wall time (queue, wait, print) | {result["wall"]:.2f} s |
 | worker peak RSS | {result["peak_mb"]:.0f} MB (rerun {rerun["peak_mb"]:.0f} MB) |
 | job ÷ one GROUP BY | {ratio:.2f}× |
+| CPU of the job: the worker's Python + its PostgreSQL backends (parallel workers included, polled every 50 ms) | {result["cpu"]:.2f} s + {result["db_cpu"]:.2f} s |
 
 Load average (1, 5, 15 min) before the run: {", ".join(f"{x:.2f}" for x in load_before)}.
 

@@ -30,6 +30,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -49,6 +50,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet import _writer as openpyxl_writer
 
 from core import reaper, transient
 from core.dataexchange import FORMULA_START, escape_formula
@@ -304,9 +306,29 @@ class EncryptedFile(io.RawIOBase):
         super().close()
 
 
+@contextmanager
+def _sheet_scratch_in(folder: Path) -> Iterator[None]:
+    """openpyxl keeps each write-only sheet in a plain scratch file until the workbook is saved
+    (then deletes it). For a file that carries IDs that scratch goes under TRANSIENT_ROOT (never
+    backed up, purged after a day even if the worker dies mid-write), not the system's /tmp."""
+    original = openpyxl_writer.create_temporary_file
+
+    def create_temporary_file(suffix=""):
+        handle, name = tempfile.mkstemp(suffix=suffix, prefix="openpyxl.", dir=folder)
+        os.close(handle)
+        openpyxl_writer.ALL_TEMP_FILES.append(name)
+        return name
+
+    openpyxl_writer.create_temporary_file = create_temporary_file
+    try:
+        yield
+    finally:
+        openpyxl_writer.create_temporary_file = original
+
+
 def write_encrypted(path: Path, tables: Sequence[Table], *, suffix: str, cipher) -> int:
     """Write the tables (.xlsx or .csv) to `path`, encrypted as they are written; returns the rows."""
-    with EncryptedFile(path, cipher) as handle:
+    with _sheet_scratch_in(path.parent), EncryptedFile(path, cipher) as handle:
         return write(handle, tables, suffix=suffix)
 
 

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from courses import partners
 from courses.models import Course, HoursCorrection, KindergartenFeedRun, PartnerCredential, Tag
+from courses.services import CourseError
 
 
 @admin.register(Tag)
@@ -74,8 +75,6 @@ class PartnerCredentialAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        from courses.services import CourseError
-
         try:
             credential, token = partners.credential_issue(actor=request.user, unit=obj.unit)
         except CourseError as error:

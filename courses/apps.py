@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from core import dataexchange, reaper
+
 
 class CoursesConfig(AppConfig):
     name = "courses"
@@ -7,8 +9,8 @@ class CoursesConfig(AppConfig):
 
     def ready(self) -> None:
         # Hooks of the layers below (core.hooks), implemented in this app's services and selectors.
+        # Imported here: these modules import models, which load only once the app registry is ready.
         from accounts import deletion_guards
-        from core import dataexchange, reaper
         from courses import feedback, importers, selectors, services
         from teachers import hours, reassign
 

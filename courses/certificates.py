@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from fpdf import FPDF
 
 from accounts import permissions
 from accounts.masking import mask_name
@@ -219,8 +220,6 @@ def describe(certificate: Certificate, *, masked: bool) -> dict:
 
 def render_pdf(certificate: Certificate, *, verify_url: str) -> bytes:
     """The certificate as a one-page A4 PDF (full name: the teacher's own document)."""
-    from fpdf import FPDF
-
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # its subsetter logs every glyph
 
     facts = describe(certificate, masked=False)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
 from accounts.masking import mask_name
-from accounts.models import Person, User
+from accounts.models import Person, Unit, User
 from accounts.permissions import Perm, UnitScope
 from core.refusals import Kind
 from core.roc import academic_year_bounds, format_roc_date
@@ -393,24 +393,29 @@ def aggregate(scope: UnitScope, year: int) -> Aggregate:
     )
     counts = _score_counts(answers, "question__key")
     responses = FeedbackResponse.objects.filter(questionnaire__course__in=courses)
+    # By unit id (two units may share a name), named afterwards.
     per_unit = dict(
         responses.order_by()
-        .values_list("questionnaire__course__organiser__name")
+        .values_list("questionnaire__course__organiser_id")
         .annotate(n=Count("pk", distinct=True))
     )
     courses_per_unit = dict(
         courses.filter(questionnaire__responses__isnull=False)
         .order_by()
-        .values_list("organiser__name")
+        .values_list("organiser_id")
         .annotate(n=Count("pk", distinct=True))
     )
     overall = _score_counts(
-        answers.filter(question__key="overall"), "question__questionnaire__course__organiser__name"
+        answers.filter(question__key="overall"), "question__questionnaire__course__organiser_id"
     )
-    units = [
-        UnitRow(name, courses_per_unit.get(name, 0), per_unit[name], _average(overall.get(name, {})))
-        for name in sorted(per_unit)
-    ]
+    names = dict(Unit.objects.filter(pk__in=per_unit).values_list("pk", "name"))
+    units = sorted(
+        (
+            UnitRow(names[pk], courses_per_unit.get(pk, 0), n, _average(overall.get(pk, {})))
+            for pk, n in per_unit.items()
+        ),
+        key=lambda row: row.name,
+    )
     return Aggregate(
         courses=sum(courses_per_unit.values()),
         responses=sum(per_unit.values()),

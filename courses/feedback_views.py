@@ -10,8 +10,10 @@ from django.views.decorators.http import require_http_methods
 from accounts.permissions import Perm, requires
 from core.refusals import Kind, refused_response
 from courses import feedback, selectors
+from courses.charts import scope_for
 from courses.feedback_forms import AnswerForm, QuestionFormSet, SettingsForm, question_initial
 from courses.services import CourseError
+from courses.views import _chart_year
 
 
 def _public(code: str):
@@ -107,9 +109,6 @@ def edit(request, pk: int):
 @requires(Perm.STATISTICS_CHARTS)
 def aggregate(request):
     """研習回饋統計: the default items added up over the courses of the units in scope."""
-    from courses.charts import scope_for
-    from courses.views import _chart_year
-
     scope = scope_for(request.user)  # the units whose courses are added up (unit_scope)
     year, years = _chart_year(request)
     outcome = feedback.aggregate(scope, year)

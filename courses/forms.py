@@ -152,3 +152,22 @@ class CorrectionForm(forms.Form):
         label=_("更正後時數"), min_value=Decimal("0"), max_digits=6, decimal_places=1
     )
     reason = forms.CharField(label=_("更正理由"), widget=forms.Textarea(attrs={"rows": 3}), max_length=500)
+
+
+class SessionForm(forms.Form):
+    """場次: a date (ROC) and its start and end times (24-hour, Asia/Taipei) and the hours it counts."""
+
+    date = RocDateField(label=_("日期"))
+    starts_at = forms.TimeField(
+        label=_("開始時間"), help_text=_("24 小時制，例如 09:00。"), widget=forms.TimeInput(format="%H:%M")
+    )
+    ends_at = forms.TimeField(
+        label=_("結束時間"), help_text=_("24 小時制，例如 12:00。"), widget=forms.TimeInput(format="%H:%M")
+    )
+    hours = forms.DecimalField(
+        label=_("時數"),
+        min_value=Decimal("0.5"),
+        max_digits=4,
+        decimal_places=1,
+        help_text=_("例如 3 或 1.5。"),
+    )

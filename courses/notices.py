@@ -6,13 +6,13 @@ from settings.SITE_URL, because the mails leave from a worker with no request to
 """
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BusinessAccount, BusinessAccountStatus, Person
 from core.roc import format_roc_date
-from courses import selectors
+from courses import checkin, selectors
 from courses.models import Enrolment, EnrolmentStatus, HoursCorrection
 
 SIGNATURE = "全國教師在職進修資訊網"
@@ -36,6 +36,9 @@ NOTICE_BODIES = {
     "hours_corrected": _("研習課程「{title}」（課程代碼 {code}）您的研習時數已更正為 {hours} 小時。"),
 }
 HOURS_KINDS = ("hours_issued", "hours_corrected")
+# The admission mails carry the participant's 報到 QR Code (issue 23), as a PNG attachment.
+CODE_KINDS = ("admitted", "promoted")
+MSG_CODE_ATTACHED = _("報到 QR Code 附於本信（亦可於「我的研習報名」查看），上課當天請出示給工作人員掃描。")
 
 
 def absolute(path: str) -> str:
@@ -81,18 +84,27 @@ def enrolment_notify(*, enrolment_id: int, kind: str) -> bool:
         if kind in HOURS_KINDS
         else absolute(reverse("courses:my-enrolments"))
     )
+    with_code = kind in CODE_KINDS and enrolment.status == EnrolmentStatus.ADMITTED
     lines = [
         f"{person.name} 您好：",
         "",
         str(NOTICE_BODIES[kind]).format(**values),
         f"上課日期：{dates}",
         f"開課地點：{course.place}",
-        "",
+        *([str(MSG_CODE_ATTACHED), ""] if with_code else [""]),
         f"{'研習紀錄' if kind in HOURS_KINDS else '我的研習報名'}：{link}",
         "",
         SIGNATURE,
     ]
-    send_mail(str(NOTICE_SUBJECTS[kind]).format(**values), "\n".join(lines), None, [address])
+    subject = str(NOTICE_SUBJECTS[kind]).format(**values)
+    if not with_code:
+        send_mail(subject, "\n".join(lines), None, [address])
+        return True
+
+    message = EmailMessage(subject, "\n".join(lines), None, [address])
+    token = checkin.token_for(enrolment)
+    message.attach(f"checkin-{course.code}.png", checkin.qr_png(token), "image/png")
+    message.send()
     return True
 
 

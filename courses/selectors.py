@@ -172,18 +172,16 @@ def enrolments_with_person(course: Course) -> QuerySet[Enrolment]:
     return course.enrolments.select_related("person")
 
 
-def participants(course: Course) -> QuerySet[Enrolment]:
-    """The course's enrolments still in play (admitted, waiting, applied), in queue order."""
-    return (
-        course.enrolments.filter(status__in=ACTIVE_ENROLMENT)
-        .select_related("person")
-        .order_by("status", "applied_at", "pk")
-    )
+def participants(course: Course, statuses=ACTIVE_ENROLMENT) -> QuerySet[Enrolment]:
+    """The course's enrolments still in play (admitted, waiting, applied), in queue order;
+    `statuses=None`: every enrolment (the 報到 page answers 未錄取 for the others too)."""
+    rows = course.enrolments.all() if statuses is None else course.enrolments.filter(status__in=statuses)
+    return rows.select_related("person").order_by("status", "applied_at", "pk")
 
 
-def participants_with_school(course: Course):
+def participants_with_school(course: Course, statuses=ACTIVE_ENROLMENT):
     """(enrolment, the name of the unit the person serves at now, or "") in queue order: two queries."""
-    rows = list(participants(course))
+    rows = list(participants(course, statuses))
     schools: dict[int, str] = {}
     for person_id, name in (
         Membership.objects.current()

@@ -40,6 +40,10 @@ ACTIONS: dict[str, Action] = {
     "cancel": Action(_("取消課程"), frozenset({S.REGISTERING, S.OPEN, S.CLOSED, S.PENDING}), S.CANCELLED),
     "correct": Action(_("申請更正"), frozenset({S.CONFIRMED})),
     "decline": Action(_("放棄錄取"), ENROLMENTS_LIVE),  # the teacher's
+    # 場次 and 報到 (courses.checkin): sessions change until the list is confirmed; scans are taken
+    # from 開放報名 until 名單確認通過; attendance from the scans is the "upload" step's other way.
+    "session_edit": Action(_("修改場次"), frozenset({S.REGISTERING, S.OPEN, S.CLOSED, S.PENDING})),
+    "checkin": Action(_("報到"), frozenset({S.OPEN, S.CLOSED, S.PENDING})),
 }
 
 

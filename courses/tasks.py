@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from courses import notices, services
+from courses import feeds, notices, services
 
 
 @shared_task
@@ -30,6 +30,4 @@ def send_correction_request_notice(correction_id: int) -> int:
 @shared_task
 def send_kindergarten_feed() -> int:
     """Celery beat, the 15th of each month: 教保研習 hours to 全國教保資訊網 (courses.feeds)."""
-    from courses import feeds
-
     return feeds.run().pk

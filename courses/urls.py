@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courses import feedback_views, views
+from courses import checkin_views, feedback_views, views
 
 app_name = "courses"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("me/learning-record/certificate/", views.certificate, name="certificate"),
     path("certificates/verify/", views.certificate_verify, name="certificate-verify"),
     path("api/partner/docs/", views.partner_api_docs, name="partner-api-docs"),
+    path("open-data/", views.open_data, name="open-data"),
     # The API's OpenAPI document (served by django-ninja at /api/openapi.json) at its first address.
     path("api/partner/openapi.json", views.partner_api_schema, name="partner-api-schema"),
     path("courses/", views.search, name="search"),
@@ -36,6 +37,18 @@ urlpatterns = [
         views.correction_new,
         name="correction-new",
     ),
+    path("unit/courses/checkin-sw.js", checkin_views.service_worker, name="checkin-sw"),
+    path("unit/courses/<int:pk>/sessions/", checkin_views.sessions, name="sessions"),
+    path("unit/courses/<int:pk>/sessions/<int:session_id>/", checkin_views.session_edit, name="session-edit"),
+    path(
+        "unit/courses/<int:pk>/sessions/<int:session_id>/delete/",
+        checkin_views.session_delete,
+        name="session-delete",
+    ),
+    path("unit/courses/<int:pk>/checkin/", checkin_views.checkin_page, name="checkin"),
+    path("unit/courses/<int:pk>/checkin/data.json", checkin_views.checkin_data, name="checkin-data"),
+    path("unit/courses/<int:pk>/checkin/sync/", checkin_views.checkin_sync, name="checkin-sync"),
+    path("unit/courses/<int:pk>/checkins/", checkin_views.checkins, name="checkins"),
     # 研習回饋問卷 (courses.feedback_views); before the transitions, whose <action> would match.
     path("courses/<str:code>/feedback/", feedback_views.answer, name="feedback-answer"),
     path("unit/courses/<int:pk>/feedback/", feedback_views.results, name="feedback-results"),

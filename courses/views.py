@@ -16,7 +16,7 @@ from accounts.permissions import Perm, requires
 from core import exports as core_exports
 from core import fonts
 from core.refusals import refused_response
-from courses import certificates, exports, feedback, ical, record, selectors, services, states
+from courses import certificates, checkin, exports, feedback, ical, record, selectors, services, states
 from courses import charts as chart_data
 from courses.api import api
 from courses.filters import CourseSearchFilter
@@ -146,7 +146,8 @@ def my_enrolments(request):
         row.feedback_open = row.status == EnrolmentStatus.ADMITTED and (
             feedback.refusal_for(row, answered=row.feedback_done) is None
         )
-    return render(request, "courses/my_enrolments.html", {"rows": rows})
+    codes = checkin.admitted_codes(rows)
+    return render(request, "courses/my_enrolments.html", {"rows": rows, "codes": codes})
 
 
 @requires(Perm.COURSE_ENROL)
@@ -494,6 +495,24 @@ def certificate_verify(request):
         code = request.POST.get("code", "")[:40]
         context.update(code=code, checked=True, result=certificates.verify(code))
     return render(request, "courses/certificate_verify.html", context)
+
+
+def open_data(request):
+    """開放資料 (public): what the catalogue's files hold, under which licence, and where."""
+    from courses import opendata
+
+    return render(
+        request,
+        "courses/open_data.html",
+        {
+            "columns": opendata.COLUMNS,
+            "licence_name": opendata.LICENCE_NAME,
+            "licence_url": opendata.LICENCE_URL,
+            "page_size": opendata.PAGE_SIZE,
+            "max_page_size": opendata.MAX_PAGE_SIZE,
+            "max_age": opendata.MAX_AGE,
+        },
+    )
 
 
 def partner_api_schema(request):

@@ -8,11 +8,11 @@ setting the sign-in uses, on every response.
 
 from csp.middleware import CSPMiddleware as BaseCSPMiddleware
 
+from teachers.oidc import provider_origin
+
 
 class CSPMiddleware(BaseCSPMiddleware):
     def get_policy_parts(self, request, response, report_only=False):
-        from teachers.oidc import provider_origin
-
         parts = super().get_policy_parts(request, response, report_only=report_only)
         origin = provider_origin()
         if origin and not report_only:

@@ -24,6 +24,7 @@ from accounts.models import (
     User,
 )
 from accounts.services import business_account_apply
+from core.roc import academic_year
 from courses import certificates
 from courses.choices import Admission, Domain
 from courses.models import (
@@ -37,6 +38,8 @@ from courses.models import (
     IssuedHours,
     Tag,
 )
+from planning.models import PlanKind, PlanningCycle, PlanningWindow
+from planning.services import roster_snapshot_take
 from teachers.models import AccountStatus, Category, EndReason, Membership, Subject, TeacherAccount
 from teachers.subject_lists import ensure_reference_subjects
 
@@ -305,10 +308,6 @@ def _demo_year(units: dict[str, Unit], people: dict[str, Person]) -> None:
 def _demo_planning() -> None:
     """A planning cycle for the current academic year with every window open now (so the plans are
     usable in the demo), its cut-off yesterday and the roster snapshot taken."""
-    from core.roc import academic_year
-    from planning.models import PlanKind, PlanningCycle, PlanningWindow
-    from planning.services import roster_snapshot_take
-
     today = timezone.localdate()
     cycle, _ = PlanningCycle.objects.get_or_create(
         year=academic_year(today), defaults={"roster_cutoff": timezone.now() - dt.timedelta(days=1)}

@@ -196,6 +196,8 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Processes that share one Redis database keep apart by key prefix (the parallel test workers do).
+CACHES["default"]["KEY_PREFIX"] = os.environ.get("CACHE_KEY_PREFIX", "")
 
 # Internationalisation: the interface is Traditional Chinese, times are Taiwan's.
 LANGUAGE_CODE = "zh-hant"

@@ -2,6 +2,8 @@ import logging
 import os
 
 import redis
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -12,6 +14,8 @@ from django.views.decorators.cache import never_cache
 from accounts import permissions
 from accounts.permissions import Role
 from inservice.navigation import MENU
+from planning import selectors as planning_selectors
+from teachers.feeds import failed_latest_runs
 
 
 def _role_overview() -> list[dict]:
@@ -26,8 +30,6 @@ def _role_overview() -> list[dict]:
 
 
 def home(request):
-    from planning import selectors as planning
-
     public = [entry for entry in MENU if entry.perm is None]
     return render(
         request,
@@ -35,9 +37,9 @@ def home(request):
         {
             "roles": _role_overview(),
             "public_open": public,
-            "my_windows": planning.home_windows(request.user),
-            "open_windows": planning.open_window_announcements(),
-            "announcements": planning.announcements_for(request.user, limit=5),
+            "my_windows": planning_selectors.home_windows(request.user),
+            "open_windows": planning_selectors.open_window_announcements(),
+            "announcements": planning_selectors.announcements_for(request.user, limit=5),
             "failed_feed_runs": _failed_feed_runs(request.user),
         },
     )
@@ -47,7 +49,6 @@ def _failed_feed_runs(user):
     """The operator's home page shows a failed nightly sync until the source's next good run."""
     if not permissions.has_perm(user, permissions.Perm.OPERATOR_ADMIN):
         return []
-    from teachers.feeds import failed_latest_runs
 
     return failed_latest_runs()
 
@@ -55,9 +56,6 @@ def _failed_feed_runs(user):
 @login_required
 def account_settings(request):
     """帳號設定: one page that leads to every account page (e-mail, password, two-step verification)."""
-    from allauth.account.models import EmailAddress
-    from allauth.mfa.models import Authenticator
-
     authenticators = {a.type: a for a in Authenticator.objects.filter(user=request.user)}
     recovery = authenticators.get(Authenticator.Type.RECOVERY_CODES)
     return render(

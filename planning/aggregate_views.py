@@ -4,9 +4,8 @@ from django.http import Http404
 from django.shortcuts import render
 
 from accounts import permissions
-from accounts.models import Unit
 from accounts.permissions import Perm, requires
-from planning import aggregates, services
+from planning import aggregates, selectors, services
 
 
 @requires(Perm.FILL_RATES)
@@ -15,14 +14,9 @@ def authority_plans(request):
     authority and for one chosen school; the operator picks the authority."""
     cycle = services.current_cycle()
     scope = permissions.unit_scope(request.user)
-    authorities = Unit.objects.authorities().order_by("code")
-    if scope.everything:
-        code = request.GET.get("authority", "")
-        authority = authorities.filter(code=code).first() if code else authorities.first()
-    else:
-        authority = scope.unit
+    authority, authorities = selectors.authority_to_read(request.user, request.GET.get("authority", ""))
     context = {"cycle": cycle, "authority": authority, "is_operator": scope.everything}
-    if scope.everything:
+    if authorities is not None:
         context["authorities"] = authorities
     if cycle is None or authority is None:
         return render(request, "planning/authority_plans.html", context)

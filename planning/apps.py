@@ -1,12 +1,14 @@
 from django.apps import AppConfig
 
+from core import dataexchange
+
 
 class PlanningConfig(AppConfig):
     name = "planning"
     verbose_name = "進修規劃"
 
     def ready(self) -> None:
-        from core import dataexchange
+        # Imported here: these modules import models, which load only once the app registry is ready.
         from planning import (
             audit,  # noqa: F401 — registers cycles and windows with the audit log
             importers,

@@ -1,5 +1,6 @@
 """Plan forms: one checkbox group (fieldset + legend) per question, numbers in typed fields."""
 
+import datetime as dt
 from decimal import Decimal
 
 from django import forms
@@ -9,7 +10,7 @@ from accounts.models import Unit
 from core.forms import RocDateField, RocDateTimeField
 from core.roc import format_roc_date
 from planning.choices import NEED_QUESTIONS, OPTIONS, Domain, Question
-from planning.models import PlanKind
+from planning.models import TAIPEI, PlanKind
 
 MSG_CHOOSE_ONE = _("確認送出前，請至少勾選一項。")
 MSG_STUDENTS_REQUIRED = _("確認送出前，請填寫學生總數。")
@@ -173,8 +174,6 @@ class ReopenForm(forms.Form):
     def __init__(self, *args, operator: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if operator:
-            from core.forms import RocDateField
-
             self.fields["extension_day"] = RocDateField(
                 label=_("延長截止日期"),
                 required=False,
@@ -195,10 +194,6 @@ class ReopenForm(forms.Form):
         return data
 
     def extended_until(self):
-        import datetime as dt
-
-        from planning.models import TAIPEI
-
         day = self.cleaned_data.get("extension_day")
         if day is None:
             return None

@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts import permissions
 from accounts.models import Unit, UnitKind
 from accounts.permissions import Perm, ScopedPerm
-from planning import clock
+from courses.models import Course, CourseStatus, IssuedHours
+from planning import clock, fill_rates, statistics
+from planning.choices import Domain
+from planning.fill_rates import FillRate
 from planning.models import (
     Announcement,
     PlanKind,
@@ -19,6 +22,7 @@ from planning.models import (
     PlanningWindow,
     SchoolPlan,
     SnapshotEntry,
+    SurveyResponse,
     TeacherPlan,
 )
 from planning.services import current_cycle, school_in_scope, teacher_school
@@ -98,6 +102,28 @@ def school_plan_visible_to(actor, pk: int) -> SchoolPlan | None:
     else:
         return None
     return plans.filter(scope).filter(pk=pk).first()
+
+
+def authority_to_read(actor, code: str = "") -> tuple[Unit | None, QuerySet[Unit] | None]:
+    """所屬學校規劃彙整: the authority whose schools the actor reads, and the authorities to choose
+    from (the operator's: every one, the chosen code or the first; a centre's: its own, no choice)."""
+    scope = permissions.unit_scope(actor)
+    if not scope.everything:
+        return scope.unit, None
+    authorities = Unit.objects.authorities().order_by("code")
+    return (authorities.filter(code=code).first() if code else authorities.first()), authorities
+
+
+def plan_to_reopen(actor, kind: PlanKind, pk: int) -> SchoolPlan | TeacherPlan | None:
+    """A plan the actor may open 退回修改 on: a school plan they may read and reopen, a teacher plan
+    for whoever may grant extensions (the operator); None (404) for anything else."""
+    if kind == PlanKind.SCHOOL:
+        if not permissions.has_perm(actor, Perm.PLAN_REOPEN):
+            return None
+        return school_plan_visible_to(actor, pk)
+    if not permissions.has_perm(actor, Perm.PLAN_EXTEND):
+        return None
+    return TeacherPlan.objects.filter(pk=pk).first()
 
 
 def opens_teacher_plan(user) -> bool:
@@ -181,11 +207,6 @@ def open_window_announcements():
 
 def hours_progress(person_id: int, year: int, plan: TeacherPlan | None) -> list[dict]:
     """Planned against actual hours per domain for the academic year so far (from issued hours)."""
-    from django.db.models import Sum
-
-    from courses.models import IssuedHours
-    from planning.choices import Domain
-
     planned = {row.domain: row.hours for row in plan.planned_hours.all()} if plan else {}
     issued = IssuedHours.objects.in_year(year).filter(person_id=person_id)
     actual: dict[str, object] = {}
@@ -205,8 +226,6 @@ def hours_progress(person_id: int, year: int, plan: TeacherPlan | None) -> list[
 def suggested_courses(plan: TeacherPlan | None, authority_id: int | None, limit: int = 5):
     """Courses open for enrolment now, by the teacher's authority or national (under no authority),
     matching the plan's domains (when courses carry one); each has a page to link to."""
-    from courses.models import Course, CourseStatus
-
     now = clock.now()
     courses = Course.objects.filter(
         Q(authority_id=authority_id) | Q(authority__isnull=True),
@@ -235,10 +254,6 @@ def teacher_snapshot(cycle: PlanningCycle, person_id: int) -> SnapshotEntry | No
 
 def survey_summary(year: int) -> list[dict]:
     """滿意度問卷 results for the operator: answers and average scores per kind of plan."""
-    from django.db.models import Avg, Count
-
-    from planning.models import SurveyResponse
-
     rows = (
         SurveyResponse.objects.filter(year=year)
         .values("kind")
@@ -281,3 +296,102 @@ def guide_windows(user) -> tuple[PlanningCycle | None, Unit | None, list[Plannin
     windows = list(cycle.windows.filter(authority=authority).order_by("-kind", "first_day"))
     windows.sort(key=lambda w: w.kind != PlanKind.SCHOOL)
     return cycle, authority, windows
+
+
+# ---------------------------------------------------------------- 填報率 and 統計專區
+
+FILL_SORTS = ("code", "name", "school_rate", "teacher_rate")
+
+
+def cycle_of_year(year: str | int | None) -> PlanningCycle | None:
+    """The cycle of the year typed in a query string or form (digits only), else None."""
+    text = str(year or "")
+    return PlanningCycle.objects.filter(year=int(text)).first() if text.isdigit() else None
+
+
+def _fill_rate_sum(rates) -> FillRate:
+    return FillRate(0, sum(r.submitted for r in rates), sum(r.total for r in rates))
+
+
+def _authority_rows(school_rates, teacher_rates) -> list[dict]:
+    rows = []
+    for authority in Unit.objects.authorities().order_by("code"):
+        s, t = school_rates[authority.pk], teacher_rates[authority.pk]
+        rows.append(
+            {
+                "code": authority.code,
+                "name": authority.name,
+                "school_submitted": s.submitted,
+                "school_total": s.total,
+                "school_rate": s.rate,
+                "teacher_submitted": t.submitted,
+                "teacher_total": t.total,
+                "teacher_rate": t.rate,
+            }
+        )
+    return rows
+
+
+def _school_rows(authority: Unit, year: int) -> list[dict]:
+    counted = fill_rates.school_plans_submitted_in_window(year=year)
+    by_school = fill_rates.teacher_plan_fill_rates_by_school(year=year, authority_id=authority.pk)
+    plan_ids = dict(
+        SchoolPlan.objects.filter(year=year, school__authority=authority).values_list("school_id", "pk")
+    )
+    rows = []
+    for school in authority.units.in_planning_scope().order_by("code"):
+        t = by_school.get(school.pk)
+        rows.append(
+            {
+                "code": school.code,
+                "name": school.name,
+                "stage": school.stage,
+                "school_rate": 1 if school.pk in counted else 0,
+                "school_submitted": school.pk in counted,
+                "plan_id": plan_ids.get(school.pk),
+                "teacher_submitted": t.submitted if t else 0,
+                "teacher_total": t.total if t else 0,
+                "teacher_rate": t.rate if t else None,
+            }
+        )
+    return rows
+
+
+def fill_rate_report(actor, cycle: PlanningCycle, *, sort: str = "code", descending: bool = False) -> dict:
+    """填報率 as the actor may read it: the operator (every unit in scope) a row per authority, the
+    survey results and the national figures; a centre a row per in-scope school of its authority and
+    the authority's figures. Rows sorted by `sort` (one of FILL_SORTS, else code); a missing rate sorts
+    lowest."""
+    scope = permissions.unit_scope(actor)
+    school_rates = fill_rates.school_plan_fill_rates(year=cycle.year)
+    teacher_rates = fill_rates.teacher_plan_fill_rates(year=cycle.year)
+    report: dict = {"cycle": cycle, "national": scope.everything}
+    if scope.everything:
+        rows = _authority_rows(school_rates, teacher_rates)
+        report["national_school"] = _fill_rate_sum(school_rates.values())
+        report["national_teacher"] = _fill_rate_sum(teacher_rates.values())
+        report["surveys"] = survey_summary(cycle.year)
+    else:
+        authority = scope.unit
+        rows = _school_rows(authority, cycle.year)
+        report["authority"] = authority
+        report["summary_school"] = school_rates[authority.pk]
+        report["summary_teacher"] = teacher_rates[authority.pk]
+    sort = sort if sort in FILL_SORTS else "code"
+    rows.sort(
+        key=lambda row: (-1.0 if row[sort] is None else row[sort]) if sort.endswith("rate") else row[sort],
+        reverse=descending,
+    )
+    report.update(rows=rows, sort=sort, descending=descending)
+    return report
+
+
+def statistics_cycles(actor) -> dict:
+    """統計專區's cycles: the published ones for everyone and, for whoever may publish, every cycle
+    with its publication (to publish or withdraw)."""
+    cycles = list(statistics.published_cycles())
+    may_publish = permissions.has_perm(actor, Perm.STATISTICS_PUBLISH)
+    result: dict = {"cycles": cycles, "may_publish": may_publish}
+    if may_publish:
+        result["all_cycles"] = PlanningCycle.objects.select_related("publication").order_by("-year")
+    return result

@@ -12,12 +12,13 @@ import datetime as dt
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
-from accounts.models import Person, Unit, User, in_planning_scope_q
+from accounts.models import BusinessAccount, Person, Unit, User, in_planning_scope_q
 from accounts.permissions import Perm, ScopedPerm
 from core.refusals import Kind, Refused
 from core.roc import academic_year, format_roc_datetime
@@ -29,6 +30,7 @@ from planning.models import (
     PlannedHours,
     PlanningCycle,
     PlanningWindow,
+    PlanReopening,
     RosterSnapshot,
     SchoolPlan,
     SchoolPlanAnswer,
@@ -38,6 +40,7 @@ from planning.models import (
     TeacherPlan,
     TeacherPlanAnswer,
 )
+from planning.statistics import count_needs
 from planning.windows import window_for
 from teachers import reassign
 from teachers.models import Category, Membership
@@ -220,8 +223,6 @@ def _plan_window(kind: PlanKind, plan) -> PlanningWindow | None:
 
 
 def _reopen_recipients(kind: PlanKind, plan) -> list[str]:
-    from accounts.models import BusinessAccount
-
     if kind == PlanKind.TEACHER:
         users = User.objects.filter(person_id=plan.person_id, business_account__isnull=True)
     else:
@@ -232,8 +233,6 @@ def _reopen_recipients(kind: PlanKind, plan) -> list[str]:
 
 
 def _mail_reopening(kind: PlanKind, plan, reopening) -> None:
-    from django.core.mail import send_mail
-
     addresses = _reopen_recipients(kind, plan)
     if not addresses:
         return
@@ -259,8 +258,6 @@ def plan_reopen(
     While the window is open: the operator, or the school's authority for a school plan. After it
     closed: only the operator, and only by granting that plan an extension (a closing instant).
     """
-    from planning.models import PlanReopening
-
     kind = PlanKind(kind)
     may_extend = permissions.has_perm(actor, Perm.PLAN_EXTEND)
     model = SchoolPlan if kind == PlanKind.SCHOOL else TeacherPlan
@@ -394,8 +391,6 @@ def statistics_publish(*, actor: User, cycle_id: int, publish: bool) -> Planning
     permissions.require(actor, Perm.STATISTICS_PUBLISH)
     cycle = PlanningCycle.objects.select_for_update().get(pk=cycle_id)
     if publish:
-        from planning.statistics import count_needs
-
         publication, _created = StatisticsPublication.objects.update_or_create(
             cycle=cycle, defaults={"published_at": clock.now()}
         )

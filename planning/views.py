@@ -19,9 +19,11 @@ from core.fonts import FontMissing
 from core.refusals import refused_json, refused_response
 from core.roc import format_roc_datetime
 from planning import aggregates, clock, exports, guide, selectors, services
+from planning.choices import Question
 from planning.forms import AnnouncementForm, ReopenForm, SchoolPlanForm, SurveyForm, TeacherPlanForm
-from planning.models import PlanKind, SchoolPlan, TeacherPlan
+from planning.models import PlanKind
 from planning.services import PlanningError
+from planning.statistics import needs_table
 
 
 def _autosave(request) -> bool:
@@ -184,18 +186,10 @@ def reopen_plan(request, kind: str, pk: int):
 
     if kind not in PlanKind.values:
         raise Http404
-    may_extend = permissions.has_perm(request.user, Perm.PLAN_EXTEND)
-    if kind == PlanKind.SCHOOL:
-        plan = (
-            selectors.school_plan_visible_to(request.user, pk)
-            if permissions.has_perm(request.user, Perm.PLAN_REOPEN)
-            else None
-        )
-    else:
-        plan = TeacherPlan.objects.filter(pk=pk).first() if may_extend else None
+    plan = selectors.plan_to_reopen(request.user, PlanKind(kind), pk)
     if plan is None:
         raise Http404
-    model = SchoolPlan if kind == PlanKind.SCHOOL else TeacherPlan
+    may_extend = permissions.has_perm(request.user, Perm.PLAN_EXTEND)
     form = ReopenForm(request.POST or None, operator=may_extend)
     context = {
         "plan": plan,
@@ -219,7 +213,6 @@ def reopen_plan(request, kind: str, pk: int):
             return render(request, "planning/reopen.html", context, status=409)
         messages.success(request, _("規劃已退回為草稿，並已記錄原因、以電子郵件通知填報者。"))
         return redirect("planning:reopen", kind=kind, pk=plan.pk)
-    context["plan"] = model.objects.get(pk=plan.pk)
     return render(request, "planning/reopen.html", context)
 
 
@@ -253,108 +246,24 @@ def keepalive(request):
 
 # ---------------------------------------------------------------- 填報率
 
-FILL_SORTS = ("code", "name", "school_rate", "teacher_rate")
-
 
 def _percent(rate) -> str:
     return "—" if rate is None else f"{float(rate) * 100:.1f}%"
 
 
-def _cycle_from(request):
-    from planning.models import PlanningCycle
-
-    year = request.GET.get("year", "")
-    if year.isdigit():
-        cycle = PlanningCycle.objects.filter(year=int(year)).first()
-        if cycle:
-            return cycle
-    return services.current_cycle()
-
-
-def _sorted(rows: list[dict], request) -> tuple[list[dict], str, bool]:
-    key = request.GET.get("sort", "code")
-    key = key if key in FILL_SORTS else "code"
-    descending = request.GET.get("dir") == "desc"
-    missing = -1.0
-    rows.sort(
-        key=lambda row: (row[key] if row[key] is not None else missing) if key.endswith("rate") else row[key],
-        reverse=descending,
-    )
-    return rows, key, descending
-
-
 @requires(Perm.FILL_RATES)
 def fill_rates(request):
     """填報率 (live): a centre sees its schools, the operator every authority and the national figure."""
-    from planning import fill_rates as rates
-
-    cycle = _cycle_from(request)
+    cycle = selectors.cycle_of_year(request.GET.get("year")) or services.current_cycle()
     if cycle is None:
         return render(request, "planning/fill_rates.html", {"cycle": None})
-    national = permissions.unit_scope(request.user).everything
-    school_rates = rates.school_plan_fill_rates(year=cycle.year)
-    teacher_rates = rates.teacher_plan_fill_rates(year=cycle.year)
-    context: dict = {"cycle": cycle, "national": national}
-    if national:
-        from accounts.models import Unit
-
-        rows = []
-        for authority in Unit.objects.authorities().order_by("code"):
-            s, t = school_rates[authority.pk], teacher_rates[authority.pk]
-            rows.append(
-                {
-                    "code": authority.code,
-                    "name": authority.name,
-                    "school_submitted": s.submitted,
-                    "school_total": s.total,
-                    "school_rate": s.rate,
-                    "teacher_submitted": t.submitted,
-                    "teacher_total": t.total,
-                    "teacher_rate": t.rate,
-                }
-            )
-        from planning.fill_rates import FillRate
-
-        context["national_school"] = FillRate(
-            0, sum(r.submitted for r in school_rates.values()), sum(r.total for r in school_rates.values())
-        )
-        context["surveys"] = selectors.survey_summary(cycle.year)
-        context["national_teacher"] = FillRate(
-            0, sum(r.submitted for r in teacher_rates.values()), sum(r.total for r in teacher_rates.values())
-        )
-    else:
-        authority = permissions.unit_of(request.user)
-        counted = rates.school_plans_submitted_in_window(year=cycle.year)
-        by_school = rates.teacher_plan_fill_rates_by_school(year=cycle.year, authority_id=authority.pk)
-
-        plan_ids = dict(
-            SchoolPlan.objects.filter(year=cycle.year, school__authority=authority).values_list(
-                "school_id", "pk"
-            )
-        )
-        rows = []
-        for school in authority.units.in_planning_scope().order_by("code"):
-            t = by_school.get(school.pk)
-            rows.append(
-                {
-                    "code": school.code,
-                    "name": school.name,
-                    "stage": school.stage,
-                    "school_rate": 1 if school.pk in counted else 0,
-                    "school_submitted": school.pk in counted,
-                    "plan_id": plan_ids.get(school.pk),
-                    "teacher_submitted": t.submitted if t else 0,
-                    "teacher_total": t.total if t else 0,
-                    "teacher_rate": t.rate if t else None,
-                }
-            )
-        context["authority"] = authority
-        context["summary_school"] = school_rates[authority.pk]
-        context["summary_teacher"] = teacher_rates[authority.pk]
-    rows, key, descending = _sorted(rows, request)
+    context = selectors.fill_rate_report(
+        request.user, cycle, sort=request.GET.get("sort", "code"), descending=request.GET.get("dir") == "desc"
+    )
+    rows = context["rows"]
     if request.GET.get("download") == "csv":
         return exports.fill_rates_response(cycle.year, rows, national=context["national"])
-    context.update(rows=rows, sort=key, descending=descending, percent=_percent)
+    context["percent"] = _percent
     for row in rows:
         row["school_rate_text"] = _percent(row["school_rate"]) if context["national"] else ""
         row["teacher_rate_text"] = _percent(row["teacher_rate"])
@@ -369,16 +278,8 @@ def fill_rates(request):
 
 def statistics(request):
     """統計專區 (public once published): needs by authority × stage × option, chart and table."""
-    from planning import statistics as stats
-    from planning.choices import Question
-
-    cycles = list(stats.published_cycles())
-    may_publish = permissions.has_perm(request.user, Perm.STATISTICS_PUBLISH)
-    context: dict = {"cycles": cycles, "may_publish": may_publish, "questions": Question.choices}
-    if may_publish:
-        from planning.models import PlanningCycle
-
-        context["all_cycles"] = PlanningCycle.objects.select_related("publication").order_by("-year")
+    context = {**selectors.statistics_cycles(request.user), "questions": Question.choices}
+    cycles = context["cycles"]
     if not cycles:
         return render(request, "planning/statistics.html", context)
     year = request.GET.get("year", "")
@@ -386,7 +287,7 @@ def statistics(request):
     question = request.GET.get("question", Question.MODE)
     if question not in Question.values:
         question = Question.MODE
-    table = stats.needs_table(cycle, question)
+    table = needs_table(cycle, question)
     if request.GET.get("download") == "csv":
         return exports.needs_response(cycle.year, question, table)
     context.update(
@@ -402,10 +303,7 @@ def statistics(request):
 @require_POST
 def statistics_publish(request):
     """The operator publishes (or withdraws) a cycle's 統計專區."""
-    from planning.models import PlanningCycle
-
-    year = request.POST.get("year", "")
-    cycle = PlanningCycle.objects.filter(year=int(year)).first() if year.isdigit() else None
+    cycle = selectors.cycle_of_year(request.POST.get("year"))
     if cycle is None:
         raise Http404
     publish = request.POST.get("action") == "publish"

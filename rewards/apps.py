@@ -6,6 +6,7 @@ class RewardsConfig(AppConfig):
     verbose_name = "獎勵方案"
 
     def ready(self) -> None:
+        # Imported here: these modules import models, which load only once the app registry is ready.
         from core import exports, reaper
         from rewards import services
         from rewards.models import ListExport

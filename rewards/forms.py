@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from planning.models import PlanningCycle
+from rewards.services import rewardable_years
 
 
 class StartRunForm(forms.Form):
@@ -10,8 +11,6 @@ class StartRunForm(forms.Form):
     year = forms.TypedChoiceField(label=_("學年度"), coerce=int)
 
     def __init__(self, *args, **kwargs):
-        from rewards.services import rewardable_years
-
         super().__init__(*args, **kwargs)
         years = rewardable_years()
         with_cycle = set(PlanningCycle.objects.filter(year__in=years).values_list("year", flat=True))

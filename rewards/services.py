@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +32,8 @@ from core import exports as core_exports
 from core import reaper
 from core.exports import ACTIVE_EXPORT_STATUSES, ExportStatus
 from core.refusals import Kind, Refused
-from core.roc import academic_year_bounds, format_roc_date
+from core.roc import academic_year, academic_year_bounds, format_roc_date
+from courses.models import IssuedHours
 from planning.models import PlanningCycle
 from rewards import exports, job, selectors
 from rewards.models import ACTIVE_STATUSES, ListExport, RewardRun, RunStage, RunStatus, TeacherResult
@@ -102,18 +104,11 @@ def unpicked_warning(run: RewardRun, at=None) -> str:
 
 
 def year_has_hours(year: int) -> bool:
-    from courses.models import IssuedHours
-
     return IssuedHours.objects.in_year(year).exists()
 
 
 def rewardable_years(today=None) -> list[int]:
     """Every ended academic year with a planning cycle or issued hours, latest first."""
-    from django.db.models import Max, Min
-
-    from core.roc import academic_year
-    from courses.models import IssuedHours
-
     last_ended = academic_year(today or timezone.localdate()) - 1
     years = set(PlanningCycle.objects.filter(year__lte=last_ended).values_list("year", flat=True))
     span = IssuedHours.objects.aggregate(first=Min("date"), last=Max("date"))
@@ -181,7 +176,7 @@ def reward_run_start(*, actor, year: int, via: str = "web") -> RewardRun:
 
 
 def _enqueue(run_id: int) -> None:
-    from rewards.tasks import run_rewards
+    from rewards.tasks import run_rewards  # rewards.tasks imports this module
 
     queue = getattr(settings, "REWARDS_QUEUE", None)
     options = {"queue": queue} if queue else {}
@@ -404,7 +399,7 @@ def list_export_request(*, actor, year: int, suffix: str, list_name: str, spec: 
 
 
 def _enqueue_export(export_id: int) -> None:
-    from rewards.tasks import produce_list_export
+    from rewards.tasks import produce_list_export  # rewards.tasks imports this module
 
     queue = getattr(settings, "REWARDS_QUEUE", None)
     produce_list_export.apply_async(args=[export_id], **({"queue": queue} if queue else {}))

@@ -18,6 +18,7 @@ from rewards import explain, exports, selectors, services
 from rewards.forms import ListSearchForm, StartRunForm, YearForm
 from rewards.job import population_day
 from rewards.models import ACTIVE_STATUSES, RunStatus
+from rewards.services import MSG_NO_PLANS_YEAR
 
 # ------------------------------------------------------------------------------------------
 # 獎勵作業
@@ -30,7 +31,6 @@ def _job_context(request, form, error=None):
         for run in runs.filter(status__in=ACTIVE_STATUSES)
     ]
     published = [selectors.published_run(year) for year in selectors.published_years()]
-    from rewards.services import MSG_NO_PLANS_YEAR
 
     without = [str(MSG_NO_PLANS_YEAR).format(year=year) for year in getattr(form, "years_without_plans", [])]
     return {

@@ -1,20 +1,20 @@
 from django.apps import AppConfig
 
+from core import dataexchange
+
 
 class TeachersConfig(AppConfig):
     name = "teachers"
     verbose_name = "教師資料"
 
     def ready(self) -> None:
-        from core import dataexchange
-        from teachers import importers
-
-        dataexchange.register(importers.KIND)  # SPEC §8 kind `roster`
-
+        # Imported here: these modules import models, which load only once the app registry is ready.
         from auditlog.registry import auditlog
 
+        from teachers import importers
         from teachers.models import Membership, TeacherAccount
 
+        dataexchange.register(importers.KIND)  # SPEC §8 kind `roster`
         # Roster and teacher-account changes go to the audit trail (SPEC §9).
         auditlog.register(Membership, m2m_fields={"subjects"})
         auditlog.register(TeacherAccount)

@@ -104,7 +104,7 @@ def roster_upload_submit(*, actor: User, unit, uploaded) -> RosterUpload:
     upload = RosterUpload.objects.create(
         unit=unit, actor=actor, file_name=Path(uploaded.name).name[:200], stored_path=str(stored)
     )
-    from teachers.tasks import import_roster_upload
+    from teachers.tasks import import_roster_upload  # teachers.tasks imports this module
 
     transaction.on_commit(lambda: import_roster_upload.delay(upload.pk))
     return upload

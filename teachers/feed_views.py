@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import Perm, requires
 from teachers import feeds
 from teachers.models import FeedRun, FeedRunStatus, FeedSource
+from teachers.tasks import sync_teacher_feed
 
 
 @requires(Perm.OPERATOR_ADMIN)
@@ -34,7 +35,6 @@ def run_now(request):
     if source not in FeedSource.values:
         messages.error(request, _("請選擇資料來源。"))
         return redirect("teachers:feed-runs")
-    from teachers.tasks import sync_teacher_feed
 
     transaction.on_commit(lambda: sync_teacher_feed.delay(source))
     messages.success(request, _("已排入同步：%(source)s。") % {"source": FeedSource(source).label})

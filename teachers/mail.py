@@ -8,6 +8,7 @@ from accounts.models import BusinessAccount, BusinessAccountStatus, BusinessAcco
 from core.roc import format_roc_date
 from teachers import trust
 from teachers.models import Membership, TeacherApplication
+from teachers.services import activation_token
 
 SUBJECTS = {
     "activate": "【全國教師在職進修資訊網】教師帳號啟用連結",
@@ -30,8 +31,6 @@ def contacts_of(unit) -> list[BusinessAccount]:
 
 
 def send_application_mail(*, kind: str, person_id: int, site: str, application_id: int | None) -> None:
-    from teachers.services import activation_token
-
     person = Person.objects.get(pk=person_id)
     address = trust.trusted_address(person)
     if not address:

@@ -276,7 +276,7 @@ def teacher_register(
 
 def _notify_old_unit(old_membership_id: int, new_membership_id: int) -> None:
     """The unit a teacher was moved away from hears of it, once the move commits (teachers.mail)."""
-    from teachers.tasks import send_moved_away_mail
+    from teachers.tasks import send_moved_away_mail  # teachers.tasks imports this module (via mail)
 
     transaction.on_commit(lambda: send_moved_away_mail.delay(old_membership_id, new_membership_id))
 
@@ -414,7 +414,7 @@ def own_profile_update(*, actor: User, title: str, subjects: Iterable[Subject]) 
 
 def _notify(kind: str, *, person_id: int, site: str, application_id: int | None = None) -> None:
     """Queue the e-mail once the transaction commits; the applicant's page never waits for it."""
-    from teachers.tasks import send_application_mail
+    from teachers.tasks import send_application_mail  # teachers.tasks imports this module (via mail)
 
     transaction.on_commit(lambda: send_application_mail.delay(kind, person_id, site, application_id))
 

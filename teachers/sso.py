@@ -180,7 +180,7 @@ def request_binding_by_id(
     """Proof by national ID and name: queue the check and the mail for the worker, whatever was
     typed, so the answer page takes the same time either way (issue 16 point 8). The broker gets
     the ID's HMAC digest, never the ID."""
-    from teachers.tasks import send_sso_binding_mail
+    from teachers.tasks import send_sso_binding_mail  # teachers.tasks imports this module
 
     # Every listed look-up key's digest (a re-keying may be under way).
     digests = national_id.digests(national_id_value)

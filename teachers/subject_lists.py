@@ -43,7 +43,7 @@ def stages_by_subject() -> dict[str, str]:
 
 def ensure_reference_subjects() -> None:
     """Create or update the reference lists (the demo calls it: a test database flush drops migration data)."""
-    from teachers.models import Subject
+    from teachers.models import Subject  # migration 0005 imports this module: no model at its top
 
     for name, stages in stages_by_subject().items():
         Subject.objects.update_or_create(name=name, defaults={"stages": stages})

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from teachers import mail
+from teachers import batch, feeds, mail, sso
 
 
 @shared_task
@@ -19,23 +19,17 @@ def send_moved_away_mail(old_membership_id: int, new_membership_id: int) -> int:
 @shared_task
 def sync_teacher_feeds() -> list[int]:
     """Celery beat, 03:00 Asia/Taipei: every nightly roster feed (teachers.feeds)."""
-    from teachers import feeds
-
     return [run.pk for run in feeds.run_all()]
 
 
 @shared_task
 def sync_teacher_feed(source: str) -> int:
-    from teachers import feeds
-
     return feeds.run_feed(source).pk
 
 
 @shared_task
 def import_roster_upload(upload_id: int) -> str:
     """批次上傳: one school's roster file through the data-exchange engine (teachers.batch)."""
-    from teachers import batch
-
     return batch.roster_upload_process(upload_id).status
 
 
@@ -44,8 +38,6 @@ def send_sso_binding_mail(
     id_digest: str | list[str], name: str, uid: str, eduinfo: dict, asker: str, site: str
 ) -> bool:
     """帳號漫遊 by national ID and name: the check and the mail, off the request (teachers.sso)."""
-    from teachers import sso
-
     return sso.send_binding_mail(
         id_digest=id_digest, name=name, uid=uid, eduinfo=eduinfo, asker=asker, site=site
     )

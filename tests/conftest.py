@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from django.test import override_settings
 
@@ -46,6 +47,31 @@ def require_postgresql(what: str) -> None:
 def _fast_password_hasher():
     with override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _files_and_cache_of_this_worker(tmp_path_factory):
+    """Parallel workers (pytest -n, `make quick`) each have a database of their own (pytest-django
+    names it test_<name>_gw0, …); here each also gets its own media root and cache key prefix. The
+    environment carries both to the processes a test starts (Celery workers, manage.py)."""
+    media = tmp_path_factory.mktemp("media")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    prefix = f"test-{worker}" if worker else ""
+    caches = {name: {**config, "KEY_PREFIX": prefix} for name, config in django_settings.CACHES.items()}
+    saved = {key: os.environ.get(key) for key in ("DJANGO_MEDIA_ROOT", "CACHE_KEY_PREFIX")}
+    os.environ.update(DJANGO_MEDIA_ROOT=str(media), CACHE_KEY_PREFIX=prefix)
+    with override_settings(
+        MEDIA_ROOT=media,
+        TRANSIENT_ROOT=media / "transient",
+        ROSTER_UPLOAD_DIR=media / "transient" / "uploads",
+        CACHES=caches,
+    ):
+        yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import openpyxl
 from django.conf import settings
 
 from core.dataexchange.cells import FORMULA_ESCAPED_RE, cell_text
@@ -194,13 +195,10 @@ class Table:
         one whose first row names none of them (say a sheet of notes) is skipped, and one that
         names only some is an error rather than a silent loss of rows.
         """
-        # openpyxl takes about 0.1 s to import: loaded when an .xlsx is read, not by every process.
-        from openpyxl import load_workbook
-
         with self._open() as raw:
             self._check_xlsx_sizes(raw)
             try:
-                workbook = load_workbook(raw, read_only=True, data_only=True)
+                workbook = openpyxl.load_workbook(raw, read_only=True, data_only=True)
             except XLSX_ERRORS:
                 self.errors.add(0, MSG_XLSX_BROKEN)
                 raise ImportRefused(self.errors) from None

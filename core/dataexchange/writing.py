@@ -6,6 +6,9 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
 from core.dataexchange.cells import FORMULA_START, escape_formula
 from core.dataexchange.reading import MSG_UNSUPPORTED_FILE
 
@@ -33,9 +36,6 @@ class TableWriter:
 
     def __enter__(self):
         if self.xlsx:
-            # openpyxl takes about 0.1 s to import: loaded when an .xlsx is written.
-            from openpyxl import Workbook
-
             self._workbook = Workbook(write_only=True)
             self._sheets = 0
             self._new_sheet()
@@ -49,8 +49,6 @@ class TableWriter:
 
     def _text_cell(self, value: str):
         """A cell that stays text: openpyxl would store a value starting with = as a formula."""
-        from openpyxl.cell import WriteOnlyCell  # openpyxl is loaded on first use (see __enter__)
-
         cell = WriteOnlyCell(self._sheet, value)
         cell.data_type = "s"
         return cell

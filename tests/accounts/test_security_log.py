@@ -229,6 +229,7 @@ def _run(code_or_args, extra_env):
     )
 
 
+@pytest.mark.live
 def test_production_wsgi_does_not_start_without_redis_but_build_steps_run():
     no_redis = _run(["-c", "import inservice.wsgi"], {})
     assert no_redis.returncode != 0 and "REDIS_URL" in no_redis.stderr

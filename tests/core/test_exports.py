@@ -7,7 +7,9 @@ CSV is streamed (BOM for Excel, zh-Hant header, values as the sheet shows them, 
 import csv
 import datetime as dt
 import io
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 
 from cryptography.fernet import Fernet, MultiFernet
 from django.http import StreamingHttpResponse
@@ -96,3 +98,27 @@ def test_a_stored_file_is_encrypted_chunk_by_chunk_and_reads_back(tmp_path, monk
     exports.write_encrypted(path_x, [Table("名單", table.columns, rows)], suffix="xlsx", cipher=cipher)
     book = load_workbook(io.BytesIO(b"".join(exports.stream_decrypted(path_x, cipher))))
     assert book.active["A9"].value == "A100000007"
+
+
+def test_openpyxl_s_plain_scratch_of_a_stored_workbook_stays_in_the_transient_folder(tmp_path, monkeypatch):
+    """A write-only sheet is a plain XML scratch file until the save: beside the stored file
+    (TRANSIENT_ROOT, never backed up, purged), not in /tmp, and gone after the save."""
+    from openpyxl.worksheet import _writer
+
+    made = []
+    original = exports.write
+
+    def spy(*args, **kwargs):
+        made.append(_writer.create_temporary_file())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(exports, "write", spy)
+    cipher = MultiFernet([Fernet(Fernet.generate_key())])
+    exports.write_encrypted(tmp_path / "x.bin", [_table()], suffix="xlsx", cipher=cipher)
+    assert made and all(name.startswith(str(tmp_path)) for name in made)
+    restored = _writer.create_temporary_file()
+    Path(restored).unlink()
+    assert restored.startswith(tempfile.gettempdir())  # restored afterwards
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("openpyxl.")) == [
+        Path(made[0]).name
+    ]  # the spy's own file; openpyxl removed the sheet's

@@ -18,7 +18,7 @@ from courses.choices import Admission
 from courses.models import AdmissionSkip, Enrolment, EnrolmentStatus
 from tests.conftest import require_postgresql
 from tests.courses.conftest import course_fields
-from tests.factories import BusinessAccountFactory, MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory
 from tests.helpers import signed_in_client
 
 pytestmark = pytest.mark.django_db
@@ -147,8 +147,8 @@ def test_admitting_beyond_the_free_seats_or_someone_not_waiting_is_refused(clerk
     assert [s for _, s in queue(announced)] == [ADMITTED, WAITING, WAITING]
 
 
-def test_another_unit_cannot_admit_and_nothing_changes(announced, other_school):
-    outsider = BusinessAccountFactory(unit=other_school, type="clerk").user
+def test_another_unit_cannot_admit_and_nothing_changes(announced, actors):
+    outsider = actors("clerk").outsider
     first = announced.enrolments.filter(status=WAITING).order_by("applied_at").first()
     with pytest.raises(services.CourseError):
         services.course_admit_waiting(actor=outsider, course=announced, enrolment_ids=[first.pk])

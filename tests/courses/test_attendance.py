@@ -20,7 +20,7 @@ from courses.models import (
     IssuedHours,
     UploadStatus,
 )
-from tests.factories import BusinessAccountFactory, valid_national_id
+from tests.factories import valid_national_id
 from tests.helpers import signed_in_client
 
 pytestmark = pytest.mark.django_db
@@ -124,8 +124,8 @@ def test_upload_refused_while_enrolment_is_open(clerk, make_course):
     assert not AttendanceUpload.objects.exists()
 
 
-def test_upload_of_another_units_course_is_404(closed_course, other_school):
-    outsider = BusinessAccountFactory(unit=other_school, type="clerk").user
+def test_upload_of_another_units_course_is_404(closed_course, actors):
+    outsider = actors("clerk").outsider
     response = signed_in_client(outsider).post(
         reverse("courses:upload", args=[closed_course.pk]), {"file": csv_file([])}
     )
@@ -166,9 +166,9 @@ def test_confirm_issues_hours_dated_the_last_day_and_locks_the_list(clerk, close
     assert IssuedHours.objects.count() == 2
 
 
-def test_confirm_by_another_unit_changes_nothing(closed_course, other_school):
+def test_confirm_by_another_unit_changes_nothing(closed_course, actors):
     course = pending(closed_course, ["6", "6", "6"])
-    outsider = BusinessAccountFactory(unit=other_school, type="chief").user
+    outsider = actors("chief").outsider
     with pytest.raises(services.CourseError):
         services.course_confirm(actor=outsider, course=course)
     course.refresh_from_db()
@@ -230,12 +230,8 @@ def test_correction_of_a_participant_with_no_hours_creates_the_record(clerk, ope
     assert IssuedHours.objects.get(course=confirmed, person=enrolment.person).hours == Decimal("2")
 
 
-def test_another_authority_or_the_unit_itself_cannot_approve(clerk, confirmed):
-    from tests.factories import AuthorityFactory
-
-    other_centre = BusinessAccountFactory(
-        unit=AuthorityFactory(code="63000", name="臺北市"), type="chief"
-    ).user
+def test_another_authority_or_the_unit_itself_cannot_approve(clerk, confirmed, actors):
+    other_centre = actors("centre").far_outsider
     enrolment = confirmed.enrolments.get(person=confirmed.teachers[1].person)
     correction = services.correction_request(
         actor=clerk, course=confirmed, enrolment=enrolment, hours_after=Decimal("1"), reason="誤植"
@@ -295,12 +291,12 @@ def test_confirm_300_participants_within_a_transaction(clerk, make_course, schoo
     assert IssuedHours.objects.filter(course=course, date=course.end_date).count() == 300
 
 
-def test_correction_screen_records_the_request_and_refuses_another_unit(clerk, confirmed, other_school):
+def test_correction_screen_records_the_request_and_refuses_another_unit(clerk, confirmed, actors):
     from courses.models import HoursCorrection
 
     enrolment = confirmed.enrolments.get(person=confirmed.teachers[0].person)
     url = reverse("courses:correction-new", args=[confirmed.pk, enrolment.pk])
-    outsider = BusinessAccountFactory(unit=other_school, type="clerk").user
+    outsider = actors("clerk").outsider
     assert signed_in_client(outsider).post(url, {"hours_after": "5", "reason": "x"}).status_code == 404
     assert not HoursCorrection.objects.exists()
     response = signed_in_client(clerk).post(url, {"hours_after": "5", "reason": "提早離席"})

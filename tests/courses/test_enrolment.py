@@ -13,7 +13,7 @@ from courses.choices import Admission
 from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus
 from tests.conftest import skip_or_fail
 from tests.courses.conftest import course_fields
-from tests.factories import BusinessAccountFactory, MembershipFactory, SchoolFactory, UserFactory
+from tests.factories import MembershipFactory, SchoolFactory, UserFactory
 from tests.helpers import signed_in_client
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +119,7 @@ def test_waiting_teacher_cannot_decline(make_course, make_teacher):
         services.enrolment_decline(actor=waiting, course=course)
 
 
-def test_review_admission_waits_for_the_unit_then_announces(clerk, make_course, make_teacher, other_school):
+def test_review_admission_waits_for_the_unit_then_announces(clerk, make_course, make_teacher, actors):
     course = make_course(capacity=1, admission=Admission.REVIEW)
     teachers = [make_teacher() for _ in range(3)]
     for teacher in teachers:
@@ -130,7 +130,7 @@ def test_review_admission_waits_for_the_unit_then_announces(clerk, make_course, 
         services.course_announce_admission(
             actor=clerk, course=course, enrolment_ids=list(course.enrolments.values_list("pk", flat=True))
         )
-    outsider = BusinessAccountFactory(unit=other_school, type="clerk").user
+    outsider = actors("clerk").outsider
     with pytest.raises(services.CourseError):
         services.course_announce_admission(actor=outsider, course=course, enrolment_ids=[chosen.pk])
     assert statuses(course) == ["applied"] * 3

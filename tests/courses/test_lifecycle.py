@@ -147,9 +147,9 @@ def test_state_change_out_of_order_is_refused(clerk, make_course, action, before
 
 
 @pytest.mark.parametrize("action", ["open", "close", "cancel", "confirm"])
-def test_another_units_course_answers_404_and_nothing_changes(make_course, other_school, action):
+def test_another_units_course_answers_404_and_nothing_changes(make_course, actors, action):
     course = make_course(status=CourseStatus.REGISTERING if action == "open" else CourseStatus.OPEN)
-    outsider = BusinessAccountFactory(unit=other_school, type="clerk").user
+    outsider = actors("clerk").outsider
     client = signed_in_client(outsider)
     assert client.post(reverse("courses:transition", args=[course.pk, action])).status_code == 404
     assert client.get(reverse("courses:manage-detail", args=[course.pk])).status_code == 404

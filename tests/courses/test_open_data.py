@@ -164,3 +164,11 @@ def test_the_catalogue_reads_from_the_replica_alias(monkeypatch, school):
     monkeypatch.setattr(opendata, "read_alias", lambda: asked.append(True) or "default")
     assert Client().get(JSON).json()["total"] == 1
     assert asked
+
+
+def test_the_open_data_page_documents_every_column_and_names_the_licence():
+    page = Client().get("/open-data/").content.decode()
+    for name, description in opendata.COLUMNS:
+        assert f"<code>{name}</code></th><td" in page and description in page
+    assert '<a href="https://data.gov.tw/license">政府資料開放授權條款－第1版</a>' in page
+    assert 'href="/open-data/"' in Client().get("/courses/").content.decode()

@@ -190,9 +190,7 @@ def test_upload_page_offers_the_template(clerk, course):
     assert "報名序號" in html and "研習時數" in html
 
 
-def test_another_unit_cannot_download_the_list(course, other_school):
-    from tests.factories import BusinessAccountFactory
-
-    outsider = BusinessAccountFactory(unit=other_school, type="clerk").user
+def test_another_unit_cannot_download_the_list(course, actors):
+    outsider = actors("clerk").outsider
     response = signed_in_client(outsider).get(reverse("courses:participants-xlsx", args=[course.pk]))
     assert response.status_code == 404

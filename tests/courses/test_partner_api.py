@@ -14,7 +14,7 @@ from courses import partners
 from courses.models import Course, CourseStatus, HoursSource, IssuedHours, PartnerCredential
 from courses.services import CourseError
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
 
 def call_full(live_server, body, token=None, path="/api/partner/hours", method="POST"):

@@ -291,7 +291,7 @@ class _Receiver(BaseHTTPRequestHandler):
 def receiver():
     _Receiver.bodies = []
     server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     yield server
     server.shutdown()

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.refusals import Kind, Refused
-from courses import services, states
+from courses import checkin, services, states
 from courses.choices import Admission
 from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus
 from tests.courses.conftest import admitted
@@ -36,6 +36,8 @@ EXPECTED = {
     "cancel": ALL - {S.CONFIRMED, S.CANCELLED},
     "correct": {S.CONFIRMED},
     "decline": {S.OPEN, S.CLOSED},
+    "session_edit": ALL - {S.CONFIRMED, S.CANCELLED},
+    "checkin": {S.OPEN, S.CLOSED, S.PENDING},
 }
 
 
@@ -97,8 +99,17 @@ def _attempts(clerk, course, teacher, applicant):
     }
 
 
+def test_check_in_reads_the_table():
+    """場次 and 報到 (courses.checkin, its own tests try each state) run from the table's states."""
+    assert checkin.CHECKIN_STATES is states.ACTIONS["checkin"].from_states
+    assert checkin.SESSION_EDIT_STATES is states.ACTIONS["session_edit"].from_states
+    assert checkin.ATTENDANCE_STATES is states.ACTIONS["upload"].from_states
+
+
 @pytest.mark.parametrize("status", S.values)
-@pytest.mark.parametrize("action", list(states.ACTIONS))
+@pytest.mark.parametrize(
+    "action", [name for name in states.ACTIONS if name not in ("checkin", "session_edit")]
+)
 def test_each_action_runs_from_the_table_s_states_only(clerk, course_in, status, action, monkeypatch):
     monkeypatch.setattr(services, "_after_commit", lambda *args: None)  # no mail, no upload task
     course, teacher, applicant = course_in(status, admission=Admission.REVIEW)
@@ -134,6 +145,7 @@ LINKS = {
         "courses:correction-new", args=[course.pk, course.enrolments.get(status=EnrolmentStatus.ADMITTED).pk]
     ),
     "admit": lambda course: reverse("courses:admit", args=[course.pk]),
+    "checkin": lambda course: reverse("courses:checkin", args=[course.pk]),
 }
 
 

@@ -1,4 +1,7 @@
-"""A national set from seed_national imports in each kind and exports back to the same rows."""
+"""A national-shaped set from seed_national imports in each kind and exports back to the same rows.
+
+The set is small (TEACHERS people, every authority and stage): the national-scale import, 200,000
+people, is bench/import_bench.py in `make bench`."""
 
 import csv
 import json
@@ -13,6 +16,7 @@ from tests.dataexchange.conftest import run, snapshot
 pytestmark = pytest.mark.django_db
 
 KINDS = ("units", "roster", "hours", "plans")
+TEACHERS = 400
 
 
 def read_rows(path) -> set[tuple[str, ...]]:
@@ -31,20 +35,20 @@ def read_rows(path) -> set[tuple[str, ...]]:
 @pytest.fixture(scope="module")
 def national_set(tmp_path_factory):
     out = tmp_path_factory.mktemp("national")
-    result = run("seed_national", "--teachers", "2000", "--seed", "7", "--out", out)
+    result = run("seed_national", "--teachers", TEACHERS, "--seed", "7", "--out", out)
     assert result.error is None
     return out
 
 
 def test_seed_national_is_deterministic_and_realistic(national_set, tmp_path):
-    run("seed_national", "--teachers", "2000", "--seed", "7", "--out", tmp_path)
+    run("seed_national", "--teachers", TEACHERS, "--seed", "7", "--out", tmp_path)
     for kind in KINDS:
         assert (tmp_path / f"{kind}.csv").read_bytes() == (national_set / f"{kind}.csv").read_bytes()
     counts = json.loads((national_set / "manifest.json").read_text())["counts"]
-    assert counts["people"] == 2000
+    assert counts["people"] == TEACHERS
     assert counts["transfers"] > 0 and counts["retirements"] > 0 and counts["staff"] > 0
     assert counts["plans_outside_window"] > 0
-    assert 30000 <= counts["hours"] <= 50000
+    assert 15 * TEACHERS <= counts["hours"] <= 25 * TEACHERS  # 30,000–50,000 for 2,000 people
     units = read_rows(national_set / "units.csv")
     assert {row[3] for row in units if row[2] == "school"} == {
         "幼兒園",
@@ -64,7 +68,7 @@ def test_each_kind_imports_and_exports_back_to_the_same_rows(national_set, tmp_p
     for kind in KINDS:
         result = run("import_data", kind, national_set / f"{kind}.csv")
         assert result.error is None, result.stderr
-    assert Person.objects.count() == 2000
+    assert Person.objects.count() == TEACHERS
     before = snapshot()
     for kind in KINDS:
         assert run("import_data", kind, national_set / f"{kind}.csv").error is None

@@ -42,9 +42,11 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="zh-TW")
+def open_page(browser, base_url: str, *, tolerate=lambda text: False, **options):
+    """A new context (Playwright `options` such as storage_state) and page with axe injected;
+    `problems` collects console errors and script errors, except axe's own and those `tolerate`
+    accepts (a test that cuts the network expects its failed requests)."""
+    context = browser.new_context(base_url=base_url, locale="zh-TW", **options)
     # An init script is injected through the DevTools protocol, so the page's CSP does not block it.
     context.add_init_script(path=str(AXE_JS))
     page = context.new_page()
@@ -56,11 +58,19 @@ def page(browser, live_server):
         "console",
         lambda msg: (
             problems.append(msg.text)
-            if msg.type == "error" and not msg.location.get("url", "").endswith("axe.min.js")
+            if msg.type == "error"
+            and not msg.location.get("url", "").endswith("axe.min.js")
+            and not tolerate(msg.text)
             else None
         ),
     )
     page.on("pageerror", lambda exc: problems.append(str(exc)))
+    return context, page, problems
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context, page, problems = open_page(browser, live_server.url)
     yield page
     context.close()
     assert not problems, problems

@@ -38,12 +38,14 @@ PRODUCTION = {
 }
 
 
+@pytest.mark.live
 def test_production_mode_passes_check_deploy_without_warnings():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
+@pytest.mark.live
 def test_production_mode_refuses_to_start_without_a_secret_key():
     env = dict(PRODUCTION)
     del env["DJANGO_SECRET_KEY"]
@@ -52,6 +54,7 @@ def test_production_mode_refuses_to_start_without_a_secret_key():
     assert "DJANGO_SECRET_KEY is required" in result.stderr
 
 
+@pytest.mark.live
 def test_debug_flag_is_strict():
     result = run_manage("check", DJANGO_DEBUG="yes")
     assert result.returncode != 0

@@ -36,6 +36,7 @@ def test_uploads_and_feed_files_go_under_the_media_roots_transient_folder():
     assert configured_adapter().directory.is_relative_to(django_settings.TRANSIENT_ROOT)
 
 
+@pytest.mark.live
 def test_the_media_root_and_state_folder_come_from_the_environment(tmp_path):
     env = {**os.environ, "DJANGO_MEDIA_ROOT": str(tmp_path / "m"), "INSERVICE_STATE_DIR": str(tmp_path / "s")}
     code = (
@@ -133,6 +134,7 @@ def test_healthz_answers_503_when_the_media_root_is_not_writable(settings, tmp_p
     assert response.status_code == 503 and response.json()["media"] == "error"
 
 
+@pytest.mark.live
 def test_the_web_health_check_asks_healthz_over_http(live_server, monkeypatch, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     monkeypatch.setenv("INSERVICE_HEALTHCHECK_URL", f"{live_server.url}/healthz")
@@ -185,6 +187,7 @@ def test_every_message_has_the_one_prefix_and_a_message_id_of_the_sites_domain(s
     assert ids[3] == "<kept@inservice.example.gov.tw>"
 
 
+@pytest.mark.live
 def test_production_sends_through_the_portal_backend():
     assert django_settings.EMAIL_SUBJECT_PREFIX == django_settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
     out = subprocess.run(

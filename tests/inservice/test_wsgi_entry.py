@@ -13,6 +13,9 @@ from inservice import deploy
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
+# Every test here starts the portal as a process of its own: the service journeys (make test).
+pytestmark = pytest.mark.live
+
 OWN_KEYS = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "x9!prod-secret-for-the-entry-test-" + "k" * 40,

@@ -83,3 +83,22 @@ def test_the_operator_sees_every_authority_and_the_national_figure(
 def test_schools_and_teachers_cannot_open_fill_rates(chief, teacher):
     for user in (chief, teacher):
         assert signed_in_client(user).get(reverse("planning:fill-rates")).status_code == 403
+
+
+def test_the_report_is_read_in_the_selector_national_for_the_operator_own_schools_for_a_centre(
+    operator, centre, school, other_school, far_school, teacher, authority
+):
+    """planning.selectors.fill_rate_report: the unit scope decides national or one authority."""
+    from planning import selectors
+
+    _setup(school, other_school, teacher)
+    cycle = PlanningCycle.objects.get(year=113)
+    national = selectors.fill_rate_report(operator, cycle)
+    assert national["national"] and "surveys" in national and "authority" not in national
+    assert [row["code"] for row in national["rows"]] == sorted(row["code"] for row in national["rows"])
+    mine = selectors.fill_rate_report(centre, cycle, sort="teacher_rate", descending=True)
+    assert not mine["national"] and mine["authority"] == authority
+    assert [row["code"] for row in mine["rows"]] == [school.code, other_school.code]
+    assert far_school.code not in {row["code"] for row in mine["rows"]}
+    assert (mine["summary_school"].submitted, mine["summary_school"].total) == (1, 2)
+    assert selectors.fill_rate_report(centre, cycle, sort="nonsense")["sort"] == "code"
