@@ -24,6 +24,7 @@ from accounts import national_id
 from accounts.models import BusinessAccount
 from core.roc import academic_year
 from courses import services as course_services
+from courses.checkin_models import CourseSession
 from courses.models import (
     AttendanceUpload,
     CourseStatus,
@@ -98,6 +99,15 @@ def world(school, other_school, authority, chief, clerk, centre, operator):
         course=course, uploaded_by=clerk, filename="a.csv", content=b"", status=UploadStatus.DONE
     )
     year = academic_year(day)
+    # A second course of the same teacher, in 報名截止: the 場次 and 報到 pages work in that state.
+    checking = course_services.course_open(
+        actor=clerk, course=course_services.course_register(actor=clerk, fields=course_fields())
+    )
+    admitted(checking, person)
+    course.__class__.objects.filter(pk=checking.pk).update(status=CourseStatus.CLOSED)
+    session = CourseSession.objects.create(
+        course=checking, date=checking.start_date, starts_at=dt.time(9), ends_at=dt.time(12), hours=3
+    )
     school_plan = SchoolPlan.objects.create(school=school, year=year)
     TeacherPlan.objects.create(person=person, school=school, year=year)
     roster_upload = RosterUpload.objects.create(unit=school, actor=chief, file_name="r.xlsx")
@@ -141,6 +151,13 @@ def world(school, other_school, authority, chief, clerk, centre, operator):
         "planning:announcement-edit": {"pk": 1},
         "planning:announcement-withdraw": {"pk": 1},
         "rewards:cancel": {"pk": 1},
+        "courses:sessions": {"pk": checking.pk},
+        "courses:session-edit": {"pk": checking.pk, "session_id": session.pk},
+        "courses:session-delete": {"pk": checking.pk, "session_id": session.pk},
+        "courses:checkin": {"pk": checking.pk},
+        "courses:checkin-data": {"pk": checking.pk},
+        "courses:checkin-sync": {"pk": checking.pk},
+        "courses:checkins": {"pk": checking.pk},
         "courses:feedback-answer": {"code": course.code},
         "courses:feedback-results": {"pk": course.pk},
         "courses:feedback-edit": {"pk": course.pk},
