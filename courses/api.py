@@ -28,9 +28,11 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
 
+from accounts.security_log import client_ip
 from courses import opendata, partners
 
 RATE_LIMIT_PER_MINUTE = 30
+OPEN_DATA_RATE_PER_MINUTE = 60  # per client address: a public read, generous
 MAX_HOURS = 99999.9  # what IssuedHours.hours holds; a course's own hours are the real bound
 
 # The `code` and zh-Hant `detail` of every error answer, by HTTP status.
@@ -52,23 +54,36 @@ class PartnerAuth(HttpBearer):
         return partners.authenticate(token)
 
 
-class PartnerThrottle(SimpleRateThrottle):
-    """django-ninja's limiter, keyed by the credential; the rate is read from the settings at each
-    call (settings.PARTNER_API_RATE_PER_MINUTE), so an override in a test takes effect."""
+class _SettingsRateThrottle(SimpleRateThrottle):
+    """django-ninja's limiter with its per-minute rate read from the settings at each call
+    (`setting`, else `default`), so an override in a test takes effect."""
 
-    scope = "partner"
+    scope = ""
+    setting = ""
+    default = 0
     cache_format = "throttle_%(scope)s_%(ident)s"
 
     def __init__(self):
         super().__init__(rate=self._rate())
 
-    @staticmethod
-    def _rate() -> str:
-        return f"{getattr(settings, 'PARTNER_API_RATE_PER_MINUTE', RATE_LIMIT_PER_MINUTE)}/m"
+    def _rate(self) -> str:
+        return f"{getattr(settings, self.setting, self.default)}/m"
 
     def allow_request(self, request) -> bool:
         self.num_requests, self.duration = self.parse_rate(self._rate())
         return super().allow_request(request)
+
+    def wait(self) -> float:
+        # Always a delay, so 429 always carries Retry-After (the library's may be None).
+        return super().wait() or float(self.duration)
+
+
+class PartnerThrottle(_SettingsRateThrottle):
+    """Keyed by the credential (settings.PARTNER_API_RATE_PER_MINUTE)."""
+
+    scope = "partner"
+    setting = "PARTNER_API_RATE_PER_MINUTE"
+    default = RATE_LIMIT_PER_MINUTE
 
     def get_cache_key(self, request):
         credential = getattr(request, "auth", None)
@@ -76,9 +91,17 @@ class PartnerThrottle(SimpleRateThrottle):
             return None  # not signed in: answered 401 before any throttle
         return self.cache_format % {"scope": self.scope, "ident": credential.pk}
 
-    def wait(self) -> float:
-        # Always a delay, so 429 always carries Retry-After (the library's may be None).
-        return super().wait() or float(self.duration)
+
+class OpenDataThrottle(_SettingsRateThrottle):
+    """The public catalogue: generous, keyed by the client's address as the site's other rate
+    limits see it (settings.OPEN_DATA_RATE_PER_MINUTE)."""
+
+    scope = "open_data"
+    setting = "OPEN_DATA_RATE_PER_MINUTE"
+    default = OPEN_DATA_RATE_PER_MINUTE
+
+    def get_cache_key(self, request):
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or "unknown"}
 
 
 api = NinjaAPI(
@@ -87,7 +110,8 @@ api = NinjaAPI(
     description=(
         "【開放資料】研習課程目錄（/api/open-data/courses.json 與 .csv）免憑證取用，分頁提供，附 ETag"
         f"（If-None-Match 相同時回應 304）與公開快取標頭；以{opendata.LICENCE_NAME}（{opendata.LICENCE_URL}）"
-        "釋出，不含任何個人資料。欄位說明見 CatalogueCourse。\n\n"
+        "釋出，不含任何個人資料。欄位說明見 CatalogueCourse。每一用戶端每分鐘最多呼叫 "
+        f"{OPEN_DATA_RATE_PER_MINUTE} 次，超過時回應 429 並附 Retry-After 標頭（秒）。\n\n"
         "【合作平臺研習時數】合作平臺以單位憑證（Bearer token）登錄自行開設課程的研習時數。每筆資料以課程代碼、身分證字號"
         "與研習日期識別，並附人員姓名（身分證字號與姓名須與人員名冊相符）；重送相同資料不會改變任何紀錄；"
         "一批中任一筆有誤即整批不寫入，並逐筆說明原因（回應不含身分證字號）。同一人員於同一課程的時數合計"
@@ -300,12 +324,12 @@ def _catalogue_page(request, page: int, page_size: int, fmt: str):
     return opendata.cacheable(request, body, "application/json; charset=utf-8", links=links)
 
 
-OPEN = {"auth": None, "throttle": [], "tags": ["開放資料"]}
+OPEN = {"auth": None, "throttle": [OpenDataThrottle()], "tags": ["開放資料"]}
 
 
 @api.get(
     "/open-data/courses.json",
-    response={200: CataloguePage, 304: None, 422: Problem},
+    response={200: CataloguePage, 304: None, 422: Problem, 429: Problem},
     summary="研習課程目錄（JSON）",
     description=f"公開研習課程目錄，一頁一份；{opendata.LICENCE_NAME}（{opendata.LICENCE_URL}）。",
     openapi_extra={"responses": {200: {"headers": CACHE_HEADERS}, 304: {"description": "內容未變更"}}},
@@ -317,7 +341,7 @@ def open_courses_json(request, page: int = PAGE, page_size: int = PAGE_SIZE):
 
 @api.get(
     "/open-data/courses.csv",
-    response={304: None, 422: Problem},
+    response={304: None, 422: Problem, 429: Problem},
     summary="研習課程目錄（CSV）",
     description=(
         "與 JSON 相同的欄位（第一列為欄位名稱，UTF-8 含 BOM，清單欄位以分號分隔）；"

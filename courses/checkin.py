@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from core.refusals import Kind
-from core.roc import format_roc_date
+from core.roc import format_roc_date, format_roc_datetime
 from courses import states
 from courses.models import (
     CheckIn,
@@ -220,7 +220,7 @@ class ScanResult:
     code: str
     message: str
     name: str = ""
-    at: str = ""  # HH:MM, Asia/Taipei
+    at: str = ""  # ROC date and HH:MM, Asia/Taipei
     extra: dict = field(default_factory=dict)
 
     def as_json(self) -> dict:
@@ -248,8 +248,9 @@ def _clock(value: str | None, now: dt.datetime) -> dt.datetime:
     return now
 
 
-def _hhmm(moment: dt.datetime) -> str:
-    return f"{timezone.localtime(moment):%H:%M}"
+def _stamp(moment: dt.datetime) -> str:
+    """115年12月8日 09:01: the ROC date and the time in Asia/Taipei."""
+    return format_roc_datetime(timezone.localtime(moment))
 
 
 def _result_of(record: CheckIn, scan_id: str, *, again: bool) -> ScanResult:
@@ -260,17 +261,17 @@ def _result_of(record: CheckIn, scan_id: str, *, again: bool) -> ScanResult:
             scan_id,
             "already",
             "already_recorded",
-            str(MSG_ALREADY).format(name=name, time=_hhmm(record.scanned_at), kind=kind),
+            str(MSG_ALREADY).format(name=name, time=_stamp(record.scanned_at), kind=kind),
             name,
-            _hhmm(record.scanned_at),
+            _stamp(record.scanned_at),
         )
     return ScanResult(
         scan_id,
         "recorded",
         "recorded",
-        str(MSG_RECORDED).format(name=name, kind=kind, time=_hhmm(record.scanned_at)),
+        str(MSG_RECORDED).format(name=name, kind=kind, time=_stamp(record.scanned_at)),
         name,
-        _hhmm(record.scanned_at),
+        _stamp(record.scanned_at),
     )
 
 
@@ -551,7 +552,7 @@ def page_data(course: Course) -> dict:
             }
         )
     records = [
-        {"session": session_id, "number": number, "kind": kind, "at": _hhmm(at)}
+        {"session": session_id, "number": number, "kind": kind, "at": _stamp(at)}
         for session_id, number, kind, at in CheckIn.objects.filter(session__course=course).values_list(
             "session_id", "enrolment__number", "kind", "scanned_at"
         )

@@ -57,6 +57,9 @@ SCORE_LABELS = {
     5: _("非常同意"),
 }
 TEXT_MAX_LENGTH = 1000
+# An anonymous questionnaire's results are shown only from this many answers on: with one or two
+# the organiser could tell who answered what. The aggregate leaves out such courses likewise.
+ANONYMOUS_MIN_RESPONSES = 3
 
 MSG_NOT_PARTICIPANT = _("您不是此課程的錄取學員，不能填寫研習回饋問卷。")
 MSG_ABSENT = _("您未出席此課程，不能填寫研習回饋問卷。")
@@ -69,6 +72,8 @@ MSG_LOCKED = _("已有學員填寫問卷，題目與匿名設定不能再修改�
 MSG_NO_QUESTIONS = _("問卷至少要有一個題目。")
 CODE_FEEDBACK_FIRST = "feedback_required"
 MSG_FEEDBACK_FIRST = _("此課程須先填寫研習回饋問卷，才能下載研習證明。")
+MSG_TOO_FEW_ANONYMOUS = _("匿名問卷須至少 {n} 份回覆才顯示結果，以保護填答者。")
+MSG_AGGREGATE_WITHHELD = _("另有 {courses} 門課程的匿名問卷未達 {n} 份回覆，未計入統計，以保護填答者。")
 MSG_MERGE_FEEDBACK = _("兩筆人員資料都填寫了同一門課程的研習回饋問卷（{which}），無法合併。")
 
 
@@ -328,6 +333,12 @@ class CourseResults:
     responses: int
     items: list[ItemResult]
     texts: list[TextResult]
+    # True: an anonymous questionnaire with some but fewer than ANONYMOUS_MIN_RESPONSES answers.
+    withheld: bool = False
+
+    @property
+    def withheld_message(self) -> str:
+        return str(MSG_TOO_FEW_ANONYMOUS).format(n=ANONYMOUS_MIN_RESPONSES)
 
 
 def _score_counts(answers: QuerySet[FeedbackAnswer], group: str) -> dict:
@@ -341,8 +352,14 @@ def _score_counts(answers: QuerySet[FeedbackAnswer], group: str) -> dict:
 
 def course_results(course: Course) -> CourseResults:
     """What the organiser sees: counts per score and item, and the text answers (a fixed number of
-    queries). An anonymous questionnaire shows no names, and its texts sorted by their wording."""
+    queries). An anonymous questionnaire shows no names, and its texts sorted by their wording;
+    with 1 to ANONYMOUS_MIN_RESPONSES - 1 answers it shows nothing but how many answered (with none,
+    the questions with empty counts)."""
     questionnaire = questionnaire_of(course)
+    participants = course.enrolments.filter(status=EnrolmentStatus.ADMITTED).count()
+    responses = questionnaire.responses.count()
+    if questionnaire.anonymous and 0 < responses < ANONYMOUS_MIN_RESPONSES:
+        return CourseResults(questionnaire, participants, responses, items=[], texts=[], withheld=True)
     questions = list(questionnaire.questions.order_by("position", "id"))
     answers = FeedbackAnswer.objects.filter(response__questionnaire=questionnaire)
     counts = _score_counts(answers, "question_id")
@@ -356,11 +373,10 @@ def course_results(course: Course) -> CourseResults:
             texts.setdefault(question_id, []).append((mask_name(name or ""), text))
         for entries in texts.values():
             entries.sort()
-    participants = course.enrolments.filter(status=EnrolmentStatus.ADMITTED).count()
     return CourseResults(
         questionnaire=questionnaire,
         participants=participants,
-        responses=questionnaire.responses.count(),
+        responses=responses,
         items=[
             ItemResult(q.key, q.text, counts.get(q.pk, {})) for q in questions if q.kind == QuestionKind.SCALE
         ],
@@ -382,12 +398,27 @@ class Aggregate:
     responses: int
     items: list[ItemResult]
     units: list[UnitRow]
+    # Courses left out: anonymous questionnaires with fewer than ANONYMOUS_MIN_RESPONSES answers.
+    withheld: int = 0
+
+    @property
+    def withheld_message(self) -> str:
+        return str(MSG_AGGREGATE_WITHHELD).format(courses=self.withheld, n=ANONYMOUS_MIN_RESPONSES)
 
 
 def aggregate(scope: UnitScope, year: int) -> Aggregate:
-    """The default items added up over the courses in scope that ended within the academic year."""
+    """The default items added up over the courses in scope that ended within the academic year,
+    leaving out the anonymous questionnaires below ANONYMOUS_MIN_RESPONSES answers (counted apart)."""
     start, end = academic_year_bounds(year)
-    courses = Course.objects.filter(scope.q("organiser"), end_date__gte=start, end_date__lte=end)
+    ended = Course.objects.filter(scope.q("organiser"), end_date__gte=start, end_date__lte=end)
+    too_few = (
+        ended.filter(questionnaire__anonymous=True)
+        .annotate(answers=Count("questionnaire__responses", distinct=True))
+        .filter(answers__gt=0, answers__lt=ANONYMOUS_MIN_RESPONSES)
+        .values_list("pk", flat=True)
+    )
+    withheld = set(too_few)
+    courses = ended.exclude(pk__in=withheld)
     answers = FeedbackAnswer.objects.filter(
         response__questionnaire__course__in=courses, question__key__in=AGGREGATE_KEYS
     )
@@ -421,6 +452,7 @@ def aggregate(scope: UnitScope, year: int) -> Aggregate:
         responses=sum(per_unit.values()),
         items=[ItemResult(key, str(DEFAULT_KEYS[key]), counts.get(key, {})) for key in AGGREGATE_KEYS],
         units=units,
+        withheld=len(withheld),
     )
 
 

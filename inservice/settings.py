@@ -7,6 +7,7 @@ real services; DJANGO_DEBUG=0 is production and refuses to start without a secre
 
 import os
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -307,8 +308,6 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 )
 if os.environ.get("EMAIL_URL"):
     # smtp://user:pass@host:port — parsed by hand to avoid another dependency for four values.
-    from urllib.parse import unquote, urlsplit
-
     _mail = urlsplit(os.environ["EMAIL_URL"])
     EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST, EMAIL_PORT = _mail.hostname, _mail.port or 587

@@ -591,7 +591,7 @@ def teacher_account_disable(*, actor: User, person: Person) -> TeacherAccount:
 # 資料下載
 
 
-def record_roster_download(*, actor: User, unit: Unit, rows: int) -> RosterDownload:
+def roster_download_record(*, actor: User, unit: Unit, rows: int) -> RosterDownload:
     """Every roster download is recorded: it carries national IDs."""
     _require_manager(actor, unit)
     return RosterDownload.objects.create(actor=actor, unit=unit, rows=rows)

@@ -189,7 +189,7 @@ def download(request):
     unit = _unit_or_403(request)
     filename = f"{unit.code}-教師名單-{format_roc_date(timezone.localdate())}.xlsx"
     response = core_exports.xlsx_response([exports.roster_table(unit)], filename)
-    services.record_roster_download(actor=request.user, unit=unit, rows=response.rows)
+    services.roster_download_record(actor=request.user, unit=unit, rows=response.rows)
     return response
 
 

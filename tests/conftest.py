@@ -7,9 +7,11 @@ far outsider under another authority. Helpers that are not fixtures live in test
 
 import os
 from dataclasses import dataclass
+from unittest import mock
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.test import override_settings
 
@@ -49,6 +51,15 @@ def _fast_password_hasher():
         yield
 
 
+def _clear_own_keys(cache: RedisCache) -> None:
+    """RedisCache.clear() in the tests: this cache's keys only (its prefix). Django's clear() is FLUSHDB,
+    which would also empty the Celery broker and the caches of the other workers sharing the database."""
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=cache.make_key("*")))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _files_and_cache_of_this_worker(tmp_path_factory):
     """Parallel workers (pytest -n, `make quick`) each have a database of their own (pytest-django
@@ -60,11 +71,14 @@ def _files_and_cache_of_this_worker(tmp_path_factory):
     caches = {name: {**config, "KEY_PREFIX": prefix} for name, config in django_settings.CACHES.items()}
     saved = {key: os.environ.get(key) for key in ("DJANGO_MEDIA_ROOT", "CACHE_KEY_PREFIX")}
     os.environ.update(DJANGO_MEDIA_ROOT=str(media), CACHE_KEY_PREFIX=prefix)
-    with override_settings(
-        MEDIA_ROOT=media,
-        TRANSIENT_ROOT=media / "transient",
-        ROSTER_UPLOAD_DIR=media / "transient" / "uploads",
-        CACHES=caches,
+    with (
+        override_settings(
+            MEDIA_ROOT=media,
+            TRANSIENT_ROOT=media / "transient",
+            ROSTER_UPLOAD_DIR=media / "transient" / "uploads",
+            CACHES=caches,
+        ),
+        mock.patch.object(RedisCache, "clear", _clear_own_keys),
     ):
         yield
     for key, value in saved.items():
@@ -78,16 +92,10 @@ def _files_and_cache_of_this_worker(tmp_path_factory):
 def _empty_cache():
     """Each test starts with an empty cache: no sign-in rate limit and no TOTP code marked used
     (allauth remembers a used code per user id for 30 s, and user ids repeat from test to test).
-    On Redis only the cache's own keys go: the Celery broker shares the database."""
+    On Redis only the cache's own keys go (_clear_own_keys): the Celery broker shares the database."""
     from django.core.cache import cache
 
-    if hasattr(cache, "_cache") and hasattr(cache._cache, "get_client"):
-        client = cache._cache.get_client(write=True)
-        keys = list(client.scan_iter(match=cache.make_key("*")))
-        if keys:
-            client.delete(*keys)
-    else:
-        cache.clear()
+    cache.clear()
     yield
 
 

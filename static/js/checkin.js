@@ -41,6 +41,11 @@
   function hhmm(date) {
     return date.toLocaleTimeString("zh-TW", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: "Asia/Taipei" });
   }
+  function stamp(date) {
+    // 115年12月8日 09:01, as the server writes it (core.roc.format_roc_datetime), Asia/Taipei.
+    var ymd = date.toLocaleDateString("en-CA", { timeZone: "Asia/Taipei" }).split("-");
+    return (Number(ymd[0]) - 1911) + "年" + Number(ymd[1]) + "月" + Number(ymd[2]) + "日 " + hhmm(date);
+  }
   function uuid() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     var b = crypto.getRandomValues(new Uint8Array(16));
@@ -165,11 +170,11 @@
       return;
     }
     var now = new Date();
-    recorded[key(session, participant.number, k)] = hhmm(now);
+    recorded[key(session, participant.number, k)] = stamp(now);
     var scan = { id: uuid(), session: Number(session), kind: k, at: now.toISOString(), method: method };
     if (token) scan.token = token;
     else scan.number = participant.number;
-    say(format(data.messages.recorded, { name: participant.name, kind: label, time: hhmm(now) }), "ok");
+    say(format(data.messages.recorded, { name: participant.name, kind: label, time: stamp(now) }), "ok");
     enqueue({ id: scan.id, sync: syncUrl, scan: scan }).then(flush);
   }
 
@@ -328,7 +333,7 @@
         var m = /\.([0-9A-Z]{5}-[0-9A-Z]{5}):/.exec(s.token);
         number = m ? m[1] : "";
       }
-      recorded[key(s.session, number, s.kind)] = hhmm(new Date(s.at));
+      recorded[key(s.session, number, s.kind)] = stamp(new Date(s.at));
     });
     return fetch(dataUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
   }).then(function (response) {

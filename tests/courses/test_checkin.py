@@ -11,8 +11,11 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from core.roc import format_roc_date
 from courses import checkin, services
 from courses.models import CheckIn, CheckKind, Course, CourseSession, CourseStatus, Enrolment, EnrolmentStatus
+from tests.accounts.test_last_chief_race import at_the_same_moment
+from tests.conftest import require_postgresql
 from tests.helpers import signed_in_client
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +55,10 @@ def scan(course, enrolment, *, actor, kind=CheckKind.IN, scan_id=None, at=None, 
 def at(course, hour, minute=0) -> str:
     zone = timezone.get_current_timezone()
     return dt.datetime.combine(course.session.date, dt.time(hour, minute), tzinfo=zone).isoformat()
+
+
+def roc_day(course) -> str:
+    return format_roc_date(course.session.date)
 
 
 # ------------------------------------------------------------------------------------------
@@ -107,7 +114,7 @@ def test_a_scan_records_check_in_with_the_masked_name(course, clerk):
     enrolment = course.admitted[0]
     result = scan(course, enrolment, actor=clerk, at=at(course, 8, 55))
     assert result.outcome == "recorded"
-    assert result.message == f"{enrolment.person.masked_name} 報到完成（08:55）。"
+    assert result.message == f"{enrolment.person.masked_name} 報到完成（{roc_day(course)} 08:55）。"
     record = CheckIn.objects.get()
     assert (record.enrolment, record.session, record.kind) == (enrolment, course.session, CheckKind.IN)
     assert timezone.localtime(record.scanned_at).time() == dt.time(8, 55)
@@ -119,7 +126,7 @@ def test_a_repeated_scan_is_answered_and_not_recorded_again(course, clerk):
     again = scan(course, enrolment, actor=clerk, at=at(course, 8, 57))
     assert again.outcome == "already"
     assert again.code == "already_recorded"
-    assert again.message == f"{enrolment.person.masked_name} 已於 08:55 報到，不重複記錄。"
+    assert again.message == f"{enrolment.person.masked_name} 已於 {roc_day(course)} 08:55 報到，不重複記錄。"
     assert CheckIn.objects.count() == 1
 
 
@@ -428,3 +435,28 @@ def test_another_units_manager_cannot_turn_scans_into_hours(course, actors):
     assert client.post(reverse("courses:checkins", args=[course.pk]), {}).status_code == 404
     course.refresh_from_db()
     assert course.status == CourseStatus.CLOSED
+
+
+# ------------------------------------------------------------------------------------------
+# At the same moment (PostgreSQL: real threads, each with its own connection)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("same_scan", [True, False], ids=["one-scan-sent-twice", "two-phones"])
+def test_simultaneous_scans_of_one_person_give_one_record(course, clerk, actors, same_scan):
+    """A queue sent from two tabs at once (the same scan id), or two phones scanning one person at the
+    same moment: both answers are good, and one row exists."""
+    require_postgresql("the check-in race")
+    colleague = actors("clerk").colleague
+    enrolment = course.admitted[0]
+    shared = str(uuid.uuid4())
+
+    def phone(actor):
+        scan_id = shared if same_scan else str(uuid.uuid4())
+        return lambda: scan(course, enrolment, actor=actor, scan_id=scan_id)
+
+    results = at_the_same_moment(phone(clerk), phone(colleague))
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    expected = ["recorded", "recorded"] if same_scan else ["already", "recorded"]
+    assert sorted(result.outcome for result in results) == expected
+    assert CheckIn.objects.count() == 1

@@ -181,15 +181,46 @@ def test_my_enrolments_offers_the_questionnaire_until_it_is_answered(teacher, co
 
 
 def test_an_anonymous_questionnaire_never_shows_who_answered(school, course, clerk):
-    first, second = make_teacher(school), make_teacher(school)
-    for user, text in ((first, "甲：希望增加實作時間"), (second, "乙：場地太冷")):
+    users = [make_teacher(school) for _ in range(3)]
+    for user, text in zip(users, ("甲：希望增加實作時間", "乙：場地太冷", "丙：很好"), strict=True):
         admit(course, user)
         post_answer(user, course, text=text)
     assert set(FeedbackResponse.objects.values_list("person", flat=True)) == {None}
     page = signed_in_client(clerk).get(reverse("courses:feedback-results", args=[course.pk])).content.decode()
-    for user in (first, second):
+    for user in users:
         assert user.person.name not in page and user.person.masked_name not in page
     assert "乙：場地太冷" in page and "甲：希望增加實作時間" in page
+
+
+def results_page(clerk, course) -> str:
+    return signed_in_client(clerk).get(reverse("courses:feedback-results", args=[course.pk])).content.decode()
+
+
+def test_an_anonymous_questionnaire_shows_no_results_below_three_answers(school, course, clerk):
+    assert feedback.ANONYMOUS_MIN_RESPONSES == 3
+    for count, text in enumerate(("甲：希望增加實作時間", "乙：場地太冷"), start=1):
+        user = make_teacher(school)
+        admit(course, user)
+        post_answer(user, course, score="5", text=text)
+        outcome = feedback.course_results(course)
+        assert outcome.withheld and (outcome.items, outcome.texts, outcome.responses) == ([], [], count)
+        page = results_page(clerk, course)
+        assert "匿名問卷須至少 3 份回覆才顯示結果，以保護填答者。" in page
+        assert text not in page and "5 非常同意" not in page and 'data-chart="item-1"' not in page
+    user = make_teacher(school)
+    admit(course, user)
+    post_answer(user, course, score="5", text="丙：很好")
+    page = results_page(clerk, course)
+    assert "須至少 3 份回覆" not in page
+    assert '<th scope="row">5 非常同意</th><td>3</td>' in page and "乙：場地太冷" in page
+
+
+def test_a_named_questionnaire_shows_its_results_from_the_first_answer(teacher, course, clerk):
+    Questionnaire.objects.filter(pk=feedback.questionnaire_of(course).pk).update(anonymous=False)
+    admit(course, teacher)
+    post_answer(teacher, course, score="5")
+    assert not feedback.course_results(course).withheld
+    assert '<th scope="row">5 非常同意</th><td>1</td>' in results_page(clerk, course)
 
 
 def test_anonymous_text_answers_are_listed_by_wording_not_by_order_of_answering(school, course):
@@ -356,12 +387,18 @@ def test_a_course_that_does_not_require_it_issues_the_certificate(teacher, schoo
 # The aggregate ----------------------------------------------------------------------------------
 
 
+def named(course) -> Course:
+    """The course with a named questionnaire (its results shown from the first answer)."""
+    Questionnaire.objects.filter(pk=feedback.questionnaire_of(course).pk).update(anonymous=False)
+    return course
+
+
 def test_the_centre_adds_up_its_schools_courses_and_no_other_authoritys(
     school, other_school, far_school, centre, other_centre
 ):
     scores = {("A1", school): ["5", "4"], ("A2", other_school): ["3"], ("A3", far_school): ["1", "1", "1"]}
     for (code, unit), values in scores.items():
-        course = ended_course(unit, code, days_ago=2)
+        course = named(ended_course(unit, code, days_ago=2))
         for score in values:
             user = make_teacher(unit)
             admit(course, user)
@@ -383,7 +420,7 @@ def test_the_centre_adds_up_its_schools_courses_and_no_other_authoritys(
 
 def test_a_school_sees_only_its_own_courses_in_the_aggregate(school, other_school, chief):
     for code, unit in (("S1", school), ("S2", other_school)):
-        course = ended_course(unit, code, days_ago=2)
+        course = named(ended_course(unit, code, days_ago=2))
         user = make_teacher(unit)
         admit(course, user)
         post_answer(user, course)
@@ -392,6 +429,23 @@ def test_a_school_sees_only_its_own_courses_in_the_aggregate(school, other_schoo
         signed_in_client(chief).get(reverse("courses:feedback-aggregate"), {"year": year}).context["results"]
     )
     assert (outcome.courses, outcome.responses) == (1, 1)
+
+
+def test_the_aggregate_leaves_out_anonymous_courses_below_three_answers_and_says_so(school, centre):
+    scores = {"B1": ["1", "1"], "B2": ["5", "5", "4"], "B3": ["2"]}
+    for code, values in scores.items():
+        course = ended_course(school, code, days_ago=2)
+        for score in values:
+            user = make_teacher(school)
+            admit(course, user)
+            post_answer(user, course, score=score)
+    year = academic_year(timezone.localdate() - dt.timedelta(days=2))
+    page = signed_in_client(centre).get(reverse("courses:feedback-aggregate"), {"year": year})
+    outcome = page.context["results"]
+    assert (outcome.courses, outcome.responses, outcome.withheld) == (1, 3, 2)
+    assert {item.key: item.counts for item in outcome.items}["overall"] == {5: 2, 4: 1}
+    assert [(row.courses, row.responses) for row in outcome.units] == [(1, 3)]
+    assert "另有 2 門課程的匿名問卷未達 3 份回覆，未計入統計，以保護填答者。" in page.content.decode()
 
 
 def test_a_teacher_has_no_aggregate(teacher):

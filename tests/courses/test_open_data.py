@@ -172,3 +172,26 @@ def test_the_open_data_page_documents_every_column_and_names_the_licence():
         assert f"<code>{name}</code></th><td" in page and description in page
     assert '<a href="https://data.gov.tw/license">政府資料開放授權條款－第1版</a>' in page
     assert 'href="/open-data/"' in Client().get("/courses/").content.decode()
+
+
+@pytest.mark.parametrize("url", [JSON, CSV])
+def test_the_catalogue_is_throttled_per_client_with_retry_after_in_the_problem_shape(settings, school, url):
+    from courses import api
+
+    settings.OPEN_DATA_RATE_PER_MINUTE = 3
+    course(school, "T001")
+    harvester = Client(REMOTE_ADDR="10.8.0.1")
+    responses = [harvester.get(url) for _ in range(4)]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    refused = responses[3]
+    assert refused["Content-Type"].startswith("application/json")
+    assert refused.json() == {
+        "code": "too_many_requests",
+        "detail": "呼叫次數超過限制，請稍後再試",
+        "errors": [],
+    }
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    # The other format shares the limit; another client has its own.
+    assert harvester.get(CSV if url == JSON else JSON).status_code == 429
+    assert Client(REMOTE_ADDR="10.8.0.2").get(url).status_code == 200
+    assert api.OPEN_DATA_RATE_PER_MINUTE == 60

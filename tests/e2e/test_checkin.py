@@ -198,6 +198,16 @@ def test_check_in_by_camera_online_and_with_the_network_cut(browser, live_server
         assert CheckIn.objects.filter(enrolment=first).count() == 1
         # The same code still in front of the camera: 已報到, not a second record.
         expect(result).to_contain_text("不重複記錄", timeout=20_000)
+        assert CheckIn.objects.filter(enrolment=first).count() == 1
+        # The manual fallback: 簽退 found by the full name, shown masked with the 報名序號.
+        page.get_by_role("button", name="關閉相機").click()
+        page.get_by_label("簽退").check()
+        page.get_by_label("姓名或報名序號").fill(first.person.name)
+        page.get_by_role("button", name="查詢", exact=True).click()
+        page.get_by_role("button", name=f"記錄簽退：{first.person.masked_name}（{first.number}）").click()
+        expect(result).to_contain_text(f"{first.person.masked_name} 簽退完成")
+        expect(page.locator("#checkin-queue")).to_have_text("連線正常，所有紀錄都已送出（本頁已送出 2 筆）。")
+        page.get_by_label("報到", exact=True).check()
         # The organiser's other new pages.
         page.get_by_role("link", name="場次").click()
         expect(page.get_by_role("heading", level=1)).to_have_text(f"場次：{course.title}")
@@ -280,4 +290,15 @@ def test_check_in_by_camera_online_and_with_the_network_cut(browser, live_server
         gate.cut()
 
     records = list(CheckIn.objects.order_by("enrolment_id").values_list("enrolment_id", "kind"))
-    assert records == sorted([(first.pk, "in"), (second.pk, "in")])
+    assert records == sorted([(first.pk, "in"), (first.pk, "out"), (second.pk, "in")])
+    assert CheckIn.objects.get(enrolment=first, kind="out").method == "manual"
+
+
+def test_my_enrolments_shows_the_check_in_code_readable_at_phone_width(page):
+    call_command("seed_demo")
+    course, _enrolments = course_today()
+    sign_in(page, "teacher1")
+    page.get_by_role("navigation", name="主選單").get_by_role("link", name="我的研習報名").click()
+    expect(page.get_by_role("heading", level=2, name="報到 QR Code")).to_be_visible()
+    expect(page.get_by_role("img", name=f"「{course.title}」的報到 QR Code")).to_be_visible()
+    accessible_at_both_widths(page)

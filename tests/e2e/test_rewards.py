@@ -6,6 +6,8 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from accounts.models import BusinessAccountType, Unit, UnitKind
+from rewards import services
+from rewards.models import ListExport
 from tests.e2e.conftest import assert_accessible
 from tests.factories import BusinessAccountFactory, UserFactory
 from tests.rewards.conftest import (
@@ -101,3 +103,28 @@ def test_the_operator_searches_the_lists_by_school_and_teacher(page, live_server
     expect(table).to_contain_text("屏東測試國小")
     expect(table).not_to_contain_text("林美玲")
     assert_accessible(page)
+
+
+def test_the_operator_asks_for_the_national_list_and_downloads_it_when_ready(page, live_server, published):
+    """Issue 17 point 5: 申請下載 → 等待產生 / 產生中 with a refresh link → the link once a worker wrote it."""
+    operator_unit, _ = Unit.objects.get_or_create(
+        code="OP9999", defaults={"name": "教師進修網", "kind": UnitKind.OPERATOR}
+    )
+    operator = BusinessAccountFactory(unit=operator_unit).user
+    as_user(page, operator, live_server)
+    page.goto("/unit/rewards/?year=113")
+    page.get_by_role("button", name="申請下載：113 學年度教師獎勵名單（CSV）").click()
+    expect(page.get_by_role("status")).to_contain_text("已申請下載，檔案產生中")
+    exports = page.get_by_role("table", name="您申請的全國名單（保留一天）")
+    expect(exports).to_contain_text("等待產生")
+    expect(page.get_by_role("button", name="重新整理，查看產生進度")).to_be_visible()
+    assert_accessible(page)
+    # The worker's part, here in the test process (tests/integration runs it on a real worker).
+    assert services.list_export_produce(export_id=ListExport.objects.get(requested_by=operator).pk)
+    page.get_by_role("button", name="重新整理，查看產生進度").click()
+    expect(exports).to_contain_text("可下載")
+    assert_accessible(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下載 rewards-113-national-teachers.csv").click()
+    assert download.value.suggested_filename == "rewards-113-national-teachers.csv"
+    assert "身分證統一編號" in open(download.value.path(), encoding="utf-8-sig").read()

@@ -44,7 +44,8 @@ def test_a_western_or_bad_date_is_explained(centre):
     assert "日期" in response.content.decode()
 
 
-def test_only_the_author_s_unit_edits_and_withdraws_its_item(centre, other_centre, operator, chief):
+def test_only_the_author_s_unit_edits_and_withdraws_its_item(centre, actors, operator, chief):
+    other_centre = actors("centre").far_outsider
     assert _publish(centre, "原標題", "113/7/15").status_code == 302
     item = Announcement.objects.get()
     edit = reverse("planning:announcement-edit", args=[item.pk])

@@ -6,7 +6,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import BusinessAccountType
 from core import fonts
 from planning.models import Announcement, SchoolPlan, SurveyResponse, TeacherPlan, TeacherPlanAnswer
 from tests.conftest import skip_or_fail
@@ -101,9 +100,7 @@ def test_without_the_cjk_font_the_guide_pdf_says_so_instead_of_a_404(db, setting
     assert "缺少中文字型" in response.content.decode()
 
 
-def test_a_centres_announcement_reaches_its_own_schools_only(
-    centre, chief, taipei_school, settings, tmp_path
-):
+def test_a_centres_announcement_reaches_its_own_schools_only(centre, chief, actors, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     upload = SimpleUploadedFile("notice.pdf", b"%PDF-1.4 test", content_type="application/pdf")
     response = signed_in_client(centre).post(
@@ -118,7 +115,7 @@ def test_a_centres_announcement_reaches_its_own_schools_only(
     assert response.status_code == 302
     item = Announcement.objects.get()
     assert "113學年度進修規劃說明" in signed_in_client(chief).get("/").content.decode()
-    other_chief = BusinessAccountFactory(unit=taipei_school, type=BusinessAccountType.CHIEF).user
+    other_chief = actors("chief").far_outsider  # a school under another authority
     assert "113學年度進修規劃說明" not in signed_in_client(other_chief).get("/news/").content.decode()
     url = reverse("planning:announcement-attachment", args=[item.pk])
     assert signed_in_client(chief).get(url).status_code == 200

@@ -64,7 +64,8 @@ def test_a_reason_is_required_and_nothing_changes_without_one(submitted, centre,
     assert submitted.submitted_at == INSIDE and not PlanReopening.objects.exists()
 
 
-def test_neither_the_school_nor_another_authority_may_reopen(submitted, chief, other_centre, clock):
+def test_neither_the_school_nor_another_authority_may_reopen(submitted, chief, actors, clock):
+    other_centre = actors("centre").far_outsider
     clock(INSIDE)
     for actor in (chief, other_centre):
         response = signed_in_client(actor).post(_reopen_url("school", submitted), {"reason": "x"})

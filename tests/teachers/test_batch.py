@@ -118,7 +118,8 @@ def test_only_xlsx_or_csv_is_accepted(chief):
     assert not RosterUpload.objects.exists()
 
 
-def test_an_upload_is_seen_only_by_its_own_school(chief, other_chief, school, teacher, clerk, post_upload):
+def test_an_upload_is_seen_only_by_its_own_school(chief, actors, school, teacher, clerk, post_upload):
+    other_chief = actors("chief").outsider
     post_upload(signed_in_client(chief), {"file": roster_csv([newcomer(8031, school)])})
     url = reverse("teachers:upload-status", args=[RosterUpload.objects.get().pk])
     assert signed_in_client(other_chief).get(url).status_code == 404
@@ -170,7 +171,8 @@ def test_enabling_ignores_teachers_of_another_school(chief, school, other_school
     assert not TeacherAccount.objects.filter(person=foreign.person).exists()
 
 
-def test_another_schools_manager_enables_nothing_here(other_chief, school):
+def test_another_schools_manager_enables_nothing_here(actors, school):
+    other_chief = actors("chief").outsider
     target = applied(school, 21)
     response = signed_in_client(other_chief).post(reverse("teachers:enable-many"), {"members": [target.pk]})
     assert response.status_code == 302

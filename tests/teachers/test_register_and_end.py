@@ -126,7 +126,8 @@ def test_end_reason_must_be_one_of_the_three(chief, school):
     assert leaving.end_date is None
 
 
-def test_end_is_404_for_another_school_and_403_for_a_clerk(other_chief, clerk, school):
+def test_end_is_404_for_another_school_and_403_for_a_clerk(actors, clerk, school):
+    other_chief = actors("chief").outsider
     leaving = member(school)
     data = {"reason": EndReason.LEFT, "end_date": "2024-07-31", "confirmed": "True"}
     assert signed_in_client(other_chief).post(end_url(leaving), data).status_code == 404

@@ -247,7 +247,8 @@ def test_a_unit_undoes_its_own_recent_ending_recorded_as_correction(chief, schoo
     assert entry.additional_data == {"異動": EndReason.CORRECTED} and entry.actor == chief
 
 
-def test_no_undo_once_another_unit_registered_the_person(chief, other_chief, school, other_school):
+def test_no_undo_once_another_unit_registered_the_person(chief, actors, school, other_school):
+    other_chief = actors("chief").outsider
     leaving = member(school, name="吳離職", start=dt.date(2020, 8, 1))
     end(signed_in_client(chief), leaving, timezone.localdate() - dt.timedelta(days=2))
     services.teacher_register(
@@ -266,7 +267,8 @@ def test_no_undo_once_another_unit_registered_the_person(chief, other_chief, sch
         services.membership_end_undo(actor=chief, membership=leaving)
 
 
-def test_no_undo_by_another_unit_or_after_the_window(chief, other_chief, school):
+def test_no_undo_by_another_unit_or_after_the_window(chief, actors, school):
+    other_chief = actors("chief").outsider
     leaving = member(school, name="吳離職", start=dt.date(2020, 8, 1))
     end(signed_in_client(chief), leaving)
     undo = reverse("teachers:undo-end", args=[leaving.pk])
