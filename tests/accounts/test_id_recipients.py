@@ -24,7 +24,6 @@ from accounts import national_id
 from accounts.models import BusinessAccount
 from core.roc import academic_year
 from courses import services as course_services
-from courses.checkin_models import CourseSession
 from courses.models import (
     AttendanceUpload,
     CourseSession,
@@ -113,9 +112,6 @@ def world(school, other_school, authority, chief, clerk, centre, operator):
     TeacherPlan.objects.create(person=person, school=school, year=year)
     roster_upload = RosterUpload.objects.create(unit=school, actor=chief, file_name="r.xlsx")
     feed_run = FeedRun.objects.create(source=FeedSource.values[0])
-    sitting = CourseSession.objects.create(
-        course=course, date=day, starts_at=dt.time(9), ends_at=dt.time(12), hours=Decimal("3")
-    )
     kwargs = {
         "courses:detail": {"code": course.code},
         "courses:enrol": {"code": course.code},
@@ -135,13 +131,6 @@ def world(school, other_school, authority, chief, clerk, centre, operator):
         "courses:correction-new": {"pk": course.pk, "enrolment_id": enrolment.pk},
         "courses:transition": {"pk": course.pk, "action": "cancel"},
         "courses:correction-decide": {"correction_id": correction.pk},
-        "courses:sessions": {"pk": course.pk},
-        "courses:session-edit": {"pk": course.pk, "session_id": sitting.pk},
-        "courses:session-delete": {"pk": course.pk, "session_id": sitting.pk},
-        "courses:checkin": {"pk": course.pk},
-        "courses:checkin-data": {"pk": course.pk},
-        "courses:checkin-sync": {"pk": course.pk},
-        "courses:checkins": {"pk": course.pk},
         "courses:feedback-answer": {"code": course.code},
         "courses:feedback-results": {"pk": course.pk},
         "courses:feedback-edit": {"pk": course.pk},
@@ -172,9 +161,6 @@ def world(school, other_school, authority, chief, clerk, centre, operator):
         "courses:checkin-data": {"pk": checking.pk},
         "courses:checkin-sync": {"pk": checking.pk},
         "courses:checkins": {"pk": checking.pk},
-        "courses:feedback-answer": {"code": course.code},
-        "courses:feedback-results": {"pk": course.pk},
-        "courses:feedback-edit": {"pk": course.pk},
         "rewards:export-file": {"pk": 1},
     }
     users = {"owner": owner, "chief": chief, "clerk": clerk, "centre": centre, "operator": operator}
