@@ -27,6 +27,7 @@ from core.roc import academic_year
 from courses import services as course_services
 from courses.models import (
     AttendanceUpload,
+    CourseSession,
     CourseStatus,
     Enrolment,
     EnrolmentStatus,
@@ -112,6 +113,9 @@ def world(school, other_school, authority, chief, clerk, centre, operator):
     TeacherPlan.objects.create(person=person, school=school, year=year)
     roster_upload = RosterUpload.objects.create(unit=school, actor=chief, file_name="r.xlsx")
     feed_run = FeedRun.objects.create(source=FeedSource.values[0])
+    sitting = CourseSession.objects.create(
+        course=course, date=day, starts_at=dt.time(9), ends_at=dt.time(12), hours=Decimal("3")
+    )
     kwargs = {
         "courses:detail": {"code": course.code},
         "courses:enrol": {"code": course.code},
@@ -131,6 +135,16 @@ def world(school, other_school, authority, chief, clerk, centre, operator):
         "courses:correction-new": {"pk": course.pk, "enrolment_id": enrolment.pk},
         "courses:transition": {"pk": course.pk, "action": "cancel"},
         "courses:correction-decide": {"correction_id": correction.pk},
+        "courses:sessions": {"pk": course.pk},
+        "courses:session-edit": {"pk": course.pk, "session_id": sitting.pk},
+        "courses:session-delete": {"pk": course.pk, "session_id": sitting.pk},
+        "courses:checkin": {"pk": course.pk},
+        "courses:checkin-data": {"pk": course.pk},
+        "courses:checkin-sync": {"pk": course.pk},
+        "courses:checkins": {"pk": course.pk},
+        "courses:feedback-answer": {"code": course.code},
+        "courses:feedback-results": {"pk": course.pk},
+        "courses:feedback-edit": {"pk": course.pk},
         "teachers:upload-status": {"pk": roster_upload.pk},
         "teachers:member": {"pk": membership.pk},
         "teachers:enable": {"pk": membership.pk},
@@ -187,7 +201,7 @@ def test_no_page_or_download_carries_a_national_id_unless_its_export_is_listed(w
     # the check above is not blind.
     assert "teachers:download" in carriers
     shown = {"courses:participants-xlsx", "courses:manage-detail", "courses:learning-record-xlsx",
-             "courses:corrections", "teachers:member", "teachers:roster", "planning:school-plan-detail"}  # fmt: skip
+             "courses:corrections", "courses:checkin-data", "courses:checkins", "teachers:member", "teachers:roster", "planning:school-plan-detail"}  # fmt: skip
     assert shown <= answered, shown - answered
 
 
