@@ -177,7 +177,10 @@ def download(request):
     is prepared by a worker instead: 申請下載 (export_request), then its link on the lists page."""
     scope = selectors.scope_of(request.user)
     year, suffix, only, spec = _download_choice(request.GET)
-    if scope.level == "all" or spec:
+    if scope.level == "all":  # a bookmarked link of before: the national copy is asked for instead
+        messages.info(request, _("全國名單由背景程序產生，請按「申請下載」，完成後於「已申請的下載」下載。"))
+        return redirect(f"{reverse('rewards:lists')}?year={year}#exports")
+    if spec:
         raise Http404
     tables = exports.download_tables(scope, year, suffix=suffix, only=only)
     name = exports.download_name(scope, year, suffix=suffix, only=only, spec=False)

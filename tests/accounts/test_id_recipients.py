@@ -13,7 +13,6 @@ import ast
 import datetime as dt
 import io
 import zipfile
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -27,9 +26,8 @@ from core.roc import academic_year
 from courses import services as course_services
 from courses.models import (
     AttendanceUpload,
+    CourseSession,
     CourseStatus,
-    Enrolment,
-    EnrolmentStatus,
     HoursCorrection,
     HoursSource,
     IssuedHours,
@@ -37,7 +35,7 @@ from courses.models import (
 )
 from planning.models import SchoolPlan, TeacherPlan
 from teachers.models import FeedRun, FeedSource, RosterUpload
-from tests.courses.conftest import course_fields
+from tests.courses.conftest import admitted, course_fields
 from tests.factories import MembershipFactory, PersonFactory, UserFactory
 from tests.helpers import signed_in_client
 
@@ -88,14 +86,7 @@ def world(school, other_school, authority, chief, clerk, centre, operator):
     ended = MembershipFactory(unit=school, end_date=timezone.localdate(), end_reason="退休")
     course = course_services.course_register(actor=clerk, fields=course_fields())
     course = course_services.course_open(actor=clerk, course=course)
-    enrolment = Enrolment.objects.create(
-        course=course,
-        person=person,
-        status=EnrolmentStatus.ADMITTED,
-        applied_at=timezone.now(),
-        admitted_at=timezone.now(),
-        attended_hours=Decimal("6"),
-    )
+    enrolment = admitted(course, person)
     day = timezone.localdate() - dt.timedelta(days=1)
     course.__class__.objects.filter(pk=course.pk).update(
         status=CourseStatus.CONFIRMED, start_date=day, end_date=day
@@ -108,6 +99,15 @@ def world(school, other_school, authority, chief, clerk, centre, operator):
         course=course, uploaded_by=clerk, filename="a.csv", content=b"", status=UploadStatus.DONE
     )
     year = academic_year(day)
+    # A second course of the same teacher, in 報名截止: the 場次 and 報到 pages work in that state.
+    checking = course_services.course_open(
+        actor=clerk, course=course_services.course_register(actor=clerk, fields=course_fields())
+    )
+    admitted(checking, person)
+    course.__class__.objects.filter(pk=checking.pk).update(status=CourseStatus.CLOSED)
+    session = CourseSession.objects.create(
+        course=checking, date=checking.start_date, starts_at=dt.time(9), ends_at=dt.time(12), hours=3
+    )
     school_plan = SchoolPlan.objects.create(school=school, year=year)
     TeacherPlan.objects.create(person=person, school=school, year=year)
     roster_upload = RosterUpload.objects.create(unit=school, actor=chief, file_name="r.xlsx")
@@ -131,6 +131,9 @@ def world(school, other_school, authority, chief, clerk, centre, operator):
         "courses:correction-new": {"pk": course.pk, "enrolment_id": enrolment.pk},
         "courses:transition": {"pk": course.pk, "action": "cancel"},
         "courses:correction-decide": {"correction_id": correction.pk},
+        "courses:feedback-answer": {"code": course.code},
+        "courses:feedback-results": {"pk": course.pk},
+        "courses:feedback-edit": {"pk": course.pk},
         "teachers:upload-status": {"pk": roster_upload.pk},
         "teachers:member": {"pk": membership.pk},
         "teachers:enable": {"pk": membership.pk},
@@ -151,6 +154,13 @@ def world(school, other_school, authority, chief, clerk, centre, operator):
         "planning:announcement-edit": {"pk": 1},
         "planning:announcement-withdraw": {"pk": 1},
         "rewards:cancel": {"pk": 1},
+        "courses:sessions": {"pk": checking.pk},
+        "courses:session-edit": {"pk": checking.pk, "session_id": session.pk},
+        "courses:session-delete": {"pk": checking.pk, "session_id": session.pk},
+        "courses:checkin": {"pk": checking.pk},
+        "courses:checkin-data": {"pk": checking.pk},
+        "courses:checkin-sync": {"pk": checking.pk},
+        "courses:checkins": {"pk": checking.pk},
         "rewards:export-file": {"pk": 1},
     }
     users = {"owner": owner, "chief": chief, "clerk": clerk, "centre": centre, "operator": operator}
@@ -187,7 +197,7 @@ def test_no_page_or_download_carries_a_national_id_unless_its_export_is_listed(w
     # the check above is not blind.
     assert "teachers:download" in carriers
     shown = {"courses:participants-xlsx", "courses:manage-detail", "courses:learning-record-xlsx",
-             "courses:corrections", "teachers:member", "teachers:roster", "planning:school-plan-detail"}  # fmt: skip
+             "courses:corrections", "courses:checkin-data", "courses:checkins", "teachers:member", "teachers:roster", "planning:school-plan-detail"}  # fmt: skip
     assert shown <= answered, shown - answered
 
 

@@ -3,6 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
+import icalendar
 import pytest
 from django.urls import reverse
 
@@ -165,10 +166,23 @@ def test_ics_of_an_admitted_course_only_for_its_teacher(make_course, make_teache
     response = signed_in_client(teacher).get(reverse("courses:enrolment-ics", args=[admitted.number]))
     assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
     text = response.content.decode()
-    assert "BEGIN:VEVENT" in text and "SUMMARY:行事曆\\, 測試\\;課" in text
+    assert "SUMMARY:行事曆\\, 測試\\;課" in text  # escaped (RFC 5545 §3.3.11)
     assert f"DTSTART;VALUE=DATE:{course.start_date:%Y%m%d}" in text
-    assert f"DTEND;VALUE=DATE:{course.end_date + dt.timedelta(days=1):%Y%m%d}" in text
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    # What a calendar program reads: parsed back with the icalendar package.
+    calendar = icalendar.Calendar.from_ical(response.content)
+    assert calendar["X-WR-TIMEZONE"] == "Asia/Taipei"
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["UID"]) == f"enrolment-{admitted.number}@testserver"
+    assert str(event["SUMMARY"]) == "行事曆, 測試;課"
+    assert str(event["LOCATION"]) == course.place
+    assert str(event["DESCRIPTION"]) == (
+        f"課程代碼 {course.code}，研習時數 {course.hours} 小時，開課單位 {course.organiser.name}。"
+    )
+    assert event.decoded("DTSTART") == course.start_date
+    assert event.decoded("DTEND") == course.end_date + dt.timedelta(days=1)  # exclusive
+    assert event.decoded("DTSTAMP").tzinfo is not None
+    assert str(event["URL"]).endswith(reverse("courses:detail", args=[course.code]))
     # Another teacher's number, or a waiting enrolment: 404.
     assert (
         signed_in_client(waiting).get(reverse("courses:enrolment-ics", args=[admitted.number])).status_code
@@ -177,6 +191,17 @@ def test_ics_of_an_admitted_course_only_for_its_teacher(make_course, make_teache
     assert (
         signed_in_client(waiting).get(reverse("courses:enrolment-ics", args=[wait.number])).status_code == 404
     )
+
+
+def test_ics_text_with_commas_newlines_and_long_titles_round_trips(make_course, make_teacher):
+    title = "長標題，" * 30 + "a,b;c\\d"
+    course = make_course(title=title, place="臺北市\n第一會議室, 3 樓")
+    teacher = make_teacher()
+    admitted = services.enrolment_enrol(actor=teacher, course=course)
+    response = signed_in_client(teacher).get(reverse("courses:enrolment-ics", args=[admitted.number]))
+    assert all(len(line.encode()) <= 75 for line in response.content.decode().split("\r\n"))
+    (event,) = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
+    assert (str(event["SUMMARY"]), str(event["LOCATION"])) == (title, "臺北市\n第一會議室, 3 樓")
 
 
 def test_corrections_are_in_the_centre_and_operator_menu_with_the_number_waiting(

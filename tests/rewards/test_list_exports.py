@@ -75,9 +75,12 @@ def test_only_the_operator_asks_for_a_national_copy(published, operator, pingtun
     assert response.status_code == 403
     assert "背景產生的下載僅供管理者的全國名單" in response.content.decode()
     assert not ListExport.objects.exists()
-    # The operator's national copy is never written inside a request.
-    plain = signed_in_client(operator).get(reverse("rewards:download"), {"year": YEAR, "format": "csv"})
-    assert plain.status_code == 404
+    # The operator's national copy is never written inside a request: the old link says how to ask.
+    plain = signed_in_client(operator).get(
+        reverse("rewards:download"), {"year": YEAR, "format": "csv"}, follow=True
+    )
+    assert plain.redirect_chain[0][1] == 302 and "請按「申請下載」" in plain.content.decode()
+    assert not ListExport.objects.exists()
 
 
 def test_a_year_without_published_lists_is_refused(published, operator):
