@@ -29,13 +29,13 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from core.refusals import Kind
 from core.roc import format_roc_date, format_roc_datetime
+from courses import states
 from courses.models import (
     CheckIn,
     CheckKind,
     CheckMethod,
     Course,
     CourseSession,
-    CourseStatus,
     Enrolment,
     EnrolmentStatus,
 )
@@ -51,9 +51,10 @@ CLOCK_PAST = dt.timedelta(days=3)
 CLOCK_FUTURE = dt.timedelta(minutes=5)
 
 # States in which the door is open: enrolled people are coming; 待確認 for late offline queues.
-CHECKIN_STATES = (CourseStatus.OPEN, CourseStatus.CLOSED, CourseStatus.PENDING)
-SESSION_EDIT_STATES = (CourseStatus.REGISTERING, CourseStatus.OPEN, CourseStatus.CLOSED, CourseStatus.PENDING)
-ATTENDANCE_STATES = (CourseStatus.CLOSED, CourseStatus.PENDING)
+# The states each step runs from: the course state machine's table (courses.states).
+CHECKIN_STATES = states.ACTIONS["checkin"].from_states
+SESSION_EDIT_STATES = states.ACTIONS["session_edit"].from_states
+ATTENDANCE_STATES = states.ACTIONS["upload"].from_states
 
 MSG_INVALID_TOKEN = _("無法辨識此 QR Code，它不是本網站的研習報到碼。請改用姓名查詢。")
 MSG_OTHER_COURSE = _("這是其他課程（課程代碼 {code}）的報到碼，不是本課程的。")
@@ -518,7 +519,7 @@ def attendance_from_checkins(*, actor: User, course: Course, accepted: set[tuple
         enrolment.attended_hours = row.hours(accepted, course.hours)
         changed.append(enrolment)
     Enrolment.objects.bulk_update(changed, ["attended_hours"], batch_size=500)
-    course.status = CourseStatus.PENDING
+    course.status = states.target("upload")
     course.save(update_fields=["status"])
     return sum(1 for row in changed if row.attended_hours)
 
