@@ -16,7 +16,19 @@ from accounts.permissions import Perm, requires
 from core import exports as core_exports
 from core import fonts
 from core.refusals import refused_response
-from courses import certificates, checkin, exports, feedback, ical, record, selectors, services, states
+from core.uploads import limited_upload
+from courses import (
+    certificates,
+    checkin,
+    exports,
+    feedback,
+    ical,
+    opendata,
+    record,
+    selectors,
+    services,
+    states,
+)
 from courses import charts as chart_data
 from courses.api import api
 from courses.filters import CourseSearchFilter
@@ -314,6 +326,7 @@ def participants_xlsx(request, pk: int):
     )
 
 
+@limited_upload  # over UPLOAD_MAX_BYTES: refused while the body is read (core.uploads)
 @requires(Perm.COURSE_MANAGE)
 @require_http_methods(["GET", "POST"])
 def upload(request, pk: int):
@@ -499,8 +512,6 @@ def certificate_verify(request):
 
 def open_data(request):
     """開放資料 (public): what the catalogue's files hold, under which licence, and where."""
-    from courses import opendata
-
     return render(
         request,
         "courses/open_data.html",
