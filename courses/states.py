@@ -44,6 +44,10 @@ ACTIONS: dict[str, Action] = {
     # from 開放報名 until 名單確認通過; attendance from the scans is the "upload" step's other way.
     "session_edit": Action(_("修改場次"), frozenset({S.REGISTERING, S.OPEN, S.CLOSED, S.PENDING})),
     "checkin": Action(_("報到"), frozenset({S.OPEN, S.CLOSED, S.PENDING})),
+    # Pages rather than changes, offered by the same table: 場次 until the course is cancelled,
+    # 報到紀錄與出席時數 once it has opened.
+    "sessions": Action(_("場次"), frozenset({S.REGISTERING, S.OPEN, S.CLOSED, S.PENDING, S.CONFIRMED})),
+    "checkins": Action(_("報到紀錄與出席時數"), frozenset({S.OPEN, S.CLOSED, S.PENDING, S.CONFIRMED})),
 }
 
 

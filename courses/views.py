@@ -16,6 +16,7 @@ from accounts.permissions import Perm, requires
 from core import exports as core_exports
 from core import fonts
 from core.refusals import refused_response
+from core.uploads import limited_upload
 from courses import certificates, checkin, exports, feedback, ical, record, selectors, services, states
 from courses import charts as chart_data
 from courses.api import api
@@ -314,6 +315,7 @@ def participants_xlsx(request, pk: int):
     )
 
 
+@limited_upload  # over UPLOAD_MAX_BYTES: refused while the body is read (core.uploads)
 @requires(Perm.COURSE_MANAGE)
 @require_http_methods(["GET", "POST"])
 def upload(request, pk: int):

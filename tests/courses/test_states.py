@@ -38,6 +38,8 @@ EXPECTED = {
     "decline": {S.OPEN, S.CLOSED},
     "session_edit": ALL - {S.CONFIRMED, S.CANCELLED},
     "checkin": {S.OPEN, S.CLOSED, S.PENDING},
+    "sessions": ALL - {S.CANCELLED},
+    "checkins": ALL - {S.REGISTERING, S.CANCELLED},
 }
 
 
@@ -99,6 +101,9 @@ def _attempts(clerk, course, teacher, applicant):
     }
 
 
+CHECK_IN_ROWS = ("checkin", "session_edit", "sessions", "checkins")  # courses.checkin's own tests
+
+
 def test_check_in_reads_the_table():
     """場次 and 報到 (courses.checkin, its own tests try each state) run from the table's states."""
     assert checkin.CHECKIN_STATES is states.ACTIONS["checkin"].from_states
@@ -107,9 +112,7 @@ def test_check_in_reads_the_table():
 
 
 @pytest.mark.parametrize("status", S.values)
-@pytest.mark.parametrize(
-    "action", [name for name in states.ACTIONS if name not in ("checkin", "session_edit")]
-)
+@pytest.mark.parametrize("action", [name for name in states.ACTIONS if name not in CHECK_IN_ROWS])
 def test_each_action_runs_from_the_table_s_states_only(clerk, course_in, status, action, monkeypatch):
     monkeypatch.setattr(services, "_after_commit", lambda *args: None)  # no mail, no upload task
     course, teacher, applicant = course_in(status, admission=Admission.REVIEW)
@@ -146,6 +149,8 @@ LINKS = {
     ),
     "admit": lambda course: reverse("courses:admit", args=[course.pk]),
     "checkin": lambda course: reverse("courses:checkin", args=[course.pk]),
+    "sessions": lambda course: reverse("courses:sessions", args=[course.pk]),
+    "checkins": lambda course: reverse("courses:checkins", args=[course.pk]),
 }
 
 
