@@ -49,6 +49,7 @@ from courses.models import (
 )
 from courses.selectors import APPROVE_CORRECTION, MANAGE_COURSE
 from teachers import reassign
+from teachers.models import Membership
 
 MSG_FORBIDDEN = _("您沒有執行此課程作業的權限。")
 MSG_NOT_FOUND = _("找不到此研習課程。")
@@ -252,7 +253,7 @@ def course_close_enrolment(*, actor: User, course: Course) -> Course:
 @transaction.atomic
 def course_cancel(*, actor: User, course: Course) -> Course:
     """Any state before 名單確認通過 → 已取消; every teacher still enrolled is told by e-mail."""
-    from courses import tasks
+    from courses import tasks  # courses.tasks imports this module
 
     course = _lock(course)
     _require_manager(actor, course)
@@ -276,8 +277,6 @@ def _person_of_teacher(actor: User) -> Person:
 
 def _in_audience(course: Course, person: Person) -> bool:
     """Stages and authorities left empty mean every teacher."""
-    from teachers.models import Membership
-
     stages = [row.stage for row in course.audience_stages.all()]
     authorities = {unit.pk for unit in course.audience_authorities.all()}
     if not stages and not authorities:
@@ -301,7 +300,7 @@ def _promote_waiting(course: Course) -> list[Enrolment]:
     The caller holds the course lock. In 審核錄取 nothing fills itself: the unit admits from the
     waiting list (course_admit_waiting).
     """
-    from courses import tasks
+    from courses import tasks  # courses.tasks imports this module
 
     if course.admission != Admission.FIRST_COME:
         return []
@@ -334,7 +333,7 @@ def enrolment_enrol(*, actor: User, course: Course) -> Enrolment:
     queue time (applied_at) in the order they took the lock, and never exceed the capacity; the
     unique (course, person) constraint holds against a double click.
     """
-    from courses import tasks
+    from courses import tasks  # courses.tasks imports this module
 
     person = _person_of_teacher(actor)
     course = _lock(course)
@@ -451,7 +450,7 @@ def _admit_from(
 ) -> list[Enrolment]:
     """Admit the chosen ones of `queue` (locked rows, enrolment order): within the free seats, and
     with a recorded reason for every earlier enrolee passed over."""
-    from courses import tasks
+    from courses import tasks  # courses.tasks imports this module
 
     by_pk = {enrolment.pk: enrolment for enrolment in queue}
     chosen = {int(pk) for pk in enrolment_ids}
@@ -507,7 +506,7 @@ def course_announce_admission(
 ) -> list[Enrolment]:
     """公告錄取名單 (審核錄取): the unit admits the chosen applicants; the others wait (候補), in
     enrolment order. Leaving out someone who enrolled before a chosen one needs a reason."""
-    from courses import tasks
+    from courses import tasks  # courses.tasks imports this module
 
     course = _lock_review_course(actor, course)
     if course.admission_announced_at is not None:
@@ -562,7 +561,7 @@ def attendance_upload_create(
     *, actor: User, course: Course, filename: str, content: bytes
 ) -> AttendanceUpload:
     """Store the file and queue its processing (the task runs after the commit)."""
-    from courses import tasks
+    from courses import tasks  # courses.tasks imports this module
 
     course = _lock(course)
     _require_manager(actor, course)
@@ -631,7 +630,7 @@ def attendance_upload_process(upload_id: int) -> AttendanceUpload:
 @transaction.atomic
 def attendance_upload_retry(*, actor: User, course: Course, upload: AttendanceUpload) -> AttendanceUpload:
     """重新處理: an upload left 中斷 by a dead worker is queued again with the file it kept."""
-    from courses import tasks
+    from courses import tasks  # courses.tasks imports this module
 
     course = _lock(course)
     _require_manager(actor, course)
@@ -737,7 +736,7 @@ def course_confirm(*, actor: User, course: Course) -> int:
     course.status = states.target("confirm")
     course.confirmed_at = timezone.now()
     course.save(update_fields=["status", "confirmed_at"])
-    from courses import tasks
+    from courses import tasks  # courses.tasks imports this module
 
     for enrolment_id in course.enrolments.filter(
         status=EnrolmentStatus.ADMITTED, attended_hours__gt=0
@@ -772,7 +771,7 @@ def correction_request(
         course=course, person_id=enrolment.person_id, status=CorrectionStatus.PENDING
     ).exists():
         raise CourseError(MSG_CORRECTION_PENDING, code="correction_pending")
-    from courses import tasks
+    from courses import tasks  # courses.tasks imports this module
 
     correction = HoursCorrection.objects.create(
         course=course,
@@ -812,7 +811,7 @@ def correction_decide(*, actor: User, correction: HoursCorrection, approve: bool
         Certificate.objects.filter(person_id=correction.person_id, superseded_at__isnull=True).filter(
             Q(course=course) | Q(course__isnull=True, academic_year=academic_year(course.end_date))
         ).update(superseded_at=now)
-        from courses import tasks
+        from courses import tasks  # courses.tasks imports this module
 
         for enrolment_id in Enrolment.objects.filter(
             course=course, person_id=correction.person_id
@@ -831,7 +830,7 @@ def correction_decide(*, actor: User, correction: HoursCorrection, approve: bool
 
 def course_reminders_send(*, today: dt.date | None = None, days_ahead: int = 1) -> int:
     """The day before a course starts, each admitted teacher gets a reminder, once per course."""
-    from courses import tasks
+    from courses import tasks  # courses.tasks imports this module
 
     today = today or timezone.localdate()
     due = Course.objects.filter(

@@ -17,7 +17,18 @@ from core import exports as core_exports
 from core import fonts
 from core.refusals import refused_response
 from core.uploads import limited_upload
-from courses import certificates, checkin, exports, feedback, ical, record, selectors, services, states
+from courses import (
+    certificates,
+    checkin,
+    exports,
+    feedback,
+    ical,
+    opendata,
+    record,
+    selectors,
+    services,
+    states,
+)
 from courses import charts as chart_data
 from courses.api import api
 from courses.filters import CourseSearchFilter
@@ -501,8 +512,6 @@ def certificate_verify(request):
 
 def open_data(request):
     """開放資料 (public): what the catalogue's files hold, under which licence, and where."""
-    from courses import opendata
-
     return render(
         request,
         "courses/open_data.html",

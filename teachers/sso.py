@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy
 from accounts import national_id, security_log
 from accounts.models import Person, Unit, UnitKind, User
 from core.refusals import Kind
-from teachers import services, trust
+from teachers import oidc, services, trust
 from teachers.models import AccountStatus, Category, Membership, TeacherAccount
 
 logger = logging.getLogger(__name__)
@@ -108,8 +108,6 @@ class MoeSocialAccountAdapter(DefaultSocialAccountAdapter):
     """Only a bound `sub` signs in; an unbound one is sent to prove who they are (no sign-up)."""
 
     def get_provider(self, request, provider, client_id=None):
-        from teachers import oidc
-
         found = super().get_provider(request, provider, client_id=client_id)
         app = getattr(found, "app", None)
         if app is not None and app.provider_id == PROVIDER and not isinstance(found, oidc.MoeProvider):
