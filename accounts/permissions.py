@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import CLERK_ONLY_KINDS, BusinessAccount, BusinessAccountType, Unit, UnitKind
+from core.refusals import Kind
 
 
 class Role(models.TextChoices):
@@ -324,6 +325,14 @@ class ScopedPerm:
         return unit_scope(actor).contains_id(
             getattr(obj, f"{last}_id"), authority_id=lambda: getattr(obj, last).authority_id
         )
+
+    def denial(self, actor, obj) -> Kind | None:
+        """Why `allows` says no, as the refusal's kind: FORBIDDEN without the permission, NOT_VISIBLE
+        for an object outside the actor's scope (a list filtered by `q` never shows it: 404, no
+        existence leak); None when allowed."""
+        if not has_perm(actor, self.perm):
+            return Kind.FORBIDDEN
+        return None if self.allows(actor, obj) else Kind.NOT_VISIBLE
 
     def q(self, actor, prefix: str = "") -> Q:
         """Filter a queryset of the object's model (or, with `prefix`, a model pointing at it)."""

@@ -135,13 +135,13 @@ def certificate_issue(*, actor: User, course: Course | None = None, year: int | 
     hours, lines = current_figures(person, course=course, year=year)
     if course is not None:
         if not lines:
-            raise CourseError(MSG_NO_HOURS_COURSE)
+            raise CourseError(MSG_NO_HOURS_COURSE, code="no_hours")
         if feedback.blocks_certificate(person, course):
             raise CourseError(feedback.MSG_FEEDBACK_FIRST, code=feedback.CODE_FEEDBACK_FIRST)
         lookup = {"course": course, "academic_year": None}
     else:
         if not hours:
-            raise CourseError(MSG_NO_HOURS_YEAR)
+            raise CourseError(MSG_NO_HOURS_YEAR, code="no_hours")
         lookup = {"course": None, "academic_year": year}
     with transaction.atomic():
         for live in Certificate.objects.select_for_update().filter(

@@ -57,7 +57,7 @@ def credential_issue(*, actor: User, unit: Unit) -> tuple[PartnerCredential, str
                 unit=unit, token_hash=_hash(token), prefix=token[:10], issued_by=actor
             )
     except IntegrityError as error:
-        raise CourseError(MSG_ALREADY_ISSUED) from error
+        raise CourseError(MSG_ALREADY_ISSUED, code="credential_exists") from error
     return credential, token
 
 
@@ -66,7 +66,7 @@ def credential_revoke(*, actor: User, credential: PartnerCredential) -> PartnerC
     with transaction.atomic():
         credential = PartnerCredential.objects.select_for_update().get(pk=credential.pk)
         if credential.revoked_at is not None:
-            raise CourseError(MSG_ALREADY_REVOKED)
+            raise CourseError(MSG_ALREADY_REVOKED, code="credential_revoked")
         credential.revoked_at = timezone.now()
         credential.save(update_fields=["revoked_at"])
     return credential

@@ -8,6 +8,8 @@ from accounts.permissions import Perm, ScopedPerm
 from core.replica import read_alias
 from courses.models import (
     ACTIVE_ENROLMENT,
+    AdmissionSkip,
+    AttendanceUpload,
     CorrectionStatus,
     Course,
     CourseStatus,
@@ -113,6 +115,30 @@ def enrolments_of(person) -> list[Enrolment]:
     return rows
 
 
+def has_calendar(enrolment: Enrolment) -> bool:
+    """An admitted course with a first day has an iCalendar event (我的研習報名's link)."""
+    return enrolment.status == EnrolmentStatus.ADMITTED and enrolment.course.start_date is not None
+
+
+def own_calendar_enrolment(user, number: str) -> Enrolment | None:
+    """The signed-in teacher's own admitted enrolment with that 報名序號 and a first day, or None."""
+    return (
+        Enrolment.objects.select_related("course", "course__organiser")
+        .filter(
+            number=number,
+            person_id=user.person_id,
+            status=EnrolmentStatus.ADMITTED,
+            course__start_date__isnull=False,
+        )
+        .first()
+    )
+
+
+def courses_with_hours_of(person) -> QuerySet[Course]:
+    """The courses with hours issued to the person (研習證明 of one course)."""
+    return Course.objects.filter(issued_hours__person=person).distinct()
+
+
 def courses_managed_by(actor) -> QuerySet[Course]:
     """The courses of the actor's own unit (研習課程管理); none for anyone else."""
     return (
@@ -126,6 +152,24 @@ def courses_managed_by(actor) -> QuerySet[Course]:
         )
         .order_by("-created_at")
     )
+
+
+def uploads_of(course: Course) -> QuerySet[AttendanceUpload]:
+    """The course's attendance uploads without their files (the status pages)."""
+    return AttendanceUpload.objects.defer("content").filter(course=course)
+
+
+def recent_uploads(course: Course, count: int = 5) -> list[AttendanceUpload]:
+    return list(uploads_of(course).order_by("-created_at", "-pk")[:count])
+
+
+def admission_skips(course: Course, count: int = 20) -> list[AdmissionSkip]:
+    """The recorded reasons for passing over an earlier enrolee (審核錄取), newest first."""
+    return list(course.admission_skips.select_related("skipped__person")[:count])
+
+
+def enrolments_with_person(course: Course) -> QuerySet[Enrolment]:
+    return course.enrolments.select_related("person")
 
 
 def participants(course: Course, statuses=ACTIVE_ENROLMENT) -> QuerySet[Enrolment]:

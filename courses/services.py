@@ -27,7 +27,7 @@ from core import reaper
 from core.dataexchange import ImportRefused
 from core.refusals import Kind, Refused
 from core.roc import academic_year, format_roc_date, roc_year
-from courses import attendance
+from courses import attendance, states
 from courses.choices import Admission
 from courses.models import (
     ACTIVE_ENROLMENT,
@@ -49,8 +49,11 @@ from courses.models import (
 )
 from courses.selectors import APPROVE_CORRECTION, MANAGE_COURSE
 from teachers import reassign
+from teachers.models import Membership
 
 MSG_FORBIDDEN = _("您沒有執行此課程作業的權限。")
+MSG_NOT_FOUND = _("找不到此研習課程。")
+MSG_CORRECTION_NOT_FOUND = _("找不到此研習時數更正申請。")
 MSG_WRONG_STATE = _("課程目前為「{status}」，不能執行此作業。")
 MSG_OPEN_NEEDS = _("開放報名前，請先填妥上課日期、研習時數、名額及報名時間。")
 MSG_NOT_TEACHER = _("只有教師個人帳號可以報名研習課程。")
@@ -78,15 +81,23 @@ MSG_CORRECTION_DECIDED = _("此更正已核定過。")
 
 
 class CourseError(Refused):
-    """core.refusals.Refused of the course rules."""
+    """core.refusals.Refused of the course rules: every raise names its rule (`code`); the kind
+    is CONFLICT (409) unless it says otherwise."""
 
-    def __init__(
-        self, message, details: list[str] | None = None, *, code: str = "", kind: Kind = Kind.CONFLICT
-    ):
+    def __init__(self, message, details: list[str] | None = None, *, code: str, kind: Kind = Kind.CONFLICT):
         super().__init__(message, code=code, kind=kind, details=details)
 
 
-def _forbidden() -> CourseError:
+def _require_state(course: Course, action: str) -> None:
+    """The course state machine (courses.states): refuse `action` from a state it does not run from."""
+    if not states.allows(action, course.status):
+        raise _wrong_state(course)
+
+
+def _denied(kind: Kind, not_found=None) -> CourseError:
+    """The refusal of a ScopedPerm.denial: 403 without the permission, 404 outside the scope."""
+    if kind == Kind.NOT_VISIBLE:
+        return CourseError(not_found or MSG_NOT_FOUND, code="not_found", kind=Kind.NOT_VISIBLE)
     return CourseError(MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
 
 
@@ -98,13 +109,10 @@ def may_manage_course(actor: User, course: Course) -> bool:
     return MANAGE_COURSE.allows(actor, course)
 
 
-def may_approve_correction(actor: User, course: Course) -> bool:
-    return APPROVE_CORRECTION.allows(actor, course)
-
-
 def _require_manager(actor: User, course: Course) -> None:
-    if not may_manage_course(actor, course):
-        raise _forbidden()
+    denial = MANAGE_COURSE.denial(actor, course)
+    if denial is not None:
+        raise _denied(denial)
 
 
 def _lock(course: Course) -> Course:
@@ -127,7 +135,7 @@ def course_not_over_message(course: Course) -> str | None:
 def _require_course_ended(course: Course) -> None:
     message = course_not_over_message(course)
     if message is not None:
-        raise CourseError(message)
+        raise CourseError(message, code="course_not_over")
 
 
 def _after_commit(task, *args) -> None:
@@ -187,13 +195,14 @@ def course_update(
     """Edit a course while it is 登錄中 or 開放報名; the capacity never drops below those admitted."""
     course = _lock(course)
     _require_manager(actor, course)
-    if course.status not in (CourseStatus.REGISTERING, CourseStatus.OPEN):
-        raise _wrong_state(course)
+    _require_state(course, "edit")
     for name, value in fields.items():
         setattr(course, name, value)
     admitted = course.enrolments.filter(status=EnrolmentStatus.ADMITTED).count()
     if course.capacity is not None and course.capacity < admitted:
-        raise CourseError(MSG_TOO_MANY_ADMITTED.format(seats=0))
+        raise CourseError(
+            MSG_TOO_MANY_ADMITTED.format(seats=0), code="capacity_below_admitted", kind=Kind.INVALID
+        )
     _save_course(course, tags=tags, stages=stages, authorities=authorities)
     _promote_waiting(course)
     return course
@@ -218,15 +227,14 @@ def course_open(*, actor: User, course: Course) -> Course:
     """登錄中 → 開放報名: the course gets its public code and appears in the search."""
     course = _lock(course)
     _require_manager(actor, course)
-    if course.status != CourseStatus.REGISTERING:
-        raise _wrong_state(course)
+    _require_state(course, "open")
     if not (
         course.start_date and course.end_date and course.hours and course.capacity and course.enrol_closes_at
     ):
-        raise CourseError(MSG_OPEN_NEEDS)
+        raise CourseError(MSG_OPEN_NEEDS, code="open_needs_details")
     if not course.code:
         course.code = _next_code(timezone.localdate())
-    course.status = CourseStatus.OPEN
+    course.status = states.target("open")
     course.save(update_fields=["code", "status"])
     return course
 
@@ -236,9 +244,8 @@ def course_close_enrolment(*, actor: User, course: Course) -> Course:
     """開放報名 → 報名截止."""
     course = _lock(course)
     _require_manager(actor, course)
-    if course.status != CourseStatus.OPEN:
-        raise _wrong_state(course)
-    course.status = CourseStatus.CLOSED
+    _require_state(course, "close")
+    course.status = states.target("close")
     course.save(update_fields=["status"])
     return course
 
@@ -246,13 +253,12 @@ def course_close_enrolment(*, actor: User, course: Course) -> Course:
 @transaction.atomic
 def course_cancel(*, actor: User, course: Course) -> Course:
     """Any state before 名單確認通過 → 已取消; every teacher still enrolled is told by e-mail."""
-    from courses import tasks
+    from courses import tasks  # courses.tasks imports this module
 
     course = _lock(course)
     _require_manager(actor, course)
-    if course.status in (CourseStatus.CONFIRMED, CourseStatus.CANCELLED):
-        raise _wrong_state(course)
-    course.status = CourseStatus.CANCELLED
+    _require_state(course, "cancel")
+    course.status = states.target("cancel")
     course.save(update_fields=["status"])
     for enrolment_id in course.enrolments.filter(status__in=ACTIVE_ENROLMENT).values_list("pk", flat=True):
         _after_commit(tasks.send_enrolment_notice, enrolment_id, "cancelled")
@@ -265,14 +271,12 @@ def course_cancel(*, actor: User, course: Course) -> Course:
 
 def _person_of_teacher(actor: User) -> Person:
     if not permissions.has_perm(actor, Perm.COURSE_ENROL) or not actor.person_id:
-        raise CourseError(MSG_NOT_TEACHER)
+        raise CourseError(MSG_NOT_TEACHER, code="not_a_teacher", kind=Kind.FORBIDDEN)
     return actor.person
 
 
 def _in_audience(course: Course, person: Person) -> bool:
     """Stages and authorities left empty mean every teacher."""
-    from teachers.models import Membership
-
     stages = [row.stage for row in course.audience_stages.all()]
     authorities = {unit.pk for unit in course.audience_authorities.all()}
     if not stages and not authorities:
@@ -296,11 +300,11 @@ def _promote_waiting(course: Course) -> list[Enrolment]:
     The caller holds the course lock. In 審核錄取 nothing fills itself: the unit admits from the
     waiting list (course_admit_waiting).
     """
-    from courses import tasks
+    from courses import tasks  # courses.tasks imports this module
 
     if course.admission != Admission.FIRST_COME:
         return []
-    if course.status not in (CourseStatus.OPEN, CourseStatus.CLOSED) or not course.capacity:
+    if course.status not in states.ENROLMENTS_LIVE or not course.capacity:
         return []
     free = course.capacity - _admitted_count(course)
     if free <= 0:
@@ -329,18 +333,18 @@ def enrolment_enrol(*, actor: User, course: Course) -> Enrolment:
     queue time (applied_at) in the order they took the lock, and never exceed the capacity; the
     unique (course, person) constraint holds against a double click.
     """
-    from courses import tasks
+    from courses import tasks  # courses.tasks imports this module
 
     person = _person_of_teacher(actor)
     course = _lock(course)
     now = timezone.now()
     if not course.enrolment_open_at(now):
-        raise CourseError(MSG_WINDOW_CLOSED)
+        raise CourseError(MSG_WINDOW_CLOSED, code="enrolment_closed")
     enrolment = Enrolment.objects.filter(course=course, person=person).first()
     if enrolment is not None and enrolment.status in ACTIVE_ENROLMENT:
-        raise CourseError(MSG_ALREADY_ENROLLED)
+        raise CourseError(MSG_ALREADY_ENROLLED, code="already_enrolled")
     if not _in_audience(course, person):
-        raise CourseError(MSG_NOT_IN_AUDIENCE)
+        raise CourseError(MSG_NOT_IN_AUDIENCE, code="not_in_audience", kind=Kind.FORBIDDEN)
     if course.admission == Admission.REVIEW:
         announced = course.admission_announced_at is not None
         status = EnrolmentStatus.WAITING if announced else EnrolmentStatus.APPLIED
@@ -366,7 +370,7 @@ def enrolment_enrol(*, actor: User, course: Course) -> Enrolment:
 def _own_enrolment(person: Person, course: Course) -> Enrolment:
     enrolment = Enrolment.objects.select_for_update().filter(course=course, person=person).first()
     if enrolment is None or enrolment.status not in ACTIVE_ENROLMENT:
-        raise CourseError(MSG_NOT_ENROLLED)
+        raise CourseError(MSG_NOT_ENROLLED, code="not_enrolled")
     return enrolment
 
 
@@ -376,7 +380,7 @@ def enrolment_cancel(*, actor: User, course: Course) -> Enrolment:
     person = _person_of_teacher(actor)
     course = _lock(course)
     if not course.enrolment_open_at(timezone.now()):
-        raise CourseError(MSG_WINDOW_CLOSED)
+        raise CourseError(MSG_WINDOW_CLOSED, code="enrolment_closed")
     enrolment = _own_enrolment(person, course)
     enrolment.status = EnrolmentStatus.CANCELLED
     enrolment.save(update_fields=["status"])
@@ -389,23 +393,37 @@ def enrolment_decline(*, actor: User, course: Course) -> Enrolment:
     """放棄錄取: an admitted teacher gives the place up before the course starts; 候補 moves up."""
     person = _person_of_teacher(actor)
     course = _lock(course)
-    if course.status not in (CourseStatus.OPEN, CourseStatus.CLOSED):
-        raise _wrong_state(course)
+    _require_state(course, "decline")
     if course.start_date and timezone.localdate() >= course.start_date:
-        raise CourseError(MSG_COURSE_STARTED)
+        raise CourseError(MSG_COURSE_STARTED, code="course_started")
     enrolment = _own_enrolment(person, course)
     if enrolment.status != EnrolmentStatus.ADMITTED:
-        raise CourseError(MSG_NOT_ADMITTED)
+        raise CourseError(MSG_NOT_ADMITTED, code="not_admitted")
     enrolment.status = EnrolmentStatus.DECLINED
     enrolment.save(update_fields=["status"])
     _promote_waiting(course)
     return enrolment
 
 
+def may_cancel_enrolment(enrolment: Enrolment, course: Course, now: dt.datetime | None = None) -> bool:
+    """取消報名 is offered for an enrolment still in play while the enrolment window is open
+    (the checks of enrolment_cancel)."""
+    return enrolment.status in ACTIVE_ENROLMENT and course.enrolment_open_at(now or timezone.now())
+
+
+def may_decline(enrolment: Enrolment | None, course: Course, today: dt.date | None = None) -> bool:
+    """放棄錄取 is offered to an admitted teacher while enrolments are live, before the first day
+    (the checks of enrolment_decline)."""
+    if enrolment is None or enrolment.status != EnrolmentStatus.ADMITTED:
+        return False
+    today = today or timezone.localdate()
+    return states.allows("decline", course.status) and not (course.start_date and today >= course.start_date)
+
+
 def may_admit_now(course: Course) -> bool:
     """審核錄取 is offered while there is someone to admit: applicants before the announcement;
     after it, anyone waiting while a seat is free."""
-    if course.admission != Admission.REVIEW or course.status not in (CourseStatus.OPEN, CourseStatus.CLOSED):
+    if course.admission != Admission.REVIEW or not states.allows("admit", course.status):
         return False
     if course.admission_announced_at is None:
         return course.enrolments.filter(status=EnrolmentStatus.APPLIED).exists()
@@ -432,19 +450,23 @@ def _admit_from(
 ) -> list[Enrolment]:
     """Admit the chosen ones of `queue` (locked rows, enrolment order): within the free seats, and
     with a recorded reason for every earlier enrolee passed over."""
-    from courses import tasks
+    from courses import tasks  # courses.tasks imports this module
 
     by_pk = {enrolment.pk: enrolment for enrolment in queue}
     chosen = {int(pk) for pk in enrolment_ids}
     if any(pk not in by_pk for pk in chosen):
-        raise CourseError(not_in_queue)
+        raise CourseError(not_in_queue, code="not_in_queue", kind=Kind.INVALID)
     seats = course.capacity - _admitted_count(course)
     if len(chosen) > seats:
-        raise CourseError(MSG_TOO_MANY_ADMITTED.format(seats=max(seats, 0)))
+        raise CourseError(
+            MSG_TOO_MANY_ADMITTED.format(seats=max(seats, 0)), code="too_many_admitted", kind=Kind.INVALID
+        )
     passed_over = _passed_over(queue, chosen)
     reason = (skip_reason or "").strip()
     if passed_over and not reason:
-        raise CourseError(MSG_SKIP_NEEDS_REASON.format(n=len(passed_over)))
+        raise CourseError(
+            MSG_SKIP_NEEDS_REASON.format(n=len(passed_over)), code="skip_needs_reason", kind=Kind.INVALID
+        )
     now = timezone.now()
     admitted = [enrolment for enrolment in queue if enrolment.pk in chosen]
     for enrolment in admitted:
@@ -464,9 +486,8 @@ def _lock_review_course(actor: User, course: Course) -> Course:
     course = _lock(course)
     _require_manager(actor, course)
     if course.admission != Admission.REVIEW:
-        raise CourseError(MSG_NOT_REVIEW)
-    if course.status not in (CourseStatus.OPEN, CourseStatus.CLOSED):
-        raise _wrong_state(course)
+        raise CourseError(MSG_NOT_REVIEW, code="not_review_admission")
+    _require_state(course, "admit")
     return course
 
 
@@ -485,11 +506,11 @@ def course_announce_admission(
 ) -> list[Enrolment]:
     """公告錄取名單 (審核錄取): the unit admits the chosen applicants; the others wait (候補), in
     enrolment order. Leaving out someone who enrolled before a chosen one needs a reason."""
-    from courses import tasks
+    from courses import tasks  # courses.tasks imports this module
 
     course = _lock_review_course(actor, course)
     if course.admission_announced_at is not None:
-        raise CourseError(MSG_ALREADY_ANNOUNCED)
+        raise CourseError(MSG_ALREADY_ANNOUNCED, code="already_announced")
     applicants = _locked_queue(course, EnrolmentStatus.APPLIED)
     admitted = _admit_from(
         actor=actor,
@@ -517,10 +538,10 @@ def course_admit_waiting(
     whenever seats are free; passing over an earlier 候補 needs a recorded reason."""
     course = _lock_review_course(actor, course)
     if course.admission_announced_at is None:
-        raise CourseError(MSG_NOT_ANNOUNCED)
+        raise CourseError(MSG_NOT_ANNOUNCED, code="not_announced")
     enrolment_ids = list(enrolment_ids)
     if not enrolment_ids:
-        raise CourseError(MSG_NONE_CHOSEN)
+        raise CourseError(MSG_NONE_CHOSEN, code="none_chosen", kind=Kind.INVALID)
     return _admit_from(
         actor=actor,
         course=course,
@@ -540,12 +561,11 @@ def attendance_upload_create(
     *, actor: User, course: Course, filename: str, content: bytes
 ) -> AttendanceUpload:
     """Store the file and queue its processing (the task runs after the commit)."""
-    from courses import tasks
+    from courses import tasks  # courses.tasks imports this module
 
     course = _lock(course)
     _require_manager(actor, course)
-    if course.status not in (CourseStatus.CLOSED, CourseStatus.PENDING):
-        raise _wrong_state(course)
+    _require_state(course, "upload")
     _require_course_ended(course)
     upload = AttendanceUpload.objects.create(
         course=course, uploaded_by=actor, filename=filename, content=content
@@ -610,16 +630,15 @@ def attendance_upload_process(upload_id: int) -> AttendanceUpload:
 @transaction.atomic
 def attendance_upload_retry(*, actor: User, course: Course, upload: AttendanceUpload) -> AttendanceUpload:
     """重新處理: an upload left 中斷 by a dead worker is queued again with the file it kept."""
-    from courses import tasks
+    from courses import tasks  # courses.tasks imports this module
 
     course = _lock(course)
     _require_manager(actor, course)
-    if course.status not in (CourseStatus.CLOSED, CourseStatus.PENDING):
-        raise _wrong_state(course)
+    _require_state(course, "upload")
     _require_course_ended(course)
     upload = AttendanceUpload.objects.select_for_update().get(pk=upload.pk, course=course)
     if upload.status != UploadStatus.INTERRUPTED or not bytes(upload.content):
-        raise CourseError(MSG_UPLOAD_NOT_RETRYABLE)
+        raise CourseError(MSG_UPLOAD_NOT_RETRYABLE, code="upload_not_retryable")
     upload.status, upload.progress, upload.messages = UploadStatus.QUEUED, 0, []
     upload.finished_at, upload.heartbeat_at = None, timezone.now()
     upload.save(update_fields=["status", "progress", "messages", "finished_at", "heartbeat_at"])
@@ -653,7 +672,7 @@ def _process_attendance(upload: AttendanceUpload) -> AttendanceUpload:
             return upload
     with transaction.atomic():
         course = _lock(course)
-        if course.status not in (CourseStatus.CLOSED, CourseStatus.PENDING):
+        if not states.allows("upload", course.status):
             _set_progress(
                 upload,
                 status=UploadStatus.FAILED,
@@ -668,7 +687,7 @@ def _process_attendance(upload: AttendanceUpload) -> AttendanceUpload:
         for enrolment in enrolments:
             enrolment.attended_hours = attended.get(enrolment.pk, Decimal("0"))
         Enrolment.objects.bulk_update(enrolments, ["attended_hours"], batch_size=500)
-        course.status = CourseStatus.PENDING
+        course.status = states.target("upload")
         course.save(update_fields=["status"])
         AttendanceUpload.objects.filter(pk=upload.pk).update(
             status=UploadStatus.DONE,
@@ -699,14 +718,13 @@ def course_confirm(*, actor: User, course: Course) -> int:
     """
     course = _lock(course)
     _require_manager(actor, course)
-    if course.status != CourseStatus.PENDING:
-        raise _wrong_state(course)
+    _require_state(course, "confirm")
     _require_course_ended(course)
     participants = list(
         course.enrolments.filter(status=EnrolmentStatus.ADMITTED).values_list("person_id", "attended_hours")
     )
     if any(hours is None for _, hours in participants):
-        raise CourseError(MSG_NO_ATTENDANCE)
+        raise CourseError(MSG_NO_ATTENDANCE, code="no_attendance")
     records = [
         IssuedHours(
             person_id=person_id, course=course, date=course.end_date, hours=hours, source=HoursSource.COURSE
@@ -715,10 +733,10 @@ def course_confirm(*, actor: User, course: Course) -> int:
         if hours > 0
     ]
     IssuedHours.objects.bulk_create(records, batch_size=1000)
-    course.status = CourseStatus.CONFIRMED
+    course.status = states.target("confirm")
     course.confirmed_at = timezone.now()
     course.save(update_fields=["status", "confirmed_at"])
-    from courses import tasks
+    from courses import tasks  # courses.tasks imports this module
 
     for enrolment_id in course.enrolments.filter(
         status=EnrolmentStatus.ADMITTED, attended_hours__gt=0
@@ -738,23 +756,22 @@ def correction_request(
     """The course's unit asks for a change of one participant's issued hours, with a reason."""
     course = _lock(course)
     _require_manager(actor, course)
-    if course.status != CourseStatus.CONFIRMED:
-        raise _wrong_state(course)
+    _require_state(course, "correct")
     if enrolment.course_id != course.pk or enrolment.status != EnrolmentStatus.ADMITTED:
-        raise CourseError(MSG_CORRECTION_NOT_PARTICIPANT)
+        raise CourseError(MSG_CORRECTION_NOT_PARTICIPANT, code="correction_not_participant")
     if hours_after < 0 or hours_after > course.hours or hours_after != hours_after.quantize(Decimal("0.1")):
-        raise CourseError(MSG_CORRECTION_RANGE)
+        raise CourseError(MSG_CORRECTION_RANGE, code="correction_range", kind=Kind.INVALID)
     record = IssuedHours.objects.filter(
         course=course, person_id=enrolment.person_id, date=course.end_date
     ).first()
     before = record.hours if record else Decimal("0")
     if before == hours_after:
-        raise CourseError(MSG_CORRECTION_SAME)
+        raise CourseError(MSG_CORRECTION_SAME, code="correction_same", kind=Kind.INVALID)
     if HoursCorrection.objects.filter(
         course=course, person_id=enrolment.person_id, status=CorrectionStatus.PENDING
     ).exists():
-        raise CourseError(MSG_CORRECTION_PENDING)
-    from courses import tasks
+        raise CourseError(MSG_CORRECTION_PENDING, code="correction_pending")
+    from courses import tasks  # courses.tasks imports this module
 
     correction = HoursCorrection.objects.create(
         course=course,
@@ -773,10 +790,11 @@ def correction_decide(*, actor: User, correction: HoursCorrection, approve: bool
     """The course's authority or the operator approves (the hours change) or rejects (nothing changes)."""
     correction = HoursCorrection.objects.select_for_update().select_related("course").get(pk=correction.pk)
     course = correction.course
-    if not may_approve_correction(actor, course):
-        raise _forbidden()
+    denial = APPROVE_CORRECTION.denial(actor, course)
+    if denial is not None:
+        raise _denied(denial, MSG_CORRECTION_NOT_FOUND)
     if correction.status != CorrectionStatus.PENDING:
-        raise CourseError(MSG_CORRECTION_DECIDED)
+        raise CourseError(MSG_CORRECTION_DECIDED, code="correction_decided")
     if approve:
         IssuedHours.objects.update_or_create(
             person_id=correction.person_id,
@@ -793,7 +811,7 @@ def correction_decide(*, actor: User, correction: HoursCorrection, approve: bool
         Certificate.objects.filter(person_id=correction.person_id, superseded_at__isnull=True).filter(
             Q(course=course) | Q(course__isnull=True, academic_year=academic_year(course.end_date))
         ).update(superseded_at=now)
-        from courses import tasks
+        from courses import tasks  # courses.tasks imports this module
 
         for enrolment_id in Enrolment.objects.filter(
             course=course, person_id=correction.person_id
@@ -812,11 +830,11 @@ def correction_decide(*, actor: User, correction: HoursCorrection, approve: bool
 
 def course_reminders_send(*, today: dt.date | None = None, days_ahead: int = 1) -> int:
     """The day before a course starts, each admitted teacher gets a reminder, once per course."""
-    from courses import tasks
+    from courses import tasks  # courses.tasks imports this module
 
     today = today or timezone.localdate()
     due = Course.objects.filter(
-        status__in=(CourseStatus.OPEN, CourseStatus.CLOSED),
+        status__in=states.ENROLMENTS_LIVE,
         start_date__gt=today,
         start_date__lte=today + dt.timedelta(days=days_ahead),
         reminder_sent_at__isnull=True,

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,10 +16,24 @@ from accounts.permissions import Perm, requires
 from core import exports as core_exports
 from core import fonts
 from core.refusals import refused_response
-from courses import checkin, exports, feedback, ical, selectors, services
+from core.uploads import limited_upload
+from courses import (
+    certificates,
+    checkin,
+    exports,
+    feedback,
+    ical,
+    opendata,
+    record,
+    selectors,
+    services,
+    states,
+)
+from courses import charts as chart_data
+from courses.api import api
 from courses.filters import CourseSearchFilter
 from courses.forms import AdmitForm, AttendanceUploadForm, CorrectionForm, CourseForm
-from courses.models import ACTIVE_ENROLMENT, AttendanceUpload, CourseStatus, Enrolment, EnrolmentStatus
+from courses.models import ACTIVE_ENROLMENT, EnrolmentStatus
 
 
 def _refused(request, template, context, error):
@@ -49,11 +62,14 @@ def detail(request, code: str):
     course = selectors.course_page(code)
     if course is None:
         raise Http404
+    enrolment = selectors.own_enrolment(request.user, course)
     context = {
         "course": course,
         "seats_left": services.seats_left(course),
         "enrolment_open": course.enrolment_open_at(timezone.now()),
-        "enrolment": selectors.own_enrolment(request.user, course),
+        "enrolment": enrolment,
+        "enrolment_active": enrolment is not None and enrolment.status in ACTIVE_ENROLMENT,
+        "may_decline": services.may_decline(enrolment, course),
         "can_enrol": permissions.has_perm(request.user, Perm.COURSE_ENROL),
         "stages": [row.get_stage_display() for row in course.audience_stages.all()],
     }
@@ -135,14 +151,9 @@ def my_enrolments(request):
     now = timezone.now()
     today = timezone.localdate()
     for row in rows:
-        course = row.course
-        row.may_cancel = row.status in ACTIVE_ENROLMENT and course.enrolment_open_at(now)
-        row.may_decline = (
-            row.status == EnrolmentStatus.ADMITTED
-            and course.status in (CourseStatus.OPEN, CourseStatus.CLOSED)
-            and not (course.start_date and today >= course.start_date)
-        )
-        row.has_calendar = row.status == EnrolmentStatus.ADMITTED and course.start_date is not None
+        row.may_cancel = services.may_cancel_enrolment(row, row.course, now)
+        row.may_decline = services.may_decline(row, row.course, today)
+        row.has_calendar = selectors.has_calendar(row)
         row.feedback_done = row.course_id in done
         row.feedback_open = row.status == EnrolmentStatus.ADMITTED and (
             feedback.refusal_for(row, answered=row.feedback_done) is None
@@ -154,13 +165,9 @@ def my_enrolments(request):
 @requires(Perm.COURSE_ENROL)
 def enrolment_ics(request, number: str):
     """An admitted course as an iCalendar event (RFC 5545), for the teacher's own calendar."""
-    enrolment = get_object_or_404(
-        Enrolment.objects.select_related("course", "course__organiser"),
-        number=number,
-        person_id=request.user.person_id,
-        status=EnrolmentStatus.ADMITTED,
-        course__start_date__isnull=False,
-    )
+    enrolment = selectors.own_calendar_enrolment(request.user, number)
+    if enrolment is None:
+        raise Http404
     course_url = request.build_absolute_uri(reverse("courses:detail", args=[enrolment.course.code]))
     response = HttpResponse(
         ical.course_event(enrolment, url=course_url, host=request.get_host()),
@@ -178,17 +185,19 @@ def enrolment_ics(request, number: str):
 @require_http_methods(["GET", "POST"])
 def register(request):
     form = CourseForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             course = services.course_register(actor=request.user, **form.service_arguments())
         except services.CourseError as error:
             form.add_error(None, error.message)
+            status = error.status
         else:
             messages.success(
                 request, _("已登錄課程「%(title)s」，確認內容後請按「開放報名」。") % {"title": course.title}
             )
             return redirect("courses:manage-detail", pk=course.pk)
-    return render(request, "courses/form.html", {"form": form, "heading": _("研習課程登錄")})
+    return render(request, "courses/form.html", {"form": form, "heading": _("研習課程登錄")}, status=status)
 
 
 def _managed(request, pk: int):
@@ -210,10 +219,10 @@ def manage_detail(request, pk: int):
     context = {
         "course": course,
         "rows": rows,
-        "uploads": course.uploads.all()[:5],
+        "uploads": selectors.recent_uploads(course),
         "pending_corrections": list(selectors.pending_corrections(course)),
         "seats_left": services.seats_left(course),
-        "can_upload": course.status in (CourseStatus.CLOSED, CourseStatus.PENDING),
+        "actions": states.allowed_actions(course),
         "not_over": services.course_not_over_message(course),
         "can_admit": services.may_admit_now(course),
         "admitted_rows": [row for row in rows if row.status == EnrolmentStatus.ADMITTED],
@@ -226,29 +235,32 @@ def manage_detail(request, pk: int):
 def edit(request, pk: int):
     course = _managed(request, pk)
     form = CourseForm(request.POST or None, instance=course)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             services.course_update(actor=request.user, course=course, **form.service_arguments())
         except services.CourseError as error:
             form.add_error(None, error.message)
+            status = error.status
         else:
             messages.success(request, _("已更新課程資料。"))
             return redirect("courses:manage-detail", pk=course.pk)
     return render(
-        request, "courses/form.html", {"form": form, "heading": _("修改研習課程"), "course": course}
+        request,
+        "courses/form.html",
+        {"form": form, "heading": _("修改研習課程"), "course": course},
+        status=status,
     )
 
 
+# The state changes of courses.states with a page of their own: the service and the done message.
 TRANSITIONS = {
-    "open": (services.course_open, _("開放報名"), _("已開放報名，課程代碼 %(code)s。")),
-    "close": (services.course_close_enrolment, _("報名截止"), _("已截止報名。")),
-    "cancel": (services.course_cancel, _("取消課程"), _("已取消課程，並以電子郵件通知報名的教師。")),
-    "confirm": (
-        services.course_confirm,
-        _("名單確認通過並核發研習時數"),
-        _("名單確認通過，已核發研習時數。"),
-    ),
+    "open": (services.course_open, _("已開放報名，課程代碼 %(code)s。")),
+    "close": (services.course_close_enrolment, _("已截止報名。")),
+    "cancel": (services.course_cancel, _("已取消課程，並以電子郵件通知報名的教師。")),
+    "confirm": (services.course_confirm, _("名單確認通過，已核發研習時數。")),
 }
+TRANSITION_LABELS = {"confirm": gettext_lazy("名單確認通過並核發研習時數")}
 
 
 @requires(Perm.COURSE_MANAGE)
@@ -258,7 +270,8 @@ def transition(request, pk: int, action: str):
     if action not in TRANSITIONS:
         raise Http404
     course = _managed(request, pk)
-    service, label, done = TRANSITIONS[action]
+    service, done = TRANSITIONS[action]
+    label = TRANSITION_LABELS.get(action, states.ACTIONS[action].label)
     context = {"course": course, "action": action, "label": label}
     if request.method == "POST":
         try:
@@ -283,7 +296,7 @@ def admit(request, pk: int):
         "form": form,
         "announced": announced,
         "seats_left": services.seats_left(course),
-        "skips": course.admission_skips.select_related("skipped__person")[:20],
+        "skips": selectors.admission_skips(course),
     }
     if request.method == "POST" and form.is_valid():
         service = services.course_admit_waiting if announced else services.course_announce_admission
@@ -313,6 +326,7 @@ def participants_xlsx(request, pk: int):
     )
 
 
+@limited_upload  # over UPLOAD_MAX_BYTES: refused while the body is read (core.uploads)
 @requires(Perm.COURSE_MANAGE)
 @require_http_methods(["GET", "POST"])
 def upload(request, pk: int):
@@ -335,7 +349,7 @@ def upload(request, pk: int):
 @requires(Perm.COURSE_MANAGE)
 def upload_status(request, pk: int, upload_id: int):
     course = _managed(request, pk)
-    job = get_object_or_404(AttendanceUpload.objects.defer("content"), pk=upload_id, course=course)
+    job = get_object_or_404(selectors.uploads_of(course), pk=upload_id)
     return render(request, "courses/upload_status.html", {"course": course, "job": job})
 
 
@@ -344,7 +358,7 @@ def upload_status(request, pk: int, upload_id: int):
 def upload_retry(request, pk: int, upload_id: int):
     """重新處理: queue again an upload a dead worker left 中斷."""
     course = _managed(request, pk)
-    job = get_object_or_404(AttendanceUpload.objects.defer("content"), pk=upload_id, course=course)
+    job = get_object_or_404(selectors.uploads_of(course), pk=upload_id)
     try:
         services.attendance_upload_retry(actor=request.user, course=course, upload=job)
     except services.CourseError as error:
@@ -357,9 +371,10 @@ def upload_retry(request, pk: int, upload_id: int):
 def correction_new(request, pk: int, enrolment_id: int):
     """更正: ask the course's authority to change one participant's issued hours."""
     course = _managed(request, pk)
-    enrolment = get_object_or_404(Enrolment.objects.select_related("person"), pk=enrolment_id, course=course)
+    enrolment = get_object_or_404(selectors.enrolments_with_person(course), pk=enrolment_id)
     form = CorrectionForm(request.POST or None)
     context = {"course": course, "enrolment": enrolment, "form": form}
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             services.correction_request(
@@ -371,10 +386,11 @@ def correction_new(request, pk: int, enrolment_id: int):
             )
         except services.CourseError as error:
             form.add_error(None, error.message)
+            status = error.status
         else:
             messages.success(request, _("已送出更正申請，待主管機關核定。"))
             return redirect("courses:manage-detail", pk=course.pk)
-    return render(request, "courses/correction_new.html", context)
+    return render(request, "courses/correction_new.html", context, status=status)
 
 
 # ------------------------------------------------------------------------------------------
@@ -392,13 +408,12 @@ def corrections(request):
 def correction_decide(request, correction_id: int):
     correction = get_object_or_404(selectors.corrections_for_approver(request.user), pk=correction_id)
     approve = request.POST.get("decision") == "approve"
-    with transaction.atomic():
-        try:
-            services.correction_decide(actor=request.user, correction=correction, approve=approve)
-        except services.CourseError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, _("已核定更正。") if approve else _("已不予核定。"))
+    try:
+        services.correction_decide(actor=request.user, correction=correction, approve=approve)
+    except services.CourseError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("已核定更正。") if approve else _("已不予核定。"))
     return redirect(reverse("courses:corrections"))
 
 
@@ -407,8 +422,6 @@ def correction_decide(request, correction_id: int):
 
 
 def _record_year(request, person, year=None):
-    from courses import record
-
     years = record.years_of(person)
     if year is None:
         raw = request.GET.get("year", "")
@@ -442,8 +455,6 @@ def learning_record_print(request, year: int):
 
 @requires(Perm.LEARNING_RECORD)
 def learning_record_xlsx(request, year: int):
-    from courses import record
-
     person = request.user.person
     year_record = _record_year(request, person, year)
     return core_exports.xlsx_response(
@@ -455,15 +466,10 @@ def learning_record_xlsx(request, year: int):
 @require_POST
 def certificate(request):
     """研習證明 as a PDF: POST course (a course with hours issued to the teacher) or year."""
-    from courses import certificates
-    from courses.models import Course
-
     person = request.user.person
     course, year = None, None
     if request.POST.get("course", "").isdigit():
-        course = get_object_or_404(
-            Course.objects.filter(issued_hours__person=person).distinct(), pk=int(request.POST["course"])
-        )
+        course = get_object_or_404(selectors.courses_with_hours_of(person), pk=int(request.POST["course"]))
     elif request.POST.get("year", "").isdigit():
         year = _record_year(request, person, int(request.POST["year"])).year
     else:
@@ -493,8 +499,6 @@ CERTIFICATE_VERIFY_ACTION = "certificate_verify"
 @require_http_methods(["GET", "POST"])
 def certificate_verify(request):
     """研習證明查驗 (public): the code by POST; shows the masked name, what is certified and the hours."""
-    from courses import certificates
-
     context = {"code": "", "result": None, "checked": False}
     if request.method == "POST":
         # Each check is one use of ACCOUNT_RATE_LIMITS["certificate_verify"] per client address:
@@ -508,8 +512,6 @@ def certificate_verify(request):
 
 def open_data(request):
     """開放資料 (public): what the catalogue's files hold, under which licence, and where."""
-    from courses import opendata
-
     return render(
         request,
         "courses/open_data.html",
@@ -525,15 +527,11 @@ def open_data(request):
 
 
 def partner_api_schema(request):
-    from courses.api import api
-
     return JsonResponse(api.get_openapi_schema(), json_dumps_params={"ensure_ascii": False})
 
 
 def partner_api_docs(request):
     """The partner API's description as a page (from the same OpenAPI document the JSON serves)."""
-    from courses.api import api
-
     schema = api.get_openapi_schema()
     operations = [
         {"method": method.upper(), "path": path, **operation}
@@ -553,8 +551,6 @@ def partner_api_docs(request):
 
 
 def _chart_year(request) -> tuple[int, list[int]]:
-    from courses import record
-
     now = record.current_year()
     years = list(range(now, now - 6, -1))
     raw = request.GET.get("year", "")
@@ -566,8 +562,6 @@ def _chart_year(request) -> tuple[int, list[int]]:
 
 @requires(Perm.STATISTICS_CHARTS)
 def charts(request):
-    from courses import charts as chart_data
-
     scope = chart_data.scope_for(request.user)
     year, years = _chart_year(request)
     figures = chart_data.figures(scope, year)
@@ -586,8 +580,6 @@ def charts(request):
 
 @requires(Perm.STATISTICS_CHARTS)
 def chart_csv(request, key: str):
-    from courses import charts as chart_data
-
     if key not in chart_data.BUILDERS:
         raise Http404
     scope = chart_data.scope_for(request.user)

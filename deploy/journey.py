@@ -126,7 +126,15 @@ class Browser:
         if totp_secret:
             if "/2fa/" not in page.url:
                 raise JourneyFailed(f"{username}: no second-factor step ({page.url})")
-            page = self.post_form(urllib.parse.urlsplit(page.url).path, {"code": totp(totp_secret)})
+            step = urllib.parse.urlsplit(page.url).path
+            page = self.post_form(step, {"code": totp(totp_secret)})
+            if "/2fa/" in page.url:
+                # The code was refused as already used: allauth remembers a used code for its period
+                # (in the shared cache), and this account signed in a moment ago (the restore drill
+                # signs in on the restored copy right after the original). A person waits for the
+                # next code; so does the journey.
+                time.sleep(30 - time.time() % 30 + 1)
+                page = self.post_form(step, {"code": totp(totp_secret)})
         home = self.get("/").text
         if "登出" not in home:
             raise JourneyFailed(f"{username} is not signed in:\n{home[:1500]}")

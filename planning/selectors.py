@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts import permissions
 from accounts.models import Unit, UnitKind
-from accounts.permissions import Perm, ScopedPerm
+from accounts.permissions import Perm
 from courses.models import Course, CourseStatus, IssuedHours
 from planning import clock, fill_rates, statistics
 from planning.choices import Domain
@@ -25,11 +25,10 @@ from planning.models import (
     SurveyResponse,
     TeacherPlan,
 )
-from planning.services import current_cycle, school_in_scope, teacher_school
+from planning.services import READ_SCHOOL_PLAN, current_cycle, school_in_scope, teacher_school
 from planning.windows import open_windows, window_for
 
 # The school plans of the units in the reader's scope; the services read the same rule for 退回修改.
-READ_SCHOOL_PLAN = ScopedPerm(Perm.SCHOOL_PLAN_READ, "school")
 
 
 @dataclass(frozen=True)
@@ -114,16 +113,11 @@ def authority_to_read(actor, code: str = "") -> tuple[Unit | None, QuerySet[Unit
     return (authorities.filter(code=code).first() if code else authorities.first()), authorities
 
 
-def plan_to_reopen(actor, kind: PlanKind, pk: int) -> SchoolPlan | TeacherPlan | None:
-    """A plan the actor may open 退回修改 on: a school plan they may read and reopen, a teacher plan
-    for whoever may grant extensions (the operator); None (404) for anything else."""
-    if kind == PlanKind.SCHOOL:
-        if not permissions.has_perm(actor, Perm.PLAN_REOPEN):
-            return None
-        return school_plan_visible_to(actor, pk)
-    if not permissions.has_perm(actor, Perm.PLAN_EXTEND):
-        return None
-    return TeacherPlan.objects.filter(pk=pk).first()
+def plan_to_reopen(kind: PlanKind, pk: int) -> SchoolPlan | TeacherPlan | None:
+    """The plan 退回修改 opens on, or None; who may see it and reopen it is
+    `services.plan_reopen_allowed`'s rule (404 unseen, 403 seen but not theirs to reopen)."""
+    model = SchoolPlan if kind == PlanKind.SCHOOL else TeacherPlan
+    return model.objects.select_related("school").filter(pk=pk).first()
 
 
 def opens_teacher_plan(user) -> bool:

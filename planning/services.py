@@ -205,7 +205,13 @@ def teacher_plan_save(
 
 
 # 退回修改 while the window is open: a school plan of a unit in the actor's scope (a centre its schools).
+READ_SCHOOL_PLAN = ScopedPerm(Perm.SCHOOL_PLAN_READ, "school")
 REOPEN_SCHOOL_PLAN = ScopedPerm(Perm.PLAN_REOPEN, "school")
+MSG_REOPEN_NOT_VISIBLE = _("找不到這份規劃。")
+MSG_REOPEN_FORBIDDEN = _(
+    "您可以檢視這份規劃，但不能退回：學校本位進修規劃由所屬主管機關或教師進修網管理者退回，"
+    "教師自我進修規劃由教師進修網管理者退回；規劃未變更。"
+)
 MSG_REOPEN_NOT_SUBMITTED = _("本規劃尚未確認送出，仍是草稿，不需退回。")
 MSG_REOPEN_REASON = _("請填寫退回原因（會記錄並以電子郵件通知填報者）。")
 MSG_REOPEN_CLOSED = _(
@@ -213,6 +219,25 @@ MSG_REOPEN_CLOSED = _(
 )
 MSG_REOPEN_EXTENSION = _("延長截止時間須晚於現在（{now}）；規劃未變更。")
 MSG_REOPEN_NO_EXTENSION_WHILE_OPEN = _("填報期程仍在進行中（至 {closes}），退回後可於期程內修改，不需延長。")
+
+
+def plan_reopen_allowed(actor: User, kind: PlanKind, plan) -> None:
+    """Refuse unless the actor may reopen the plan: not visible (404) when they may not even see it,
+    forbidden (403) when they see it (their own school's plan, their own teacher plan) but reopening
+    is not theirs. The operator reopens any plan; a school's authority its schools' plans."""
+    if plan is None:
+        raise PlanningError(MSG_REOPEN_NOT_VISIBLE, code="plan_not_visible", kind=Kind.NOT_VISIBLE)
+    if permissions.has_perm(actor, Perm.PLAN_EXTEND):
+        return
+    if kind == PlanKind.SCHOOL:
+        if REOPEN_SCHOOL_PLAN.allows(actor, plan):
+            return
+        seen = READ_SCHOOL_PLAN.allows(actor, plan)
+    else:
+        seen = actor.person_id is not None and plan.person_id == actor.person_id
+    if not seen:
+        raise PlanningError(MSG_REOPEN_NOT_VISIBLE, code="plan_not_visible", kind=Kind.NOT_VISIBLE)
+    raise PlanningError(MSG_REOPEN_FORBIDDEN, code="reopen_forbidden", kind=Kind.FORBIDDEN)
 
 
 def _plan_window(kind: PlanKind, plan) -> PlanningWindow | None:
@@ -262,28 +287,25 @@ def plan_reopen(
     may_extend = permissions.has_perm(actor, Perm.PLAN_EXTEND)
     model = SchoolPlan if kind == PlanKind.SCHOOL else TeacherPlan
     plan = model.objects.select_for_update(of=("self",)).select_related("school").filter(pk=plan_id).first()
-    if plan is None:
-        raise PermissionDenied
-    if not may_extend and not (kind == PlanKind.SCHOOL and REOPEN_SCHOOL_PLAN.allows(actor, plan)):
-        raise PermissionDenied
+    plan_reopen_allowed(actor, kind, plan)
     reason = (reason or "").strip()
     if not reason:
-        raise PlanningError(MSG_REOPEN_REASON)
+        raise PlanningError(MSG_REOPEN_REASON, code="reason_required", kind=Kind.INVALID)
     if plan.submitted_at is None:
-        raise PlanningError(MSG_REOPEN_NOT_SUBMITTED)
+        raise PlanningError(MSG_REOPEN_NOT_SUBMITTED, code="not_submitted")
     at = clock.now()
     window = _plan_window(kind, plan)
     closed = window is not None and at > window.closes_at
     if window is not None and not closed and extended_until is not None:
         closes = format_roc_datetime(timezone.localtime(window.closes_at))
-        raise PlanningError(str(MSG_REOPEN_NO_EXTENSION_WHILE_OPEN).format(closes=closes))
+        raise PlanningError(str(MSG_REOPEN_NO_EXTENSION_WHILE_OPEN).format(closes=closes), code="window_open")
     if closed or window is None:
         if not may_extend or extended_until is None:
             closes = format_roc_datetime(timezone.localtime(window.closes_at)) if window else "—"
             raise PlanningError(str(MSG_REOPEN_CLOSED).format(closes=closes), code="window_closed")
         if extended_until <= at:
             now = format_roc_datetime(timezone.localtime(at))
-            raise PlanningError(str(MSG_REOPEN_EXTENSION).format(now=now))
+            raise PlanningError(str(MSG_REOPEN_EXTENSION).format(now=now), code="extension_past")
         plan.extended_until = extended_until
     reopening = PlanReopening.objects.create(
         kind=kind,

@@ -186,9 +186,7 @@ def reopen_plan(request, kind: str, pk: int):
 
     if kind not in PlanKind.values:
         raise Http404
-    plan = selectors.plan_to_reopen(request.user, PlanKind(kind), pk)
-    if plan is None:
-        raise Http404
+    plan = selectors.plan_to_reopen(PlanKind(kind), pk)
     may_extend = permissions.has_perm(request.user, Perm.PLAN_EXTEND)
     form = ReopenForm(request.POST or None, operator=may_extend)
     context = {
@@ -197,10 +195,13 @@ def reopen_plan(request, kind: str, pk: int):
         "kind_label": PlanKind(kind).label,
         "form": form,
         "may_extend": may_extend,
+        "may_reopen": False,
     }
-    context["reopenings"] = plan.reopenings.select_related("reopened_by")
-    if request.method == "POST" and form.is_valid():
-        try:
+    try:
+        services.plan_reopen_allowed(request.user, PlanKind(kind), plan)
+        context["may_reopen"] = True
+        context["reopenings"] = plan.reopenings.select_related("reopened_by")
+        if request.method == "POST" and form.is_valid():
             services.plan_reopen(
                 actor=request.user,
                 kind=PlanKind(kind),
@@ -208,11 +209,12 @@ def reopen_plan(request, kind: str, pk: int):
                 reason=form.cleaned_data["reason"],
                 extended_until=form.extended_until(),
             )
-        except PlanningError as error:
-            context["error"] = error.message
-            return render(request, "planning/reopen.html", context, status=409)
-        messages.success(request, _("規劃已退回為草稿，並已記錄原因、以電子郵件通知填報者。"))
-        return redirect("planning:reopen", kind=kind, pk=plan.pk)
+            messages.success(request, _("規劃已退回為草稿，並已記錄原因、以電子郵件通知填報者。"))
+            return redirect("planning:reopen", kind=kind, pk=plan.pk)
+    except PlanningError as error:
+        if plan is not None:
+            context.setdefault("reopenings", plan.reopenings.select_related("reopened_by"))
+        return refused_response(request, error, "planning/reopen.html", context)
     return render(request, "planning/reopen.html", context)
 
 

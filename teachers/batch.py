@@ -35,6 +35,7 @@ from accounts.masking import mask_name
 from accounts.models import User
 from core import dataexchange, roc
 from core.dataexchange import SHEET_SPAN, ErrorList, ImportRefused, Table, escape_formula
+from core.refusals import Kind
 from core.validation import MSG_REQUIRED
 from teachers import importers, services
 from teachers.models import Membership, RosterUpload, Subject, UploadStatus
@@ -89,9 +90,13 @@ def roster_upload_submit(*, actor: User, unit, uploaded) -> RosterUpload:
     services._require_manager(actor, unit)
     suffix = Path(uploaded.name or "").suffix.lower()
     if suffix not in (".xlsx", ".csv"):
-        raise services.RosterError(MSG_BAD_TYPE)
+        raise services.RosterError(MSG_BAD_TYPE, code="bad_file_type", kind=Kind.INVALID)
     if uploaded.size > settings.UPLOAD_MAX_BYTES:
-        raise services.RosterError(MSG_TOO_BIG % {"mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)})
+        raise services.RosterError(
+            MSG_TOO_BIG % {"mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)},
+            code="file_too_big",
+            kind=Kind.INVALID,
+        )
     stored = upload_dir() / f"roster-{uuid.uuid4().hex}{suffix}"
     with open(stored, "wb") as out:
         for chunk in uploaded.chunks():
@@ -272,7 +277,7 @@ def teacher_accounts_enable(*, actor: User, unit, membership_ids) -> tuple[list[
     services._require_manager(actor, unit)
     ids = {int(i) for i in membership_ids if str(i).isdigit()}
     if not ids:
-        raise services.RosterError(MSG_NONE_SELECTED)
+        raise services.RosterError(MSG_NONE_SELECTED, code="none_selected", kind=Kind.INVALID)
     chosen = Membership.objects.filter(unit=unit, end_date__isnull=True, pk__in=ids).select_related("person")
     enabled, refused = [], []
     for membership in chosen.order_by("person__name", "pk"):

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import Perm, requires
 from core import exports as core_exports
+from core.uploads import limited_upload
 from teachers import batch, exports, selectors, services
 from teachers.models import RosterUpload, UploadStatus
 
@@ -35,6 +36,7 @@ def _unit(request):
     return unit
 
 
+@limited_upload  # over UPLOAD_MAX_BYTES: refused while the body is read (core.uploads)
 @requires(Perm.UNIT_TEACHER_ACCOUNTS)
 @require_http_methods(["GET", "POST"])
 def upload(request):

@@ -32,6 +32,7 @@ from accounts import national_id as nid
 from accounts.masking import mask_name
 from accounts.models import BusinessAccount, BusinessAccountStatus, Person, Stage, Unit, UnitKind
 from core import feeds as feed_adapters
+from core.refusals import Kind
 from teachers import services, trust
 from teachers.models import Category, EndReason, FeedRun, FeedRunStatus, FeedSource, Membership
 
@@ -129,7 +130,11 @@ def _date(value, label: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError as exc:
-        raise services.RosterError(_("%(label)s須為 YYYY-MM-DD 格式的日期。") % {"label": label}) from exc
+        raise services.RosterError(
+            _("%(label)s須為 YYYY-MM-DD 格式的日期。") % {"label": label},
+            code="feed_bad_date",
+            kind=Kind.INVALID,
+        ) from exc
 
 
 def parse_row(line: int, text: str, units: dict[str, Unit]) -> Row | None:
@@ -137,34 +142,46 @@ def parse_row(line: int, text: str, units: dict[str, Unit]) -> Row | None:
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise services.RosterError(_("不是正確的 JSON 資料列。")) from exc
+        raise services.RosterError(
+            _("不是正確的 JSON 資料列。"), code="feed_bad_row", kind=Kind.INVALID
+        ) from exc
     if not isinstance(data, dict):
-        raise services.RosterError(_("不是正確的 JSON 資料列。"))
+        raise services.RosterError(_("不是正確的 JSON 資料列。"), code="feed_bad_row", kind=Kind.INVALID)
     if data.get("pending") is True:
         return None
     problem = nid.check(str(data.get("national_id") or ""))
     if not isinstance(problem, str):
-        raise services.RosterError(_("身分證字號：%(problem)s") % {"problem": problem})
+        raise services.RosterError(
+            _("身分證字號：%(problem)s") % {"problem": problem}, code="national_id_invalid", kind=Kind.INVALID
+        )
     name = str(data.get("name") or "").strip()
     if not name or len(name) > 50:
-        raise services.RosterError(_("姓名必填，且不可超過 50 字。"))
+        raise services.RosterError(_("姓名必填，且不可超過 50 字。"), code="feed_bad_name", kind=Kind.INVALID)
     unit = units.get(str(data.get("school_code") or "").strip())
     if unit is None:
-        raise services.RosterError(_("學校代碼不存在，或不是此資料來源所屬的學校。"))
+        raise services.RosterError(
+            _("學校代碼不存在，或不是此資料來源所屬的學校。"), code="feed_unknown_unit", kind=Kind.INVALID
+        )
     category = str(data.get("category") or Category.TEACHER)
     if category not in Category.values:
-        raise services.RosterError(_("類別須為「教師」或「行政職員」。"))
+        raise services.RosterError(
+            _("類別須為「教師」或「行政職員」。"), code="feed_bad_category", kind=Kind.INVALID
+        )
     status = str(data.get("status") or SERVING)
     if status != SERVING and status not in ENDED_STATUSES:
-        raise services.RosterError(_("狀態須為「在職」、「離職」或「退休」。"))
+        raise services.RosterError(
+            _("狀態須為「在職」、「離職」或「退休」。"), code="feed_bad_status", kind=Kind.INVALID
+        )
     start = _date(data.get("start_date"), _("到職日期"))
     if start > timezone.localdate():
-        raise services.RosterError(services.MSG_START_IN_FUTURE)
+        raise services.RosterError(services.MSG_START_IN_FUTURE, code="start_in_future", kind=Kind.INVALID)
     end = None
     if status != SERVING:
         end = _date(data.get("end_date"), _("離職日期"))
         if end < start:
-            raise services.RosterError(services.MSG_END_BEFORE_START)
+            raise services.RosterError(
+                services.MSG_END_BEFORE_START, code="end_before_start", kind=Kind.INVALID
+            )
     return Row(
         line=line,
         national_id=problem,
@@ -188,11 +205,12 @@ def _apply(row: Row, source_label: str) -> str:
     person = Person.objects.by_national_id(row.national_id).first()
     if person is not None and person.name != row.name:
         raise services.RosterError(
-            _("姓名與本網站登錄的資料（%(masked)s）不符。") % {"masked": mask_name(person.name)}
+            _("姓名與本網站登錄的資料（%(masked)s）不符。") % {"masked": mask_name(person.name)},
+            code="name_mismatch",
         )
     if row.status != SERVING:
         if person is None:
-            raise services.RosterError(_("本網站查無此人員，無法登錄離職。"))
+            raise services.RosterError(_("本網站查無此人員，無法登錄離職。"), code="feed_unknown_person")
         current = person.memberships.filter(end_date__isnull=True, unit=row.unit).first()
         if current is None:
             return "unchanged"  # already ended (or serving elsewhere now)
@@ -302,7 +320,9 @@ def _apply_all(run: FeedRun, lines: list[tuple[int, str]]) -> None:
             digest = nid.digest(row.national_id)
             if digest in seen:
                 raise services.RosterError(
-                    _("與第 %(line)s 列是同一人，同一人只能有一列。") % {"line": seen[digest]}
+                    _("與第 %(line)s 列是同一人，同一人只能有一列。") % {"line": seen[digest]},
+                    code="feed_duplicate_person",
+                    kind=Kind.INVALID,
                 )
             seen[digest] = line
             rows.append(row)

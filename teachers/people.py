@@ -23,6 +23,7 @@ from accounts import permissions
 from accounts.models import BusinessAccount, Person, User
 from accounts.permissions import Perm
 from core.hooks import HookMissing
+from core.refusals import Kind
 from teachers import reassign
 from teachers.models import Membership, TeacherAccount, TeacherApplication
 from teachers.services import RosterError
@@ -64,7 +65,7 @@ def unhandled_relations() -> set[str]:
 
 def _require_operator(actor) -> None:
     if not permissions.has_perm(actor, Perm.OPERATOR_ADMIN):
-        raise RosterError(MSG_NOT_OPERATOR, forbidden=True)
+        raise RosterError(MSG_NOT_OPERATOR, code="forbidden", kind=Kind.FORBIDDEN)
 
 
 def _audit(actor, person: Person, changes: dict, extra: dict) -> None:
@@ -84,13 +85,13 @@ def person_national_id_correct(*, actor: User, person: Person, new_national_id: 
     _require_operator(actor)
     checked = nid.check(new_national_id)
     if not isinstance(checked, str):
-        raise RosterError(checked.message)
+        raise RosterError(checked.message, code="national_id_invalid", kind=Kind.INVALID)
     Person.objects.lock_national_id(checked)  # before the look-up: see lock_national_id
     person = Person.objects.select_for_update().get(pk=person.pk)
     if person.national_id_digest in nid.digests(checked):
-        raise RosterError(MSG_SAME_ID)
+        raise RosterError(MSG_SAME_ID, code="same_national_id", kind=Kind.INVALID)
     if Person.objects.by_national_id(checked).exists():
-        raise RosterError(MSG_ID_TAKEN)
+        raise RosterError(MSG_ID_TAKEN, code="national_id_taken")
     person.set_national_id(checked)
     person.save(update_fields=["national_id_digest", "national_id_encrypted"])
     _audit(actor, person, {"身分證字號": [REDACTED, REDACTED]}, {"event": "更正身分證字號"})
@@ -102,7 +103,7 @@ def people_merge(*, actor: User, keep: Person, duplicate: Person) -> dict[str, i
     """合併人員資料: `duplicate`'s records move to `keep`; `duplicate` is deleted. Returns what moved."""
     _require_operator(actor)
     if keep.pk == duplicate.pk:
-        raise RosterError(MSG_SAME_PERSON)
+        raise RosterError(MSG_SAME_PERSON, code="same_person", kind=Kind.INVALID)
     unhandled = unhandled_relations()
     if unhandled:
         raise HookMissing(f"people_merge: no mover registered for {', '.join(sorted(unhandled))}")
@@ -118,7 +119,7 @@ def people_merge(*, actor: User, keep: Person, duplicate: Person) -> dict[str, i
             if Membership.objects.overlapping(
                 person=keep, start=membership.start_date, end=membership.end_date
             ).exists():
-                raise RosterError(MSG_OVERLAP)
+                raise RosterError(MSG_OVERLAP, code="membership_overlap")
         for membership in theirs:
             membership.person = keep
             membership.save(update_fields=["person"])
@@ -126,7 +127,7 @@ def people_merge(*, actor: User, keep: Person, duplicate: Person) -> dict[str, i
 
         accounts = TeacherAccount.objects.select_for_update().filter(person__in=[keep, duplicate])
         if len(accounts) == 2:
-            raise RosterError(MSG_TWO_TEACHER_ACCOUNTS)
+            raise RosterError(MSG_TWO_TEACHER_ACCOUNTS, code="two_teacher_accounts")
         moved["教師帳號"] = 0
         for account in accounts:
             if account.person_id == duplicate.pk:
@@ -141,7 +142,7 @@ def people_merge(*, actor: User, keep: Person, duplicate: Person) -> dict[str, i
             .exclude(status="deleted")
         )
         if len({account.person_id for account in live}) == 2:
-            raise RosterError(MSG_TWO_BUSINESS_ACCOUNTS)
+            raise RosterError(MSG_TWO_BUSINESS_ACCOUNTS, code="two_business_accounts")
         for account in BusinessAccount.objects.filter(person=duplicate):
             account.person = keep
             account.save(update_fields=["person"])

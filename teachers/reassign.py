@@ -33,5 +33,5 @@ def move_rows(model, source, target, *, clash: str, describe: Callable[[QuerySet
             mine, theirs = mine.filter(constraint.condition), theirs.filter(constraint.condition)
         clashing = mine.filter(Exists(theirs.filter(**{field: OuterRef(field) for field in others})))
         if clashing.exists():
-            raise RosterError(str(clash).format(which=describe(clashing)))
+            raise RosterError(str(clash).format(which=describe(clashing)), code="merge_clash")
     return rows.update(person=target)

@@ -91,12 +91,11 @@ UNDO_END_DAYS = 30
 
 
 class RosterError(Refused):
-    """core.refusals.Refused of the roster's rules; `forbidden=True` for Kind.FORBIDDEN."""
+    """core.refusals.Refused of the roster's rules: every raise names its rule (`code`); the kind is
+    CONFLICT (409) unless it says otherwise."""
 
-    def __init__(self, message, *, forbidden: bool = False, code: str = "", details=None):
-        super().__init__(
-            message, code=code, kind=Kind.FORBIDDEN if forbidden else Kind.CONFLICT, details=details
-        )
+    def __init__(self, message, *, code: str, kind: Kind = Kind.CONFLICT, details=None):
+        super().__init__(message, code=code, kind=kind, details=details)
 
 
 class MoveNeedsConfirmation(RosterError):
@@ -104,7 +103,7 @@ class MoveNeedsConfirmation(RosterError):
     only that the person serves elsewhere (not where)."""
 
     def __init__(self, masked_name: str):
-        super().__init__(MSG_CONFIRM_MOVE)
+        super().__init__(MSG_CONFIRM_MOVE, code="move_needs_confirmation")
         self.masked_name = masked_name
 
 
@@ -125,7 +124,7 @@ def may_manage_roster(actor, unit: Unit) -> bool:
 
 def _require_manager(actor, unit: Unit) -> None:
     if not may_manage_roster(actor, unit):
-        raise RosterError(MSG_FORBIDDEN, forbidden=True)
+        raise RosterError(MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -138,7 +137,7 @@ def _lock_person(person: Person) -> Person:
 
 def _check_no_overlap(person: Person, start: dt.date, end: dt.date | None, exclude_pk=None) -> None:
     if Membership.objects.overlapping(person=person, start=start, end=end, exclude_pk=exclude_pk).exists():
-        raise RosterError(MSG_OVERLAP)
+        raise RosterError(MSG_OVERLAP, code="membership_overlap")
 
 
 def _open_membership(
@@ -161,9 +160,9 @@ def _open_membership(
 
 def _close_membership(membership: Membership, *, on: dt.date, reason: str) -> Membership:
     if membership.end_date is not None:
-        raise RosterError(MSG_NOT_CURRENT)
+        raise RosterError(MSG_NOT_CURRENT, code="membership_ended")
     if on < membership.start_date:
-        raise RosterError(MSG_END_BEFORE_START)
+        raise RosterError(MSG_END_BEFORE_START, code="end_before_start", kind=Kind.INVALID)
     _check_no_overlap(membership.person, membership.start_date, on, exclude_pk=membership.pk)
     membership.end_date = on
     membership.end_reason = reason
@@ -193,9 +192,9 @@ def person_transfer(
     with set_actor(actor):
         if current is not None:
             if current.unit_id == to_unit.pk:
-                raise RosterError(MSG_ALREADY_HERE)
+                raise RosterError(MSG_ALREADY_HERE, code="already_here")
             if on <= current.start_date:
-                raise RosterError(MSG_START_BEFORE_PREVIOUS)
+                raise RosterError(MSG_START_BEFORE_PREVIOUS, code="start_before_previous")
             _close_membership(current, on=on - dt.timedelta(days=1), reason=EndReason.TRANSFERRED)
         if subjects is None:
             subjects = current.subjects.all() if current is not None else ()
@@ -234,7 +233,7 @@ def teacher_register(
     """
     _require_manager(actor, unit)
     if start_date > _today():
-        raise RosterError(MSG_START_IN_FUTURE)
+        raise RosterError(MSG_START_IN_FUTURE, code="start_in_future", kind=Kind.INVALID)
     Person.objects.lock_national_id(national_id)  # before the look-up: see lock_national_id
     person = Person.objects.select_for_update().by_national_id(national_id).first()
     if person is None:
@@ -244,17 +243,19 @@ def teacher_register(
         with set_actor(actor):
             person.save()
     elif person.name != name:
-        raise RosterError(MSG_NAME_MISMATCH)
+        raise RosterError(MSG_NAME_MISMATCH, code="name_mismatch")
     # An existing person's e-mail is not this form's to write: they are outside the unit until
     # the move (teachers.trust); once here, 編輯帳號個人資料 may set it.
     current = person.memberships.filter(end_date__isnull=True).select_related("unit").first()
     if current is not None and current.unit_id == unit.pk:
-        raise RosterError(MSG_ALREADY_HERE)
+        raise RosterError(MSG_ALREADY_HERE, code="already_here")
     if current is not None:
         if start_date <= current.start_date:
-            raise RosterError(MSG_START_BEFORE_PREVIOUS)
+            raise RosterError(MSG_START_BEFORE_PREVIOUS, code="start_before_previous")
         if start_date < _today() - dt.timedelta(days=MOVE_MAX_DAYS_BACK):
-            raise RosterError(MSG_START_TOO_EARLY % {"days": MOVE_MAX_DAYS_BACK})
+            raise RosterError(
+                MSG_START_TOO_EARLY % {"days": MOVE_MAX_DAYS_BACK}, code="start_too_early", kind=Kind.INVALID
+            )
         if not confirmed:
             raise MoveNeedsConfirmation(person.masked_name)
     membership = person_transfer(
@@ -285,15 +286,15 @@ def membership_end_check(*, actor: User | None, membership: Membership, reason: 
     if actor is not None:
         _require_manager(actor, membership.unit)
         if reason not in MANAGER_END_REASONS:
-            raise RosterError(MSG_BAD_REASON)
+            raise RosterError(MSG_BAD_REASON, code="bad_reason", kind=Kind.INVALID)
     elif reason not in EndReason.values:
-        raise RosterError(MSG_BAD_REASON)
+        raise RosterError(MSG_BAD_REASON, code="bad_reason", kind=Kind.INVALID)
     if on > _today():
-        raise RosterError(MSG_END_IN_FUTURE)
+        raise RosterError(MSG_END_IN_FUTURE, code="end_in_future", kind=Kind.INVALID)
     if membership.end_date is not None:
-        raise RosterError(MSG_NOT_CURRENT)
+        raise RosterError(MSG_NOT_CURRENT, code="membership_ended")
     if on < membership.start_date:
-        raise RosterError(MSG_END_BEFORE_START)
+        raise RosterError(MSG_END_BEFORE_START, code="end_before_start", kind=Kind.INVALID)
 
 
 @transaction.atomic
@@ -339,7 +340,7 @@ def membership_end_undo(*, actor: User, membership: Membership) -> Membership:
     _require_manager(actor, membership.unit)
     _lock_person(membership.person)
     if not undoable_endings(membership.unit).filter(pk=membership.pk).exists():
-        raise RosterError(MSG_NOT_UNDOABLE % {"days": UNDO_END_DAYS})
+        raise RosterError(MSG_NOT_UNDOABLE % {"days": UNDO_END_DAYS}, code="not_undoable")
     with set_actor(actor):
         membership.end_date = membership.end_reason = None
         membership.ended_by = membership.ended_at = None
@@ -356,7 +357,7 @@ def _valid_subjects(subjects: Iterable[Subject], unit: Unit) -> list[Subject]:
         )
     )
     if any(s.pk not in allowed for s in subjects):
-        raise RosterError(MSG_BAD_SUBJECT)
+        raise RosterError(MSG_BAD_SUBJECT, code="bad_subject", kind=Kind.INVALID)
     return subjects
 
 
@@ -374,7 +375,7 @@ def membership_update(
     membership = Membership.objects.select_for_update().select_related("unit", "person").get(pk=membership.pk)
     _require_manager(actor, membership.unit)
     if membership.end_date is not None:
-        raise RosterError(MSG_NOT_CURRENT)
+        raise RosterError(MSG_NOT_CURRENT, code="membership_ended")
     subjects = _valid_subjects(subjects, membership.unit)
     with set_actor(actor):
         membership.category = category
@@ -390,7 +391,7 @@ def membership_update(
 def own_profile_update(*, actor: User, title: str, subjects: Iterable[Subject]) -> Membership:
     """修改個人基本資料: the teacher's 職稱 and this semester's 任教科目 on their current membership."""
     if not permissions.has_perm(actor, Perm.PROFILE_EDIT) or not actor.person_id:
-        raise RosterError(MSG_NOT_A_TEACHER, forbidden=True)
+        raise RosterError(MSG_NOT_A_TEACHER, code="not_a_teacher", kind=Kind.FORBIDDEN)
     membership = (
         Membership.objects.select_for_update()
         .select_related("unit")
@@ -398,7 +399,7 @@ def own_profile_update(*, actor: User, title: str, subjects: Iterable[Subject]) 
         .first()
     )
     if membership is None:
-        raise RosterError(MSG_NOT_CURRENT)
+        raise RosterError(MSG_NOT_CURRENT, code="membership_ended")
     subjects = _valid_subjects(subjects, membership.unit)
     with set_actor(actor):
         membership.title = title
@@ -467,14 +468,14 @@ def application_from_token(token: str) -> TeacherApplication:
     try:
         data = signing.loads(token, salt=ACTIVATION_SALT, max_age=ACTIVATION_MAX_AGE)
     except signing.BadSignature:
-        raise RosterError(MSG_LINK_INVALID) from None
+        raise RosterError(MSG_LINK_INVALID, code="link_invalid", kind=Kind.INVALID) from None
     application = (
         TeacherApplication.objects.select_related("person")
         .filter(pk=data.get("a"), status=ApplicationStatus.WAITING)
         .first()
     )
     if application is None:
-        raise RosterError(MSG_LINK_INVALID)
+        raise RosterError(MSG_LINK_INVALID, code="link_invalid", kind=Kind.INVALID)
     return application
 
 
@@ -483,12 +484,12 @@ def _account_from_application(
 ) -> TeacherAccount:
     person = application.person
     if User.objects.filter(username__iexact=application.username).exists():
-        raise RosterError(MSG_USERNAME_TAKEN)
+        raise RosterError(MSG_USERNAME_TAKEN, code="username_taken")
     if (
         EmailAddress.objects.filter(email__iexact=application.email).exists()
         or User.objects.filter(email__iexact=application.email).exists()
     ):
-        raise RosterError(MSG_EMAIL_TAKEN)
+        raise RosterError(MSG_EMAIL_TAKEN, code="email_taken")
     user = User.objects.create(
         username=application.username,
         email=application.email,
@@ -519,7 +520,7 @@ def teacher_account_activate(*, token: str) -> TeacherAccount:
         application.status != ApplicationStatus.WAITING
         or TeacherAccount.objects.filter(person=person).exists()
     ):
-        raise RosterError(MSG_LINK_INVALID)
+        raise RosterError(MSG_LINK_INVALID, code="link_invalid", kind=Kind.INVALID)
     # The link went to the trusted address: following it confirms that address as the person's.
     # The address typed in the application counts as verified only when it is that address.
     verified = trust.is_trusted(person, application.email)
@@ -530,7 +531,7 @@ def teacher_account_activate(*, token: str) -> TeacherAccount:
 def _current_membership_for_manager(actor, person: Person) -> Membership:
     membership = person.memberships.filter(end_date__isnull=True).select_related("unit").first()
     if membership is None:
-        raise RosterError(MSG_FORBIDDEN, forbidden=True)
+        raise RosterError(MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
     _require_manager(actor, membership.unit)
     return membership
 
@@ -553,7 +554,7 @@ def teacher_account_enable(
         )
         if account is not None:
             if account.status == AccountStatus.ACTIVE:
-                raise RosterError(MSG_ALREADY_ACTIVE)
+                raise RosterError(MSG_ALREADY_ACTIVE, code="already_active")
             account.status = AccountStatus.ACTIVE
             account.enabled_at, account.enabled_by = timezone.now(), actor
             account.save(update_fields=["status", "enabled_at", "enabled_by"])
@@ -564,9 +565,9 @@ def teacher_account_enable(
             person.teacher_applications.select_for_update().filter(status=ApplicationStatus.WAITING).first()
         )
         if application is None:
-            raise RosterError(MSG_NO_APPLICATION)
+            raise RosterError(MSG_NO_APPLICATION, code="no_application")
         if confirmed_application != application.pk and not trust.is_trusted(person, application.email):
-            raise RosterError(MSG_APPLICATION_NOT_MATCHING)
+            raise RosterError(MSG_APPLICATION_NOT_MATCHING, code="application_changed")
         return _account_from_application(application, enabled_by=actor, verified=False)
 
 
@@ -577,7 +578,7 @@ def teacher_account_disable(*, actor: User, person: Person) -> TeacherAccount:
     _current_membership_for_manager(actor, person)
     account = TeacherAccount.objects.select_for_update().select_related("user").filter(person=person).first()
     if account is None or account.status != AccountStatus.ACTIVE:
-        raise RosterError(MSG_NOT_ACTIVE)
+        raise RosterError(MSG_NOT_ACTIVE, code="not_active")
     with set_actor(actor):
         account.status = AccountStatus.DISABLED
         account.save(update_fields=["status"])

@@ -33,7 +33,8 @@ from django.utils.translation import gettext_lazy
 
 from accounts import national_id, security_log
 from accounts.models import Person, Unit, UnitKind, User
-from teachers import services, trust
+from core.refusals import Kind
+from teachers import oidc, services, trust
 from teachers.models import AccountStatus, Category, Membership, TeacherAccount
 
 logger = logging.getLogger(__name__)
@@ -107,8 +108,6 @@ class MoeSocialAccountAdapter(DefaultSocialAccountAdapter):
     """Only a bound `sub` signs in; an unbound one is sent to prove who they are (no sign-up)."""
 
     def get_provider(self, request, provider, client_id=None):
-        from teachers import oidc
-
         found = super().get_provider(request, provider, client_id=client_id)
         app = getattr(found, "app", None)
         if app is not None and app.provider_id == PROVIDER and not isinstance(found, oidc.MoeProvider):
@@ -153,9 +152,11 @@ class MoeSocialAccountAdapter(DefaultSocialAccountAdapter):
 
 def _bind(user: User, uid: str, eduinfo: dict) -> SocialAccount:
     if SocialAccount.objects.filter(provider=PROVIDER, uid=uid).exists():
-        raise services.RosterError(_("此教育體系單一簽入帳號已綁定其他教師。"))
+        raise services.RosterError(_("此教育體系單一簽入帳號已綁定其他教師。"), code="sso_bound_elsewhere")
     if SocialAccount.objects.filter(provider=PROVIDER, user=user).exists():
-        raise services.RosterError(_("此教師帳號已綁定另一個教育體系單一簽入帳號。"))
+        raise services.RosterError(
+            _("此教師帳號已綁定另一個教育體系單一簽入帳號。"), code="account_bound_elsewhere"
+        )
     account = SocialAccount.objects.create(user=user, provider=PROVIDER, uid=uid, extra_data={})
     if user.person is not None:
         update_school(user.person, eduinfo)
@@ -167,7 +168,7 @@ def bind_with_teacher_account(*, user: User, uid: str, eduinfo: dict) -> SocialA
     """Proof by signing in with an existing, 啟用中 teacher account."""
     account = TeacherAccount.objects.filter(user=user, status=AccountStatus.ACTIVE).first()
     if account is None:
-        raise services.RosterError(_("只有啟用中的教師個人帳號可以綁定帳號漫遊。"))
+        raise services.RosterError(_("只有啟用中的教師個人帳號可以綁定帳號漫遊。"), code="not_active")
     return _bind(user, uid, eduinfo)
 
 
@@ -230,12 +231,14 @@ def binding_from_token(token: str) -> dict:
     try:
         data = signing.loads(token, salt=BIND_SALT, max_age=BIND_MAX_AGE)
     except signing.BadSignature as exc:
-        raise services.RosterError(MSG_BAD_LINK) from exc
+        raise services.RosterError(MSG_BAD_LINK, code="link_invalid", kind=Kind.INVALID) from exc
     person = Person.objects.filter(pk=data.get("person")).first()
     if person is None:
-        raise services.RosterError(MSG_BAD_LINK)
+        raise services.RosterError(MSG_BAD_LINK, code="link_invalid", kind=Kind.INVALID)
     if SocialAccount.objects.filter(provider=PROVIDER, uid=data.get("uid")).exists():
-        raise services.RosterError(_("此教育體系單一簽入帳號已綁定，這個連結已用過。"))
+        raise services.RosterError(
+            _("此教育體系單一簽入帳號已綁定，這個連結已用過。"), code="link_used", kind=Kind.INVALID
+        )
     school = asking_school(data.get("eduinfo") or {})
     return {"person": person, "asker": data.get("asker") or "", "school": school}
 
@@ -246,17 +249,17 @@ def confirm_binding(*, token: str) -> User:
     try:
         data = signing.loads(token, salt=BIND_SALT, max_age=BIND_MAX_AGE)
     except signing.BadSignature as exc:
-        raise services.RosterError(MSG_BAD_LINK) from exc
+        raise services.RosterError(MSG_BAD_LINK, code="link_invalid", kind=Kind.INVALID) from exc
     person = Person.objects.select_for_update().filter(pk=data.get("person")).first()
     if person is None:
-        raise services.RosterError(MSG_BAD_LINK)
+        raise services.RosterError(MSG_BAD_LINK, code="link_invalid", kind=Kind.INVALID)
     account = TeacherAccount.objects.select_related("user").filter(person=person).first()
     if account is not None and account.status != AccountStatus.ACTIVE:
-        raise services.RosterError(services.MSG_NOT_ACTIVE)
+        raise services.RosterError(services.MSG_NOT_ACTIVE, code="not_active")
     # The link was sent to the trusted address; one that is no longer trusted grants nothing.
     address = trust.trusted_address(person)
-    if not address:
-        raise services.RosterError(MSG_BAD_LINK)
+    if not address:  # the address stopped being trusted after the link went out
+        raise services.RosterError(MSG_BAD_LINK, code="address_untrusted")
     trust.confirm(person, address)
     if account is None:
         user = User.objects.create(

@@ -136,12 +136,12 @@ def confirm(request, token: str):
     try:
         binding = sso.binding_from_token(token)
     except RosterError as exc:
-        return render(request, "teachers/sso_sent.html", {"error": exc.message}, status=400)
+        return render(request, "teachers/sso_sent.html", {"error": exc.message}, status=exc.status)
     if request.method == "POST":
         try:
             sso.confirm_binding(token=token)
         except RosterError as exc:
-            return render(request, "teachers/sso_sent.html", {"error": exc.message}, status=409)
+            return render(request, "teachers/sso_sent.html", {"error": exc.message}, status=exc.status)
         messages.success(request, _("已綁定帳號漫遊，請以教育體系單一簽入登入。"))
         return redirect("account_login")
     return render(request, "teachers/sso_confirm.html", binding)

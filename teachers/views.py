@@ -80,12 +80,12 @@ def activate(request, token: str):
     try:
         application = services.application_from_token(token)
     except services.RosterError as error:
-        return render(request, "teachers/activate.html", {"error": error.message}, status=400)
+        return render(request, "teachers/activate.html", {"error": error.message}, status=error.status)
     if request.method == "POST":
         try:
             services.teacher_account_activate(token=token)
         except services.RosterError as error:
-            return render(request, "teachers/activate.html", {"error": error.message}, status=409)
+            return render(request, "teachers/activate.html", {"error": error.message}, status=error.status)
         messages.success(request, _("教師帳號已啟用，請以申請的使用者帳號及密碼登入。"))
         return redirect("account_login")
     return render(request, "teachers/activate.html", {"application": application})
@@ -278,7 +278,7 @@ def end(request, pk: int):
             if error.forbidden:
                 raise PermissionDenied from None
             form.add_error("end_date", error.message)
-            return render(request, "teachers/end.html", context, status=409)
+            return render(request, "teachers/end.html", context, status=error.status)
         if not data["confirmed"]:
             context["confirming"] = True
             context["reason_label"] = dict(form.fields["reason"].choices)[data["reason"]]
@@ -361,7 +361,7 @@ def register(request):
             raise PermissionDenied from None
         request.session.pop(REGISTER_SESSION_KEY, None)
         form.add_error(None, error.message)
-        return render(request, "teachers/register.html", context, status=409)
+        return render(request, "teachers/register.html", context, status=error.status)
     request.session.pop(REGISTER_SESSION_KEY, None)
     name = membership.person.masked_name
     if membership.moved_from is not None:

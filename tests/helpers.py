@@ -2,11 +2,20 @@
 
 import time
 
+import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.test import Client
 from django.urls import reverse
 
+from core.refusals import Refused
 from tests.factories import PASSWORD, TOTP_SECRET
+
+
+def refusal_of(call, error=Refused) -> Refused:
+    """The refusal `call()` raises (it must raise one of `error`'s kind)."""
+    with pytest.raises(error) as refused:
+        call()
+    return refused.value
 
 
 def signed_in_client(user) -> Client:

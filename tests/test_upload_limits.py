@@ -165,6 +165,113 @@ def test_an_attendance_file_past_the_row_limit_is_refused_whole(
     assert over_course.enrolments.get().attended_hours in (None, 0)
 
 
+# Refused while the body is read (core.uploads) ------------------------------------------------------
+
+
+@pytest.fixture
+def body_reads(monkeypatch):
+    """How many bytes of the request body the server read (the test client's wsgi.input)."""
+    from django.test import client as test_client
+
+    counted = {"bytes": 0}
+    original = test_client.FakePayload.read
+
+    def read(self, size=-1, /):
+        content = original(self, size)
+        counted["bytes"] += len(content)
+        return content
+
+    monkeypatch.setattr(test_client.FakePayload, "read", read)
+    return counted
+
+
+CHUNK = 64 * 1024  # Django's upload chunk size
+
+
+@pytest.mark.parametrize("target", ["roster", "attendance"])
+def test_an_upload_over_the_limit_is_refused_from_its_content_length_unread(
+    target,
+    chief,
+    clerk,
+    school,
+    over_course,
+    settings,
+    tmp_path,
+    body_reads,
+    django_capture_on_commit_callbacks,
+):
+    settings.UPLOAD_MAX_BYTES = 1024 * 1024
+    settings.ROSTER_UPLOAD_DIR = str(tmp_path)
+    if target == "roster":
+        user, url, file = chief, reverse("teachers:upload"), roster_file(school, 2, padding=3 * 1024 * 1024)
+    else:
+        number = over_course.enrolments.get().number
+        user, url = clerk, reverse("courses:upload", args=[over_course.pk])
+        file = attendance_csv([(number, "1")], padding=3 * 1024 * 1024)
+    before = roster_state()
+    response = post(signed_in_client(user), url, {"file": file}, django_capture_on_commit_callbacks)
+    # The same answer as before: the page again, with the message; nothing stored or queued.
+    assert response.status_code == 200
+    assert "檔案超過 1 MB 的上限，請分成數個檔案上傳；未寫入任何資料。" in response.content.decode()
+    assert not RosterUpload.objects.exists() and not AttendanceUpload.objects.exists()
+    assert list(tmp_path.iterdir()) == [] and roster_state() == before
+    # Of the 3 MB body only the first chunk was read.
+    assert body_reads["bytes"] <= 2 * CHUNK
+
+
+def test_the_bounded_upload_views_still_check_the_csrf_token(chief, clerk, over_course):
+    for user, url in (
+        (chief, reverse("teachers:upload")),
+        (clerk, reverse("courses:upload", args=[over_course.pk])),
+    ):
+        client = signed_in_client(user)
+        client.handler.enforce_csrf_checks = True
+        response = client.post(url, {"file": attendance_csv([])})
+        assert response.status_code == 403
+    assert not RosterUpload.objects.exists() and not AttendanceUpload.objects.exists()
+
+
+def test_without_a_true_content_length_the_handler_stops_at_the_limit(settings):
+    """A body whose Content-Length understates it: the handler counts and stops past the limit."""
+    import io
+
+    from django.http.multipartparser import MultiPartParser
+
+    from core.uploads import RefusedUpload, UploadLimitHandler
+
+    settings.UPLOAD_MAX_BYTES = limit = 1024 * 1024
+    boundary = "BoUnDaRy"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\n"
+        ).encode()
+        + b"x" * (5 * limit)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+
+    class Counting(io.BytesIO):
+        consumed = 0
+
+        def read(self, size=-1, /):
+            content = super().read(size)
+            Counting.consumed += len(content)
+            return content
+
+    meta = {"CONTENT_TYPE": f"multipart/form-data; boundary={boundary}", "CONTENT_LENGTH": "1000"}
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+    handler = UploadLimitHandler()
+    _post, files = MultiPartParser(meta, Counting(body), [handler, TemporaryFileUploadHandler()]).parse()
+    assert handler.refused is not None
+    field, refused = handler.refused
+    assert field == "file" and isinstance(refused, RefusedUpload) and refused.name == "big.csv"
+    assert refused.size > limit
+    assert limit < handler.received <= limit + CHUNK
+    assert Counting.consumed <= limit + 2 * CHUNK  # not the 5 MB
+    assert "file" not in files
+
+
 def test_certificate_verification_is_throttled_per_client(settings):
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "certificate_verify": "5/m/ip"}
     url = reverse("courses:certificate-verify")

@@ -13,7 +13,6 @@ import ast
 import datetime as dt
 import io
 import zipfile
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -29,8 +28,6 @@ from courses.models import (
     AttendanceUpload,
     CourseSession,
     CourseStatus,
-    Enrolment,
-    EnrolmentStatus,
     HoursCorrection,
     HoursSource,
     IssuedHours,
@@ -38,7 +35,7 @@ from courses.models import (
 )
 from planning.models import SchoolPlan, TeacherPlan
 from teachers.models import FeedRun, FeedSource, RosterUpload
-from tests.courses.conftest import course_fields
+from tests.courses.conftest import admitted, course_fields
 from tests.factories import MembershipFactory, PersonFactory, UserFactory
 from tests.helpers import signed_in_client
 
@@ -89,14 +86,7 @@ def world(school, other_school, authority, chief, clerk, centre, operator):
     ended = MembershipFactory(unit=school, end_date=timezone.localdate(), end_reason="退休")
     course = course_services.course_register(actor=clerk, fields=course_fields())
     course = course_services.course_open(actor=clerk, course=course)
-    enrolment = Enrolment.objects.create(
-        course=course,
-        person=person,
-        status=EnrolmentStatus.ADMITTED,
-        applied_at=timezone.now(),
-        admitted_at=timezone.now(),
-        attended_hours=Decimal("6"),
-    )
+    enrolment = admitted(course, person)
     day = timezone.localdate() - dt.timedelta(days=1)
     course.__class__.objects.filter(pk=course.pk).update(
         status=CourseStatus.CONFIRMED, start_date=day, end_date=day
@@ -109,13 +99,19 @@ def world(school, other_school, authority, chief, clerk, centre, operator):
         course=course, uploaded_by=clerk, filename="a.csv", content=b"", status=UploadStatus.DONE
     )
     year = academic_year(day)
+    # A second course of the same teacher, in 報名截止: the 場次 and 報到 pages work in that state.
+    checking = course_services.course_open(
+        actor=clerk, course=course_services.course_register(actor=clerk, fields=course_fields())
+    )
+    admitted(checking, person)
+    course.__class__.objects.filter(pk=checking.pk).update(status=CourseStatus.CLOSED)
+    session = CourseSession.objects.create(
+        course=checking, date=checking.start_date, starts_at=dt.time(9), ends_at=dt.time(12), hours=3
+    )
     school_plan = SchoolPlan.objects.create(school=school, year=year)
     TeacherPlan.objects.create(person=person, school=school, year=year)
     roster_upload = RosterUpload.objects.create(unit=school, actor=chief, file_name="r.xlsx")
     feed_run = FeedRun.objects.create(source=FeedSource.values[0])
-    sitting = CourseSession.objects.create(
-        course=course, date=day, starts_at=dt.time(9), ends_at=dt.time(12), hours=Decimal("3")
-    )
     kwargs = {
         "courses:detail": {"code": course.code},
         "courses:enrol": {"code": course.code},
@@ -135,13 +131,6 @@ def world(school, other_school, authority, chief, clerk, centre, operator):
         "courses:correction-new": {"pk": course.pk, "enrolment_id": enrolment.pk},
         "courses:transition": {"pk": course.pk, "action": "cancel"},
         "courses:correction-decide": {"correction_id": correction.pk},
-        "courses:sessions": {"pk": course.pk},
-        "courses:session-edit": {"pk": course.pk, "session_id": sitting.pk},
-        "courses:session-delete": {"pk": course.pk, "session_id": sitting.pk},
-        "courses:checkin": {"pk": course.pk},
-        "courses:checkin-data": {"pk": course.pk},
-        "courses:checkin-sync": {"pk": course.pk},
-        "courses:checkins": {"pk": course.pk},
         "courses:feedback-answer": {"code": course.code},
         "courses:feedback-results": {"pk": course.pk},
         "courses:feedback-edit": {"pk": course.pk},
@@ -165,6 +154,13 @@ def world(school, other_school, authority, chief, clerk, centre, operator):
         "planning:announcement-edit": {"pk": 1},
         "planning:announcement-withdraw": {"pk": 1},
         "rewards:cancel": {"pk": 1},
+        "courses:sessions": {"pk": checking.pk},
+        "courses:session-edit": {"pk": checking.pk, "session_id": session.pk},
+        "courses:session-delete": {"pk": checking.pk, "session_id": session.pk},
+        "courses:checkin": {"pk": checking.pk},
+        "courses:checkin-data": {"pk": checking.pk},
+        "courses:checkin-sync": {"pk": checking.pk},
+        "courses:checkins": {"pk": checking.pk},
         "rewards:export-file": {"pk": 1},
     }
     users = {"owner": owner, "chief": chief, "clerk": clerk, "centre": centre, "operator": operator}

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from courses import services
 from courses.choices import Admission, Domain
-from courses.models import Course, CourseStatus
+from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus
 from tests.factories import MembershipFactory, UserFactory
 
 
@@ -27,6 +27,19 @@ def course_fields(**overrides) -> dict:
     }
     fields.update(overrides)
     return fields
+
+
+def admitted(course, person, hours="6") -> Enrolment:
+    """An admitted enrolment with its attendance recorded (the state a confirmed list holds)."""
+    now = timezone.now()
+    return Enrolment.objects.create(
+        course=course,
+        person=person,
+        status=EnrolmentStatus.ADMITTED,
+        applied_at=now,
+        admitted_at=now,
+        attended_hours=Decimal(hours),
+    )
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from accounts.models import Person, Unit, User
 from courses import services
 from courses.choices import Domain
-from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus, IssuedHours
+from courses.models import AdmissionSkip, Course, CourseStatus, Enrolment, EnrolmentStatus, IssuedHours
 from inservice.demo import DEMO_TOTP_SECRET, MAIN_SCHOOL, demo_national_id
 from tests.e2e.conftest import AXE_JS, assert_accessible, enter_totp_code, sign_in
 
@@ -181,6 +181,23 @@ def test_course_tables_stack_at_phone_width(browser, live_server):
         assert_accessible(page)
         page.goto("/unit/courses/new/")
         expect(page.get_by_label("上課開始日期")).to_have_attribute("inputmode", "text")
+        assert_accessible(page)
+
+        # 審核錄取 with its 略過紀錄: stacked like the other tables (header row hidden, labels shown).
+        review = Course.objects.get(code="DEMO-1150003")
+        waiting = review.enrolments.filter(status=EnrolmentStatus.WAITING).order_by("applied_at").first()
+        AdmissionSkip.objects.create(
+            course=review,
+            skipped=waiting,
+            reason="報名者來電表示當日無法出席，改錄取下一位候補者並於下次優先通知",
+            decided_by=User.objects.get(username="clerk1"),
+        )
+        page.goto(f"/unit/courses/{review.pk}/admit/")
+        skips = page.get_by_role("table", name="略過紀錄")
+        expect(skips).to_contain_text("改錄取下一位候補者")
+        expect(skips.locator("thead")).to_have_css("position", "absolute")
+        expect(skips.locator("tbody td").first).to_have_css("display", "grid")
+        _fits(page)
         assert_accessible(page)
     finally:
         context.close()

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.core import mail
 
+from core.refusals import Kind, Refused
 from planning import fill_rates, services
 from planning.models import PlanKind, PlanReopening, SchoolPlan, TeacherPlan
 from tests.helpers import signed_in_client
@@ -65,13 +66,24 @@ def test_a_reason_is_required_and_nothing_changes_without_one(submitted, centre,
 
 
 def test_neither_the_school_nor_another_authority_may_reopen(submitted, chief, actors, clock):
+    """The school sees its plan but may not reopen it (403, said why); another authority does not
+    see it at all (404, no existence leak); the service refuses the same way."""
     other_centre = actors("centre").far_outsider
     clock(INSIDE)
-    for actor in (chief, other_centre):
-        response = signed_in_client(actor).post(_reopen_url("school", submitted), {"reason": "x"})
-        assert response.status_code == 404
-    with pytest.raises(services.PermissionDenied):
-        services.plan_reopen(actor=other_centre, kind=PlanKind.SCHOOL, plan_id=submitted.pk, reason="x")
+    for method in ("get", "post"):
+        response = getattr(signed_in_client(chief), method)(_reopen_url("school", submitted), {"reason": "x"})
+        page = response.content.decode()
+        assert response.status_code == 403 and "您可以檢視這份規劃，但不能退回" in page
+        assert "退回為草稿</button>" not in page
+        response = getattr(signed_in_client(other_centre), method)(
+            _reopen_url("school", submitted), {"reason": "x"}
+        )
+        assert response.status_code == 404 and "您可以檢視這份規劃" not in response.content.decode()
+    assert signed_in_client(chief).post("/plans/school/999999/reopen/", {"reason": "x"}).status_code == 404
+    for actor, kind in ((chief, Kind.FORBIDDEN), (other_centre, Kind.NOT_VISIBLE)):
+        with pytest.raises(Refused) as refused:
+            services.plan_reopen(actor=actor, kind=PlanKind.SCHOOL, plan_id=submitted.pk, reason="x")
+        assert refused.value.kind == kind
     submitted.refresh_from_db()
     assert submitted.submitted_at == INSIDE and not PlanReopening.objects.exists()
 
@@ -81,7 +93,8 @@ def test_after_the_window_the_authority_cannot_reopen_and_the_operator_only_with
 ):
     clock(AFTER)
     response = signed_in_client(centre).post(_reopen_url("school", submitted), {"reason": "補正"})
-    assert response.status_code == 409 and "僅教師進修網管理者可退回" in response.content.decode()
+    assert response.status_code == 409 and "填報期程已於 113年8月23日" in response.content.decode()
+    assert "僅教師進修網管理者可退回，且須同時給予延長截止時間；規劃未變更" in response.content.decode()
     admin = signed_in_client(operator)
     response = admin.post(_reopen_url("school", submitted), {"reason": "補正"})
     assert response.status_code == 409 and "延長截止時間" in response.content.decode()
@@ -162,12 +175,39 @@ def test_only_the_operator_reopens_a_teacher_plan(teacher, school, centre, chief
         person=teacher.person, year=113, school=school, submitted_at=TEACHER_CLOSES
     )
     clock(TEACHER_CLOSES - dt.timedelta(hours=1))
-    for actor in (centre, chief, teacher):
-        assert signed_in_client(actor).post(_reopen_url("teacher", plan), {"reason": "x"}).status_code == 404
-        with pytest.raises(services.PermissionDenied):
+    for actor, status in ((centre, 404), (chief, 404), (teacher, 403)):  # the teacher sees their own plan
+        response = signed_in_client(actor).post(_reopen_url("teacher", plan), {"reason": "x"})
+        assert response.status_code == status
+        assert ("您可以檢視這份規劃，但不能退回" in response.content.decode()) == (status == 403)
+        with pytest.raises(Refused) as refused:
             services.plan_reopen(actor=actor, kind=PlanKind.TEACHER, plan_id=plan.pk, reason="x")
+        assert refused.value.status == status
     plan.refresh_from_db()
     assert plan.submitted_at == TEACHER_CLOSES
     assert signed_in_client(operator).post(_reopen_url("teacher", plan), {"reason": "x"}).status_code == 302
     plan.refresh_from_db()
     assert plan.submitted_at is None
+
+
+def test_wrong_state_is_409_with_its_wording_and_the_reason_backstop_is_400(submitted, operator, clock):
+    """A draft (nothing to reopen) and an extension while the window is open are conflicts with the
+    state (409, said in zh-Hant); an empty reason past the form is invalid input (400)."""
+    clock(INSIDE)
+    admin = signed_in_client(operator)
+    response = admin.post(
+        _reopen_url("school", submitted),
+        {"reason": "補正", "extension_day": "113/8/30", "extension_time": "17:00"},
+    )
+    assert response.status_code == 409
+    assert "填報期程仍在進行中（至 113年8月23日" in response.content.decode()
+    assert "退回為草稿</button>" in response.content.decode()  # the operator may try again
+    assert admin.post(_reopen_url("school", submitted), {"reason": "補正"}).status_code == 302
+    response = admin.post(_reopen_url("school", submitted), {"reason": "補正"})
+    assert (
+        response.status_code == 409
+        and "本規劃尚未確認送出，仍是草稿，不需退回。" in response.content.decode()
+    )
+    with pytest.raises(Refused) as refused:
+        services.plan_reopen(actor=operator, kind=PlanKind.SCHOOL, plan_id=submitted.pk, reason=" ")
+    assert (refused.value.status, refused.value.code) == (400, "reason_required")
+    assert PlanReopening.objects.count() == 1

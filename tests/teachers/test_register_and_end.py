@@ -87,7 +87,7 @@ def test_register_is_forbidden_to_clerk_teacher_and_centre(clerk, teacher, centr
 
 def test_register_a_future_start_is_refused(chief, school):
     response = register(signed_in_client(chief), valid_national_id(303), "未來人", start=dt.date(2999, 1, 1))
-    assert response.status_code == 409 and "到職日期不可晚於今天" in response.content.decode()
+    assert response.status_code == 400 and "到職日期不可晚於今天" in response.content.decode()
 
 
 def end_url(membership):

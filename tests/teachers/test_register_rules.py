@@ -68,7 +68,7 @@ def test_a_move_eleven_years_back_is_refused_and_points_to_the_operators_correct
     response = register(
         signed_in_client(chief), elsewhere.person.reveal_national_id(), "張轉入", start=dt.date(2016, 8, 1)
     )
-    assert response.status_code == 409
+    assert response.status_code == 400  # input the service refuses (core.refusals.Kind.INVALID)
     text = response.content.decode()
     assert str(services.MSG_START_TOO_EARLY % {"days": 30}) in text and "人員資料更正" in text
     assert "確認轉入本單位" not in text  # refused before the confirmation step
@@ -81,7 +81,7 @@ def test_a_move_31_days_back_is_refused_and_30_days_back_is_allowed(
     client = signed_in_client(chief)
     nid = elsewhere.person.reveal_national_id()
     today = timezone.localdate()
-    assert register(client, nid, "張轉入", start=today - dt.timedelta(days=31)).status_code == 409
+    assert register(client, nid, "張轉入", start=today - dt.timedelta(days=31)).status_code == 400
     assert register(client, nid, "張轉入", start=today - dt.timedelta(days=30)).status_code == 200
     assert confirm(client, django_capture_on_commit_callbacks).status_code == 302
     current = elsewhere.person.memberships.get(end_date__isnull=True)
@@ -211,7 +211,7 @@ def test_the_end_date_is_checked_before_the_confirmation_step(chief, school, off
         end_url(leaving), {"reason": EndReason.LEFT, "end_date": day.isoformat()}
     )
     text = response.content.decode()
-    assert response.status_code == 409 and "確認轉出" not in text
+    assert response.status_code == 400 and "確認轉出" not in text
     expected = services.MSG_END_IN_FUTURE if offset else services.MSG_END_BEFORE_START
     assert str(expected) in text
     leaving.refresh_from_db()
