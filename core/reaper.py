@@ -12,6 +12,11 @@ How liveness is known:
   job whose lock is free has no worker. Nothing depends on clocks.
 - Elsewhere (SQLite, one process) a job whose heartbeat field is older than `stale_after` is dead,
   unless the kind brings its own `alive` test.
+
+A job still waiting for a worker (排隊中) whose task message was lost (the broker restarted without
+persistence) would wait for ever too: a kind that gives `queued` has every such row older than
+`queued_timeout` (from the first set field of `queued_since`) that no worker holds marked `lost`,
+through the same conditional UPDATE, so a worker that claims it at that moment keeps it.
 """
 
 from __future__ import annotations
@@ -51,6 +56,13 @@ class JobKind:
     alive: Callable[[Model], bool] | None = None
     # Called with the row once it has been marked interrupted (a mail, say).
     on_interrupted: Callable[[Model], None] | None = None
+    # Filter of the rows waiting for a worker ({"status": "queued"}); None: not watched.
+    queued: dict | None = None
+    # What a row waiting longer than `queued_timeout` becomes (its task message is taken as lost).
+    lost: dict | Callable[[Model], dict] | None = None
+    queued_timeout: dt.timedelta = dt.timedelta(minutes=30)
+    # Since when a row has waited: the first of these DateTimeFields that is set.
+    queued_since: tuple[str, ...] = ("created_at",)
 
 
 # Every app's job kinds, registered from its AppConfig.ready() (core.hooks).
@@ -125,12 +137,41 @@ def reap(kind: JobKind) -> list[Model]:
     return reaped
 
 
+def _waited_since(kind: JobKind, row: Model) -> dt.datetime | None:
+    return next((value for name in kind.queued_since if (value := getattr(row, name)) is not None), None)
+
+
+def reap_lost(kind: JobKind) -> list[Model]:
+    """Mark `lost` every row of `kind` still waiting for a worker after `queued_timeout` (its task
+    message never arrived); returns those rows."""
+    if kind.queued is None or kind.lost is None:
+        return []
+    cutoff = timezone.now() - kind.queued_timeout
+    reaped = []
+    for row in kind.model._default_manager.filter(**kind.queued):
+        since = _waited_since(kind, row)
+        if since is None or since > cutoff:
+            continue
+        if kind.lock_class is not None and connection.vendor == "postgresql":
+            if lock_is_held(kind.lock_class, row.pk):
+                continue  # a worker is claiming it right now
+        values = kind.lost(row) if callable(kind.lost) else kind.lost
+        if not kind.model._default_manager.filter(pk=row.pk, **kind.queued).update(**values):
+            continue  # a worker claimed it meanwhile
+        row.refresh_from_db()
+        logger.warning(
+            "%s %s: queued since %s and never started; marked interrupted", kind.key, row.pk, since
+        )
+        reaped.append(row)
+    return reaped
+
+
 def reap_all() -> dict[str, int]:
     """Every registered kind, one after the other; one kind's failure does not stop the others."""
     counts = {}
     for kind in kinds():
         try:
-            counts[kind.key] = len(reap(kind))
+            counts[kind.key] = len(reap(kind)) + len(reap_lost(kind))
         except Exception:
             logger.exception("reaping %s failed", kind.key)
             counts[kind.key] = -1

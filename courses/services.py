@@ -584,6 +584,13 @@ UPLOAD_LOCK_CLASS = 7_118  # first key of pg_advisory_lock(class, upload id): th
 MSG_UPLOAD_INTERRUPTED = _(
     "處理程序在處理途中停止（工作程序中斷），出席資料沒有寫入。請按「重新處理」再試一次。"
 )
+# An upload 排隊中 this long that no worker has started: its task message is taken as lost (the
+# broker restarted without persistence) and the reaper marks it 中斷.
+UPLOAD_QUEUE_TIMEOUT = dt.timedelta(minutes=90)  # past a task's hard limit (60 min) ahead in the queue
+MSG_UPLOAD_LOST = _(
+    "此上傳排隊超過 %(minutes)s 分鐘仍未開始處理（背景工作佇列可能已遺失），出席資料沒有寫入。"
+    "請重新上傳檔案（或按「重新處理」）。"
+)
 MSG_UPLOAD_NOT_RETRYABLE = _("只有「中斷」的上傳可以重新處理；請重新上傳檔案。")
 
 
@@ -595,7 +602,14 @@ def _upload_interrupted(upload: AttendanceUpload) -> dict:
     }
 
 
-# The reaper (core.reaper, run by Celery beat) marks an upload whose worker died 中斷.
+def _upload_lost(upload: AttendanceUpload) -> dict:
+    minutes = int(UPLOAD_QUEUE_TIMEOUT.total_seconds() // 60)
+    return {**_upload_interrupted(upload), "messages": [str(MSG_UPLOAD_LOST) % {"minutes": minutes}]}
+
+
+# The reaper (core.reaper, run by Celery beat) marks 中斷 an upload whose worker died, and one
+# 排隊中 longer than UPLOAD_QUEUE_TIMEOUT that no worker took (since the upload, or the 重新處理,
+# which sets heartbeat_at).
 UPLOAD_JOB = reaper.JobKind(
     key="courses.attendance_upload",
     model=AttendanceUpload,
@@ -603,6 +617,10 @@ UPLOAD_JOB = reaper.JobKind(
     interrupted=_upload_interrupted,
     lock_class=UPLOAD_LOCK_CLASS,
     heartbeat_field="heartbeat_at",
+    queued={"status": UploadStatus.QUEUED},
+    lost=_upload_lost,
+    queued_timeout=UPLOAD_QUEUE_TIMEOUT,
+    queued_since=("heartbeat_at", "created_at"),
 )
 
 

@@ -2,24 +2,30 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import PLANNING_STAGES
 from accounts.permissions import Perm, requires
-from planning import cycles
+from planning import cycles, selectors
 from planning.forms import CycleForm, WindowForm
-from planning.models import PlanKind, PlanningCycle, PlanningWindow
+from planning.models import PlanningCycle, PlanningWindow
 from planning.services import PlanningError
+
+
+def _found(obj):
+    if obj is None:
+        raise Http404
+    return obj
 
 
 @requires(Perm.OPERATOR_ADMIN)
 def cycle_list(request):
     """The cycles, newest first, with a button that makes next year's from the last one."""
-    rows = PlanningCycle.objects.annotate(window_count=Count("windows")).order_by("-year")
-    last = rows.first()
+    rows = list(selectors.cycles_with_window_counts())
+    last = rows[0] if rows else None
     return render(
         request,
         "planning/cycles.html",
@@ -38,7 +44,7 @@ def cycle_copy(request):
     messages.success(
         request,
         _("已建立 %(year)s 學年度：教師名單截止時間與 %(n)s 個填報期程均由上一年度順延一年，請逐一檢查修改。")
-        % {"year": cycle.year, "n": cycle.windows.count()},
+        % {"year": cycle.year, "n": selectors.cycle_window_count(cycle)},
     )
     return redirect("planning:cycle", year=cycle.year)
 
@@ -47,7 +53,7 @@ def cycle_copy(request):
 @require_http_methods(["GET", "POST"])
 def cycle_detail(request, year: int):
     """One cycle: its cut-off (a form), the stages in scope (fixed), its windows by kind, its recent changes."""
-    cycle = get_object_or_404(PlanningCycle, year=year)
+    cycle = _found(selectors.cycle_of_year(year))
     initial = {"roster_cutoff": cycle.roster_cutoff}
     form = CycleForm(request.POST or None, initial=initial)
     error = None
@@ -59,10 +65,7 @@ def cycle_detail(request, year: int):
         else:
             messages.success(request, _("%(year)s 學年度的設定已儲存。") % {"year": cycle.year})
             return redirect("planning:cycle", year=cycle.year)
-    windows = cycle.windows.select_related("authority").order_by("kind", "first_day", "authority__code")
-    groups = [
-        (label, [window for window in windows if window.kind == kind]) for kind, label in PlanKind.choices
-    ]
+    groups = selectors.cycle_windows_by_kind(cycle)
     log = cycles.describe(cycles.change_log(cycle)[:10])
     context = {"cycle": cycle, "form": form, "error": error, "groups": groups, "log": log}
     context["planning_stages"] = [stage.label for stage in PLANNING_STAGES]
@@ -101,13 +104,13 @@ def _window_page(request, cycle: PlanningCycle, window: PlanningWindow | None):
 @requires(Perm.OPERATOR_ADMIN)
 @require_http_methods(["GET", "POST"])
 def window_new(request, year: int):
-    return _window_page(request, get_object_or_404(PlanningCycle, year=year), None)
+    return _window_page(request, _found(selectors.cycle_of_year(year)), None)
 
 
 @requires(Perm.OPERATOR_ADMIN)
 @require_http_methods(["GET", "POST"])
 def window_edit(request, pk: int):
-    window = get_object_or_404(PlanningWindow.objects.select_related("cycle", "authority"), pk=pk)
+    window = _found(selectors.window_with_cycle(pk))
     return _window_page(request, window.cycle, window)
 
 
@@ -115,7 +118,7 @@ def window_edit(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def window_delete(request, pk: int):
     """刪除 asks first (GET shows the window); POST deletes it, recorded in the change log."""
-    window = get_object_or_404(PlanningWindow.objects.select_related("cycle", "authority"), pk=pk)
+    window = _found(selectors.window_with_cycle(pk))
     if request.method == "POST":
         cycles.window_delete(actor=request.user, window_id=window.pk)
         messages.success(request, _("已刪除填報期程「%(window)s」。") % {"window": window})

@@ -389,3 +389,28 @@ def statistics_cycles(actor) -> dict:
     if may_publish:
         result["all_cycles"] = PlanningCycle.objects.select_related("publication").order_by("-year")
     return result
+
+
+# 進修規劃年度 (the operator's cycle pages): what planning/cycle_views.py shows.
+
+
+def cycles_with_window_counts() -> QuerySet[PlanningCycle]:
+    """Every cycle, newest first, each with `window_count` (its 填報期程)."""
+    return PlanningCycle.objects.annotate(window_count=Count("windows")).order_by("-year")
+
+
+def cycle_window_count(cycle: PlanningCycle) -> int:
+    return cycle.windows.count()
+
+
+def cycle_windows_by_kind(cycle: PlanningCycle) -> list[tuple[str, list[PlanningWindow]]]:
+    """The cycle's windows grouped by kind (school plans, then teacher plans), each by first day
+    and authority code."""
+    windows = list(cycle.windows.select_related("authority").order_by("kind", "first_day", "authority__code"))
+    return [
+        (label, [window for window in windows if window.kind == kind]) for kind, label in PlanKind.choices
+    ]
+
+
+def window_with_cycle(pk: int) -> PlanningWindow | None:
+    return PlanningWindow.objects.select_related("cycle", "authority").filter(pk=pk).first()

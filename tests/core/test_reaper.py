@@ -153,6 +153,74 @@ def test_another_unit_cannot_retry(clerk, course, other_school):
     assert job.status == UploadStatus.INTERRUPTED
 
 
+def queued(course, clerk, *, minutes_ago, **fields) -> AttendanceUpload:
+    """An upload 排隊中 since `minutes_ago` that no worker has taken (its task message lost)."""
+    job = AttendanceUpload.objects.create(
+        course=course, uploaded_by=clerk, filename="attendance.csv", content=_file(course), **fields
+    )
+    AttendanceUpload.objects.filter(pk=job.pk).update(
+        created_at=timezone.now() - dt.timedelta(minutes=minutes_ago)
+    )
+    return job
+
+
+def test_a_queued_upload_no_worker_took_becomes_interrupted_after_the_timeout(clerk, course):
+    assert services.UPLOAD_QUEUE_TIMEOUT == dt.timedelta(minutes=90)
+    lost = queued(course, clerk, minutes_ago=91)
+    waiting = queued(course, clerk, minutes_ago=5)
+    counts = reaper.reap_interrupted_jobs.delay().get()
+    assert counts["courses.attendance_upload"] == 1
+    lost.refresh_from_db()
+    waiting.refresh_from_db()
+    assert waiting.status == UploadStatus.QUEUED
+    assert lost.status == UploadStatus.INTERRUPTED and lost.finished_at is not None
+    assert lost.messages == [
+        "此上傳排隊超過 90 分鐘仍未開始處理（背景工作佇列可能已遺失），出席資料沒有寫入。"
+        "請重新上傳檔案（或按「重新處理」）。"
+    ]
+    html = signed_in_client(clerk).get(reverse("courses:upload-status", args=[course.pk, lost.pk])).content
+    assert "請重新上傳檔案" in html.decode() and 'http-equiv="refresh"' not in html.decode()
+    course.refresh_from_db()
+    assert course.status == CourseStatus.CLOSED and course.enrolments.get().attended_hours is None
+    # The task message arriving late finds nothing to claim: the upload stays 中斷, nothing written.
+    services.attendance_upload_process(lost.pk)
+    lost.refresh_from_db()
+    assert lost.status == UploadStatus.INTERRUPTED
+    assert course.enrolments.get().attended_hours is None
+
+
+def test_a_retried_upload_waits_from_its_retry_not_from_its_upload(clerk, course):
+    retried = queued(course, clerk, minutes_ago=180, heartbeat_at=timezone.now() - dt.timedelta(minutes=2))
+    assert reaper.reap_lost(services.UPLOAD_JOB) == []
+    retried.refresh_from_db()
+    assert retried.status == UploadStatus.QUEUED
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks")
+def test_a_queued_upload_a_worker_is_claiming_is_left_alone(clerk, course):
+    job = queued(course, clerk, minutes_ago=120)
+    holding, release = threading.Event(), threading.Event()
+
+    def worker():
+        try:
+            with reaper.held(services.UPLOAD_LOCK_CLASS, job.pk):
+                holding.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert holding.wait(30)
+    try:
+        assert reaper.reap_lost(services.UPLOAD_JOB) == []
+    finally:
+        release.set()
+        thread.join(30)
+    job.refresh_from_db()
+    assert job.status == UploadStatus.QUEUED
+
+
 def test_upload_status_page_view_does_not_reap(clerk, course):
     job = stranded(course, clerk)
     signed_in_client(clerk).get(reverse("courses:upload-status", args=[course.pk, job.pk]))
