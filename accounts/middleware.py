@@ -53,8 +53,12 @@ class AbsoluteSessionLimitMiddleware:
     def _needs_mfa_setup(request) -> bool:
         if request.path.startswith(_MFA_EXEMPT_PREFIXES) or not permissions.requires_mfa(request.user):
             return False
-
-        return not Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists()
+        # The business account was read with has_totp (permissions._business_account); an operator
+        # without one is asked here.
+        has_totp = getattr(permissions.active_business_account(request.user), "has_totp", None)
+        if has_totp is None:
+            has_totp = Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists()
+        return not has_totp
 
 
 class NoStoreForSignedInMiddleware:

@@ -40,6 +40,16 @@ def in_planning_scope_q(prefix: str = "") -> Q:
     return Q(**{f"{prefix}kind": UnitKind.SCHOOL, f"{prefix}stage__in": PLANNING_STAGES})
 
 
+def in_planning_scope_sql(unit_id_column: str) -> tuple[str, list]:
+    """The same rule for raw SQL: "<unit_id_column> IN (...)" with its parameters, the subquery
+    compiled by the ORM from `in_planning_scope_q` (no second spelling of the stages, no values in
+    the text)."""
+    subquery, params = (
+        Unit.objects.filter(in_planning_scope_q()).values("id").order_by().query.sql_with_params()
+    )
+    return f"{unit_id_column} IN ({subquery})", list(params)
+
+
 class UnitQuerySet(models.QuerySet):
     def authorities(self):
         return self.filter(kind=UnitKind.AUTHORITY)

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import wraps
 
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import CLERK_ONLY_KINDS, BusinessAccountType, Unit, UnitKind
+from accounts.models import CLERK_ONLY_KINDS, BusinessAccount, BusinessAccountType, Unit, UnitKind
 from core.refusals import Kind
 
 
@@ -132,7 +133,28 @@ _TYPE_ROLE = {
 
 
 def _business_account(user):
-    """The user's business account in any state, or None."""
+    """The user's business account in any state, or None.
+
+    Read once per user object in one query with its unit (role_of asks for the unit's kind on every
+    request), its person (the page header shows the name) and whether the user has a TOTP
+    authenticator (has_totp, read by the second-factor middleware), then kept in the user's relation
+    cache, so user.business_account and user.person read the same objects.
+    """
+    user_field = BusinessAccount._meta.get_field("user")
+    if not user_field.remote_field.is_cached(user):
+        totp = Authenticator.objects.filter(user_id=OuterRef("user_id"), type=Authenticator.Type.TOTP)
+        account = (
+            BusinessAccount.objects.select_related("unit", "person")
+            .annotate(has_totp=Exists(totp))
+            .filter(user_id=user.pk)
+            .first()
+        )
+        user_field.remote_field.set_cached_value(user, account)
+        if account is not None:
+            user_field.set_cached_value(account, user)
+            person_field = user_field.related_model._meta.get_field("person")
+            if account.person_id and account.person_id == user.person_id and not person_field.is_cached(user):
+                person_field.set_cached_value(user, account.person)
     try:
         return user.business_account
     except ObjectDoesNotExist:

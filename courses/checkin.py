@@ -339,8 +339,9 @@ def checkin_record(
     now = timezone.now()
     first = CheckIn.objects.filter(session=session, enrolment=enrolment, kind=kind).first()
     if first is not None:
+        # It may be this very scan, committed by a retry since the replay look-up above.
         first.enrolment = enrolment
-        return _result_of(first, scan_id, again=True)
+        return _result_of(first, scan_id, again=first.scan_id != scan_uuid)
     record = CheckIn(
         scan_id=scan_uuid,
         session=session,
@@ -360,7 +361,7 @@ def checkin_record(
             return _result_of(replay, scan_id, again=False)
         first = CheckIn.objects.get(session=session, enrolment=enrolment, kind=kind)
         first.enrolment = enrolment
-        return _result_of(first, scan_id, again=True)
+        return _result_of(first, scan_id, again=first.scan_id != scan_uuid)
     return _result_of(record, scan_id, again=False)
 
 

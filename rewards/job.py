@@ -22,7 +22,7 @@ from fractions import Fraction
 from django.db import connection
 from django.db.models import Sum
 
-from accounts.models import PLANNING_STAGES, UnitKind
+from accounts.models import in_planning_scope_sql
 from core.dataexchange import tune_session
 from core.roc import academic_year_bounds
 from courses.models import IssuedHours
@@ -57,8 +57,7 @@ def _population_sql(year: int) -> tuple[str, list]:
     membership = Membership._meta.db_table
     unit = "accounts_unit"
     day = population_day(year)
-    stages = [str(s) for s in PLANNING_STAGES]
-    stage_marks = ", ".join(["%s"] * len(stages))
+    in_scope, scope_params = in_planning_scope_sql("u.id")
     # The year's hours are IssuedHours.objects.in_year's, compiled by the ORM into the statement.
     year_hours, hours_params = (
         IssuedHours.objects.in_year(year)
@@ -80,7 +79,7 @@ def _population_sql(year: int) -> tuple[str, list]:
         population AS (
             SELECT f.person_id, u.id AS school_id, u.authority_id, u.stage
             FROM in_force f JOIN {unit} u ON u.id = f.unit_id
-            WHERE f.rn = 1 AND f.category = %s AND u.kind = %s AND u.stage IN ({stage_marks})
+            WHERE f.rn = 1 AND f.category = %s AND {in_scope}
         ),
         year_hours AS ({year_hours})
         SELECT p.person_id, p.school_id, p.authority_id, p.stage,
@@ -88,7 +87,7 @@ def _population_sql(year: int) -> tuple[str, list]:
                COALESCE(ROUND(y.total, 1), 0) AS hours
         FROM population p LEFT JOIN year_hours y ON y.person_id = p.person_id
     """,
-        [day, day, str(Category.TEACHER), str(UnitKind.SCHOOL), *stages, *hours_params],
+        [day, day, str(Category.TEACHER), *scope_params, *hours_params],
     )
 
 

@@ -165,8 +165,8 @@ def queued(course, clerk, *, minutes_ago, **fields) -> AttendanceUpload:
 
 
 def test_a_queued_upload_no_worker_took_becomes_interrupted_after_the_timeout(clerk, course):
-    assert services.UPLOAD_QUEUE_TIMEOUT == dt.timedelta(minutes=30)
-    lost = queued(course, clerk, minutes_ago=31)
+    assert services.UPLOAD_QUEUE_TIMEOUT == dt.timedelta(minutes=90)
+    lost = queued(course, clerk, minutes_ago=91)
     waiting = queued(course, clerk, minutes_ago=5)
     counts = reaper.reap_interrupted_jobs.delay().get()
     assert counts["courses.attendance_upload"] == 1
@@ -175,7 +175,7 @@ def test_a_queued_upload_no_worker_took_becomes_interrupted_after_the_timeout(cl
     assert waiting.status == UploadStatus.QUEUED
     assert lost.status == UploadStatus.INTERRUPTED and lost.finished_at is not None
     assert lost.messages == [
-        "此上傳排隊超過 30 分鐘仍未開始處理（背景工作佇列可能已遺失），出席資料沒有寫入。"
+        "此上傳排隊超過 90 分鐘仍未開始處理（背景工作佇列可能已遺失），出席資料沒有寫入。"
         "請重新上傳檔案（或按「重新處理」）。"
     ]
     html = signed_in_client(clerk).get(reverse("courses:upload-status", args=[course.pk, lost.pk])).content
@@ -190,7 +190,7 @@ def test_a_queued_upload_no_worker_took_becomes_interrupted_after_the_timeout(cl
 
 
 def test_a_retried_upload_waits_from_its_retry_not_from_its_upload(clerk, course):
-    retried = queued(course, clerk, minutes_ago=120, heartbeat_at=timezone.now() - dt.timedelta(minutes=2))
+    retried = queued(course, clerk, minutes_ago=180, heartbeat_at=timezone.now() - dt.timedelta(minutes=2))
     assert reaper.reap_lost(services.UPLOAD_JOB) == []
     retried.refresh_from_db()
     assert retried.status == UploadStatus.QUEUED
@@ -198,7 +198,7 @@ def test_a_retried_upload_waits_from_its_retry_not_from_its_upload(clerk, course
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks")
 def test_a_queued_upload_a_worker_is_claiming_is_left_alone(clerk, course):
-    job = queued(course, clerk, minutes_ago=60)
+    job = queued(course, clerk, minutes_ago=120)
     holding, release = threading.Event(), threading.Event()
 
     def worker():

@@ -10,6 +10,7 @@ import datetime as dt
 
 from django.urls import reverse
 
+from accounts import models as accounts_models
 from accounts.models import PLANNING_STAGES, Stage, Unit
 from planning import services as planning_services
 from planning.fill_rates import school_plan_fill_rates
@@ -60,3 +61,24 @@ def test_the_cycle_page_shows_the_fixed_stages_and_offers_no_choice(operator):
     page = signed_in_client(operator).get(reverse("planning:cycle", args=[cycle.year])).content.decode()
     assert "規劃範圍之教育階段：國小、國中、高中、高職、特殊教育學校（依實施計畫固定，不含幼兒園）" in page
     assert 'name="stages"' not in page
+
+
+def test_every_reader_follows_the_one_constant_when_it_changes(pingtung, monkeypatch):
+    """A reader with its own copy of the stages (a list written out in the reward job's SQL, a
+    constant bound at import) would keep 高職 here; every reader must drop it with the constant."""
+    narrowed = tuple(stage for stage in PLANNING_STAGES if stage != Stage.VOCATIONAL)
+    monkeypatch.setattr(accounts_models, "PLANNING_STAGES", narrowed)
+    schools = {stage: school_in(pingtung, stage=stage) for stage in Stage.values}
+    for school in schools.values():
+        teacher_in(school)
+        school_plan(school)
+    in_scope = {schools[stage].pk for stage in narrowed}
+
+    sql, params = accounts_models.in_planning_scope_sql("u.id")
+    assert "%s" in sql and not any(str(stage) in sql for stage in Stage.values)  # values are parameters
+    assert str(Stage.VOCATIONAL) not in params
+    run_job()
+    assert set(TeacherResult.objects.values_list("school_id", flat=True)) == in_scope
+    assert set(SchoolResult.objects.values_list("school_id", flat=True)) == in_scope
+    authority = AuthorityResult.objects.get(authority=pingtung)
+    assert (authority.schools_submitted, authority.schools_total) == (4, 4)
