@@ -19,8 +19,8 @@ from tests.courses.conftest import course_fields
 def test_every_app_error_is_the_one_refusal_type():
     for error in (
         BusinessAccountError(Refusal.LAST_CHIEF),
-        RosterError("x"),
-        course_services.CourseError("x"),
+        RosterError("x", code="x"),
+        course_services.CourseError("x", code="x"),
         PlanningError("x"),
         RewardError("x"),
     ):
@@ -62,12 +62,17 @@ def test_json_endpoints_answer_the_same_code_message_and_status():
     )
 
 
-def test_a_course_action_by_another_unit_is_forbidden_by_code_not_by_wording(clerk, other_school):
-
+def test_a_course_action_outside_the_scope_or_the_permission_is_refused_by_code_not_by_wording(
+    clerk, other_school, teacher
+):
     course = course_services.course_register(actor=clerk, fields=course_fields())
-    outsider = make_business(other_school, "clerk")
+    outsider = make_business(other_school, "clerk")  # the permission, another unit: not visible
     with pytest.raises(course_services.CourseError) as refused:
         course_services.course_open(actor=outsider, course=course)
+    assert (refused.value.code, refused.value.status) == ("not_found", 404)
+    assert str(refused.value.message) == "找不到此研習課程。"
+    with pytest.raises(course_services.CourseError) as refused:  # no permission at all: forbidden
+        course_services.course_open(actor=teacher, course=course)
     assert (refused.value.code, refused.value.status) == ("forbidden", 403)
     assert str(refused.value.message) == "您沒有執行此課程作業的權限。"
     course.refresh_from_db()
