@@ -10,6 +10,8 @@
   var DB_NAME = "inservice-checkin";
   var RETRY_MS = 3000;
   var SAME_CODE_MS = 1500; // a code out of view this long and shown again is a new scan
+  // Tells signout.js (synchronously) that this browser holds a check-in copy to send or clear.
+  try { localStorage.setItem("inservice-checkin", "1"); } catch (e) { /* storage off: signout.js checks anyway */ }
 
   var dataUrl = form.dataset.dataUrl;
   var syncUrl = form.dataset.syncUrl;

@@ -67,8 +67,16 @@
     }).then(function (rest) { return rest.length; });
   }
 
+  // checkin.js marks a browser that opened a 報到 page; any other sign-out is sent at once, as
+  // without this script (no waiting on IndexedDB for the great majority who never held a copy).
+  var MARK = "inservice-checkin";
+  function mayHoldCopy() {
+    try { return localStorage.getItem(MARK) !== null; } catch (e) { return true; }
+  }
+
   function clearCopy(db) {
     if (db) db.close();
+    try { localStorage.removeItem(MARK); } catch (e) { /* storage off */ }
     var jobs = [];
     if (window.caches) jobs.push(caches.delete(CACHE).catch(function () {}));
     if (window.indexedDB) {
@@ -111,7 +119,7 @@
 
   function onSubmit(event) {
     var form = event.currentTarget;
-    if (form.dataset.signoutChecked) return;
+    if (form.dataset.signoutChecked || !mayHoldCopy()) return;
     event.preventDefault();
     var csrf = (form.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
     var go = function () {
