@@ -2,6 +2,7 @@
 Celery beat, not by page views; an attendance upload whose worker died becomes 中斷 with a message
 and can be retried; a live one is left alone. The real kill -9 is in tests/integration."""
 
+import contextlib
 import datetime as dt
 import threading
 
@@ -92,33 +93,40 @@ def test_a_dead_workers_upload_becomes_interrupted_with_a_message(clerk, course)
     assert reaper.reap_all()["courses.attendance_upload"] == 0  # once
 
 
+@contextlib.contextmanager
+def a_worker_holding(job):
+    """A worker's hold on `job` (its advisory lock), from another connection, while the block runs."""
+    holding, release = threading.Event(), threading.Event()
+
+    def worker():
+        try:
+            with reaper.held(services.UPLOAD_LOCK_CLASS, job.pk):
+                holding.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert holding.wait(30)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join(30)
+
+
 def test_a_live_workers_upload_is_left_alone(clerk, course):
     job = stranded(course, clerk, beat_minutes_ago=0)
     if connection.vendor != "postgresql":
         assert reaper.reap(services.UPLOAD_JOB) == []  # fresh heartbeat
     else:
         # PostgreSQL: liveness is the worker's advisory lock, held here by another connection.
-        holding, release = threading.Event(), threading.Event()
-
-        def worker():
-            try:
-                with reaper.held(services.UPLOAD_LOCK_CLASS, job.pk):
-                    holding.set()
-                    release.wait(30)
-            finally:
-                connection.close()
-
-        thread = threading.Thread(target=worker)
-        thread.start()
-        assert holding.wait(30)
-        try:
+        with a_worker_holding(job):
             AttendanceUpload.objects.filter(pk=job.pk).update(
                 heartbeat_at=timezone.now() - dt.timedelta(hours=1)
             )
             assert reaper.reap(services.UPLOAD_JOB) == []
-        finally:
-            release.set()
-            thread.join(30)
     job.refresh_from_db()
     assert job.status == UploadStatus.RUNNING
 
@@ -199,24 +207,8 @@ def test_a_retried_upload_waits_from_its_retry_not_from_its_upload(clerk, course
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks")
 def test_a_queued_upload_a_worker_is_claiming_is_left_alone(clerk, course):
     job = queued(course, clerk, minutes_ago=120)
-    holding, release = threading.Event(), threading.Event()
-
-    def worker():
-        try:
-            with reaper.held(services.UPLOAD_LOCK_CLASS, job.pk):
-                holding.set()
-                release.wait(30)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=worker)
-    thread.start()
-    assert holding.wait(30)
-    try:
+    with a_worker_holding(job):
         assert reaper.reap_lost(services.UPLOAD_JOB) == []
-    finally:
-        release.set()
-        thread.join(30)
     job.refresh_from_db()
     assert job.status == UploadStatus.QUEUED
 
