@@ -34,7 +34,7 @@ from courses.feedback_models import (
     Questionnaire,
 )
 from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus
-from courses.services import CourseError, course_has_ended, may_manage_course
+from courses.services import MSG_FORBIDDEN, CourseError, course_has_ended, may_manage_course
 from teachers import reassign
 
 # The default questionnaire (key, kind, text): what every course starts with.
@@ -78,7 +78,7 @@ MSG_MERGE_FEEDBACK = _("兩筆人員資料都填寫了同一門課程的研習�
 
 
 def _forbidden() -> CourseError:
-    return CourseError(_("您沒有執行此課程作業的權限。"), code="forbidden", kind=Kind.FORBIDDEN)
+    return CourseError(MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
 
 
 # ------------------------------------------------------------------------------------------
