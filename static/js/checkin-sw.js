@@ -29,11 +29,14 @@ self.addEventListener("fetch", function (event) {
           return caches.delete(CACHE).then(function () { return response; });
         }
         // An error page is never kept in place of the page.
+        // The body is read whole before it replaces the copy: a put whose body is cut off half
+        // way (the network lost) makes Chromium drop the entry, and the copy with it.
         if (response.ok && !response.redirected && !url.search) {
           var copy = response.clone();
-          caches.open(CACHE).then(function (cache) {
-            cache.put(url.pathname, copy);
-          });
+          copy.blob().then(function (body) {
+            var whole = new Response(body, { status: copy.status, statusText: copy.statusText, headers: copy.headers });
+            return caches.open(CACHE).then(function (cache) { return cache.put(url.pathname, whole); });
+          }).catch(function () {});
         }
         return response;
       },

@@ -310,14 +310,22 @@
 
   function keepCopy() {
     // The page, its data and its assets, for the service worker to answer with when offline.
+    // Each body is read whole before it replaces the copy: Chromium drops a cache entry whose
+    // new body is cut off half way, so a network lost during this refresh would lose the copy.
     if (!window.caches) return Promise.resolve();
     var urls = [form.dataset.pageUrl, dataUrl].concat(form.dataset.assets.split(" "));
     return caches.open(CACHE).then(function (cache) {
       return Promise.all(urls.map(function (url) {
         return fetch(url, { credentials: "same-origin" }).then(function (response) {
-          if (response.ok && !response.redirected) return cache.put(url, response);
-        }, function () {});
+          if (!response.ok || response.redirected) return;
+          return response.blob().then(function (body) {
+            var whole = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+            return cache.put(url, whole);
+          });
+        }).catch(function () {});
       }));
+    }).then(function () {
+      form.dataset.copy = "1";
     });
   }
 

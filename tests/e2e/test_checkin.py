@@ -30,6 +30,19 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 NETWORK_DOWN = ("ERR_CONNECTION_REFUSED", "ERR_FAILED", "Failed to fetch", "net::")
 
 
+# The service worker controls the page and holds its whole copy (the page, its data and assets),
+# and the page has finished refreshing it.
+COPY_READY = """async () => {
+    const cache = await caches.open("inservice-checkin-v1");
+    return navigator.serviceWorker.controller !== null
+        && document.getElementById("checkin").dataset.copy === "1"
+        && !!(await cache.match(location.pathname))
+        && !!(await cache.match(document.getElementById("checkin").dataset.dataUrl))
+        && (await Promise.all(document.getElementById("checkin").dataset.assets.split(" ")
+            .map((url) => cache.match(url)))).every(Boolean);
+}"""
+
+
 class Gate:
     """A TCP relay in front of the live server, the browser's only way to it. cut() closes the
     listening port (connections are refused) and drops open connections; restore() reopens it on
@@ -233,15 +246,7 @@ def test_check_in_by_camera_online_and_with_the_network_cut(browser, live_server
         )
         open_checkin(page, course, signed_in=True)
         # The service worker controls the page and holds its copy (page and data) before the cut.
-        wait_until(
-            page,
-            """async () => {
-                const cache = await caches.open("inservice-checkin-v1");
-                return navigator.serviceWorker.controller !== null
-                    && !!(await cache.match(location.pathname))
-                    && !!(await cache.match(document.getElementById("checkin").dataset.dataUrl));
-            }""",
-        )
+        wait_until(page, COPY_READY)
         gate.cut()
         page.reload()  # from the service worker's copy: the portal is unreachable
         expect(page.get_by_role("heading", level=1)).to_have_text(f"報到：{course.title}")
@@ -302,3 +307,30 @@ def test_my_enrolments_shows_the_check_in_code_readable_at_phone_width(page):
     expect(page.get_by_role("heading", level=2, name="報到 QR Code")).to_be_visible()
     expect(page.get_by_role("img", name=f"「{course.title}」的報到 QR Code")).to_be_visible()
     accessible_at_both_widths(page)
+
+
+def test_the_network_lost_while_the_page_refreshes_its_copy_keeps_the_copy(browser, live_server, tmp_path):
+    """Every visit online refreshes the copy; a hall whose network drops during that refresh (the
+    clerk opened the page, then walked into the hall) still has the page offline."""
+    call_command("seed_demo")
+    course, (first, _second) = course_today()
+    gate = Gate(live_server.url)
+    chromium = phone(browser, write_y4m(tmp_path / "first.y4m", checkin.token_for(first)))
+    try:
+        context, page, problems = open_page(
+            chromium, gate.url, tolerate=lambda text: any(mark in text for mark in NETWORK_DOWN)
+        )
+        open_checkin(page, course)
+        wait_until(page, COPY_READY)
+        for _ in range(3):
+            page.reload()
+            expect(page.locator("#checkin[data-ready='1']")).to_have_count(1)
+            gate.cut()  # the page is refreshing its copy now
+            page.reload()
+            expect(page.get_by_role("heading", level=1)).to_have_text(f"報到：{course.title}")
+            expect(page.locator("#checkin[data-ready='1']")).to_have_count(1, timeout=15_000)
+            gate.restore()
+        context.close()
+        assert not problems, problems
+    finally:
+        chromium.close()

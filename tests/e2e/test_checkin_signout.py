@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from courses import checkin
 from courses.models import CheckIn
 from tests.e2e.test_checkin import (
+    COPY_READY,
     NETWORK_DOWN,
     Gate,
     accessible_at_both_widths,
@@ -32,14 +33,6 @@ TOKEN_KEPT = """async (token) => {
     }
     return (await indexedDB.databases()).some((db) => db.name === "inservice-checkin");
 }"""
-COPY_READY = """async () => {
-    const cache = await caches.open("inservice-checkin-v1");
-    return navigator.serviceWorker.controller !== null
-        && !!(await cache.match(location.pathname))
-        && !!(await cache.match(document.getElementById("checkin").dataset.dataUrl))
-        && (await Promise.all(document.getElementById("checkin").dataset.assets.split(" ")
-            .map((url) => cache.match(url)))).every(Boolean);
-}"""
 QUEUED = """() => new Promise((resolve) => {
     const open = indexedDB.open("inservice-checkin", 1);
     open.onsuccess = () => {
@@ -47,6 +40,8 @@ QUEUED = """() => new Promise((resolve) => {
         all.onsuccess = () => { resolve(all.result); open.result.close(); };
     };
 })"""
+# The queue emptied: every scan made so far reached the portal (its answer shows before it is sent).
+SENT = f"async () => (await ({QUEUED})()) === 0"
 WARNING = "尚有 1 筆報到紀錄未送出，請連線後再登出，否則紀錄將遺失。"
 
 
@@ -79,6 +74,7 @@ def test_sign_out_clears_the_participants_copy_and_warns_of_queued_scans(browser
         checkin_url = page.url
         page.get_by_role("button", name="開啟相機掃描").click()
         expect(page.locator("#checkin-result")).to_contain_text(f"{name} 報到完成", timeout=20_000)
+        wait_until(page, SENT)
         wait_until(page, COPY_READY)
         assert page.evaluate(TOKEN_KEPT, token)
 
@@ -97,6 +93,7 @@ def test_sign_out_clears_the_participants_copy_and_warns_of_queued_scans(browser
         page.goto(checkin_url)
         expect(page.locator("#checkin[data-ready='1']")).to_have_count(1)
         wait_until(page, COPY_READY)
+        wait_until(page, SENT)
         gate.cut()
         page.reload()
         ready_offline(page)
