@@ -21,8 +21,8 @@ def test_every_app_error_is_the_one_refusal_type():
         BusinessAccountError(Refusal.LAST_CHIEF),
         RosterError("x", code="x"),
         course_services.CourseError("x", code="x"),
-        PlanningError("x"),
-        RewardError("x"),
+        PlanningError("x", code="x"),
+        RewardError("x", code="x"),
     ):
         assert isinstance(error, Refused)
 
