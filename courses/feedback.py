@@ -23,6 +23,7 @@ from accounts.models import Person, Unit, User
 from accounts.permissions import Perm, UnitScope
 from core.refusals import Kind
 from core.roc import academic_year_bounds, format_roc_date
+from courses import states
 from courses.feedback_models import (
     SCORE_MAX,
     SCORE_MIN,
@@ -33,7 +34,7 @@ from courses.feedback_models import (
     QuestionKind,
     Questionnaire,
 )
-from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus
+from courses.models import Course, Enrolment, EnrolmentStatus
 from courses.services import MSG_FORBIDDEN, CourseError, course_has_ended, may_manage_course
 from teachers import reassign
 
@@ -185,7 +186,7 @@ def refusal_for(enrolment: Enrolment, *, answered: bool) -> CourseError | None:
     course = enrolment.course
     if enrolment.status != EnrolmentStatus.ADMITTED:
         return CourseError(MSG_NOT_PARTICIPANT, code="feedback_not_participant", kind=Kind.FORBIDDEN)
-    if course.status == CourseStatus.CANCELLED:
+    if not states.allows("feedback", course.status):  # the course state machine: not once 已取消
         return CourseError(MSG_CANCELLED, code="feedback_cancelled")
     if enrolment.attended_hours is not None and enrolment.attended_hours <= 0:
         return CourseError(MSG_ABSENT, code="feedback_absent", kind=Kind.FORBIDDEN)
