@@ -35,7 +35,7 @@ from courses.feedback_models import (
     Questionnaire,
 )
 from courses.models import Course, Enrolment, EnrolmentStatus
-from courses.services import MSG_FORBIDDEN, CourseError, course_has_ended, may_manage_course
+from courses.services import CourseError, course_has_ended, require_course_manager
 from teachers import reassign
 
 # The default questionnaire (key, kind, text): what every course starts with.
@@ -76,10 +76,6 @@ MSG_FEEDBACK_FIRST = _("此課程須先填寫研習回饋問卷，才能下載�
 MSG_TOO_FEW_ANONYMOUS = _("匿名問卷須至少 {n} 份回覆才顯示結果，以保護填答者。")
 MSG_AGGREGATE_WITHHELD = _("另有 {courses} 門課程的匿名問卷未達 {n} 份回覆，未計入統計，以保護填答者。")
 MSG_MERGE_FEEDBACK = _("兩筆人員資料都填寫了同一門課程的研習回饋問卷（{which}），無法合併。")
-
-
-def _forbidden() -> CourseError:
-    return CourseError(MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
 
 
 # ------------------------------------------------------------------------------------------
@@ -127,8 +123,7 @@ def questionnaire_update(
     """The organiser's edit: the settings and (given `questions`) the whole list of questions in
     order. Once anyone answered, the questions and the anonymity stay as they were answered: the
     edit is refused whole; only 須先填寫問卷才能下載研習證明 may still change."""
-    if not may_manage_course(actor, course):
-        raise _forbidden()
+    require_course_manager(actor, course)
     questionnaire = questionnaire_of(course)
     with transaction.atomic():
         questionnaire = Questionnaire.objects.select_for_update().get(pk=questionnaire.pk)

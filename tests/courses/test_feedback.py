@@ -334,7 +334,14 @@ def test_another_units_organiser_sees_and_edits_nothing(course, other_school, te
         feedback.questionnaire_update(
             actor=outsider, course=course, anonymous=False, required_for_certificate=True
         )
-    assert refused.value.code == "forbidden"
+    assert (refused.value.code, refused.value.status) == ("not_found", 404)  # not visible to them
+    with pytest.raises(feedback.CourseError) as refused:
+        feedback.questionnaire_update(
+            actor=teacher, course=course, anonymous=False, required_for_certificate=True
+        )
+    assert (refused.value.code, refused.value.status) == ("forbidden", 403)
+    assert str(refused.value.message) == "您沒有執行此課程作業的權限。"
+    assert Questionnaire.objects.get(course=course).anonymous is True
 
 
 def edit_post(questions, *, anonymous=True, required=False, extra=()) -> dict:
