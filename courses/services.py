@@ -758,10 +758,15 @@ def course_confirm(*, actor: User, course: Course) -> int:
     course.save(update_fields=["status", "confirmed_at"])
     from courses import tasks  # courses.tasks imports this module
 
-    for enrolment_id in course.enrolments.filter(
-        status=EnrolmentStatus.ADMITTED, attended_hours__gt=0
-    ).values_list("pk", flat=True):
-        _after_commit(tasks.send_enrolment_notice, enrolment_id, "hours_issued")
+    # One task for the whole list: a queue message (and, in the worker, one mail connection) for
+    # the course rather than one per participant.
+    notified = list(
+        course.enrolments.filter(status=EnrolmentStatus.ADMITTED, attended_hours__gt=0).values_list(
+            "pk", flat=True
+        )
+    )
+    if notified:
+        _after_commit(tasks.send_enrolment_notices, notified, "hours_issued")
     return len(records)
 
 
@@ -867,11 +872,14 @@ def course_reminders_send(*, today: dt.date | None = None, days_ahead: int = 1) 
                 reminder_sent_at=timezone.now()
             ):
                 continue
-            for enrolment_id in Enrolment.objects.filter(
-                course_id=course_id, status=EnrolmentStatus.ADMITTED
-            ).values_list("pk", flat=True):
-                _after_commit(tasks.send_enrolment_notice, enrolment_id, "reminder")
-                sent += 1
+            admitted = list(
+                Enrolment.objects.filter(course_id=course_id, status=EnrolmentStatus.ADMITTED).values_list(
+                    "pk", flat=True
+                )
+            )
+            if admitted:
+                _after_commit(tasks.send_enrolment_notices, admitted, "reminder")
+                sent += len(admitted)
     return sent
 
 
