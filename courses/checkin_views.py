@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import Perm, requires
-from core.refusals import Kind, refused_json, refused_response
+from core.refusals import Kind, raise_denial, refused_json, refused_response
 from courses import checkin, services
 from courses.forms import SessionForm
 from courses.views import _managed
@@ -65,6 +65,7 @@ def session_delete(request, pk: int, session_id: int):
     try:
         checkin.session_delete(actor=request.user, course=course, session=session)
     except services.CourseError as error:
+        raise_denial(error)
         messages.error(request, error.message)
     else:
         messages.success(request, _("已刪除場次。"))
