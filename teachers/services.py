@@ -252,7 +252,7 @@ def teacher_register(
     if person is None:
         person = Person(name=name)
         person.set_national_id(national_id)
-        trust.set_email(person, email, unit=unit, save=False)
+        trust.person_email_set(person, email, unit=unit, save=False)
         with set_actor(actor):
             person.save()
     elif person.name != name:
@@ -396,7 +396,7 @@ def membership_update(
         membership.save(update_fields=["category", "title"])
         membership.subjects.set(subjects)
         # The unit serves this person now (a current membership of its own): its address is trusted.
-        trust.set_email(membership.person, email, unit=membership.unit)
+        trust.person_email_set(membership.person, email, unit=membership.unit)
     return membership
 
 
