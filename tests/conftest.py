@@ -13,9 +13,11 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
+from django.db.backends.base.creation import BaseDatabaseCreation
 from django.test import override_settings
 
 from accounts.models import BusinessAccountType, Unit, UnitKind, User
+from tests import template_db
 from tests.factories import (
     AuthorityFactory,
     BusinessAccountFactory,
@@ -43,6 +45,13 @@ def require_postgresql(what: str) -> None:
     """Row locks, concurrency and COPY exist only on PostgreSQL: skip (or fail in CI) on SQLite."""
     if connection.vendor != "postgresql":
         skip_or_fail(f"{what} needs PostgreSQL (set DATABASE_URL); SQLite has no row locks")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    """Each worker's test database is a clone of one migrated template (tests/template_db.py)."""
+    with mock.patch.object(BaseDatabaseCreation, "create_test_db", template_db.create_test_db):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
