@@ -247,17 +247,18 @@ def _check_copied(run: ImportRun, copied: CopiedRows) -> tuple[_Rows, _Rows]:
     errors = run.errors
     raw = copied.name
     person_by_digest, unit_by_code, zeros = _lookups(connection)
-    nids, days, values, triples = [], [], [], []
+    nids, days, values, triples, code_days, code_values = [], [], [], [], [], []
     with connection.cursor() as cursor:
         # The planner takes the three columns of a course as independent and expects a handful
         # of rows from the join of millions with the maps, then loops over a table per row (the
         # courses just created, whose statistics say empty: 13 s for 400,000 rows). Every join of
         # this import is a hash join of the rows with a small table.
         cursor.execute("SET LOCAL enable_nestloop = off")
-        # GROUPING(c0, c4, c5, c1): 7 for the national ID, 11 the date, 13 the hours, 14 a course.
+        # GROUPING(c0, c4, c5, c1): 7 for the national ID, 11 the date, 13 the hours, 14 a course,
+        # 10 a course code's date, 12 a course code's hours (to date the courses of a good file).
         cursor.execute(
             f"""SELECT GROUPING(c0, c4, c5, c1), c0, c4, c5, c1, c2, c3, MIN(line_no) FROM {raw}
-                GROUP BY GROUPING SETS ((c0), (c4), (c5), (c1, c2, c3))"""
+                GROUP BY GROUPING SETS ((c0), (c4), (c5), (c1, c2, c3), (c1, c4), (c1, c5))"""
         )
         for grouping, nid, day, hours, code, title, organiser, line in cursor.fetchall():
             if grouping == 7:
@@ -266,8 +267,12 @@ def _check_copied(run: ImportRun, copied: CopiedRows) -> tuple[_Rows, _Rows]:
                 days.append(day)
             elif grouping == 13:
                 values.append(hours)
-            else:
+            elif grouping == 14:
                 triples.append((line, code, title, organiser))
+            elif grouping == 10:
+                code_days.append((code, day))
+            else:
+                code_values.append((code, hours))
     bad = False
 
     people = run.staging("people", [("raw", "text"), ("person_id", "bigint"), ("problem", "text")])
@@ -282,6 +287,7 @@ def _check_copied(run: ImportRun, copied: CopiedRows) -> tuple[_Rows, _Rows]:
                 add((text(nid), person, null))
     del nids, person_by_digest
     dates = run.staging("dates", [("raw", "text"), ("day", "date"), ("problem", "text")])
+    day_of: dict[str, str] = {}
     with dates.writer() as add:
         for raw_day in days:
             day = _check_date(raw_day)
@@ -290,7 +296,9 @@ def _check_copied(run: ImportRun, copied: CopiedRows) -> tuple[_Rows, _Rows]:
                 add((text(raw_day), null, text(str(day))))
             else:
                 add((text(raw_day), day, null))
+                day_of[raw_day] = day
     hour_values = run.staging("values", [("raw", "text"), ("value", "numeric(6,1)"), ("problem", "text")])
+    tenths_of: dict[str, int] = {}
     with hour_values.writer() as add:
         for raw_hours in values:
             value = _check_hours(raw_hours)
@@ -299,12 +307,14 @@ def _check_copied(run: ImportRun, copied: CopiedRows) -> tuple[_Rows, _Rows]:
                 add((text(raw_hours), null, text(str(value))))
             else:
                 add((text(raw_hours), value[0], null))
+                tenths_of[raw_hours] = value[1]
     course_map = run.staging(
         "course_map",
         [("code_raw", "text"), ("title_raw", "text"), ("organiser_raw", "text"), ("code", "text"),
          ("problem", "text")],
     )  # fmt: skip
     courses: dict[str, _Course] = {}
+    course_of: dict[str, _Course] = {}  # raw course_code → its course (all of a good file's rows are good)
     unescape = _unescape_csv
     with course_map.writer() as add:
         for line, *key in sorted(triples):
@@ -318,7 +328,34 @@ def _check_copied(run: ImportRun, copied: CopiedRows) -> tuple[_Rows, _Rows]:
                 add((*cells, null, text(str(own))))
             else:
                 add((*cells, course.staged_code, null))
+                course_of[key[0]] = course
     del triples
+    if not bad:
+        # Every row is good: the courses are dated from the distinct (code, date) and (code, hours)
+        # pairs, the rows are the join of the copy with the maps by course_code alone, every
+        # course of the file is staged, and the rows are as many as the copy's.
+        for code, raw_day in code_days:
+            course, day = course_of[code], day_of[raw_day]
+            if course.first is None or day < course.first:
+                course.first = day
+            if course.last is None or day > course.last:
+                course.last = day
+        for code, raw_hours in code_values:
+            course = course_of[code]
+            course.tenths = max(course.tenths, tenths_of[raw_hours])
+        course_staging = _stage_courses(run, courses)
+        codes = run.staging("codes", [("raw", "text"), ("code", "text")])
+        with codes.writer() as add:
+            for code, course in course_of.items():
+                add((text(code), course.staged_code))
+        rows = run.create_view(
+            "rows",
+            f"""SELECT r.line_no, p.person_id, k.code AS course_code, d.day AS date, h.value AS hours
+                FROM {raw} r JOIN {people.name} p ON p.raw = r.c0 JOIN {codes.name} k ON k.raw = r.c1
+                JOIN {dates.name} d ON d.raw = r.c4 JOIN {hour_values.name} h ON h.raw = r.c5""",
+        )
+        return _Rows(rows, copied.count), course_staging
+    del code_days, code_values, course_of, day_of, tenths_of
     definitions = run.staging(
         "course_definitions", [("code", "text"), ("title", "text"), ("organiser_id", "bigint")]
     )
