@@ -98,7 +98,7 @@ expected = {"first run": (n, 0), "same feed again": (0, n)}
 figures = []
 for label in ("first run", "same feed again"):
     started = time.perf_counter()
-    run = feeds.run_feed(FeedSource.KINDERGARTEN, adapter=feeds.FileAdapter(out.name))
+    run = feeds.roster_feed_run(FeedSource.KINDERGARTEN, adapter=feeds.FileAdapter(out.name))
     seconds = time.perf_counter() - started
     ok = (run.added, run.unchanged) == expected[label] and not run.refused and seconds <= MAX_SECONDS
     figures.append((label, run.status, run.added, run.unchanged, run.refused, seconds, ok))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 
@@ -65,6 +66,16 @@ def refused_response(request, error: Refused, template: str, context: dict, *, j
         return refused_json(error)
     context.update({"error": error.message, "error_details": error.details, "error_code": error.code})
     return render(request, template, context, status=error.status)
+
+
+def raise_denial(error: Refused) -> None:
+    """For a view that answers a refusal with a message of its own (a form error, a redirect with a
+    message) rather than the page again: a refusal of who the actor is still answers 404 (not
+    visible) or 403 (forbidden) as everywhere; any other refusal returns to the caller."""
+    if error.kind == Kind.NOT_VISIBLE:
+        raise Http404
+    if error.kind == Kind.FORBIDDEN:
+        raise PermissionDenied
 
 
 def refused_json(error: Refused, **extra) -> JsonResponse:

@@ -111,7 +111,7 @@ def _change_moment(certificate: Certificate):
     return max((m for m in moments if m is not None), default=None) or timezone.now()
 
 
-def refresh_supersession(certificate: Certificate) -> Certificate:
+def certificate_supersession_refresh(certificate: Certificate) -> Certificate:
     """Mark a certificate superseded once what it certifies has changed, whichever way it changed
     (更正, a later confirmed course of its year, a partner's record); idempotent."""
     if certificate.superseded_at is None:
@@ -149,7 +149,7 @@ def certificate_issue(*, actor: User, course: Course | None = None, year: int | 
         ):
             if _still_true(live, hours, lines):
                 return live
-            refresh_supersession(live)
+            certificate_supersession_refresh(live)
         return Certificate.objects.create(
             code=new_code(), person=person, hours=hours, lines=lines, as_of=timezone.localdate(), **lookup
         )
@@ -167,7 +167,7 @@ def verify(code: str) -> dict | None:
     )
     if certificate is None:
         return None
-    refresh_supersession(certificate)
+    certificate_supersession_refresh(certificate)
     facts = describe(certificate, masked=True)
     if certificate.superseded_at is not None:
         hours, lines = _figures_of(certificate)

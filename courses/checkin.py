@@ -39,7 +39,6 @@ from courses.models import (
     Enrolment,
     EnrolmentStatus,
 )
-from courses.selectors import MANAGE_COURSE
 from courses.services import CourseError
 
 TOKEN_SALT = "courses.checkin"
@@ -65,7 +64,6 @@ MSG_NO_SESSION = _("請選擇本課程的場次。")
 MSG_BAD_KIND = _("請選擇報到或簽退。")
 MSG_BAD_SCAN_ID = _("掃描紀錄缺少識別碼，請重新整理報到頁後再掃描。")
 MSG_CLOSED = _("課程目前為「{status}」，不能報到或簽退。")
-MSG_FORBIDDEN = _("您沒有管理此課程報到的權限。")
 MSG_SESSION_OUTSIDE = _("場次日期須在上課日期（{start}～{end}）之內。")
 MSG_SESSION_ORDER = _("結束時間須晚於開始時間。")
 MSG_SESSION_TOO_LONG = _("場次時數不能超過開始至結束的時間（{hours} 小時）。")
@@ -79,15 +77,6 @@ MSG_NO_SESSIONS = _("本課程尚未設定場次，不能由報到紀錄產生�
 
 class CheckInError(CourseError):
     """The refusals of check-in: the code tells the phone what to show."""
-
-
-def _forbidden() -> CheckInError:
-    return CheckInError(MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
-
-
-def _require_manager(actor: User, course: Course) -> None:
-    if not MANAGE_COURSE.allows(actor, course):
-        raise _forbidden()
 
 
 # ------------------------------------------------------------------------------------------
@@ -168,7 +157,7 @@ def _session_clean(course: Course, session: CourseSession) -> None:
 
 def _lock_for_sessions(actor: User, course: Course) -> Course:
     course = Course.objects.select_for_update().get(pk=course.pk)
-    _require_manager(actor, course)
+    services.require_course_manager(actor, course)
     if course.status not in SESSION_EDIT_STATES:
         raise CheckInError(MSG_SESSION_STATE.format(status=course.get_status_display()), code="wrong_state")
     return course
@@ -316,7 +305,7 @@ def checkin_record(
     Idempotent by `scan_id`; refusals raise CheckInError with their own code (invalid_token,
     other_course, not_admitted, wrong_state, …), a repeated person answers `already`.
     """
-    _require_manager(actor, course)
+    services.require_course_manager(actor, course)
     try:
         scan_uuid = uuid.UUID(str(scan_id))
     except ValueError:
@@ -370,7 +359,7 @@ MAX_SYNC_SCANS = 500
 
 def checkin_sync(*, actor: User, course: Course, scans: list[dict]) -> list[dict]:
     """A phone's queue: each scan recorded on its own (one refusal does not hold back the rest)."""
-    _require_manager(actor, course)
+    services.require_course_manager(actor, course)
     results = []
     for scan in scans[:MAX_SYNC_SCANS]:
         scan = scan if isinstance(scan, dict) else {}
@@ -501,7 +490,7 @@ def attendance_from_checkins(*, actor: User, course: Course, accepted: set[tuple
     present at, plus the flagged ones the organiser accepted; the course becomes 待確認, ready for
     名單確認通過. Returns the number of participants with hours."""
     course = Course.objects.select_for_update().get(pk=course.pk)
-    _require_manager(actor, course)
+    services.require_course_manager(actor, course)
     if course.status not in ATTENDANCE_STATES:
         raise CheckInError(
             str(services.MSG_WRONG_STATE).format(status=course.get_status_display()), code="wrong_state"

@@ -1,5 +1,6 @@
 """Screens of 研習報到 (issue 23): 場次, the 報到 page on a phone, its offline data and queue, and
-the check-in records turned into attendance. HTTP only: the rules are in courses.checkin."""
+the check-in records turned into attendance. HTTP only: the rules are in courses.checkin, whose
+refusals are CourseErrors (its own CheckInError, and the one 研習課程管理 guard of courses.services)."""
 
 import json
 from pathlib import Path
@@ -13,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import Perm, requires
-from core.refusals import Kind, refused_json, refused_response
+from core.refusals import Kind, raise_denial, refused_json, refused_response
 from courses import checkin, services
 from courses.forms import SessionForm
 from courses.views import _managed
@@ -37,7 +38,7 @@ def _session_page(request, pk: int, session_id: int | None):
     if request.method == "POST" and form.is_valid():
         try:
             checkin.session_save(actor=request.user, course=course, session=session, **form.cleaned_data)
-        except checkin.CheckInError as error:
+        except services.CourseError as error:
             return refused_response(request, error, "courses/sessions.html", context)
         messages.success(request, _("已更新場次。") if session else _("已新增場次。"))
         return redirect("courses:sessions", pk=course.pk)
@@ -63,7 +64,8 @@ def session_delete(request, pk: int, session_id: int):
     session = get_object_or_404(course.sessions, pk=session_id)
     try:
         checkin.session_delete(actor=request.user, course=course, session=session)
-    except checkin.CheckInError as error:
+    except services.CourseError as error:
+        raise_denial(error)
         messages.error(request, error.message)
     else:
         messages.success(request, _("已刪除場次。"))
@@ -110,7 +112,7 @@ def checkin_sync(request, pk: int):
         )
     try:
         results = checkin.checkin_sync(actor=request.user, course=course, scans=scans)
-    except checkin.CheckInError as error:
+    except services.CourseError as error:
         return refused_json(error)
     return JsonResponse({"results": results})
 
@@ -145,7 +147,7 @@ def checkins(request, pk: int):
                 accepted.add((int(enrolment_id), int(session_id)))
         try:
             count = checkin.attendance_from_checkins(actor=request.user, course=course, accepted=accepted)
-        except checkin.CheckInError as error:
+        except services.CourseError as error:
             return refused_response(request, error, "courses/checkins.html", context)
         messages.success(
             request,

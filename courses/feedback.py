@@ -23,6 +23,7 @@ from accounts.models import Person, Unit, User
 from accounts.permissions import Perm, UnitScope
 from core.refusals import Kind
 from core.roc import academic_year_bounds, format_roc_date
+from courses import states
 from courses.feedback_models import (
     SCORE_MAX,
     SCORE_MIN,
@@ -33,8 +34,8 @@ from courses.feedback_models import (
     QuestionKind,
     Questionnaire,
 )
-from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus
-from courses.services import MSG_FORBIDDEN, CourseError, course_has_ended, may_manage_course
+from courses.models import Course, Enrolment, EnrolmentStatus
+from courses.services import CourseError, course_has_ended, require_course_manager
 from teachers import reassign
 
 # The default questionnaire (key, kind, text): what every course starts with.
@@ -75,10 +76,6 @@ MSG_FEEDBACK_FIRST = _("此課程須先填寫研習回饋問卷，才能下載�
 MSG_TOO_FEW_ANONYMOUS = _("匿名問卷須至少 {n} 份回覆才顯示結果，以保護填答者。")
 MSG_AGGREGATE_WITHHELD = _("另有 {courses} 門課程的匿名問卷未達 {n} 份回覆，未計入統計，以保護填答者。")
 MSG_MERGE_FEEDBACK = _("兩筆人員資料都填寫了同一門課程的研習回饋問卷（{which}），無法合併。")
-
-
-def _forbidden() -> CourseError:
-    return CourseError(MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
 
 
 # ------------------------------------------------------------------------------------------
@@ -126,8 +123,7 @@ def questionnaire_update(
     """The organiser's edit: the settings and (given `questions`) the whole list of questions in
     order. Once anyone answered, the questions and the anonymity stay as they were answered: the
     edit is refused whole; only 須先填寫問卷才能下載研習證明 may still change."""
-    if not may_manage_course(actor, course):
-        raise _forbidden()
+    require_course_manager(actor, course)
     questionnaire = questionnaire_of(course)
     with transaction.atomic():
         questionnaire = Questionnaire.objects.select_for_update().get(pk=questionnaire.pk)
@@ -185,7 +181,7 @@ def refusal_for(enrolment: Enrolment, *, answered: bool) -> CourseError | None:
     course = enrolment.course
     if enrolment.status != EnrolmentStatus.ADMITTED:
         return CourseError(MSG_NOT_PARTICIPANT, code="feedback_not_participant", kind=Kind.FORBIDDEN)
-    if course.status == CourseStatus.CANCELLED:
+    if not states.allows("feedback", course.status):  # the course state machine: not once 已取消
         return CourseError(MSG_CANCELLED, code="feedback_cancelled")
     if enrolment.attended_hours is not None and enrolment.attended_hours <= 0:
         return CourseError(MSG_ABSENT, code="feedback_absent", kind=Kind.FORBIDDEN)

@@ -109,7 +109,9 @@ def may_manage_course(actor: User, course: Course) -> bool:
     return MANAGE_COURSE.allows(actor, course)
 
 
-def _require_manager(actor: User, course: Course) -> None:
+def require_course_manager(actor: User, course: Course) -> None:
+    """The one guard of 研習課程管理 (these services, courses.checkin, courses.feedback): 404 for a
+    course outside the actor's scope, 403 without the permission (MANAGE_COURSE.denial)."""
     denial = MANAGE_COURSE.denial(actor, course)
     if denial is not None:
         raise _denied(denial)
@@ -194,7 +196,7 @@ def course_update(
 ) -> Course:
     """Edit a course while it is 登錄中 or 開放報名; the capacity never drops below those admitted."""
     course = _lock(course)
-    _require_manager(actor, course)
+    require_course_manager(actor, course)
     _require_state(course, "edit")
     for name, value in fields.items():
         setattr(course, name, value)
@@ -226,7 +228,7 @@ def _next_code(today: dt.date) -> str:
 def course_open(*, actor: User, course: Course) -> Course:
     """登錄中 → 開放報名: the course gets its public code and appears in the search."""
     course = _lock(course)
-    _require_manager(actor, course)
+    require_course_manager(actor, course)
     _require_state(course, "open")
     if not (
         course.start_date and course.end_date and course.hours and course.capacity and course.enrol_closes_at
@@ -243,7 +245,7 @@ def course_open(*, actor: User, course: Course) -> Course:
 def course_close_enrolment(*, actor: User, course: Course) -> Course:
     """開放報名 → 報名截止."""
     course = _lock(course)
-    _require_manager(actor, course)
+    require_course_manager(actor, course)
     _require_state(course, "close")
     course.status = states.target("close")
     course.save(update_fields=["status"])
@@ -256,7 +258,7 @@ def course_cancel(*, actor: User, course: Course) -> Course:
     from courses import tasks  # courses.tasks imports this module
 
     course = _lock(course)
-    _require_manager(actor, course)
+    require_course_manager(actor, course)
     _require_state(course, "cancel")
     course.status = states.target("cancel")
     course.save(update_fields=["status"])
@@ -484,7 +486,7 @@ def _admit_from(
 
 def _lock_review_course(actor: User, course: Course) -> Course:
     course = _lock(course)
-    _require_manager(actor, course)
+    require_course_manager(actor, course)
     if course.admission != Admission.REVIEW:
         raise CourseError(MSG_NOT_REVIEW, code="not_review_admission")
     _require_state(course, "admit")
@@ -564,7 +566,7 @@ def attendance_upload_create(
     from courses import tasks  # courses.tasks imports this module
 
     course = _lock(course)
-    _require_manager(actor, course)
+    require_course_manager(actor, course)
     _require_state(course, "upload")
     _require_course_ended(course)
     upload = AttendanceUpload.objects.create(
@@ -586,7 +588,7 @@ MSG_UPLOAD_INTERRUPTED = _(
 )
 # An upload 排隊中 this long that no worker has started: its task message is taken as lost (the
 # broker restarted without persistence) and the reaper marks it 中斷.
-UPLOAD_QUEUE_TIMEOUT = dt.timedelta(minutes=90)  # past a task's hard limit (60 min) ahead in the queue
+UPLOAD_QUEUE_TIMEOUT = reaper.UPLOAD_QUEUE_TIMEOUT  # 90 min, as every upload kind
 MSG_UPLOAD_LOST = _(
     "此上傳排隊超過 %(minutes)s 分鐘仍未開始處理（背景工作佇列可能已遺失），出席資料沒有寫入。"
     "請重新上傳檔案（或按「重新處理」）。"
@@ -651,7 +653,7 @@ def attendance_upload_retry(*, actor: User, course: Course, upload: AttendanceUp
     from courses import tasks  # courses.tasks imports this module
 
     course = _lock(course)
-    _require_manager(actor, course)
+    require_course_manager(actor, course)
     _require_state(course, "upload")
     _require_course_ended(course)
     upload = AttendanceUpload.objects.select_for_update().get(pk=upload.pk, course=course)
@@ -735,7 +737,7 @@ def course_confirm(*, actor: User, course: Course) -> int:
     through a recorded correction (更正).
     """
     course = _lock(course)
-    _require_manager(actor, course)
+    require_course_manager(actor, course)
     _require_state(course, "confirm")
     _require_course_ended(course)
     participants = list(
@@ -756,10 +758,15 @@ def course_confirm(*, actor: User, course: Course) -> int:
     course.save(update_fields=["status", "confirmed_at"])
     from courses import tasks  # courses.tasks imports this module
 
-    for enrolment_id in course.enrolments.filter(
-        status=EnrolmentStatus.ADMITTED, attended_hours__gt=0
-    ).values_list("pk", flat=True):
-        _after_commit(tasks.send_enrolment_notice, enrolment_id, "hours_issued")
+    # One task for the whole list: a queue message (and, in the worker, one mail connection) for
+    # the course rather than one per participant.
+    notified = list(
+        course.enrolments.filter(status=EnrolmentStatus.ADMITTED, attended_hours__gt=0).values_list(
+            "pk", flat=True
+        )
+    )
+    if notified:
+        _after_commit(tasks.send_enrolment_notices, notified, "hours_issued")
     return len(records)
 
 
@@ -773,7 +780,7 @@ def correction_request(
 ) -> HoursCorrection:
     """The course's unit asks for a change of one participant's issued hours, with a reason."""
     course = _lock(course)
-    _require_manager(actor, course)
+    require_course_manager(actor, course)
     _require_state(course, "correct")
     if enrolment.course_id != course.pk or enrolment.status != EnrolmentStatus.ADMITTED:
         raise CourseError(MSG_CORRECTION_NOT_PARTICIPANT, code="correction_not_participant")
@@ -865,11 +872,14 @@ def course_reminders_send(*, today: dt.date | None = None, days_ahead: int = 1) 
                 reminder_sent_at=timezone.now()
             ):
                 continue
-            for enrolment_id in Enrolment.objects.filter(
-                course_id=course_id, status=EnrolmentStatus.ADMITTED
-            ).values_list("pk", flat=True):
-                _after_commit(tasks.send_enrolment_notice, enrolment_id, "reminder")
-                sent += 1
+            admitted = list(
+                Enrolment.objects.filter(course_id=course_id, status=EnrolmentStatus.ADMITTED).values_list(
+                    "pk", flat=True
+                )
+            )
+            if admitted:
+                _after_commit(tasks.send_enrolment_notices, admitted, "reminder")
+                sent += len(admitted)
     return sent
 
 

@@ -48,6 +48,11 @@ ACTIONS: dict[str, Action] = {
     # 報到紀錄與出席時數 once it has opened.
     "sessions": Action(_("場次"), frozenset({S.REGISTERING, S.OPEN, S.CLOSED, S.PENDING, S.CONFIRMED})),
     "checkins": Action(_("報到紀錄與出席時數"), frozenset({S.OPEN, S.CLOSED, S.PENDING, S.CONFIRMED})),
+    # 研習回饋問卷 (courses.feedback): a participant answers in any state but 已取消; its other rules
+    # (admitted, not absent, from the last day, once) stay in courses.feedback.
+    "feedback": Action(
+        _("填寫研習回饋問卷"), frozenset({S.REGISTERING, S.OPEN, S.CLOSED, S.PENDING, S.CONFIRMED})
+    ),
 }
 
 

@@ -12,6 +12,12 @@ def send_enrolment_notice(enrolment_id: int, kind: str) -> bool:
 
 
 @shared_task
+def send_enrolment_notices(enrolment_ids: list[int], kind: str) -> int:
+    """One notice to many enrolments in one task (a confirmed list's hours, a course's reminders)."""
+    return notices.enrolment_notify_many(enrolment_ids=enrolment_ids, kind=kind)
+
+
+@shared_task
 def send_course_reminders() -> int:
     """Celery beat, each morning: reminders for the courses starting tomorrow."""
     return services.course_reminders_send()

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import PLANNING_STAGES
 from accounts.permissions import Perm, requires
+from core.refusals import refused_response
 from planning import cycles, selectors
 from planning.forms import CycleForm, WindowForm
 from planning.models import PlanningCycle, PlanningWindow
@@ -21,16 +22,16 @@ def _found(obj):
     return obj
 
 
+def _list_context() -> dict:
+    rows = list(selectors.cycles_with_window_counts())
+    last = rows[0] if rows else None
+    return {"cycles": rows, "last": last, "next_year": last.year + 1 if last else None}
+
+
 @requires(Perm.OPERATOR_ADMIN)
 def cycle_list(request):
     """The cycles, newest first, with a button that makes next year's from the last one."""
-    rows = list(selectors.cycles_with_window_counts())
-    last = rows[0] if rows else None
-    return render(
-        request,
-        "planning/cycles.html",
-        {"cycles": rows, "last": last, "next_year": last.year + 1 if last else None},
-    )
+    return render(request, "planning/cycles.html", _list_context())
 
 
 @requires(Perm.OPERATOR_ADMIN)
@@ -39,8 +40,7 @@ def cycle_copy(request):
     try:
         cycle = cycles.cycle_copy(actor=request.user)
     except PlanningError as error:
-        messages.error(request, error.message)
-        return redirect("planning:cycles")
+        return refused_response(request, error, "planning/cycles.html", _list_context())
     messages.success(
         request,
         _("已建立 %(year)s 學年度：教師名單截止時間與 %(n)s 個填報期程均由上一年度順延一年，請逐一檢查修改。")
@@ -56,20 +56,22 @@ def cycle_detail(request, year: int):
     cycle = _found(selectors.cycle_of_year(year))
     initial = {"roster_cutoff": cycle.roster_cutoff}
     form = CycleForm(request.POST or None, initial=initial)
-    error = None
+    refusal = None
     if request.method == "POST" and form.is_valid():
         try:
             cycles.cycle_update(actor=request.user, cycle_id=cycle.pk, **form.cleaned_data)
-        except PlanningError as refusal:
-            error = refusal.message
+        except PlanningError as error:
+            refusal = error
         else:
             messages.success(request, _("%(year)s 學年度的設定已儲存。") % {"year": cycle.year})
             return redirect("planning:cycle", year=cycle.year)
     groups = selectors.cycle_windows_by_kind(cycle)
     log = cycles.describe(cycles.change_log(cycle)[:10])
-    context = {"cycle": cycle, "form": form, "error": error, "groups": groups, "log": log}
+    context = {"cycle": cycle, "form": form, "groups": groups, "log": log}
     context["planning_stages"] = [stage.label for stage in PLANNING_STAGES]
-    return render(request, "planning/cycle.html", context, status=409 if error else 200)
+    if refusal is not None:
+        return refused_response(request, refusal, "planning/cycle.html", context)
+    return render(request, "planning/cycle.html", context)
 
 
 def _window_page(request, cycle: PlanningCycle, window: PlanningWindow | None):
@@ -78,7 +80,7 @@ def _window_page(request, cycle: PlanningCycle, window: PlanningWindow | None):
     if window is not None:
         initial = {"phase": window.phase, "first_day": window.first_day, "last_day": window.last_day}
     form = WindowForm(request.POST or None, initial=initial, adding=adding)
-    error = None
+    context = {"cycle": cycle, "window": window, "form": form}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -92,13 +94,11 @@ def _window_page(request, cycle: PlanningCycle, window: PlanningWindow | None):
                 first_day=data["first_day"],
                 last_day=data["last_day"],
             )
-        except PlanningError as refusal:
-            error = refusal.message
-        else:
-            messages.success(request, _("填報期程已儲存，並已記錄於異動紀錄。"))
-            return redirect("planning:cycle", year=cycle.year)
-    context = {"cycle": cycle, "window": window, "form": form, "error": error}
-    return render(request, "planning/window.html", context, status=409 if error else 200)
+        except PlanningError as error:
+            return refused_response(request, error, "planning/window.html", context)
+        messages.success(request, _("填報期程已儲存，並已記錄於異動紀錄。"))
+        return redirect("planning:cycle", year=cycle.year)
+    return render(request, "planning/window.html", context)
 
 
 @requires(Perm.OPERATOR_ADMIN)
@@ -120,7 +120,10 @@ def window_delete(request, pk: int):
     """刪除 asks first (GET shows the window); POST deletes it, recorded in the change log."""
     window = _found(selectors.window_with_cycle(pk))
     if request.method == "POST":
-        cycles.window_delete(actor=request.user, window_id=window.pk)
+        try:
+            cycles.window_delete(actor=request.user, window_id=window.pk)
+        except PlanningError as error:  # deleted by another operator meanwhile: 404
+            return refused_response(request, error, "planning/window_delete.html", {"window": window})
         messages.success(request, _("已刪除填報期程「%(window)s」。") % {"window": window})
         return redirect("planning:cycle", year=window.cycle.year)
     return render(request, "planning/window_delete.html", {"window": window})

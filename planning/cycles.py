@@ -3,7 +3,8 @@
 Every write goes through here, inside a transaction and with the operator as django-auditlog's actor,
 so each change of a cycle or window is a LogEntry with the old and the new values and who made it
 (windows decide awards after the fact: SPEC §7 counts plans submitted inside them). A refusal is a
-sentence the operator reads, never a constraint's name, and leaves the data as it was.
+sentence the operator reads, never a constraint's name, and leaves the data as it was: a PlanningError
+(core.refusals.Refused) with its rule's code, answered by core.refusals.refused_response.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import permissions
 from accounts.models import Unit, User
 from accounts.permissions import Perm
+from core.refusals import Kind
 from core.roc import format_roc_date, format_roc_datetime
 from planning.models import PlanKind, PlanningCycle, PlanningWindow, RosterSnapshot
 from planning.services import PlanningError
@@ -37,6 +39,7 @@ MSG_SNAPSHOT_TAKEN = _(
     "教師名單快照已於 %(at)s 依原截止時間建立，教師名單截止時間不能再變更（改了也不會改變名單）。"
 )
 MSG_CONFLICT = _("資料已被其他人同時修改，請重新整理頁面後再試；資料未變更。")
+MSG_WINDOW_GONE = _("找不到這個填報期程；可能已被其他人刪除。")
 
 
 def _one_year_later(value):
@@ -50,7 +53,7 @@ def cycle_copy(*, actor: User) -> PlanningCycle:
     permissions.require(actor, Perm.OPERATOR_ADMIN)
     source = PlanningCycle.objects.order_by("-year").first()
     if source is None:
-        raise PlanningError(MSG_NOTHING_TO_COPY)
+        raise PlanningError(MSG_NOTHING_TO_COPY, code="nothing_to_copy")
     year = source.year + 1  # the last cycle's year plus one never exists yet
     with set_actor(actor):
         cycle = PlanningCycle.objects.create(year=year, roster_cutoff=_one_year_later(source.roster_cutoff))
@@ -75,7 +78,7 @@ def cycle_update(*, actor: User, cycle_id: int, roster_cutoff: dt.datetime) -> P
     snapshot = RosterSnapshot.objects.filter(cycle=cycle).first()
     if changed and snapshot is not None:
         taken = format_roc_datetime(timezone.localtime(snapshot.taken_at))
-        raise PlanningError(MSG_SNAPSHOT_TAKEN % {"at": taken})
+        raise PlanningError(MSG_SNAPSHOT_TAKEN % {"at": taken}, code="snapshot_taken")
     if changed:
         cycle.roster_cutoff = roster_cutoff
         with set_actor(actor):
@@ -86,7 +89,9 @@ def cycle_update(*, actor: User, cycle_id: int, roster_cutoff: dt.datetime) -> P
 def _check_window(cycle: PlanningCycle, *, window_id, kind, authority: Unit, first_day, last_day) -> None:
     if last_day < first_day:
         raise PlanningError(
-            MSG_LAST_BEFORE_FIRST % {"first": format_roc_date(first_day), "last": format_roc_date(last_day)}
+            MSG_LAST_BEFORE_FIRST % {"first": format_roc_date(first_day), "last": format_roc_date(last_day)},
+            code="end_before_start",
+            kind=Kind.INVALID,
         )
     duplicate = PlanningWindow.objects.filter(cycle=cycle, kind=kind, authority=authority).exclude(
         pk=window_id
@@ -94,7 +99,8 @@ def _check_window(cycle: PlanningCycle, *, window_id, kind, authority: Unit, fir
     if duplicate.exists():
         raise PlanningError(
             MSG_WINDOW_EXISTS
-            % {"authority": authority.name, "year": cycle.year, "kind": PlanKind(kind).label}
+            % {"authority": authority.name, "year": cycle.year, "kind": PlanKind(kind).label},
+            code="window_exists",
         )
 
 
@@ -116,7 +122,7 @@ def window_save(
             cycle = PlanningCycle.objects.select_for_update().get(pk=cycle_id)
             authority = Unit.objects.authorities().filter(pk=authority_id).first()
             if authority is None:
-                raise PlanningError(MSG_NOT_AUTHORITY)
+                raise PlanningError(MSG_NOT_AUTHORITY, code="not_authority", kind=Kind.INVALID)
             _check_window(
                 cycle,
                 window_id=window_id,
@@ -126,9 +132,7 @@ def window_save(
                 last_day=last_day,
             )
             window = (
-                PlanningWindow(cycle=cycle)
-                if window_id is None
-                else PlanningWindow.objects.select_for_update().get(pk=window_id, cycle=cycle)
+                PlanningWindow(cycle=cycle) if window_id is None else _locked_window(window_id, cycle=cycle)
             )
             window.kind, window.authority, window.phase = kind, authority, phase
             window.first_day, window.last_day = first_day, last_day
@@ -136,14 +140,22 @@ def window_save(
                 window.save()
     except IntegrityError:
         # Two operators adding the same window at once: the database keeps one, the other reads this.
-        raise PlanningError(MSG_CONFLICT) from None
+        raise PlanningError(MSG_CONFLICT, code="concurrent_change") from None
+    return window
+
+
+def _locked_window(window_id: int, **where) -> PlanningWindow:
+    """The window, locked; refused as not found (404) when another operator deleted it meanwhile."""
+    window = PlanningWindow.objects.select_for_update().filter(pk=window_id, **where).first()
+    if window is None:
+        raise PlanningError(MSG_WINDOW_GONE, code="window_not_visible", kind=Kind.NOT_VISIBLE)
     return window
 
 
 @transaction.atomic
 def window_delete(*, actor: User, window_id: int) -> None:
     permissions.require(actor, Perm.OPERATOR_ADMIN)
-    window = PlanningWindow.objects.select_for_update().get(pk=window_id)
+    window = _locked_window(window_id)
     with set_actor(actor):
         window.delete()
 

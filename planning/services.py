@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -63,10 +62,11 @@ MSG_SURVEY_DONE = _("您已填寫過本規劃的滿意度問卷，謝謝。")
 
 
 class PlanningError(Refused):
-    """core.refusals.Refused of the planning rules: a closed window is a conflict (409), not a 403."""
+    """core.refusals.Refused of the planning rules: every raise names its rule (`code`); a closed
+    window is a conflict (409), not a 403."""
 
-    def __init__(self, message, *, code: str = "", kind: Kind = Kind.CONFLICT):
-        super().__init__(message, code=code, kind=kind)
+    def __init__(self, message, *, code: str, kind: Kind = Kind.CONFLICT, details: list[str] | None = None):
+        super().__init__(message, code=code, kind=kind, details=details)
 
 
 def current_cycle(at: dt.datetime | None = None) -> PlanningCycle | None:
@@ -399,9 +399,9 @@ def survey_answer(*, actor: User, kind: PlanKind, ease: int, usefulness: int, co
         )
         link = {"teacher_plan": plan}
     if plan is None or plan.submitted_at is None:
-        raise PlanningError(MSG_NOT_SUBMITTED)
+        raise PlanningError(MSG_NOT_SUBMITTED, code="not_submitted")
     if SurveyResponse.objects.filter(**link).exists():
-        raise PlanningError(MSG_SURVEY_DONE)
+        raise PlanningError(MSG_SURVEY_DONE, code="already_answered")
     return SurveyResponse.objects.create(
         kind=kind, year=cycle.year, ease=ease, usefulness=usefulness, comment=comment, **link
     )
@@ -426,14 +426,27 @@ def may_announce(actor: User) -> bool:
     return permissions.has_perm(actor, Perm.ANNOUNCE)
 
 
-def _own_announcement(actor: User, pk: int) -> Announcement:
-    """An item of the actor's own unit, else PermissionDenied (another unit's items are not theirs)."""
+MSG_ANNOUNCE_FORBIDDEN = _("您沒有發布最新消息的權限。")
+MSG_ANNOUNCEMENT_NOT_VISIBLE = _("找不到這則最新消息；可能已被撤下。")
+
+
+def _announcing_unit(actor: User) -> Unit:
+    """The unit the actor announces for; refused (403) without the permission or a unit."""
     unit = permissions.unit_of(actor)
     if not may_announce(actor) or unit is None:
-        raise PermissionDenied
+        raise PlanningError(MSG_ANNOUNCE_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
+    return unit
+
+
+def _own_announcement(actor: User, pk: int) -> Announcement:
+    """An item of the actor's own unit, locked; another unit's item (or one withdrawn meanwhile) is
+    not visible (404): the author's unit alone edits and withdraws it."""
+    unit = _announcing_unit(actor)
     item = Announcement.objects.select_for_update().filter(pk=pk, unit=unit).first()
     if item is None:
-        raise PermissionDenied
+        raise PlanningError(
+            MSG_ANNOUNCEMENT_NOT_VISIBLE, code="announcement_not_visible", kind=Kind.NOT_VISIBLE
+        )
     return item
 
 
@@ -460,11 +473,7 @@ def announcement_withdraw(*, actor: User, pk: int) -> None:
 @transaction.atomic
 def announcement_publish(*, actor: User, title: str, body: str, published_on: dt.date, attachment=None):
     """最新消息 by the operator (everyone) or a centre (its own schools and the public)."""
-    if not may_announce(actor):
-        raise PermissionDenied
-    unit = permissions.unit_of(actor)
-    if unit is None:
-        raise PermissionDenied
+    unit = _announcing_unit(actor)
     return Announcement.objects.create(
         unit=unit,
         title=title,

@@ -5,18 +5,18 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
 from accounts.permissions import Perm, requires
 from core.fonts import FontMissing
-from core.refusals import refused_json, refused_response
+from core.refusals import Kind, refused_json, refused_response
 from core.roc import format_roc_datetime
 from planning import aggregates, clock, exports, guide, selectors, services
 from planning.choices import Question
@@ -35,12 +35,37 @@ def _saved_json(plan) -> JsonResponse:
     return JsonResponse({"saved": True, "message": _("草稿已自動儲存（%(at)s）") % {"at": saved}})
 
 
+MSG_FORM_INVALID = gettext_lazy("有欄位需要修正，草稿未儲存。")
+
+
+def _form_refused(form) -> JsonResponse:
+    """An autosave of a form with field errors: nothing saved, answered as a refusal in JSON (400),
+    the field errors as its details (the page itself re-renders the form instead)."""
+    details = [
+        f"{form[name].label}：{message}" if name in form.fields else str(message)
+        for name, messages_ in form.errors.items()
+        for message in messages_
+    ]
+    error = PlanningError(MSG_FORM_INVALID, code="form_invalid", kind=Kind.INVALID, details=details)
+    return refused_json(error, saved=False)
+
+
 def _refused(request, template: str, context: dict, error: PlanningError):
     """core.refusals' answer: 403 out of scope, 409 a closed window or a submitted plan; the
     autosave gets the same code, message and status as JSON."""
     if _autosave(request):
         return refused_json(error, saved=False)
     return refused_response(request, error, template, context)
+
+
+def _outside(request, context: dict, cycle, not_in_scope) -> HttpResponse:
+    """The plan page of an actor outside the plans' scope: refused (403, through core.refusals);
+    before any cycle the page only says the plans are not open yet (200)."""
+    if cycle is None:
+        context["error"] = services.MSG_NO_CYCLE
+        return render(request, "planning/not_in_scope.html", context)
+    refusal = PlanningError(not_in_scope, code="not_in_scope", kind=Kind.FORBIDDEN)
+    return refused_response(request, refusal, "planning/not_in_scope.html", context)
 
 
 def _editable(state, plan) -> bool:
@@ -64,8 +89,7 @@ def school_plan(request):
     school = permissions.unit_of(request.user)
     context = {"cycle": cycle, "school": school, "session_seconds": _session_seconds()}
     if cycle is None or not services.school_in_scope(school):
-        context["error"] = services.MSG_NO_CYCLE if cycle is None else services.MSG_SCHOOL_NOT_IN_SCOPE
-        return render(request, "planning/not_in_scope.html", context, status=403 if cycle else 200)
+        return _outside(request, context, cycle, services.MSG_SCHOOL_NOT_IN_SCOPE)
     plan = selectors.school_plan(school, cycle.year)
     state = selectors.window_state(cycle, PlanKind.SCHOOL, school.authority_id)
     editable = _editable(state, plan)
@@ -99,7 +123,7 @@ def school_plan(request):
             messages.success(request, _("草稿已儲存，可繼續修改；請於截止前按「確認送出」。"))
             return redirect("planning:school-plan")
         if _autosave(request):
-            return JsonResponse({"saved": False, "message": _("有欄位需要修正，草稿未儲存。")}, status=400)
+            return _form_refused(form)
     return render(request, "planning/school_plan.html", context)
 
 
@@ -128,7 +152,7 @@ def teacher_plan(request):
             messages.success(request, _("草稿已儲存，可繼續修改；請於截止前按「確認送出」。"))
             return redirect("planning:teacher-plan")
         if _autosave(request):
-            return JsonResponse({"saved": False, "message": _("有欄位需要修正，草稿未儲存。")}, status=400)
+            return _form_refused(form)
         return _teacher_page(request, bound_form=form)
     return _teacher_page(request)
 
@@ -139,8 +163,7 @@ def _teacher_page(request, *, bound_form=None, error: PlanningError | None = Non
     today = timezone.localtime(clock.now()).date()
     school = services.teacher_school(request.user.person, today) if cycle else None
     if school is None:
-        context["error"] = services.MSG_NO_CYCLE if cycle is None else services.MSG_TEACHER_NOT_IN_SCOPE
-        return render(request, "planning/not_in_scope.html", context, status=403 if cycle else 200)
+        return _outside(request, context, cycle, services.MSG_TEACHER_NOT_IN_SCOPE)
     plan = selectors.teacher_plan(request.user.person_id, cycle.year)
     state = selectors.window_state(cycle, PlanKind.TEACHER, school.authority_id)
     editable = error is None and _editable(state, plan)
@@ -152,7 +175,6 @@ def _teacher_page(request, *, bound_form=None, error: PlanningError | None = Non
         state=state,
         editable=editable,
         form=form,
-        error=error.message if error else None,
         school_plan=reference,
         school_plan_form=SchoolPlanForm(initial=SchoolPlanForm.initial_from(reference), read_only=True)
         if reference is not None and reference.submitted_at
@@ -161,7 +183,9 @@ def _teacher_page(request, *, bound_form=None, error: PlanningError | None = Non
         suggestions=selectors.suggested_courses(plan, school.authority_id),
         snapshot_entry=selectors.teacher_snapshot(cycle, request.user.person_id),
     )
-    return render(request, "planning/teacher_plan.html", context, status=error.status if error else 200)
+    if error is not None:
+        return refused_response(request, error, "planning/teacher_plan.html", context)
+    return render(request, "planning/teacher_plan.html", context)
 
 
 @login_required
@@ -227,16 +251,15 @@ def survey(request, kind: str):
     permissions.require(request.user, Perm.SCHOOL_PLAN if kind == PlanKind.SCHOOL else Perm.TEACHER_PLAN)
     back = "planning:school-plan" if kind == PlanKind.SCHOOL else "planning:teacher-plan"
     form = SurveyForm(request.POST or None)
-    error = None
+    context = {"form": form, "back": back, "kind": kind}
     if request.method == "POST" and form.is_valid():
         try:
             services.survey_answer(actor=request.user, kind=PlanKind(kind), **form.cleaned_data)
-        except PlanningError as refusal:
-            error = refusal.message
-        else:
-            messages.success(request, _("感謝您填寫滿意度問卷。"))
-            return redirect(back)
-    return render(request, "planning/survey.html", {"form": form, "back": back, "error": error, "kind": kind})
+        except PlanningError as error:
+            return refused_response(request, error, "planning/survey.html", context)
+        messages.success(request, _("感謝您填寫滿意度問卷。"))
+        return redirect(back)
+    return render(request, "planning/survey.html", context)
 
 
 @login_required
@@ -354,17 +377,18 @@ def announcements(request):
     )
 
 
-@login_required
+@requires(Perm.ANNOUNCE)
 @require_http_methods(["GET", "POST"])
 def announcement_new(request):
 
-    if not services.may_announce(request.user):
-        raise PermissionDenied
     form = AnnouncementForm(
         request.POST or None, request.FILES or None, initial={"published_on": timezone.localdate()}
     )
     if request.method == "POST" and form.is_valid():
-        services.announcement_publish(actor=request.user, **form.cleaned_data)
+        try:
+            services.announcement_publish(actor=request.user, **form.cleaned_data)
+        except PlanningError as error:
+            return refused_response(request, error, "planning/announcement_new.html", {"form": form})
         messages.success(request, _("最新消息已發布。"))
         return redirect("planning:announcements-mine")
     return render(request, "planning/announcement_new.html", {"form": form})
@@ -386,7 +410,11 @@ def announcement_edit(request, pk: int):
     initial = {"title": item.title, "body": item.body, "published_on": item.published_on}
     form = AnnouncementForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.announcement_edit(actor=request.user, pk=item.pk, **form.cleaned_data)
+        try:
+            services.announcement_edit(actor=request.user, pk=item.pk, **form.cleaned_data)
+        except PlanningError as error:
+            context = {"form": form, "item": item}
+            return refused_response(request, error, "planning/announcement_new.html", context)
         messages.success(request, _("最新消息已更新。"))
         return redirect("planning:announcements-mine")
     return render(request, "planning/announcement_new.html", {"form": form, "item": item})
@@ -398,7 +426,10 @@ def announcement_withdraw(request, pk: int):
     """撤下 asks first (GET shows the item and a confirm button); POST removes it."""
     item = get_object_or_404(selectors.own_announcements(request.user), pk=pk)
     if request.method == "POST":
-        services.announcement_withdraw(actor=request.user, pk=item.pk)
+        try:
+            services.announcement_withdraw(actor=request.user, pk=item.pk)
+        except PlanningError as error:
+            return refused_response(request, error, "planning/announcement_withdraw.html", {"item": item})
         messages.success(request, _("已撤下最新消息「%(title)s」。") % {"title": item.title})
         return redirect("planning:announcements-mine")
     return render(request, "planning/announcement_withdraw.html", {"item": item})

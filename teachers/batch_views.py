@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import Perm, requires
 from core import exports as core_exports
+from core.refusals import raise_denial
 from core.uploads import limited_upload
 from teachers import batch, exports, selectors, services
 from teachers.models import RosterUpload, UploadStatus
@@ -48,6 +49,7 @@ def upload(request):
                 actor=request.user, unit=unit, uploaded=form.cleaned_data["file"]
             )
         except services.RosterError as exc:
+            raise_denial(exc)
             form.add_error("file", exc.message)
         else:
             return redirect("teachers:upload-status", pk=created.pk)
@@ -82,6 +84,7 @@ def enable_many(request):
             actor=request.user, unit=unit, membership_ids=request.POST.getlist("members")
         )
     except services.RosterError as exc:
+        raise_denial(exc)
         messages.error(request, exc.message)
         return redirect("teachers:roster")
     if enabled:

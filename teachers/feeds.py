@@ -219,12 +219,12 @@ def _apply(row: Row, source_label: str) -> str:
     if person is None:
         person = Person(name=row.name)
         person.set_national_id(row.national_id)
-        trust.set_email(person, row.email, unit=row.unit, save=False)
+        trust.person_email_set(person, row.email, unit=row.unit, save=False)
         person.save()
     elif row.email and not person.email and trust.may_write_email(person, row.unit):
         # A feed speaks for its schools: it fills in the address only of someone serving at the
         # row's school now (teachers.trust), never of a person it is about to move in.
-        trust.set_email(person, row.email, unit=row.unit)
+        trust.person_email_set(person, row.email, unit=row.unit)
     current = person.memberships.filter(end_date__isnull=True).first()
     if current is not None and current.unit_id == row.unit.pk:
         if (current.category, current.title) == (row.category, row.title):
@@ -280,7 +280,7 @@ def _create_newcomers(rows: list[Row], source_label: str) -> None:
         for row in chunk:
             person = Person(name=row.name)
             person.set_national_id(row.national_id)
-            trust.set_email(person, row.email, unit=row.unit, save=False)
+            trust.person_email_set(person, row.email, unit=row.unit, save=False)
             people.append(person)
         Person.objects.bulk_create(people)
         if people and people[0].pk is None:  # back ends that return no keys
@@ -378,7 +378,7 @@ def _apply_all(run: FeedRun, lines: list[tuple[int, str]]) -> None:
     run.processed = len(lines)
 
 
-def run_feed(source: str, *, adapter=None) -> FeedRun:
+def roster_feed_run(source: str, *, adapter=None) -> FeedRun:
     """Synchronise one source now; the run's report (a failed run is reported, never raised)."""
     run = FeedRun.objects.create(source=source)
     cache.set(progress_key(run.pk), 0, PROGRESS_TIMEOUT)
@@ -463,5 +463,5 @@ def failed_latest_runs() -> list[FeedRun]:
     return failed
 
 
-def run_all(sources: Iterable[str] | None = None) -> list[FeedRun]:
-    return [run_feed(source) for source in (sources or FeedSource.values)]
+def roster_feed_run_all(sources: Iterable[str] | None = None) -> list[FeedRun]:
+    return [roster_feed_run(source) for source in (sources or FeedSource.values)]

@@ -30,7 +30,7 @@ def contacts_of(unit) -> list[BusinessAccount]:
     return contacts or accounts
 
 
-def send_application_mail(*, kind: str, person_id: int, site: str, application_id: int | None) -> None:
+def teacher_application_notify(*, kind: str, person_id: int, site: str, application_id: int | None) -> None:
     person = Person.objects.get(pk=person_id)
     address = trust.trusted_address(person)
     if not address:
@@ -54,7 +54,7 @@ def send_application_mail(*, kind: str, person_id: int, site: str, application_i
     send_mail(SUBJECTS[kind], body, None, [address])
 
 
-def send_moved_away_mail(*, old_membership_id: int, new_membership_id: int) -> int:
+def person_transfer_notify(*, old_membership_id: int, new_membership_id: int) -> int:
     """教師資料登錄 moved a teacher: the old unit's 總負責人 and 連絡人 hear who took them and when.
     Returns how many addresses were written to."""
     old = Membership.objects.select_related("unit", "person").get(pk=old_membership_id)

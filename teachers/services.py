@@ -41,6 +41,7 @@ from teachers.models import (
 )
 
 MSG_FORBIDDEN = _("您沒有管理此單位教師資料的權限。")
+MSG_NOT_FOUND = _("找不到此教師資料。")
 MSG_OVERLAP = _("此人員在這段期間已有其他服務紀錄，服務期間不能重疊。")
 MSG_ALREADY_HERE = _("此教師已在本單位的教師名單中，不需要重新登錄。")
 MSG_NAME_MISMATCH = _("姓名與本網站登錄的資料不符，請確認後再登錄；如需更正姓名，請洽教師進修網。")
@@ -115,16 +116,28 @@ def _today() -> dt.date:
 # Permission
 
 
-def may_manage_roster(actor, unit: Unit) -> bool:
+def may_manage_roster(actor, unit: Unit | None) -> bool:
     """本單位教師帳號管理 and 教師資料登錄: the unit's own 總負責人 and 連絡人."""
-    return permissions.has_perm(actor, Perm.UNIT_TEACHER_ACCOUNTS) and permissions.unit_scope(actor).contains(
-        unit
-    )
+    return _denial(actor, unit) is None
 
 
-def _require_manager(actor, unit: Unit) -> None:
-    if not may_manage_roster(actor, unit):
+def _denial(actor, unit: Unit | None) -> Kind | None:
+    """FORBIDDEN without 本單位教師帳號管理; NOT_VISIBLE for a unit outside the actor's scope (or
+    none: a person serving nowhere now), whose teachers the actor's lists never show."""
+    if not permissions.has_perm(actor, Perm.UNIT_TEACHER_ACCOUNTS):
+        return Kind.FORBIDDEN
+    if unit is None or not permissions.unit_scope(actor).contains(unit):
+        return Kind.NOT_VISIBLE
+    return None
+
+
+def _require_manager(actor, unit: Unit | None) -> None:
+    """The roster's guard: 403 without the permission, 404 for another unit's teachers (core.refusals)."""
+    denial = _denial(actor, unit)
+    if denial == Kind.FORBIDDEN:
         raise RosterError(MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
+    if denial == Kind.NOT_VISIBLE:
+        raise RosterError(MSG_NOT_FOUND, code="not_found", kind=Kind.NOT_VISIBLE)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -239,7 +252,7 @@ def teacher_register(
     if person is None:
         person = Person(name=name)
         person.set_national_id(national_id)
-        trust.set_email(person, email, unit=unit, save=False)
+        trust.person_email_set(person, email, unit=unit, save=False)
         with set_actor(actor):
             person.save()
     elif person.name != name:
@@ -383,7 +396,7 @@ def membership_update(
         membership.save(update_fields=["category", "title"])
         membership.subjects.set(subjects)
         # The unit serves this person now (a current membership of its own): its address is trusted.
-        trust.set_email(membership.person, email, unit=membership.unit)
+        trust.person_email_set(membership.person, email, unit=membership.unit)
     return membership
 
 
@@ -530,9 +543,7 @@ def teacher_account_activate(*, token: str) -> TeacherAccount:
 
 def _current_membership_for_manager(actor, person: Person) -> Membership:
     membership = person.memberships.filter(end_date__isnull=True).select_related("unit").first()
-    if membership is None:
-        raise RosterError(MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
-    _require_manager(actor, membership.unit)
+    _require_manager(actor, membership.unit if membership is not None else None)
     return membership
 
 

@@ -7,24 +7,26 @@ from teachers import batch, feeds, mail, sso
 
 @shared_task
 def send_application_mail(kind: str, person_id: int, site: str, application_id: int | None = None) -> None:
-    mail.send_application_mail(kind=kind, person_id=person_id, site=site, application_id=application_id)
+    mail.teacher_application_notify(kind=kind, person_id=person_id, site=site, application_id=application_id)
 
 
 @shared_task
 def send_moved_away_mail(old_membership_id: int, new_membership_id: int) -> int:
     """教師資料登錄 moved a teacher here: the old unit is told (teachers.mail)."""
-    return mail.send_moved_away_mail(old_membership_id=old_membership_id, new_membership_id=new_membership_id)
+    return mail.person_transfer_notify(
+        old_membership_id=old_membership_id, new_membership_id=new_membership_id
+    )
 
 
 @shared_task
 def sync_teacher_feeds() -> list[int]:
     """Celery beat, 03:00 Asia/Taipei: every nightly roster feed (teachers.feeds)."""
-    return [run.pk for run in feeds.run_all()]
+    return [run.pk for run in feeds.roster_feed_run_all()]
 
 
 @shared_task
 def sync_teacher_feed(source: str) -> int:
-    return feeds.run_feed(source).pk
+    return feeds.roster_feed_run(source).pk
 
 
 @shared_task

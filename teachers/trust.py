@@ -7,7 +7,7 @@ activation link, the SSO binding link — go only to the trusted address, so a u
 address for someone it does not serve gains nothing.
 
 `Person.email_unit` records which unit wrote the address, `Person.email_confirmed` whether the
-person confirmed it. Every writer of `Person.email` goes through `set_email` (the roster import
+person confirmed it. Every writer of `Person.email` goes through `person_email_set` (the roster import
 writes the same two columns in SQL), and only for a person the acting unit serves now, or a new
 person it registers (`may_write_email`).
 """
@@ -60,7 +60,7 @@ def may_write_email(person: Person, unit: Unit | None) -> bool:
     return serving_unit_id(person) == unit.pk
 
 
-def set_email(person: Person, email: str, *, unit: Unit | None, save: bool = True) -> bool:
+def person_email_set(person: Person, email: str, *, unit: Unit | None, save: bool = True) -> bool:
     """Write the roster e-mail as `unit` says it (None: the operator, no unit vouches for it).
     The same address again keeps a confirmation. True if anything changed."""
     email = (email or "").strip()

@@ -21,7 +21,7 @@ from accounts import national_id as national_id_module
 from accounts.models import SecurityEventKind
 from accounts.permissions import Perm, requires
 from core import exports as core_exports
-from core.refusals import refused_response
+from core.refusals import raise_denial, refused_response
 from core.roc import academic_year, format_roc_date, semester
 from teachers import exports, selectors, services
 from teachers.forms import (
@@ -232,8 +232,7 @@ def _account_action(request, pk: int, service, done: str, **options):
     try:
         service(actor=request.user, person=membership.person, **options)
     except services.RosterError as error:
-        if error.forbidden:
-            raise PermissionDenied from None
+        raise_denial(error)
         messages.error(request, error.message)
     else:
         messages.success(request, done % {"name": membership.person.masked_name})
@@ -275,8 +274,7 @@ def end(request, pk: int):
                 actor=request.user, membership=membership, reason=data["reason"], on=data["end_date"]
             )
         except services.RosterError as error:
-            if error.forbidden:
-                raise PermissionDenied from None
+            raise_denial(error)
             form.add_error("end_date", error.message)
             return render(request, "teachers/end.html", context, status=error.status)
         if not data["confirmed"]:
@@ -357,8 +355,7 @@ def register(request):
         context.update({"question": question, "start_date": data["start_date"]})
         return render(request, "teachers/register_confirm.html", context)
     except services.RosterError as error:
-        if error.forbidden:
-            raise PermissionDenied from None
+        raise_denial(error)
         request.session.pop(REGISTER_SESSION_KEY, None)
         form.add_error(None, error.message)
         return render(request, "teachers/register.html", context, status=error.status)
@@ -390,8 +387,7 @@ def undo_end(request, pk: int):
         try:
             services.membership_end_undo(actor=request.user, membership=membership)
         except services.RosterError as error:
-            if error.forbidden:
-                raise PermissionDenied from None
+            raise_denial(error)
             messages.error(request, error.message)
         else:
             messages.success(

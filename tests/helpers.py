@@ -18,6 +18,14 @@ def refusal_of(call, error=Refused) -> Refused:
     return refused.value
 
 
+def refused_page(response, status: int, code: str) -> str:
+    """A refusal answered by core.refusals.refused_response: the status and the rule's code are
+    checked; returns the page's text, for the test to read the wording."""
+    assert response.status_code == status, (response.status_code, response.content.decode()[:500])
+    assert response.context["error_code"] == code
+    return response.content.decode()
+
+
 def signed_in_client(user) -> Client:
     """A client signed in as the user, past the second factor (force_login skips allauth's stages)."""
     client = Client()

@@ -2,11 +2,12 @@
 way by every app — not visible 404, forbidden 403, wrong state or closed window 409."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.test import RequestFactory
 
 from accounts.services import BusinessAccountError, Refusal
-from core.refusals import Kind, Refused, refused_json, refused_response
+from core.refusals import Kind, Refused, raise_denial, refused_json, refused_response
 from courses import services as course_services
 from courses.models import CourseStatus
 from planning.services import PlanningError
@@ -21,8 +22,8 @@ def test_every_app_error_is_the_one_refusal_type():
         BusinessAccountError(Refusal.LAST_CHIEF),
         RosterError("x", code="x"),
         course_services.CourseError("x", code="x"),
-        PlanningError("x"),
-        RewardError("x"),
+        PlanningError("x", code="x"),
+        RewardError("x", code="x"),
     ):
         assert isinstance(error, Refused)
 
@@ -52,6 +53,25 @@ def test_the_view_helper_answers_the_kind_s_status_with_the_message(rf_request, 
 def test_a_refusal_of_something_not_visible_is_a_404(rf_request):
     with pytest.raises(Http404):
         refused_response(rf_request, Refused("x", kind=Kind.NOT_VISIBLE), "components/refusal.html", {})
+
+
+@pytest.mark.parametrize(
+    "kind, raised",
+    [
+        (Kind.NOT_VISIBLE, Http404),
+        (Kind.FORBIDDEN, PermissionDenied),
+        (Kind.CONFLICT, None),
+        (Kind.INVALID, None),
+    ],
+)
+def test_a_view_answering_with_its_own_message_still_answers_404_and_403(kind, raised):
+    """raise_denial: who the actor is decides 404/403 as everywhere; any other refusal is the view's."""
+    error = Refused("不行", code="x", kind=kind)
+    if raised is None:
+        assert raise_denial(error) is None
+    else:
+        with pytest.raises(raised):
+            raise_denial(error)
 
 
 def test_json_endpoints_answer_the_same_code_message_and_status():

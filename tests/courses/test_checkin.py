@@ -11,12 +11,13 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from core.refusals import Kind
 from core.roc import format_roc_date
 from courses import checkin, services
 from courses.models import CheckIn, CheckKind, Course, CourseSession, CourseStatus, Enrolment, EnrolmentStatus
 from tests.accounts.test_last_chief_race import at_the_same_moment
 from tests.conftest import require_postgresql
-from tests.helpers import signed_in_client
+from tests.helpers import refusal_of, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -295,6 +296,68 @@ def test_a_teacher_may_not_open_the_check_in_page(course):
     client = signed_in_client(course.admitted[0].person.users.get())
     assert client.get(reverse("courses:checkin", args=[course.pk])).status_code == 403
     assert sync(client, course, []).status_code == 403
+
+
+def _check_in_services(course, actor) -> dict:
+    """Each write of courses.checkin, called as `actor` on the course and its session."""
+    scan_of = {"id": str(uuid.uuid4()), "session": course.session.pk, "kind": "in"}
+    token = checkin.token_for(course.admitted[0])
+    return {
+        "session_save": lambda: checkin.session_save(
+            actor=actor,
+            course=course,
+            session=course.session,
+            date=course.session.date,
+            starts_at=dt.time(8),
+            ends_at=dt.time(9),
+            hours=Decimal("1"),
+        ),
+        "session_delete": lambda: checkin.session_delete(actor=actor, course=course, session=course.session),
+        "checkin_record": lambda: scan(course, course.admitted[0], actor=actor),
+        "checkin_sync": lambda: checkin.checkin_sync(
+            actor=actor, course=course, scans=[{**scan_of, "token": token}]
+        ),
+        "attendance_from_checkins": lambda: checkin.attendance_from_checkins(
+            actor=actor, course=course, accepted=set()
+        ),
+    }
+
+
+def _nothing_changed(course) -> None:
+    course.refresh_from_db()
+    assert course.status == CourseStatus.CLOSED
+    assert not CheckIn.objects.exists()
+    assert list(course.sessions.values_list("pk", "starts_at", "ends_at")) == [
+        (course.session.pk, dt.time(9), dt.time(12))
+    ]
+    assert not course.enrolments.filter(attended_hours__isnull=False).exists()
+
+
+SERVICES = ("session_save", "session_delete", "checkin_record", "checkin_sync", "attendance_from_checkins")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("who", ["outsider", "far_outsider"])
+def test_check_in_services_answer_another_units_manager_not_found(course, actors, who, service):
+    """The one 研習課程管理 guard (courses.services.require_course_manager): a course outside the
+    actor's scope is not visible (404), whatever the service."""
+    outsider = getattr(actors("clerk"), who)
+    refused = refusal_of(_check_in_services(course, outsider)[service])
+    assert (refused.code, refused.kind, refused.status) == ("not_found", Kind.NOT_VISIBLE, 404)
+    assert str(refused.message) == "找不到此研習課程。"
+    _nothing_changed(course)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("who", ["teacher", "centre"])
+def test_check_in_services_forbid_a_colleague_without_the_permission(course, actors, centre, who, service):
+    """A teacher of the organising school, and the centre whose scope holds the school: they see the
+    course but hold no 研習課程管理 (403)."""
+    colleague = actors("teacher").colleague if who == "teacher" else centre
+    refused = refusal_of(_check_in_services(course, colleague)[service])
+    assert (refused.code, refused.kind, refused.status) == ("forbidden", Kind.FORBIDDEN, 403)
+    assert str(refused.message) == "您沒有執行此課程作業的權限。"
+    _nothing_changed(course)
 
 
 def test_the_organisers_clerk_opens_the_page(course, clerk):

@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import BusinessAccountType
+from core.refusals import Kind
 from core.roc import academic_year
-from courses import certificates, feedback
+from courses import certificates, feedback, states
 from courses.models import (
     Course,
     CourseStatus,
@@ -61,6 +62,11 @@ def full_answers(course, *, score="4", text="") -> dict:
     for question in feedback.questionnaire_of(course).questions.all():
         data[f"q{question.pk}"] = score if question.kind == "scale" else text
     return data
+
+
+def answers_of(course) -> dict[int, str]:
+    """full_answers as the service takes them: by question id."""
+    return {int(key[1:]): value for key, value in full_answers(course).items()}
 
 
 def answer_url(course) -> str:
@@ -133,6 +139,51 @@ def test_a_participant_recorded_absent_cannot_answer(teacher, course):
     response = post_answer(teacher, course)
     assert response.status_code == 403
     assert "您未出席此課程，不能填寫研習回饋問卷。" in response.content.decode()
+
+
+@pytest.mark.parametrize("status", CourseStatus.values)
+def test_the_questionnaire_opens_in_exactly_the_states_the_table_allows(teacher, school, status):
+    """The course state machine's "feedback" row (courses.states): every state but 已取消; a
+    cancelled course refuses with 409 `feedback_cancelled`, writes nothing and offers no link."""
+    course = ended_course(school, f"FB-{status}", status=status)
+    admit(course, teacher)
+    open_ = status != CourseStatus.CANCELLED
+    assert states.allows("feedback", status) == open_
+    offered = (
+        answer_url(course) in signed_in_client(teacher).get(reverse("courses:my-enrolments")).content.decode()
+    )
+    assert offered == open_
+    if status == CourseStatus.REGISTERING:  # no public page before 開放報名: the service alone
+        feedback.feedback_submit(actor=teacher, course=course, raw=answers_of(course))
+        assert FeedbackRespondent.objects.count() == 1
+        return
+    response = post_answer(teacher, course)
+    if open_:
+        assert response.status_code == 302 and FeedbackRespondent.objects.count() == 1
+        return
+    assert response.status_code == 409
+    assert "此課程已取消，沒有研習回饋問卷。" in response.content.decode()
+    with pytest.raises(feedback.CourseError) as refused:
+        feedback.feedback_submit(actor=teacher, course=course, raw={})
+    assert (refused.value.code, refused.value.kind, refused.value.status) == (
+        "feedback_cancelled",
+        Kind.CONFLICT,
+        409,
+    )
+    assert str(refused.value.message) == "此課程已取消，沒有研習回饋問卷。"
+    assert not FeedbackRespondent.objects.exists() and not FeedbackResponse.objects.exists()
+
+
+def test_the_questionnaire_reads_the_state_table(teacher, course, monkeypatch):
+    """A state the table leaves out of "feedback" refuses the answer: the rule is the table's row,
+    not a second list in courses.feedback."""
+    admit(course, teacher)
+    narrower = states.ACTIONS["feedback"]._replace(from_states=frozenset({CourseStatus.CONFIRMED}))
+    monkeypatch.setitem(states.ACTIONS, "feedback", narrower)
+    refusal = feedback.refusal_to_answer(teacher, course)  # the course is 待確認
+    assert refusal is not None and refusal.code == "feedback_cancelled"
+    assert post_answer(teacher, course).status_code == 409
+    assert not FeedbackRespondent.objects.exists()
 
 
 def test_a_second_answer_is_refused_and_changes_nothing(teacher, course):
@@ -283,7 +334,14 @@ def test_another_units_organiser_sees_and_edits_nothing(course, other_school, te
         feedback.questionnaire_update(
             actor=outsider, course=course, anonymous=False, required_for_certificate=True
         )
-    assert refused.value.code == "forbidden"
+    assert (refused.value.code, refused.value.status) == ("not_found", 404)  # not visible to them
+    with pytest.raises(feedback.CourseError) as refused:
+        feedback.questionnaire_update(
+            actor=teacher, course=course, anonymous=False, required_for_certificate=True
+        )
+    assert (refused.value.code, refused.value.status) == ("forbidden", 403)
+    assert str(refused.value.message) == "您沒有執行此課程作業的權限。"
+    assert Questionnaire.objects.get(course=course).anonymous is True
 
 
 def edit_post(questions, *, anonymous=True, required=False, extra=()) -> dict:

@@ -7,9 +7,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from core.refusals import Kind
 from core.roc import format_roc_date
+from planning import services
 from planning.models import Announcement
-from tests.helpers import signed_in_client
+from planning.services import PlanningError
+from tests.helpers import refusal_of, signed_in_client
 
 
 def _publish(user, title, day):
@@ -78,3 +81,36 @@ def test_the_menu_offers_announcing_to_those_who_may(centre, operator, chief, te
     nav = page[page.index('aria-label="主選單"') :]
     assert 'href="/news/mine/">最新消息管理' in nav[: nav.index("</nav>")]
     assert signed_in_client(chief).get(reverse("planning:announcements-mine")).status_code == 403
+
+
+def test_the_service_refuses_by_code_whoever_skips_the_pages(centre, actors, chief):
+    """The pages answer first (403 without the permission, 404 for another unit's item); the
+    service refuses the same way on its own, and nothing changes."""
+    other_centre = actors("centre").far_outsider
+    item = services.announcement_publish(
+        actor=centre, title="原標題", body="", published_on=dt.date(2024, 7, 15)
+    )
+    refused = refusal_of(
+        lambda: services.announcement_publish(
+            actor=chief, title="x", body="", published_on=dt.date(2024, 7, 15)
+        ),
+        PlanningError,
+    )
+    assert (refused.code, refused.kind, str(refused.message)) == (
+        "forbidden",
+        Kind.FORBIDDEN,
+        "您沒有發布最新消息的權限。",
+    )
+    for call in (
+        lambda: services.announcement_edit(
+            actor=other_centre, pk=item.pk, title="改", body="", published_on=dt.date(2024, 7, 15)
+        ),
+        lambda: services.announcement_withdraw(actor=other_centre, pk=item.pk),
+    ):
+        refused = refusal_of(call, PlanningError)
+        assert (refused.code, refused.kind) == ("announcement_not_visible", Kind.NOT_VISIBLE)
+    assert refusal_of(
+        lambda: services.announcement_withdraw(actor=chief, pk=item.pk), PlanningError
+    ).code == ("forbidden")
+    item.refresh_from_db()
+    assert item.title == "原標題" and Announcement.objects.count() == 1

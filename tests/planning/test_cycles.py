@@ -5,14 +5,16 @@ import datetime as dt
 
 import pytest
 from auditlog.models import LogEntry
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from core import roc
 from core.forms import RocDateTimeField
+from core.refusals import Kind
 from planning import cycles
 from planning.models import TAIPEI, PlanKind, PlanningCycle, PlanningWindow, RosterSnapshot
 from planning.services import PlanningError
-from tests.helpers import signed_in_client
+from tests.helpers import refusal_of, refused_page, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -47,8 +49,8 @@ def test_copying_makes_next_year_with_every_window_a_year_later(operator):
 
 def test_with_no_cycle_to_copy_the_operator_is_told_in_words(operator):
     PlanningCycle.objects.all().delete()
-    response = signed_in_client(operator).post(reverse("planning:cycle-copy"), follow=True)
-    assert "尚無任何進修規劃年度可複製" in response.content.decode()
+    response = signed_in_client(operator).post(reverse("planning:cycle-copy"))
+    assert "尚無任何進修規劃年度可複製" in refused_page(response, 409, "nothing_to_copy")
     assert not PlanningCycle.objects.exists()
 
 
@@ -88,8 +90,8 @@ def test_a_bad_range_is_explained_in_words_and_changes_nothing(operator):
     window.refresh_from_db()
     assert (window.first_day, window.last_day) == before
     # The service says the same to any caller that skips the form.
-    with pytest.raises(PlanningError, match="不可早於"):
-        cycles.window_save(
+    refused = refusal_of(
+        lambda: cycles.window_save(
             actor=operator,
             cycle_id=cycle.pk,
             window_id=window.pk,
@@ -98,7 +100,13 @@ def test_a_bad_range_is_explained_in_words_and_changes_nothing(operator):
             phase=None,
             first_day=dt.date(2025, 9, 30),
             last_day=dt.date(2025, 9, 1),
-        )
+        ),
+        PlanningError,
+    )
+    assert (refused.code, refused.kind) == ("end_before_start", Kind.INVALID)
+    assert "截止日期（114年9月1日）不可早於開始日期（114年9月30日）" in str(refused.message)
+    window.refresh_from_db()
+    assert (window.first_day, window.last_day) == before
 
 
 def test_a_second_window_for_the_same_authority_and_kind_is_refused_in_words(operator):
@@ -114,8 +122,7 @@ def test_a_second_window_for_the_same_authority_and_kind_is_refused_in_words(ope
             "last_day": "114/9/2",
         },
     )
-    body = response.content.decode()
-    assert response.status_code == 409
+    body = refused_page(response, 409, "window_exists")
     assert f"{window.authority.name} 在 {cycle.year} 學年度已有" in body
     assert "one_window_per_authority" not in body
     assert cycle.windows.count() == count
@@ -151,14 +158,94 @@ def test_after_the_snapshot_the_cut_off_cannot_change(operator):
     cycle = PlanningCycle.objects.order_by("-year").first()
     RosterSnapshot.objects.get_or_create(cycle=cycle)
     before = cycle.roster_cutoff
-    with pytest.raises(PlanningError, match="快照"):
-        cycles.cycle_update(
+    logged = LogEntry.objects.count()
+    refused = refusal_of(
+        lambda: cycles.cycle_update(
             actor=operator,
             cycle_id=cycle.pk,
             roster_cutoff=before + dt.timedelta(days=1),
-        )
+        ),
+        PlanningError,
+    )
+    assert (refused.code, refused.kind) == ("snapshot_taken", Kind.CONFLICT)
+    response = signed_in_client(operator).post(
+        reverse("planning:cycle", args=[cycle.year]), {"roster_cutoff": "113/8/10 09:30"}
+    )
+    body = refused_page(response, 409, "snapshot_taken")
+    assert "教師名單快照已於" in body and "教師名單截止時間不能再變更" in body
     cycle.refresh_from_db()
-    assert cycle.roster_cutoff == before
+    assert cycle.roster_cutoff == before and LogEntry.objects.count() == logged
+
+
+def test_a_unit_that_is_not_an_authority_is_refused_by_the_service_and_nothing_is_added(operator, school):
+    cycle = PlanningCycle.objects.order_by("-year").first()
+    count = PlanningWindow.objects.count()
+    refused = refusal_of(
+        lambda: cycles.window_save(
+            actor=operator,
+            cycle_id=cycle.pk,
+            window_id=None,
+            kind=PlanKind.SCHOOL,
+            authority_id=school.pk,
+            phase=None,
+            first_day=dt.date(2025, 9, 1),
+            last_day=dt.date(2025, 9, 2),
+        ),
+        PlanningError,
+    )
+    assert (refused.code, refused.kind, str(refused.message)) == (
+        "not_authority",
+        Kind.INVALID,
+        "請選擇一個主管機關。",
+    )
+    assert PlanningWindow.objects.count() == count
+
+
+def test_two_operators_adding_the_same_window_at_once_the_second_is_told_in_words(operator, monkeypatch):
+    """The database keeps one window per authority and kind: the later writer's check saw none yet."""
+    cycle = PlanningCycle.objects.order_by("-year").first()
+    window = cycle.windows.first()
+    count = PlanningWindow.objects.count()
+    monkeypatch.setattr(
+        cycles, "_check_window", lambda *args, **kwargs: None
+    )  # both checked before either wrote
+    response = signed_in_client(operator).post(
+        reverse("planning:window-new", args=[cycle.year]),
+        {
+            "kind": window.kind,
+            "authority": window.authority_id,
+            "first_day": "113/9/1",
+            "last_day": "113/9/2",
+        },
+    )
+    assert "資料已被其他人同時修改" in refused_page(response, 409, "concurrent_change")
+    assert PlanningWindow.objects.count() == count
+
+
+def test_a_window_deleted_meanwhile_is_not_found(operator):
+    cycle = PlanningCycle.objects.order_by("-year").first()
+    window = cycle.windows.first()
+    PlanningWindow.objects.filter(pk=window.pk).delete()
+    refused = refusal_of(lambda: cycles.window_delete(actor=operator, window_id=window.pk), PlanningError)
+    assert (refused.code, refused.kind) == ("window_not_visible", Kind.NOT_VISIBLE)
+    refused = refusal_of(
+        lambda: cycles.window_save(
+            actor=operator,
+            cycle_id=cycle.pk,
+            window_id=window.pk,
+            kind=window.kind,
+            authority_id=window.authority_id,
+            phase=None,
+            first_day=window.first_day,
+            last_day=window.last_day,
+        ),
+        PlanningError,
+    )
+    assert refused.code == "window_not_visible"
+    assert not PlanningWindow.objects.filter(pk=window.pk).exists()
+    client = signed_in_client(operator)
+    assert client.post(reverse("planning:window-delete", args=[window.pk])).status_code == 404
+    assert client.post(reverse("planning:window-edit", args=[window.pk]), {}).status_code == 404
 
 
 @pytest.mark.parametrize("role", ["centre", "chief", "teacher"])
@@ -184,7 +271,7 @@ def test_nobody_but_the_operator_reaches_the_cycle_pages(role, request):
     assert client.post(reverse("planning:window-delete", args=[window.pk])).status_code == 403
     assert PlanningCycle.objects.count() == count
     assert PlanningWindow.objects.filter(pk=window.pk, first_day=window.first_day).exists()
-    with pytest.raises(Exception):  # noqa: B017 - PermissionDenied from the service itself
+    with pytest.raises(PermissionDenied):  # the service itself asks the permission
         cycles.cycle_copy(actor=actor)
 
 

@@ -10,7 +10,7 @@ from core import fonts
 from planning.models import Announcement, SchoolPlan, SurveyResponse, TeacherPlan, TeacherPlanAnswer
 from tests.conftest import skip_or_fail
 from tests.factories import BusinessAccountFactory
-from tests.helpers import signed_in_client
+from tests.helpers import refused_page, signed_in_client
 from tests.planning.conftest import SCHOOL_OPENS, TEACHER_OPENS, plan_post, taipei
 
 
@@ -22,7 +22,7 @@ def test_survey_is_offered_after_submit_and_taken_once(chief, clock):
     url = reverse("planning:survey", args=["school"])
     assert client.post(url, {"ease": "5", "usefulness": "4", "comment": "好用"}).status_code == 302
     again = client.post(url, {"ease": "1", "usefulness": "1"})
-    assert "已填寫過" in again.content.decode()
+    assert "您已填寫過本規劃的滿意度問卷" in refused_page(again, 409, "already_answered")
     assert list(SurveyResponse.objects.values_list("ease", "usefulness")) == [(5, 4)]
 
 
@@ -38,10 +38,37 @@ def test_the_operator_sees_survey_results_and_a_centre_does_not(chief, operator,
 
 def test_survey_before_submit_is_refused(teacher, clock):
     clock(TEACHER_OPENS)
-    page = signed_in_client(teacher).post(
+    response = signed_in_client(teacher).post(
         reverse("planning:survey", args=["teacher"]), {"ease": "5", "usefulness": "5"}
     )
-    assert "請先確認送出" in page.content.decode() and not SurveyResponse.objects.exists()
+    assert "請先確認送出規劃，再填寫滿意度問卷" in refused_page(response, 409, "not_submitted")
+    assert not SurveyResponse.objects.exists()
+
+
+def test_a_survey_with_a_missing_answer_re_renders_the_form_and_another_role_s_survey_is_forbidden(
+    chief, teacher, clock
+):
+    clock(SCHOOL_OPENS)
+    client = signed_in_client(chief)
+    client.post("/unit/plan/", plan_post("submit"))
+    response = client.post(reverse("planning:survey", args=["school"]), {"ease": "5"})
+    assert response.status_code == 200 and "error_code" not in response.context
+    assert "請修正以下問題" in response.content.decode()
+    # The survey of the other kind is not this role's: 403, for the teacher too.
+    assert (
+        client.post(
+            reverse("planning:survey", args=["teacher"]), {"ease": "5", "usefulness": "5"}
+        ).status_code
+        == 403
+    )
+    teacher_client = signed_in_client(teacher)
+    assert (
+        teacher_client.post(
+            reverse("planning:survey", args=["school"]), {"ease": "5", "usefulness": "5"}
+        ).status_code
+        == 403
+    )
+    assert not SurveyResponse.objects.exists()
 
 
 def _published_needs(operator, school, teacher):

@@ -11,7 +11,7 @@ from planning import services
 from planning.models import PlanKind, PlanningCycle, PlanningWindow, SchoolPlan, SchoolPlanAnswer
 from tests.conftest import skip_or_fail
 from tests.factories import BusinessAccountFactory, SchoolFactory
-from tests.helpers import signed_in_client
+from tests.helpers import refused_page, signed_in_client
 from tests.planning.conftest import (
     FULL_ANSWERS,
     ONE_MICROSECOND,
@@ -175,8 +175,30 @@ def test_a_kindergarten_is_outside_the_school_plan(authority, clock):
     chief = BusinessAccountFactory(unit=kindergarten, type=BusinessAccountType.CHIEF).user
     clock(SCHOOL_OPENS)
     client = signed_in_client(chief)
-    assert client.get(URL).status_code == 403
-    assert client.post(URL, plan_post("submit")).status_code == 403
+    assert "貴單位不在本學年度學校本位進修規劃的範圍內" in refused_page(client.get(URL), 403, "not_in_scope")
+    assert "貴單位不在本學年度學校本位進修規劃的範圍內" in refused_page(
+        client.post(URL, plan_post("submit")), 403, "not_in_scope"
+    )
+    assert not SchoolPlan.objects.exists()
+
+
+def test_before_any_cycle_the_page_says_the_plans_are_not_open(chief):
+    PlanningCycle.objects.all().delete()
+    response = signed_in_client(chief).get(URL)
+    assert response.status_code == 200 and "本學年度的進修規劃尚未開放" in response.content.decode()
+
+
+def test_an_autosave_with_a_field_error_saves_nothing_and_says_which_field_in_json(chief, clock):
+    clock(SCHOOL_OPENS)
+    response = signed_in_client(chief).post(URL, plan_post("draft", students=-1), HTTP_X_AUTOSAVE="1")
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["saved"], body["code"], body["message"]) == (
+        False,
+        "form_invalid",
+        "有欄位需要修正，草稿未儲存。",
+    )
+    assert len(body["details"]) == 1 and body["details"][0].startswith("學生總數")
     assert not SchoolPlan.objects.exists()
 
 

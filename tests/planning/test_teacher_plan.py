@@ -11,7 +11,7 @@ from courses.models import Course, CourseStatus, IssuedHours
 from planning.models import PlannedHours, SchoolPlan, TeacherPlan
 from teachers.models import Membership
 from tests.factories import MembershipFactory
-from tests.helpers import signed_in_client
+from tests.helpers import refused_page, signed_in_client
 from tests.planning.conftest import FULL_ANSWERS, ONE_MICROSECOND, TEACHER_CLOSES, TEACHER_OPENS, taipei
 
 URL = "/me/plan/"
@@ -74,8 +74,9 @@ def test_hours_out_of_range_are_a_field_error_and_nothing_is_stored(teacher, clo
 def test_a_teacher_outside_scope_is_refused(kindergarten_teacher, clock):
     clock(TEACHER_OPENS)
     client = signed_in_client(kindergarten_teacher)
-    assert client.get(URL).status_code == 403
-    assert client.post(URL, teacher_post("submit")).status_code == 403
+    words = "您目前不是規劃範圍內學校（國小、國中、高中、高職及特殊教育學校）的教師"
+    assert words in refused_page(client.get(URL), 403, "not_in_scope")
+    assert words in refused_page(client.post(URL, teacher_post("submit")), 403, "not_in_scope")
     assert not TeacherPlan.objects.exists()
 
 

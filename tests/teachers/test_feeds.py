@@ -103,7 +103,9 @@ def full_feed(scene, school):
 
 def test_feed_adds_moves_ends_skips_pending_and_refuses_bad_rows_only(scene, school, tmp_path):
     k1, k2, mover, leaver, stayer = scene
-    run = feeds.run_feed(FeedSource.KINDERGARTEN, adapter=write_feed(tmp_path, full_feed(scene, school)))
+    run = feeds.roster_feed_run(
+        FeedSource.KINDERGARTEN, adapter=write_feed(tmp_path, full_feed(scene, school))
+    )
 
     assert run.status == FeedRunStatus.SUCCEEDED
     assert (run.total, run.processed) == (10, 10)
@@ -128,7 +130,7 @@ def test_feed_adds_moves_ends_skips_pending_and_refuses_bad_rows_only(scene, sch
 def test_feed_refusal_reasons_never_carry_a_national_id(scene, school, tmp_path):
     k1, k2, mover, leaver, stayer = scene
     rows = [*full_feed(scene, school), row(mover, "不同的人", k2, start="2024-08-01")]
-    run = feeds.run_feed(FeedSource.KINDERGARTEN, adapter=write_feed(tmp_path, rows))
+    run = feeds.roster_feed_run(FeedSource.KINDERGARTEN, adapter=write_feed(tmp_path, rows))
     text = json.dumps(run.refusals, ensure_ascii=False)
     assert "姓名與本網站登錄的資料" in text or "同一人" in text
     for person in Person.objects.all():
@@ -139,7 +141,9 @@ def test_feed_refusal_reasons_never_carry_a_national_id(scene, school, tmp_path)
 
 def test_name_mismatch_is_refused_with_the_masked_registered_name(scene, tmp_path):
     k1, k2, mover, leaver, stayer = scene
-    run = feeds.run_feed(FeedSource.KINDERGARTEN, adapter=write_feed(tmp_path, [row(stayer, "別的名字", k2)]))
+    run = feeds.roster_feed_run(
+        FeedSource.KINDERGARTEN, adapter=write_feed(tmp_path, [row(stayer, "別的名字", k2)])
+    )
     assert run.refused == 1
     assert stayer.name not in run.refusals[0][1]
     assert Person.objects.get(pk=stayer.pk).name == stayer.name
@@ -147,9 +151,9 @@ def test_name_mismatch_is_refused_with_the_masked_registered_name(scene, tmp_pat
 
 def test_feed_run_twice_changes_nothing_the_second_time(scene, school, tmp_path):
     adapter = write_feed(tmp_path, full_feed(scene, school))
-    feeds.run_feed(FeedSource.KINDERGARTEN, adapter=adapter)
+    feeds.roster_feed_run(FeedSource.KINDERGARTEN, adapter=adapter)
     before = snapshot()
-    again = feeds.run_feed(FeedSource.KINDERGARTEN, adapter=adapter)
+    again = feeds.roster_feed_run(FeedSource.KINDERGARTEN, adapter=adapter)
     assert again.status == FeedRunStatus.SUCCEEDED
     assert (again.added, again.moved, again.ended, again.updated) == (0, 0, 0, 0)
     assert again.unchanged == 4
@@ -158,7 +162,7 @@ def test_feed_run_twice_changes_nothing_the_second_time(scene, school, tmp_path)
 
 def test_title_change_at_the_same_school_updates_the_membership(scene, tmp_path):
     k1, k2, mover, leaver, stayer = scene
-    run = feeds.run_feed(
+    run = feeds.roster_feed_run(
         FeedSource.KINDERGARTEN, adapter=write_feed(tmp_path, [row(stayer, stayer.name, k2, title="園長")])
     )
     assert run.updated == 1
@@ -171,7 +175,7 @@ def test_taipei_feed_speaks_only_for_taipei_schools(taipei_school, school, kinde
         row(valid_national_id(7102), "屏東老師", school),
         row(valid_national_id(7103), "幼兒園老師", kindergartens[0]),
     ]
-    run = feeds.run_feed(FeedSource.TAIPEI, adapter=write_feed(tmp_path, rows))
+    run = feeds.roster_feed_run(FeedSource.TAIPEI, adapter=write_feed(tmp_path, rows))
     assert (run.added, run.refused) == (1, 2)
     assert Membership.objects.get(person__name="臺北老師").source == "臺北市教師研習網"
     assert not Person.objects.filter(name__in=["屏東老師", "幼兒園老師"]).exists()
@@ -179,7 +183,7 @@ def test_taipei_feed_speaks_only_for_taipei_schools(taipei_school, school, kinde
 
 def test_feed_without_its_closing_line_fails_and_applies_nothing(scene, school, tmp_path):
     before = snapshot()
-    run = feeds.run_feed(
+    run = feeds.roster_feed_run(
         FeedSource.KINDERGARTEN, adapter=write_feed(tmp_path, full_feed(scene, school), trailer=False)
     )
     assert run.status == FeedRunStatus.FAILED
@@ -189,7 +193,7 @@ def test_feed_without_its_closing_line_fails_and_applies_nothing(scene, school, 
 
 def test_feed_whose_closing_line_counts_other_rows_fails(scene, school, tmp_path):
     before = snapshot()
-    run = feeds.run_feed(
+    run = feeds.roster_feed_run(
         FeedSource.KINDERGARTEN, adapter=write_feed(tmp_path, full_feed(scene, school), count=99)
     )
     assert run.status == FeedRunStatus.FAILED
@@ -208,7 +212,9 @@ def test_an_error_while_applying_rolls_the_whole_run_back(scene, school, tmp_pat
 
     monkeypatch.setattr(feeds, "_apply", apply_then_crash)
     before = snapshot()
-    run = feeds.run_feed(FeedSource.KINDERGARTEN, adapter=write_feed(tmp_path, full_feed(scene, school)))
+    run = feeds.roster_feed_run(
+        FeedSource.KINDERGARTEN, adapter=write_feed(tmp_path, full_feed(scene, school))
+    )
     assert run.status == FeedRunStatus.FAILED
     assert "RuntimeError" in run.error
     assert calls == [1, 3]
@@ -259,7 +265,7 @@ class FeedServer:
 def test_http_feed_from_a_local_server_is_applied(scene, school, settings):
     with FeedServer(feed_bytes(full_feed(scene, school))) as server:
         settings.TEACHER_FEEDS = {"ece": server.url, "taipei": ""}
-        run = feeds.run_feed(FeedSource.KINDERGARTEN)
+        run = feeds.roster_feed_run(FeedSource.KINDERGARTEN)
     assert run.status == FeedRunStatus.SUCCEEDED
     assert (run.added, run.moved, run.ended, run.refused) == (1, 1, 1, 5)
 
@@ -271,7 +277,7 @@ def test_http_feed_cut_midway_applies_nothing_mails_the_operator_and_shows_on_ho
     before = snapshot()
     with FeedServer(feed_bytes(full_feed(scene, school)), cut=True) as server:
         settings.TEACHER_FEEDS = {"ece": server.url, "taipei": ""}
-        run = feeds.run_feed(FeedSource.KINDERGARTEN)
+        run = feeds.roster_feed_run(FeedSource.KINDERGARTEN)
     assert run.status == FeedRunStatus.FAILED
     assert "IncompleteRead" in run.error
     assert snapshot() == before
@@ -284,16 +290,16 @@ def test_http_feed_cut_midway_applies_nothing_mails_the_operator_and_shows_on_ho
 
 def test_a_later_success_clears_the_failure_from_the_home_page(scene, school, settings, operator, tmp_path):
     settings.TEACHER_FEEDS = {"ece": "http://127.0.0.1:9/nothing-listens-here", "taipei": ""}
-    assert feeds.run_feed(FeedSource.KINDERGARTEN).status == FeedRunStatus.FAILED
+    assert feeds.roster_feed_run(FeedSource.KINDERGARTEN).status == FeedRunStatus.FAILED
     assert feeds.failed_latest_runs()
-    feeds.run_feed(FeedSource.KINDERGARTEN, adapter=write_feed(tmp_path, []))
+    feeds.roster_feed_run(FeedSource.KINDERGARTEN, adapter=write_feed(tmp_path, []))
     assert feeds.failed_latest_runs() == []
     assert "夜間同步失敗" not in signed_in_client(operator).get(reverse("home")).content.decode()
 
 
 def test_unconfigured_source_fails_with_a_message(db, settings):
     settings.TEACHER_FEEDS = {"ece": "", "taipei": ""}
-    run = feeds.run_feed(FeedSource.TAIPEI)
+    run = feeds.roster_feed_run(FeedSource.TAIPEI)
     assert run.status == FeedRunStatus.FAILED
     assert "尚未設定" in run.error
 
@@ -302,7 +308,9 @@ def test_unconfigured_source_fails_with_a_message(db, settings):
 
 
 def test_run_report_pages_are_for_the_operator_only(scene, school, tmp_path, operator, chief, teacher):
-    run = feeds.run_feed(FeedSource.KINDERGARTEN, adapter=write_feed(tmp_path, full_feed(scene, school)))
+    run = feeds.roster_feed_run(
+        FeedSource.KINDERGARTEN, adapter=write_feed(tmp_path, full_feed(scene, school))
+    )
     for user in (chief, teacher):
         client = signed_in_client(user)
         assert client.get(reverse("teachers:feed-runs")).status_code == 403
@@ -333,7 +341,7 @@ def test_progress_is_published_while_the_run_applies(scene, school, tmp_path, mo
         return real_apply(row, label)
 
     monkeypatch.setattr(feeds, "_apply", watching)
-    feeds.run_feed(FeedSource.KINDERGARTEN, adapter=write_feed(tmp_path, full_feed(scene, school)))
+    feeds.roster_feed_run(FeedSource.KINDERGARTEN, adapter=write_feed(tmp_path, full_feed(scene, school)))
     # The lines settled by the check count first (5 refused, 1 pending), then each line applied:
     # the move (line 1) sees 6; the departure (line 3) sees 8, after the move and the newcomer.
     assert seen == [6, 8]

@@ -251,7 +251,7 @@ def test_a_feed_moving_a_person_in_does_not_write_their_address(kindergartens, t
     person = MembershipFactory(
         unit=k1, start_date=dt.date(2020, 8, 1), person__email="", email_from_unit=False
     ).person
-    feeds.run_feed(
+    feeds.roster_feed_run(
         "ece", adapter=write_feed(tmp_path, [row(person, person.name, k2, email="feed@evil.example")])
     )
     person.refresh_from_db()
