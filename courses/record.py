@@ -93,8 +93,9 @@ def kindergarten_hours(person: Person, year: int) -> Decimal:
     return total or Decimal("0")
 
 
-def year_record(person: Person, year: int) -> YearRecord:
-    """One academic year of the person's record: rows in date order, the total, the minimum."""
+def year_record(person: Person, year: int, *, years: list[int] | None = None) -> YearRecord:
+    """One academic year of the person's record: rows in date order, the total, the minimum.
+    `years`: the person's years_of when the caller has read them already (not read twice)."""
     start, end = academic_year_bounds(year)
     rows = list(
         hours_of(person)
@@ -110,7 +111,7 @@ def year_record(person: Person, year: int) -> YearRecord:
         rows=rows,
         total=total,
         minimum=Decimal(settings.SUPERVISION_MIN_HOURS),
-        years=years_of(person),
+        years=years_of(person) if years is None else years,
     )
     if is_kindergarten_staff(person):
         record.kindergarten = True

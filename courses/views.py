@@ -428,7 +428,7 @@ def _record_year(request, person, year=None):
         year = int(raw) if raw.isdigit() else record.current_year()
     if year not in years:
         raise Http404
-    return record.year_record(person, year)
+    return record.year_record(person, year, years=years)
 
 
 @requires(Perm.LEARNING_RECORD)

@@ -2,9 +2,10 @@
 
 Set-based: the database builds the population in one statement into a temporary table — each
 person's membership in force on 31 July, kept when it is 教師 at an in-scope school, joined to
-one GROUP BY of the year's issued hours and to the person's teacher plan of year Y. Python
-then ranks each (authority, stage) group from its distinct hours values alone (rewards.pr;
-about 35,000 (group, hours) counts at national scale, not 200,000 teachers), and one
+one GROUP BY of the year's issued hours and to the person's teacher plan of year Y. Each
+(authority, stage) group is ranked from its distinct hours values alone (about 35,000 (group,
+hours) counts at national scale, not 200,000 teachers): on PostgreSQL by one statement of window
+functions doing rewards.pr's exact arithmetic, elsewhere by rewards.pr itself; and one
 INSERT … SELECT writes every teacher's result from the population joined to those ranks.
 Schools (3,900) and authorities (23) are decided in Python. Nothing here writes outside the
 rewards tables (and its own temporary tables).
@@ -201,8 +202,71 @@ def _build_population(year: int) -> None:
         _execute(f"ANALYZE {POPULATION}")
 
 
+RANKS_COLUMNS = """authority_id bigint, stage varchar(10), hours numeric(10, 1), group_size integer,
+    pr numeric(9, 6), class_lower_limit numeric(12, 6), below integer, in_class integer,
+    top_30 boolean, at_least_average boolean"""
+
+
 def _rank_teachers(result: Computation) -> None:
-    """Rank each group from its distinct hours; store the ranks in a temporary table to join."""
+    """Rank each group from its distinct hours into a temporary table to join (SPEC §7's PR).
+
+    PostgreSQL ranks in one statement; elsewhere (SQLite, whose sums are floats) rewards.pr does.
+    """
+    if connection.vendor == "postgresql":
+        _rank_teachers_in_sql(result)
+    else:
+        _rank_teachers_in_python(result)
+
+
+def _rank_teachers_in_sql(result: Computation) -> None:
+    """rewards.pr's arithmetic as window functions over the (group, hours) counts, exact.
+
+    Every figure is numeric, and numeric +, − and × are exact; the one quotient, the PR, is
+    never divided: the decision compares its numerator and denominator (PR ≥ 70 ⇔ num ≥ 70 ×
+    den), the stored PR is div() (an exact truncated quotient) of num × 10⁶ by den. With X's
+    class index k = floor((2X + i) / 2i) (round-half-up(X / i)), the centre is c = k × i,
+    X_L = c − i/2, f_x = the members of class k and cf_L = the members of the classes below k
+    (a value below X_L has a lower class index, one at or above it does not). hours ≥ A is
+    hours × n ≥ total, A's own fraction.
+    """
+    w = result.width
+    _execute(
+        f"""
+        CREATE TEMPORARY TABLE {RANKS} AS
+        WITH counts AS (
+            SELECT authority_id, stage, hours, COUNT(*) AS n, 2 * hours + %s AS twice, 2 * %s::numeric AS per
+            FROM {POPULATION} GROUP BY authority_id, stage, hours
+        ),
+        classed AS (
+            SELECT authority_id, stage, hours, n,
+                   -- floor, as div() truncates towards zero
+                   div(twice, per) - CASE WHEN twice < 0 AND mod(twice, per) <> 0 THEN 1 ELSE 0 END AS k
+            FROM counts
+        ),
+        counted AS (
+            SELECT authority_id, stage, hours, k * %s - %s * 0.5 AS lower,
+                   SUM(n) OVER (PARTITION BY authority_id, stage) AS size,
+                   SUM(n) OVER (PARTITION BY authority_id, stage, k) AS in_class,
+                   SUM(n) OVER (PARTITION BY authority_id, stage ORDER BY k RANGE UNBOUNDED PRECEDING)
+                     - SUM(n) OVER (PARTITION BY authority_id, stage, k) AS below
+            FROM classed
+        ),
+        figured AS (
+            SELECT *, 100 * (below * %s + (hours - lower) * in_class) AS num, %s * size AS den
+            FROM counted
+        )
+        SELECT authority_id::bigint, stage::varchar(10), hours::numeric(10, 1), size::integer AS group_size,
+               (div(num * 1000000, den) * 0.000001)::numeric(9, 6) AS pr,
+               lower::numeric(12, 6) AS class_lower_limit, below::integer, in_class::integer,
+               num >= 70 * den AS top_30, hours * %s >= %s AS at_least_average
+        FROM figured
+        """,
+        [w, w, w, w, w, w, result.population, result.total_hours],
+    )
+    _execute(f"ANALYZE {RANKS}")  # a hash join, not a merge join on a row estimate of 1
+
+
+def _rank_teachers_in_python(result: Computation) -> None:
     counts: dict[tuple, dict[Decimal, int]] = defaultdict(dict)
     for authority_id, stage, hours, n in _fetch(
         f"SELECT authority_id, stage, hours, COUNT(*) FROM {POPULATION} GROUP BY authority_id, stage, hours"
@@ -216,15 +280,8 @@ def _rank_teachers(result: Computation) -> None:
                  pr.floor_decimal(rank.lower_limit, 6), rank.below, rank.in_class, pr.is_top_30(rank.pr),
                  Fraction(hours) >= result.average)
             )  # fmt: skip
-    _execute(
-        f"""CREATE TEMPORARY TABLE {RANKS} (
-            authority_id bigint, stage varchar(10), hours numeric(10, 1), group_size integer,
-            pr numeric(9, 6), class_lower_limit numeric(12, 6), below integer, in_class integer,
-            top_30 boolean, at_least_average boolean)"""
-    )
+    _execute(f"CREATE TEMPORARY TABLE {RANKS} ({RANKS_COLUMNS})")
     _insert_table(RANKS, None, rows)
-    if connection.vendor == "postgresql":
-        _execute(f"ANALYZE {RANKS}")  # a hash join, not a merge join on a row estimate of 1
 
 
 def compute(*, run_id: int, year: int, width: Decimal, progress: Progress) -> Computation:
