@@ -588,7 +588,7 @@ MSG_UPLOAD_INTERRUPTED = _(
 )
 # An upload 排隊中 this long that no worker has started: its task message is taken as lost (the
 # broker restarted without persistence) and the reaper marks it 中斷.
-UPLOAD_QUEUE_TIMEOUT = dt.timedelta(minutes=90)  # past a task's hard limit (60 min) ahead in the queue
+UPLOAD_QUEUE_TIMEOUT = reaper.UPLOAD_QUEUE_TIMEOUT  # 90 min, as every upload kind
 MSG_UPLOAD_LOST = _(
     "此上傳排隊超過 %(minutes)s 分鐘仍未開始處理（背景工作佇列可能已遺失），出席資料沒有寫入。"
     "請重新上傳檔案（或按「重新處理」）。"

@@ -132,42 +132,80 @@ def _check_email(value: str) -> str | Problem:
     return value
 
 
-def _check_subjects(value: str) -> list[str] | Problem:
+def _check_subjects(value: str) -> tuple[str, ...] | Problem:
     value = check_text(value, "subjects", required=False)
     if value.__class__ is Problem:
         return value
     names = [s for s in SUBJECT_SPLIT.split(value) if s] if value else []
     if any(len(s) > SUBJECT_LENGTH for s in names):
         return Problem(MSG_TOO_LONG.format(column="subjects", limit=SUBJECT_LENGTH))
-    return list(dict.fromkeys(names))
+    return tuple(dict.fromkeys(names))
 
 
 def check_row(values: list[str], unescape=str) -> tuple | list[Problem]:
     """One roster row: its cleaned values, or the list of its problems."""
-    nid, name, email, unit_code, category, title, subject_list, start, end = (
-        unescape(v.strip()) for v in values[:9]
-    )
-    end_reason = unescape(values[9].strip()) if len(values) > 9 else ""
-    row = (
-        national_id.check(nid),
-        check_text(name, "name", NAME_LENGTH),
-        _check_email(email),
-        check_text(unit_code, "unit_code", CODE_LENGTH),
-        category if category in CATEGORIES else Problem(MSG_UNKNOWN_CATEGORY),
-        check_text(title, "title", TITLE_LENGTH, required=False),
-        _check_subjects(subject_list),
-        check_date(start, "start_date"),
-        check_date(end, "end_date", required=False),
-    )
-    found = problems(*row)
-    start_date, end_date = row[7], row[8]
-    if not found and end_date is not None and end_date < start_date:
-        found.append(Problem(MSG_END_BEFORE_START))
-    if end_reason and end_reason not in END_REASONS:
-        found.append(Problem(MSG_BAD_END_REASON))
-    elif end_reason and not end:
-        found.append(Problem(MSG_END_REASON_WITHOUT_END))
-    return found or (*row, end_reason)
+    return row_checker(unescape)(values)
+
+
+_MISSING = object()
+
+
+def row_checker(unescape=str):
+    """`check_row` for one file: the checks of the columns whose values repeat from row to row
+    (unit, category, title, subjects, dates) are cached by the cell's text, so a national roster
+    pays them once per distinct value rather than once per row."""
+    units: dict = {}
+    categories: dict = {}
+    titles: dict = {}
+    subject_lists: dict = {}
+    starts: dict = {}
+    ends: dict = {}
+    check_nid = national_id.check
+
+    def check(values: list[str]) -> tuple | list[Problem]:
+        nid, name, email, unit_code, category, title, subject_list, start, end = values[:9]
+        unit = units.get(unit_code)
+        if unit is None:
+            unit = units[unit_code] = check_text(unescape(unit_code.strip()), "unit_code", CODE_LENGTH)
+        kind = categories.get(category)
+        if kind is None:
+            kind = unescape(category.strip())
+            kind = categories[category] = kind if kind in CATEGORIES else Problem(MSG_UNKNOWN_CATEGORY)
+        job = titles.get(title)
+        if job is None:
+            job = titles[title] = check_text(unescape(title.strip()), "title", TITLE_LENGTH, required=False)
+        names = subject_lists.get(subject_list)
+        if names is None:
+            names = subject_lists[subject_list] = _check_subjects(unescape(subject_list.strip()))
+        start_date = starts.get(start)
+        if start_date is None:
+            start_date = starts[start] = check_date(unescape(start.strip()), "start_date")
+        end_text = unescape(end.strip())
+        end_date = ends.get(end, _MISSING)
+        if end_date is _MISSING:
+            end_date = ends[end] = check_date(end_text, "end_date", required=False)
+        row = (
+            check_nid(unescape(nid.strip())),
+            check_text(unescape(name.strip()), "name", NAME_LENGTH),
+            _check_email(unescape(email.strip())),
+            unit,
+            kind,
+            job,
+            names,
+            start_date,
+            end_date,
+        )
+        found = problems(*row)
+        if not found and end_date is not None and end_date < start_date:
+            found.append(Problem(MSG_END_BEFORE_START))
+        end_reason = unescape(values[9].strip()) if len(values) > 9 else ""
+        if end_reason and end_reason not in END_REASONS:
+            found.append(Problem(MSG_BAD_END_REASON))
+        elif end_reason and not end_text:
+            found.append(Problem(MSG_END_REASON_WITHOUT_END))
+        return found or (*row, end_reason)
+
+    return check
 
 
 def import_roster(run: ImportRun, table: Table) -> dict[str, int]:
@@ -190,19 +228,29 @@ def import_roster(run: ImportRun, table: Table) -> dict[str, int]:
         ],
     )
     subject_names: set[str] = set()
-    text, null, unescape = roster.text, roster.null, table.unescape
+    text, null = roster.text, roster.null
+    check, digest, encrypt = row_checker(table.unescape), national_id.digester(), national_id.encrypter()
+    # A row's subjects as the staging table holds them: ;-separated on PostgreSQL (no name holds
+    # a ;, which separates them in the file too), a JSON list elsewhere; once per distinct list.
+    encoded: dict[tuple[str, ...], str] = {}
     with run.phase(PHASE_READ), roster.writer() as add:
         for line, values in table.rows():
-            row = check_row(values, unescape)
+            row = check(values)
             if row.__class__ is list:
                 errors.add_all(line, row)
                 continue
             nid, name, email, unit_code, category, title, names, start_date, end_date, end_reason = row
+            subjects_text = encoded.get(names)
+            if subjects_text is None:
+                subjects_text = encoded[names] = text(
+                    ";".join(names) if run.pg else json.dumps(names, ensure_ascii=False)
+                )
+                subject_names.update(names)
             add(
                 (
                     str(line),
-                    national_id.digest(nid),
-                    national_id.encrypt(nid),
+                    digest(nid),
+                    encrypt(nid),
                     text(name),
                     text(email),
                     text(unit_code),
@@ -210,18 +258,17 @@ def import_roster(run: ImportRun, table: Table) -> dict[str, int]:
                     text(title),
                     start_date.isoformat(),
                     end_date.isoformat() if end_date else null,
-                    text(json.dumps(names, ensure_ascii=False)),
+                    subjects_text,
                     text(end_reason),
                 )
             )
-            subject_names.update(names)
 
     rows = roster.name
-    # One row per (line, subject): split the JSON list in SQL, in each back end's dialect.
+    # One row per (line, subject): split the list in SQL, in each back end's dialect.
     subjects = run.create_table_as(
         "subjects",
-        f"""SELECT line_no, jsonb_array_elements_text(subjects::jsonb) AS subject
-            FROM {rows} WHERE subjects <> '[]'"""
+        f"""SELECT line_no, unnest(string_to_array(subjects, ';')) AS subject
+            FROM {rows} WHERE subjects <> ''"""
         if run.pg
         else f"""SELECT s.line_no, j.value AS subject FROM {rows} s, json_each(s.subjects) j
                  WHERE s.subjects <> '[]'""",
