@@ -260,7 +260,7 @@ def _check_copied(run: ImportRun, copied: CopiedRows) -> tuple[_Rows, _Rows]:
             f"""SELECT GROUPING(c0, c4, c5, c1), c0, c4, c5, c1, c2, c3, MIN(line_no) FROM {raw}
                 GROUP BY GROUPING SETS ((c0), (c4), (c5), (c1, c2, c3), (c1, c4), (c1, c5))"""
         )
-        for grouping, nid, day, hours, code, title, organiser, line in cursor.fetchall():
+        for grouping, nid, day, hours, code, title, organiser, line in _fetched(cursor):
             if grouping == 7:
                 nids.append(nid)
             elif grouping == 11:
@@ -405,6 +405,12 @@ def _check_copied(run: ImportRun, copied: CopiedRows) -> tuple[_Rows, _Rows]:
         cursor.execute(f"SELECT COALESCE(SUM(rows), 0) FROM {course_staging}")
         (count,) = cursor.fetchone()
     return _Rows(rows, int(count)), _Rows(course_staging, 0)
+
+
+def _fetched(cursor, size: int = 10000):
+    """A query's rows, a chunk at a time (no list of every row held beside the lists built)."""
+    while chunk := cursor.fetchmany(size):
+        yield from chunk
 
 
 def _unescape_csv(value: str) -> str:
