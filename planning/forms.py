@@ -10,7 +10,7 @@ from accounts.models import Unit
 from core.forms import RocDateField, RocDateTimeField
 from core.roc import format_roc_date
 from planning.choices import NEED_QUESTIONS, OPTIONS, Domain, Question
-from planning.models import TAIPEI, PlanKind
+from planning.models import TAIPEI, WINDOW_CLOSING_TIME, PlanKind
 
 MSG_CHOOSE_ONE = _("確認送出前，請至少勾選一項。")
 MSG_STUDENTS_REQUIRED = _("確認送出前，請填寫學生總數。")
@@ -182,7 +182,7 @@ class ReopenForm(forms.Form):
             self.fields["extension_time"] = forms.TimeField(
                 label=_("延長截止時間"),
                 required=False,
-                initial="17:00",
+                initial=WINDOW_CLOSING_TIME.strftime("%H:%M"),
                 help_text=_("24 小時制，例如 17:00（臺北時間）。"),
                 error_messages={"invalid": _("時間格式不正確，請輸入如 17:00。")},
             )
@@ -197,7 +197,7 @@ class ReopenForm(forms.Form):
         day = self.cleaned_data.get("extension_day")
         if day is None:
             return None
-        time = self.cleaned_data.get("extension_time") or dt.time(17, 0)
+        time = self.cleaned_data.get("extension_time") or WINDOW_CLOSING_TIME
         return dt.datetime.combine(day, time, tzinfo=TAIPEI)
 
 
