@@ -54,16 +54,18 @@ def normalize(value: str) -> str:
 
 
 def _checksum_ok(first_letter: str, second_value: int, digits: str) -> bool:
-    """digits: the seven serial digits plus the check digit (eight in all)."""
+    """digits: the seven serial digits plus the check digit (eight ASCII digits in all)."""
     code = LETTER_CODES[first_letter]
-    total = code // 10 + (code % 10) * 9 + second_value * WEIGHTS[0]
-    total += sum(int(d) * w for d, w in zip(digits[:7], WEIGHTS[1:], strict=True))
-    total += int(digits[7])
+    d = digits.encode()  # ASCII digits (the callers' patterns): each byte minus 48 is its value
+    total = (
+        code // 10 + (code % 10) * 9 + second_value * 8
+        + d[0] * 7 + d[1] * 6 + d[2] * 5 + d[3] * 4 + d[4] * 3 + d[5] * 2 + d[6] + d[7]
+        - 48 * (7 + 6 + 5 + 4 + 3 + 2 + 1 + 1)
+    )  # fmt: skip
     return total % 10 == 0
 
 
-def is_valid(value: str) -> bool:
-    value = normalize(value)
+def _valid_normalized(value: str) -> bool:
     if NATIONAL_ID_RE.match(value):
         return _checksum_ok(value[0], int(value[1]), value[2:])
     if OLD_RESIDENT_RE.match(value):
@@ -71,14 +73,22 @@ def is_valid(value: str) -> bool:
     return False
 
 
+def is_valid(value: str) -> bool:
+    return _valid_normalized(normalize(value))
+
+
 def check(value: str) -> str | Problem:
     """The normalised number, or the problem with it (the row check of every importer)."""
     value = normalize(value)
     if not value:
         return Problem(MSG_REQUIRED)
-    if not (NATIONAL_ID_RE.match(value) or OLD_RESIDENT_RE.match(value)):
+    if NATIONAL_ID_RE.match(value):
+        second = int(value[1])
+    elif OLD_RESIDENT_RE.match(value):
+        second = LETTER_CODES[value[1]] % 10
+    else:
         return Problem(MSG_FORMAT)
-    if not is_valid(value):
+    if not _checksum_ok(value[0], second, value[2:]):
         return Problem(MSG_CHECKSUM)
     return value
 
