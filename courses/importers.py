@@ -254,6 +254,11 @@ def _check_copied(run: ImportRun, copied: CopiedRows) -> tuple[_Rows, _Rows]:
         # courses just created, whose statistics say empty: 13 s for 400,000 rows). Every join of
         # this import is a hash join of the rows with a small table.
         cursor.execute("SET LOCAL enable_nestloop = off")
+        # Read through a server-side cursor below, planned for all its rows (not the first tenth).
+        cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+    # A server-side cursor: at national scale the scan gives some 800,000 rows, which a client-side
+    # result would hold whole in libpq (160 MB) while the lists are built from it.
+    with connection.chunked_cursor() as cursor:
         # GROUPING(c0, c4, c5, c1): 7 for the national ID, 11 the date, 13 the hours, 14 a course,
         # 10 a course code's date, 12 a course code's hours (to date the courses of a good file).
         cursor.execute(
