@@ -54,7 +54,7 @@ class JobKind:
     stale_after: dt.timedelta = dt.timedelta(minutes=5)
     # A liveness test of the kind's own (replaces the two above when given).
     alive: Callable[[Model], bool] | None = None
-    # Called with the row once it has been marked interrupted (a mail, say).
+    # Called with the row once it has been marked interrupted or lost (a mail, a file to delete).
     on_interrupted: Callable[[Model], None] | None = None
     # Filter of the rows waiting for a worker ({"status": "queued"}); None: not watched.
     queued: dict | None = None
@@ -63,6 +63,11 @@ class JobKind:
     queued_timeout: dt.timedelta = dt.timedelta(minutes=30)
     # Since when a row has waited: the first of these DateTimeFields that is set.
     queued_since: tuple[str, ...] = ("created_at",)
+
+
+# How long an upload or import may wait 排隊中 before its task message is taken as lost: past a
+# task's hard limit (60 min) ahead in the queue. Every upload kind uses this one timeout.
+UPLOAD_QUEUE_TIMEOUT = dt.timedelta(minutes=90)
 
 
 # Every app's job kinds, registered from its AppConfig.ready() (core.hooks).
@@ -162,6 +167,8 @@ def reap_lost(kind: JobKind) -> list[Model]:
         logger.warning(
             "%s %s: queued since %s and never started; marked interrupted", kind.key, row.pk, since
         )
+        if kind.on_interrupted is not None:
+            kind.on_interrupted(row)
         reaped.append(row)
     return reaped
 

@@ -1,4 +1,5 @@
-"""Web uploads bounded by size while the body is read (批次上傳, the attendance upload).
+"""Web uploads bounded by size while the body is read (批次上傳, the attendance upload, 最新消息's
+attachment).
 
 `limited_upload(view)` puts `UploadLimitHandler` first among the request's upload handlers, then
 checks the CSRF token as usual (Django's documented way: the wrapper is csrf_exempt, the view
@@ -68,13 +69,16 @@ class UploadLimitHandler(FileUploadHandler):
         raise StopUpload(connection_reset=True)
 
 
-def limited_upload(view):
-    """The view's file uploads bounded by settings.UPLOAD_MAX_BYTES while they are read."""
+def limited_upload(view=None, *, limit_setting: str = "UPLOAD_MAX_BYTES"):
+    """The view's file uploads bounded by settings.UPLOAD_MAX_BYTES (or the setting named by
+    `limit_setting`) while they are read: `@limited_upload` or `@limited_upload(limit_setting=…)`."""
+    if view is None:
+        return lambda view: limited_upload(view, limit_setting=limit_setting)
     protected = csrf_protect(view)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        handler = UploadLimitHandler(request)
+        handler = UploadLimitHandler(request, limit=getattr(settings, limit_setting))
         request.upload_handlers.insert(0, handler)
         if request.method == "POST":
             request.POST  # noqa: B018 (the body is read here, with the handler)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import Perm, requires
 from core.refusals import Kind, raise_denial, refused_json, refused_response
-from courses import checkin, services
+from courses import checkin, services, states
 from courses.forms import SessionForm
 from courses.views import _managed
 
@@ -138,6 +138,7 @@ def checkins(request, pk: int):
         "grace": int(checkin.CHECKIN_GRACE.total_seconds() // 60),
         "can_convert": course.status in checkin.ATTENDANCE_STATES and sessions_,
         "not_over": services.course_not_over_message(course),
+        "actions": states.allowed_actions(course),
     }
     if request.method == "POST":
         accepted = set()

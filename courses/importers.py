@@ -24,7 +24,10 @@ from django.utils import timezone
 from accounts import national_id
 from accounts.models import Person, Unit, UnitKind
 from core.dataexchange import (
+    FORMULA_ESCAPED_RE,
     MSG_LOST_ZEROS,
+    WHITESPACE,
+    CopiedRows,
     ImportRun,
     Kind,
     LeadingZeros,
@@ -33,6 +36,7 @@ from core.dataexchange import (
     TableWriter,
     at,
     check_date,
+    copy_csv,
     parse_decimal,
     secondary_indexes_dropped,
 )
@@ -130,21 +134,27 @@ def _check_person(value: str, person_by_digest: dict[str, str]) -> str | Problem
 
 def import_hours(run: ImportRun, table: Table) -> dict[str, int]:
     errors = run.errors
-    staging = run.staging(
-        "rows",
-        [
-            ("line_no", "integer"),
-            ("person_id", "bigint"),
-            ("course_code", "text"),
-            ("date", "date"),
-            ("hours", "numeric(6,1)"),
-        ],
-    )
     with run.phase(PHASE_READ):
-        courses = _stream(table, staging, errors)
+        copied = copy_csv(run, table)
+        if copied is not None:
+            # A national .csv: its rows went straight into a staging table; each distinct value
+            # is checked once, and the rows are checked and merged by set-based SQL.
+            staging, course_staging = _check_copied(run, copied)
+        else:
+            staging = run.staging(
+                "rows",
+                [
+                    ("line_no", "integer"),
+                    ("person_id", "bigint"),
+                    ("course_code", "text"),
+                    ("date", "date"),
+                    ("hours", "numeric(6,1)"),
+                ],
+            )
+            courses = _stream(table, staging, errors)
+            course_staging = _stage_courses(run, courses)
+            del courses
     with run.phase(PHASE_CHECK):
-        course_staging = _stage_courses(run, courses)
-        del courses
         _check(run, staging, course_staging)
         if errors:
             # A good file meets its repeats in the merge, where they cost nothing; a file
@@ -154,15 +164,20 @@ def import_hours(run: ImportRun, table: Table) -> dict[str, int]:
     return _merge(run, staging, course_staging)
 
 
-def _stream(table: Table, staging: Staging, errors) -> dict[str, _Course]:
-    # Every person's digest, to resolve national IDs without a query per row.
-    with staging.connection.cursor() as cursor:
+def _lookups(connection) -> tuple[dict[str, str], dict[str, int], LeadingZeros]:
+    """Every person's id by digest (national IDs resolved without a query per row), every unit's
+    id by code, and the known codes a spreadsheet may have stripped of their leading zeros."""
+    with connection.cursor() as cursor:
         cursor.execute(f"SELECT national_id_digest, id FROM {PERSON}")
         person_by_digest: dict[str, str] = {}
         while rows := cursor.fetchmany(10000):
             person_by_digest.update((d, str(i)) for d, i in rows)
     unit_by_code = dict(Unit.objects.values_list("code", "id"))
-    zeros = LeadingZeros(unit_by_code)
+    return person_by_digest, unit_by_code, LeadingZeros(unit_by_code)
+
+
+def _stream(table: Table, staging: Staging, errors) -> dict[str, _Course]:
+    person_by_digest, unit_by_code, zeros = _lookups(staging.connection)
 
     # Each distinct raw value is checked once: raw text → value or Problem.
     people: dict[str, str | Problem] = {}  # national ID → person id text
@@ -210,6 +225,204 @@ def _stream(table: Table, staging: Staging, errors) -> dict[str, _Course]:
             if value[1] > course.tenths:
                 course.tenths = value[1]
     return courses
+
+
+class _Rows:
+    """The good rows of a copied file, as the checks and the merge read a staging table."""
+
+    def __init__(self, name: str, count: int):
+        self.name, self.count = name, count
+
+
+def _check_copied(run: ImportRun, copied: CopiedRows) -> tuple[_Rows, _Rows]:
+    """The row-by-row path's checks, run once per distinct value of the copied rows.
+
+    One scan gives every distinct national ID, date and hours value, and every distinct
+    (course_code, course_title, organiser_code) with its first line; the courses are resolved in
+    the order the file names them, as `_stream` resolves them. Each result goes to a small map
+    table (value → checked value or its problem), and the file's rows are the join of the copy
+    with the maps: a view, so that the four million rows are written once, by the merge.
+    """
+    connection = run.connection
+    errors = run.errors
+    raw = copied.name
+    person_by_digest, unit_by_code, zeros = _lookups(connection)
+    nids, days, values, triples, code_days, code_values = [], [], [], [], [], []
+    with connection.cursor() as cursor:
+        # The planner takes the three columns of a course as independent and expects a handful
+        # of rows from the join of millions with the maps, then loops over a table per row (the
+        # courses just created, whose statistics say empty: 13 s for 400,000 rows). Every join of
+        # this import is a hash join of the rows with a small table.
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        # Read through a server-side cursor below, planned for all its rows (not the first tenth).
+        cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+    # A server-side cursor: at national scale the scan gives some 800,000 rows, which a client-side
+    # result would hold whole in libpq (160 MB) while the lists are built from it.
+    with connection.chunked_cursor() as cursor:
+        # GROUPING(c0, c4, c5, c1): 7 for the national ID, 11 the date, 13 the hours, 14 a course,
+        # 10 a course code's date, 12 a course code's hours (to date the courses of a good file).
+        cursor.execute(
+            f"""SELECT GROUPING(c0, c4, c5, c1), c0, c4, c5, c1, c2, c3, MIN(line_no) FROM {raw}
+                GROUP BY GROUPING SETS ((c0), (c4), (c5), (c1, c2, c3), (c1, c4), (c1, c5))"""
+        )
+        for grouping, nid, day, hours, code, title, organiser, line in _fetched(cursor):
+            if grouping == 7:
+                nids.append(nid)
+            elif grouping == 11:
+                days.append(day)
+            elif grouping == 13:
+                values.append(hours)
+            elif grouping == 14:
+                triples.append((line, code, title, organiser))
+            elif grouping == 10:
+                code_days.append((code, day))
+            else:
+                code_values.append((code, hours))
+    bad = False
+
+    people = run.staging("people", [("raw", "text"), ("person_id", "bigint"), ("problem", "text")])
+    text, null = people.text, people.null
+    with people.writer() as add:
+        for nid in nids:
+            person = _check_person(nid, person_by_digest)
+            if person.__class__ is Problem:
+                bad = True
+                add((text(nid), null, text(str(person))))
+            else:
+                add((text(nid), person, null))
+    del nids, person_by_digest
+    dates = run.staging("dates", [("raw", "text"), ("day", "date"), ("problem", "text")])
+    day_of: dict[str, str] = {}
+    with dates.writer() as add:
+        for raw_day in days:
+            day = _check_date(raw_day)
+            if day.__class__ is Problem:
+                bad = True
+                add((text(raw_day), null, text(str(day))))
+            else:
+                add((text(raw_day), day, null))
+                day_of[raw_day] = day
+    hour_values = run.staging("values", [("raw", "text"), ("value", "numeric(6,1)"), ("problem", "text")])
+    tenths_of: dict[str, int] = {}
+    with hour_values.writer() as add:
+        for raw_hours in values:
+            value = _check_hours(raw_hours)
+            if value.__class__ is Problem:
+                bad = True
+                add((text(raw_hours), null, text(str(value))))
+            else:
+                add((text(raw_hours), value[0], null))
+                tenths_of[raw_hours] = value[1]
+    course_map = run.staging(
+        "course_map",
+        [("code_raw", "text"), ("title_raw", "text"), ("organiser_raw", "text"), ("code", "text"),
+         ("problem", "text")],
+    )  # fmt: skip
+    courses: dict[str, _Course] = {}
+    course_of: dict[str, _Course] = {}  # raw course_code → its course (all of a good file's rows are good)
+    unescape = _unescape_csv
+    with course_map.writer() as add:
+        for line, *key in sorted(triples):
+            course = _resolve_course(
+                line, *(unescape(v.strip()) for v in key), courses, unit_by_code, zeros, text
+            )
+            own = course if course.__class__ is Problem else course.error
+            cells = [text(v) for v in key]
+            if own is not None:
+                bad = True
+                add((*cells, null, text(str(own))))
+            else:
+                add((*cells, course.staged_code, null))
+                course_of[key[0]] = course
+    del triples
+    if not bad:
+        # Every row is good: the courses are dated from the distinct (code, date) and (code, hours)
+        # pairs, the rows are the join of the copy with the maps by course_code alone, every
+        # course of the file is staged, and the rows are as many as the copy's.
+        for code, raw_day in code_days:
+            course, day = course_of[code], day_of[raw_day]
+            if course.first is None or day < course.first:
+                course.first = day
+            if course.last is None or day > course.last:
+                course.last = day
+        for code, raw_hours in code_values:
+            course = course_of[code]
+            course.tenths = max(course.tenths, tenths_of[raw_hours])
+        course_staging = _stage_courses(run, courses)
+        codes = run.staging("codes", [("raw", "text"), ("code", "text")])
+        with codes.writer() as add:
+            for code, course in course_of.items():
+                add((text(code), course.staged_code))
+        rows = run.create_view(
+            "rows",
+            f"""SELECT r.line_no, p.person_id, k.code AS course_code, d.day AS date, h.value AS hours
+                FROM {raw} r JOIN {people.name} p ON p.raw = r.c0 JOIN {codes.name} k ON k.raw = r.c1
+                JOIN {dates.name} d ON d.raw = r.c4 JOIN {hour_values.name} h ON h.raw = r.c5""",
+        )
+        return _Rows(rows, copied.count), course_staging
+    del code_days, code_values, course_of, day_of, tenths_of
+    definitions = run.staging(
+        "course_definitions", [("code", "text"), ("title", "text"), ("organiser_id", "bigint")]
+    )
+    with definitions.writer() as add:
+        for c in courses.values():
+            if c.error is None:
+                add((c.staged_code, text(c.title), str(c.organiser_id)))
+    del courses
+
+    joins = f"""FROM {raw} r JOIN {people.name} p ON p.raw = r.c0
+                JOIN {course_map.name} t ON t.code_raw = r.c1 AND t.title_raw = r.c2
+                                        AND t.organiser_raw = r.c3
+                JOIN {dates.name} d ON d.raw = r.c4 JOIN {hour_values.name} h ON h.raw = r.c5"""
+    if bad:
+        # Some distinct value is wrong: every row holding one, its problems in column order (a row
+        # of blank cells is no row, as Table.rows() skips it).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT r.line_no, p.problem, t.problem, d.problem, h.problem {joins}
+                    WHERE (p.problem IS NOT NULL OR t.problem IS NOT NULL OR d.problem IS NOT NULL
+                           OR h.problem IS NOT NULL) AND {copied.not_blank("r")}""",
+                [WHITESPACE],
+            )
+            while chunk := cursor.fetchmany(2000):
+                for line, *found in chunk:
+                    for problem in found:
+                        if problem is not None:
+                            errors.add(line, problem)
+    rows = run.create_view(
+        "rows",
+        f"""SELECT r.line_no, p.person_id, t.code AS course_code, d.day AS date, h.value AS hours
+            {joins}
+            WHERE p.person_id IS NOT NULL AND t.code IS NOT NULL AND d.day IS NOT NULL
+              AND h.value IS NOT NULL""",
+    )
+    # A course is dated by its first and last hour record and takes the largest hours of its rows.
+    course_staging = run.create_table_as(
+        "courses",
+        f"""SELECT d.code, d.title, d.organiser_id, a.start_date, a.end_date, a.hours, a.rows
+            FROM {definitions.name} d JOIN (
+                SELECT course_code, MIN(date) AS start_date, MAX(date) AS end_date,
+                       MAX(hours) AS hours, COUNT(*) AS rows
+                FROM {rows} GROUP BY course_code
+            ) a ON a.course_code = d.code""",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(SUM(rows), 0) FROM {course_staging}")
+        (count,) = cursor.fetchone()
+    return _Rows(rows, int(count)), _Rows(course_staging, 0)
+
+
+def _fetched(cursor, size: int = 10000):
+    """A query's rows, a chunk at a time (no list of every row held beside the lists built)."""
+    while chunk := cursor.fetchmany(size):
+        yield from chunk
+
+
+def _unescape_csv(value: str) -> str:
+    """Table.unescape for a .csv: undoes TableWriter's formula guard."""
+    if value[:1] == "'" and FORMULA_ESCAPED_RE.match(value):
+        return value[1:]
+    return value
 
 
 def _resolve_course(

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts import national_id, permissions
 from accounts.models import Person, Unit, User
 from accounts.permissions import Perm
-from courses.models import Course, CourseStatus, HoursSource, IssuedHours, PartnerCredential
+from courses import states
+from courses.models import Course, HoursSource, IssuedHours, PartnerCredential
 from courses.services import CourseError
 
 TOKEN_PREFIX = "pt_"
@@ -153,7 +154,7 @@ def partner_hours_submit(*, credential: PartnerCredential, records: list[dict]) 
         course = courses.get(str(record.get("course_code") or "").strip())
         if course is None:
             reasons.append(R_COURSE)
-        elif course.status in (CourseStatus.REGISTERING, CourseStatus.CANCELLED):
+        elif not states.allows("partner_hours", course.status):
             reasons.append(R_COURSE_STATE)
         number = ids[id(record)]
         person = people.get(national_id.digest(number)) if number else None

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -558,13 +559,23 @@ def course_admit_waiting(
 # 資料上傳: attendance
 
 
+MSG_UPLOAD_TOO_BIG = _("檔案超過 %(mb)s MB 的上限，請分成數個檔案上傳；未寫入任何資料。")
+
+
 @transaction.atomic
 def attendance_upload_create(
     *, actor: User, course: Course, filename: str, content: bytes
 ) -> AttendanceUpload:
-    """Store the file and queue its processing (the task runs after the commit)."""
+    """Store the file and queue its processing (the task runs after the commit); a file over
+    settings.UPLOAD_MAX_BYTES is refused here too, whoever calls (the form says it first)."""
     from courses import tasks  # courses.tasks imports this module
 
+    if len(content) > settings.UPLOAD_MAX_BYTES:
+        raise CourseError(
+            MSG_UPLOAD_TOO_BIG % {"mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)},
+            code="file_too_big",
+            kind=Kind.INVALID,
+        )
     course = _lock(course)
     require_course_manager(actor, course)
     _require_state(course, "upload")
@@ -588,7 +599,7 @@ MSG_UPLOAD_INTERRUPTED = _(
 )
 # An upload 排隊中 this long that no worker has started: its task message is taken as lost (the
 # broker restarted without persistence) and the reaper marks it 中斷.
-UPLOAD_QUEUE_TIMEOUT = dt.timedelta(minutes=90)  # past a task's hard limit (60 min) ahead in the queue
+UPLOAD_QUEUE_TIMEOUT = reaper.UPLOAD_QUEUE_TIMEOUT  # 90 min, as every upload kind
 MSG_UPLOAD_LOST = _(
     "此上傳排隊超過 %(minutes)s 分鐘仍未開始處理（背景工作佇列可能已遺失），出席資料沒有寫入。"
     "請重新上傳檔案（或按「重新處理」）。"

@@ -53,6 +53,8 @@ ACTIONS: dict[str, Action] = {
     "feedback": Action(
         _("填寫研習回饋問卷"), frozenset({S.REGISTERING, S.OPEN, S.CLOSED, S.PENDING, S.CONFIRMED})
     ),
+    # 研習時數 sent by a partner system (courses.partners): once the course has opened, until cancelled.
+    "partner_hours": Action(_("登錄研習時數"), frozenset({S.OPEN, S.CLOSED, S.PENDING, S.CONFIRMED})),
 }
 
 

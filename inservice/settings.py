@@ -316,6 +316,8 @@ if os.environ.get("EMAIL_URL"):
 
 # Sessions (SPEC §9): a new token at sign-in (Django rotates it), 30 minutes idle, 12 hours absolute.
 SESSION_COOKIE_AGE = 30 * 60
+# PostgreSQL, written once per sign-in (accounts.sessions says why not Redis).
+SESSION_ENGINE = "accounts.sessions"
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ABSOLUTE_LIMIT_SECONDS = 12 * 60 * 60
@@ -386,6 +388,9 @@ DATAEXCHANGE_XLSX_MAX_INFLATED_BYTES = int(
 # have no such bound.
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 5 * 1024 * 1024))
 UPLOAD_MAX_ROWS = int(os.environ.get("UPLOAD_MAX_ROWS", 5000))
+# 最新消息's PDF attachment: at most this many bytes, refused with a field error and nothing saved
+# (planning.services.announcement_attachment_check; bounded while the body is read, core.uploads).
+ANNOUNCEMENT_ATTACHMENT_MAX_BYTES = int(os.environ.get("ANNOUNCEMENT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(STATE_DIR / "celerybeat-schedule")

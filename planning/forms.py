@@ -10,7 +10,8 @@ from accounts.models import Unit
 from core.forms import RocDateField, RocDateTimeField
 from core.roc import format_roc_date
 from planning.choices import NEED_QUESTIONS, OPTIONS, Domain, Question
-from planning.models import TAIPEI, PlanKind
+from planning.models import TAIPEI, WINDOW_CLOSING_TIME, PlanKind
+from planning.services import PlanningError, announcement_attachment_check
 
 MSG_CHOOSE_ONE = _("確認送出前，請至少勾選一項。")
 MSG_STUDENTS_REQUIRED = _("確認送出前，請填寫學生總數。")
@@ -151,12 +152,10 @@ class AnnouncementForm(forms.Form):
 
     def clean_attachment(self):
         upload = self.cleaned_data.get("attachment")
-        if upload:
-            if not upload.name.lower().endswith(".pdf") or upload.read(5) != b"%PDF-":
-                raise forms.ValidationError(_("附件須為 PDF 檔。"))
-            if upload.size > 10 * 1024 * 1024:
-                raise forms.ValidationError(_("附件不可超過 10 MB。"))
-            upload.seek(0)
+        try:  # the service's own rules (planning.services), shown on the field
+            announcement_attachment_check(upload)
+        except PlanningError as refused:
+            raise forms.ValidationError(refused.message, code=refused.code) from None
         return upload
 
 
@@ -182,7 +181,7 @@ class ReopenForm(forms.Form):
             self.fields["extension_time"] = forms.TimeField(
                 label=_("延長截止時間"),
                 required=False,
-                initial="17:00",
+                initial=WINDOW_CLOSING_TIME.strftime("%H:%M"),
                 help_text=_("24 小時制，例如 17:00（臺北時間）。"),
                 error_messages={"invalid": _("時間格式不正確，請輸入如 17:00。")},
             )
@@ -197,7 +196,7 @@ class ReopenForm(forms.Form):
         day = self.cleaned_data.get("extension_day")
         if day is None:
             return None
-        time = self.cleaned_data.get("extension_time") or dt.time(17, 0)
+        time = self.cleaned_data.get("extension_time") or WINDOW_CLOSING_TIME
         return dt.datetime.combine(day, time, tzinfo=TAIPEI)
 
 

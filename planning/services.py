@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -428,6 +429,28 @@ def may_announce(actor: User) -> bool:
 
 MSG_ANNOUNCE_FORBIDDEN = _("您沒有發布最新消息的權限。")
 MSG_ANNOUNCEMENT_NOT_VISIBLE = _("找不到這則最新消息；可能已被撤下。")
+MSG_ATTACHMENT_NOT_PDF = _("附件須為 PDF 檔（副檔名 .pdf）；未儲存任何資料。")
+MSG_ATTACHMENT_TOO_BIG = _("附件超過 %(mb)s MB 的上限，請壓縮或分割後再上傳；未儲存任何資料。")
+
+
+def announcement_attachment_check(upload) -> None:
+    """The attachment's rules, for the form and for every caller of the services: a PDF (its name
+    and its first bytes) of at most settings.ANNOUNCEMENT_ATTACHMENT_MAX_BYTES."""
+    if not upload:
+        return
+    limit = settings.ANNOUNCEMENT_ATTACHMENT_MAX_BYTES
+    if upload.size is None or upload.size > limit:  # checked first: a refused part has no content
+        raise PlanningError(
+            str(MSG_ATTACHMENT_TOO_BIG) % {"mb": limit // (1024 * 1024)},
+            code="attachment_too_big",
+            kind=Kind.INVALID,
+        )
+    name = getattr(upload, "name", "") or ""
+    upload.seek(0)
+    head = upload.read(5)
+    upload.seek(0)
+    if not name.lower().endswith(".pdf") or head != b"%PDF-":
+        raise PlanningError(MSG_ATTACHMENT_NOT_PDF, code="attachment_not_pdf", kind=Kind.INVALID)
 
 
 def _announcing_unit(actor: User) -> Unit:
@@ -453,6 +476,7 @@ def _own_announcement(actor: User, pk: int) -> Announcement:
 @transaction.atomic
 def announcement_edit(*, actor: User, pk: int, title: str, body: str, published_on: dt.date, attachment=None):
     """The author's unit corrects its item; a new PDF replaces the old one, none keeps it."""
+    announcement_attachment_check(attachment)
     item = _own_announcement(actor, pk)
     item.title, item.body, item.published_on = title, body, published_on
     if attachment:
@@ -474,6 +498,7 @@ def announcement_withdraw(*, actor: User, pk: int) -> None:
 def announcement_publish(*, actor: User, title: str, body: str, published_on: dt.date, attachment=None):
     """最新消息 by the operator (everyone) or a centre (its own schools and the public)."""
     unit = _announcing_unit(actor)
+    announcement_attachment_check(attachment)
     return Announcement.objects.create(
         unit=unit,
         title=title,

@@ -18,6 +18,7 @@ from accounts.permissions import Perm, requires
 from core.fonts import FontMissing
 from core.refusals import Kind, refused_json, refused_response
 from core.roc import format_roc_datetime
+from core.uploads import limited_upload
 from planning import aggregates, clock, exports, guide, selectors, services
 from planning.choices import Question
 from planning.forms import AnnouncementForm, ReopenForm, SchoolPlanForm, SurveyForm, TeacherPlanForm
@@ -377,6 +378,7 @@ def announcements(request):
     )
 
 
+@limited_upload(limit_setting="ANNOUNCEMENT_ATTACHMENT_MAX_BYTES")  # bounded while read (core.uploads)
 @requires(Perm.ANNOUNCE)
 @require_http_methods(["GET", "POST"])
 def announcement_new(request):
@@ -402,6 +404,7 @@ def announcements_mine(request):
     return render(request, "planning/announcements_mine.html", {"page": page, "today": timezone.localdate()})
 
 
+@limited_upload(limit_setting="ANNOUNCEMENT_ATTACHMENT_MAX_BYTES")  # bounded while read (core.uploads)
 @requires(Perm.ANNOUNCE)
 @require_http_methods(["GET", "POST"])
 def announcement_edit(request, pk: int):

@@ -14,13 +14,14 @@ rewards tables (and its own temporary tables).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Sum
 
 from accounts.models import in_planning_scope_sql
@@ -33,6 +34,8 @@ from planning.windows import windows_by_authority
 from rewards import pr
 from rewards.models import AuthorityResult, RewardRun, RunStage, SchoolResult, TeacherResult
 from teachers.models import Category, Membership
+
+logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int], None]
 
@@ -404,32 +407,57 @@ def _insert(model, columns, rows) -> None:
     _insert_table(model._meta.db_table, columns, rows)
 
 
+def run_partition(run_id: int) -> str:
+    """PostgreSQL: the table of one run's teacher results, a partition of TeacherResult's."""
+    return f"{TeacherResult._meta.db_table}_run_{int(run_id)}"
+
+
 def _insert_teachers(computation: Computation) -> int:
-    """Every teacher's result in one INSERT … SELECT: the population joined to its group's ranks."""
+    """Every teacher's result in one INSERT … SELECT: the population joined to its group's ranks.
+
+    PostgreSQL: into a table of the run's own, without indexes, then attached as the run's
+    partition (rewards migration 0003), which builds its indexes in one sort each. The new table
+    and its attachment are part of the run's transaction: a killed worker leaves neither.
+    Attaching locks the parent in SHARE UPDATE EXCLUSIVE mode only: readers go on reading.
+    """
     table = TeacherResult._meta.db_table
     pg = connection.vendor == "postgresql"
+    target = table
     if pg:
         # The planner merge-joined the ranks by sorting all 176,443 people on (hours, authority,
         # stage), 0.8 s; one hash of the 33,000 ranks and one pass over the people is 0.1 s.
         _execute("SET LOCAL enable_mergejoin = off")
+        target = run_partition(computation.run_id)
+        _execute(f"CREATE TABLE {target} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
     _execute(
         f"""
-        INSERT INTO {table} ({", ".join(TEACHER_COLUMNS)})
+        INSERT INTO {target} ({", ".join(TEACHER_COLUMNS)})
         SELECT %s, %s, %s, (p.in_window AND r.top_30 AND r.at_least_average), p.authority_id, p.stage,
                r.group_size, r.pr, r.class_lower_limit, r.below, r.in_class, r.at_least_average, r.top_30,
                p.plan_submitted_at, p.opens_at, p.closes_at, p.in_window, p.person_id, p.school_id, p.hours
         FROM {POPULATION} p
         JOIN {RANKS} r ON r.authority_id = p.authority_id AND r.stage = p.stage AND r.hours = p.hours
-        ORDER BY p.person_id  -- the (year, person) index then grows at its end, page after page
         """,
         [computation.run_id, computation.year, computation.average_stored],
     )
     if pg:
         _execute("SET LOCAL enable_mergejoin = on")
+        _execute(f"ALTER TABLE {table} ATTACH PARTITION {target} FOR VALUES IN ({int(computation.run_id)})")
     ((awarded,),) = _fetch(
         f"SELECT COUNT(*) FROM {table} WHERE run_id = %s AND awarded = %s", [computation.run_id, True]
     )
     return awarded
+
+
+def drop_partitions(run_ids) -> None:
+    """Drop the (emptied) partitions of replaced runs; one busy is left for the next run's turn."""
+    for run_id in run_ids:
+        try:
+            with transaction.atomic():
+                _execute("SET LOCAL lock_timeout = '200ms'")
+                _execute(f"DROP TABLE IF EXISTS {run_partition(run_id)}")
+        except DatabaseError:
+            logger.warning("reward run %s: its emptied partition is left for the next run", run_id)
 
 
 def replace_results(computation: Computation, progress: Progress) -> None:
@@ -441,6 +469,10 @@ def replace_results(computation: Computation, progress: Progress) -> None:
     )
     for model in (TeacherResult, SchoolResult, AuthorityResult):
         model.objects.filter(run_id__in=replaced).delete()
+    if connection.vendor == "postgresql" and replaced:
+        # Their partitions are empty once this commits; dropping one locks the parent exclusively,
+        # so that is done after the commit, briefly, and not at all while readers hold it.
+        transaction.on_commit(lambda: drop_partitions(replaced))
     _insert(AuthorityResult, AUTHORITY_COLUMNS, computation.authorities)
     _insert(SchoolResult, SCHOOL_COLUMNS, computation.schools)
     progress(RunStage.WRITING, 70)

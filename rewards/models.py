@@ -171,8 +171,8 @@ class TeacherResult(RankedResult):
     class Meta:
         verbose_name = _("教師獎勵結果")
         verbose_name_plural = _("教師獎勵結果")
-        # Keyed by run, not year: a rerun's rows sort after the replaced run's, so its inserts
-        # append to the indexes instead of threading between entries it is deleting.
+        # Keyed by run, not year. On PostgreSQL the table is partitioned by run (migration 0003):
+        # a run loads its rows into a table of its own and attaches it, indexes built in one sort.
         constraints = [models.UniqueConstraint(fields=["run", "person"], name="one_teacher_result_per_run")]
         indexes = [models.Index(fields=["run", "school"], name="rewards_teacher_run_school")]
 

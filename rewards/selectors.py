@@ -10,23 +10,30 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
 from accounts.models import UnitKind
 from accounts.permissions import Perm, UnitScope
+from core.refusals import Kind
+from rewards.errors import RewardError
 from rewards.models import AuthorityResult, ListExport, RewardRun, RunStatus, SchoolResult, TeacherResult
 from teachers.models import Membership
 
+MSG_LISTS_FORBIDDEN = _("您沒有查看獎勵名單的權限。")
+
 
 def scope_of(actor) -> UnitScope:
-    """PermissionDenied unless the actor may see reward lists at all; then the lists narrowed to the
-    actor's unit scope (the operator all, a centre its authority, a school account its school)."""
-    permissions.require(actor, Perm.REWARD_LISTS)
+    """The reward lists narrowed to the actor's unit scope (the operator all, a centre its authority,
+    a school account its school); refused (forbidden, 403) without 獎勵名單 or outside every part."""
     scope = permissions.unit_scope(actor)
-    if scope.level == "none" or (scope.level == "unit" and scope.unit.kind != UnitKind.SCHOOL):
-        raise PermissionDenied
+    if (
+        not permissions.has_perm(actor, Perm.REWARD_LISTS)
+        or scope.level == "none"
+        or (scope.level == "unit" and scope.unit.kind != UnitKind.SCHOOL)
+    ):
+        raise RewardError(MSG_LISTS_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
     return scope
 
 

@@ -31,11 +31,12 @@ from accounts.permissions import Perm
 from core import exports as core_exports
 from core import reaper
 from core.exports import ACTIVE_EXPORT_STATUSES, ExportStatus
-from core.refusals import Kind, Refused
+from core.refusals import Kind
 from core.roc import academic_year, academic_year_bounds, format_roc_date
 from courses.models import IssuedHours
 from planning.models import PlanningCycle
 from rewards import exports, job, selectors
+from rewards.errors import RewardError
 from rewards.models import ACTIVE_STATUSES, ListExport, RewardRun, RunStage, RunStatus, TeacherResult
 from teachers import reassign
 
@@ -57,17 +58,10 @@ ADVISORY_LOCK_CLASS = 7_113  # first key of pg_advisory_lock(class, run id): thi
 PROGRESS_TTL = 24 * 60 * 60
 
 
-class RewardError(Refused):
-    """core.refusals.Refused of the reward job's rules."""
-
-    def __init__(self, message, *, code: str = "", kind: Kind = Kind.CONFLICT):
-        super().__init__(message, code=code, kind=kind)
-
-
 def class_width() -> Decimal:
     width = Decimal(str(settings.REWARDS_CLASS_WIDTH))
     if width <= 0:
-        raise RewardError(_("組距 i（REWARDS_CLASS_WIDTH）必須大於 0。"))
+        raise RewardError(_("組距 i（REWARDS_CLASS_WIDTH）必須大於 0。"), code="bad_class_width")
     return width
 
 
@@ -145,10 +139,12 @@ def reward_run_start(*, actor, year: int, via: str = "web") -> RewardRun:
         if not permissions.has_perm(actor, Perm.REWARD_JOB):
             raise RewardError(MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
     if not PlanningCycle.objects.filter(year=year).exists() and not year_has_hours(year):
-        raise RewardError(_t(MSG_NO_CYCLE).format(year=year))
+        raise RewardError(_t(MSG_NO_CYCLE).format(year=year), code="no_cycle")
     last_day = academic_year_bounds(year)[1]
     if timezone.localdate() <= last_day:
-        raise RewardError(_t(MSG_YEAR_NOT_OVER).format(year=year, end=format_roc_date(last_day)))
+        raise RewardError(
+            _t(MSG_YEAR_NOT_OVER).format(year=year, end=format_roc_date(last_day)), code="year_not_over"
+        )
     width = class_width()
     reward_runs_reap_interrupted()
     try:
@@ -169,7 +165,8 @@ def reward_run_start(*, actor, year: int, via: str = "web") -> RewardRun:
                 year=year,
                 since=f"{format_roc_date(since.date())} {since:%H:%M}",
                 who=_who(active) if active else _t("管理者"),
-            )
+            ),
+            code="already_active",
         ) from None
     _report(run.pk, RunStage.QUEUED, 0)
     return run
@@ -191,7 +188,7 @@ def reward_run_cancel(*, actor, run_id: int) -> RewardRun:
         status=RunStatus.CANCELLED, finished_at=timezone.now()
     )
     if not changed:
-        raise RewardError(MSG_NOT_QUEUED)
+        raise RewardError(MSG_NOT_QUEUED, code="not_queued")
     return RewardRun.objects.get(pk=run_id)
 
 

@@ -10,11 +10,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import national_id
-from accounts.permissions import Perm, requires
+from accounts.permissions import Perm, UnitScope, requires
 from core import exports as core_exports
 from core.exports import ExportStatus
-from core.refusals import refused_response
+from core.refusals import raise_denial, refused_response
 from rewards import explain, exports, selectors, services
+from rewards.errors import RewardError
 from rewards.forms import ListSearchForm, StartRunForm, YearForm
 from rewards.job import population_day
 from rewards.models import ACTIVE_STATUSES, RunStatus
@@ -24,7 +25,7 @@ from rewards.services import MSG_NO_PLANS_YEAR
 # 獎勵作業
 
 
-def _job_context(request, form, error=None):
+def _job_context(request, form):
     runs = selectors.runs()
     active = [
         (run, *services.progress_of(run), services.unpicked_warning(run))
@@ -36,7 +37,6 @@ def _job_context(request, form, error=None):
     return {
         "form": form,
         "without_plans": without,
-        "error": error,
         "active": active,
         "published": published,
         "page": Paginator(runs, 20).get_page(request.GET.get("page")),
@@ -51,9 +51,8 @@ def job(request):
     if request.method == "POST" and form.is_valid():
         try:
             run = services.reward_run_start(actor=request.user, year=form.cleaned_data["year"])
-        except services.RewardError as error:
-            context = _job_context(request, form, error.message)
-            return render(request, "rewards/job.html", context, status=error.status)
+        except RewardError as error:
+            return refused_response(request, error, "rewards/job.html", _job_context(request, form))
         messages.success(
             request, _("第 %(year)s 學年度獎勵作業已啟動（編號 %(id)s）。") % {"year": run.year, "id": run.pk}
         )
@@ -87,10 +86,9 @@ def job_progress(request):
 def cancel(request, pk: int):
     try:
         services.reward_run_cancel(actor=request.user, run_id=pk)
-    except services.RewardError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("已取消等待中的獎勵作業（編號 %(id)s）。") % {"id": pk})
+    except RewardError as error:
+        return refused_response(request, error, "rewards/job.html", _job_context(request, StartRunForm()))
+    messages.success(request, _("已取消等待中的獎勵作業（編號 %(id)s）。") % {"id": pk})
     return redirect("rewards:job")
 
 
@@ -124,11 +122,20 @@ def lists(request):
 
     The operator and an authority search the school and the teacher lists (by school, by teacher;
     names masked), paged; a school sees its own teachers."""
-    return render(request, "rewards/lists.html", _lists_context(request))
+    return render(request, "rewards/lists.html", _lists_context(request, _scope(request)))
 
 
-def _lists_context(request) -> dict:
-    scope = selectors.scope_of(request.user)
+def _scope(request) -> UnitScope:
+    """The actor's part of the lists; an account outside every part is refused, 403 as everywhere
+    (there is no lists page to show the refusal on)."""
+    try:
+        return selectors.scope_of(request.user)
+    except RewardError as error:
+        raise_denial(error)
+        raise
+
+
+def _lists_context(request, scope: UnitScope) -> dict:
     form, year = _year(request)
     search = ListSearchForm(request.GET or None, schools=scope.level != "unit")
     wanted = search.values()
@@ -175,7 +182,7 @@ def download(request):
 
     The operator's national copy (with national IDs; also as the SPEC §8 machine file, layout=spec)
     is prepared by a worker instead: 申請下載 (export_request), then its link on the lists page."""
-    scope = selectors.scope_of(request.user)
+    scope = _scope(request)
     year, suffix, only, spec = _download_choice(request.GET)
     if scope.level == "all":  # a bookmarked link of before: the national copy is asked for instead
         messages.info(request, _("全國名單由背景程序產生，請按「申請下載」，完成後於「已申請的下載」下載。"))
@@ -193,11 +200,12 @@ def download(request):
 @require_POST
 def export_request(request):
     """申請下載: queue the national list; the lists page shows it 產生中, then its link."""
+    scope = _scope(request)
     year, suffix, only, spec = _download_choice(request.POST)
     try:
         services.list_export_request(actor=request.user, year=year, suffix=suffix, list_name=only, spec=spec)
-    except services.RewardError as error:
-        return refused_response(request, error, "rewards/lists.html", _lists_context(request))
+    except RewardError as error:
+        return refused_response(request, error, "rewards/lists.html", _lists_context(request, scope))
     messages.success(request, _("已申請下載，檔案產生中；完成後請於下方「已申請的下載」下載。"))
     return redirect(f"{reverse('rewards:lists')}?year={year}#exports")
 

@@ -22,7 +22,9 @@ from __future__ import annotations
 import csv
 import itertools
 import logging
+import os
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -33,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from accounts.masking import mask_name
 from accounts.models import User
-from core import dataexchange, roc
+from core import dataexchange, reaper, roc
 from core.dataexchange import SHEET_SPAN, ErrorList, ImportRefused, Table, escape_formula
 from core.refusals import Kind
 from core.validation import MSG_REQUIRED
@@ -108,6 +110,68 @@ def roster_upload_submit(*, actor: User, unit, uploaded) -> RosterUpload:
 
     transaction.on_commit(lambda: import_roster_upload.delay(upload.pk))
     return upload
+
+
+# The reaper (core.reaper, Celery beat) ----------------------------------------------------------
+
+ROSTER_UPLOAD_LOCK_CLASS = 7_119  # first key of pg_advisory_lock(class, upload id): the worker's hold
+MSG_UPLOAD_INTERRUPTED = _(
+    "處理程序在處理途中停止（工作程序中斷），名單沒有寫入任何資料；上傳的檔案已刪除，請重新上傳檔案。"
+)
+MSG_UPLOAD_LOST = _(
+    "此上傳排隊超過 %(minutes)s 分鐘仍未開始處理（背景工作佇列可能已遺失），名單沒有寫入任何資料；"
+    "上傳的檔案已刪除，請重新上傳檔案。"
+)
+
+
+def _upload_interrupted(upload: RosterUpload, message: str | None = None) -> dict:
+    message = message or str(MSG_UPLOAD_INTERRUPTED)
+    return {
+        "status": UploadStatus.INTERRUPTED,
+        "summary": message[:300],
+        "messages": [message],
+        "finished_at": timezone.now(),
+    }
+
+
+def _upload_lost(upload: RosterUpload) -> dict:
+    minutes = int(reaper.UPLOAD_QUEUE_TIMEOUT.total_seconds() // 60)
+    return _upload_interrupted(upload, str(MSG_UPLOAD_LOST) % {"minutes": minutes})
+
+
+def _upload_discard_file(upload: RosterUpload) -> None:
+    """A reaped upload's file carries national IDs: it goes at once, not a day later."""
+    if upload.stored_path:
+        Path(upload.stored_path).unlink(missing_ok=True)
+        Path(upload.stored_path).with_name(Path(upload.stored_path).stem + "-engine.csv").unlink(
+            missing_ok=True
+        )
+    RosterUpload.objects.filter(pk=upload.pk).update(stored_path="")
+    upload.stored_path = ""
+
+
+# A roster upload whose worker died (it no longer holds the upload's advisory lock), or one 等待處理
+# longer than reaper.UPLOAD_QUEUE_TIMEOUT that no worker took, becomes 中斷 and its file is deleted
+# (registered in teachers.apps). Without PostgreSQL nothing tells a dead worker: never reaped.
+ROSTER_UPLOAD_JOB = reaper.JobKind(
+    key="teachers.roster_upload",
+    model=RosterUpload,
+    working={"status": UploadStatus.RUNNING},
+    interrupted=_upload_interrupted,
+    lock_class=ROSTER_UPLOAD_LOCK_CLASS,
+    on_interrupted=_upload_discard_file,
+    queued={"status": UploadStatus.QUEUED},
+    lost=_upload_lost,
+    queued_timeout=reaper.UPLOAD_QUEUE_TIMEOUT,
+    queued_since=("created_at",),
+)
+
+
+def _pause_for_tests() -> None:
+    # The killed-worker test holds the upload here, 檢查與匯入中, to kill its worker. Unset in production.
+    seconds = float(os.environ.get("INSERVICE_UPLOAD_PAUSE_SECONDS", "0") or 0)
+    if seconds:
+        time.sleep(seconds)
 
 
 def _school_date(value: str, column: str, errors: list[str]) -> str:
@@ -235,11 +299,23 @@ def import_school_file(path: Path, unit) -> dataexchange.ImportResult:
 
 
 def roster_upload_process(upload_id: int) -> RosterUpload:
-    """The task's body: the school's file through the engine (import_school_file); the file is then removed."""
-    upload = RosterUpload.objects.select_related("unit").get(pk=upload_id)
-    if upload.status != UploadStatus.QUEUED:
-        return upload  # a redelivered task: already done
-    RosterUpload.objects.filter(pk=upload.pk).update(status=UploadStatus.RUNNING)
+    """The task's body: claim the queued upload and hold its advisory lock while the worker lives
+    (core.reaper tells a dead worker by it), then _roster_upload_import."""
+    with reaper.held(ROSTER_UPLOAD_LOCK_CLASS, upload_id):
+        # A conditional claim: a task delivered twice, or one arriving after the reaper marked the
+        # upload lost, works once or not at all.
+        claimed = RosterUpload.objects.filter(pk=upload_id, status=UploadStatus.QUEUED).update(
+            status=UploadStatus.RUNNING
+        )
+        upload = RosterUpload.objects.select_related("unit").get(pk=upload_id)
+        if not claimed:
+            return upload
+        _pause_for_tests()
+        return _roster_upload_import(upload)
+
+
+def _roster_upload_import(upload: RosterUpload) -> RosterUpload:
+    """The school's file through the engine (import_school_file); the file is then removed."""
     path = Path(upload.stored_path)
     if not path.is_file():
         logger.error("roster upload %s: stored file missing at processing time", upload.pk)

@@ -408,7 +408,7 @@ def roster_feed_run(source: str, *, adapter=None) -> FeedRun:
         run.finished_at = timezone.now()
         run.save()
         logger.warning("teacher feed %s run %s failed: %s", source, run.pk, type(exc).__name__)
-        notify_failure(run)
+        roster_feed_failure_notify(run)
         return run
     run.status = FeedRunStatus.SUCCEEDED
     run.finished_at = timezone.now()
@@ -428,7 +428,7 @@ def operator_addresses() -> list[str]:
     return sorted(set(addresses))
 
 
-def notify_failure(run: FeedRun) -> None:
+def roster_feed_failure_notify(run: FeedRun) -> None:
     recipients = operator_addresses()
     if not recipients:
         return

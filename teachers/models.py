@@ -303,6 +303,8 @@ class UploadStatus(models.TextChoices):
     RUNNING = "running", _("檢查與匯入中")
     DONE = "done", _("完成")
     REFUSED = "refused", _("退回")
+    # The worker died, or the task message was lost (core.reaper): nothing written, the file deleted.
+    INTERRUPTED = "halted", _("中斷")
 
 
 class RosterUpload(models.Model):

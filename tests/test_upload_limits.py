@@ -149,6 +149,31 @@ def test_an_attendance_file_past_the_size_limit_is_refused(
     assert over_course.status == CourseStatus.CLOSED
 
 
+def test_the_services_refuse_a_file_past_the_size_limit_whoever_calls(
+    clerk, chief, school, over_course, settings, tmp_path
+):
+    """Not only the forms: attendance_upload_create and roster_upload_submit check the size too."""
+    from teachers import batch
+    from teachers.services import RosterError
+
+    settings.UPLOAD_MAX_BYTES = 1024 * 1024
+    settings.ROSTER_UPLOAD_DIR = str(tmp_path)
+    number = over_course.enrolments.get().number
+    big = attendance_csv([(number, "1")], padding=settings.UPLOAD_MAX_BYTES).read()
+    with pytest.raises(course_services.CourseError) as refused:
+        course_services.attendance_upload_create(
+            actor=clerk, course=over_course, filename="attendance.csv", content=big
+        )
+    assert refused.value.code == "file_too_big" and "檔案超過 1 MB 的上限" in str(refused.value.message)
+    assert not AttendanceUpload.objects.exists()
+    with pytest.raises(RosterError) as refused:
+        batch.roster_upload_submit(
+            actor=chief, unit=school, uploaded=roster_file(school, 1, padding=settings.UPLOAD_MAX_BYTES)
+        )
+    assert refused.value.code == "file_too_big"
+    assert not RosterUpload.objects.exists() and list(tmp_path.iterdir()) == []
+
+
 def test_an_attendance_file_past_the_row_limit_is_refused_whole(
     clerk, over_course, settings, django_capture_on_commit_callbacks
 ):

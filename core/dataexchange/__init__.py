@@ -18,13 +18,15 @@ Checks follow core.validation: a value or a `Problem`; a row's problems are a li
 
 The package, by concern (every name is re-exported here: `from core.dataexchange import Table`):
 `registry` (the kinds), `files` (`import_file` / `export_file`), `run` (`ImportRun`,
-`ImportResult`), `reading` (`Table`: .csv and .xlsx in), `writing` (`TableWriter`), `cells` (cell
+`ImportResult`), `reading` (`Table`: .csv and .xlsx in), `writing` (`TableWriter`), `copying`
+(`copy_csv`: a national .csv COPYed straight into a staging table), `cells` (cell
 text, the formula guard), `fields` (row-local checks of dates, decimals, codes), `errors`
 (`ErrorList`, `ImportRefused`), `staging` (staging tables, set-based checks), `bulk` (`--bulk`).
 """
 
 from core.dataexchange.bulk import LOCK_ALL, LOCK_WRITES, bulk_locks, secondary_indexes_dropped
 from core.dataexchange.cells import FORMULA_ESCAPED_RE, FORMULA_RE, FORMULA_START, cell_text, escape_formula
+from core.dataexchange.copying import WHITESPACE, CopiedRows, copy_csv
 from core.dataexchange.errors import (
     MAX_PRINTED_ERRORS,
     MSG_AT_LINE,
@@ -83,6 +85,9 @@ from core.dataexchange.staging import Staging, analyse, collect, is_postgresql, 
 from core.dataexchange.writing import XLSX_SHEET_ROWS, TableWriter
 
 __all__ = [
+    "CopiedRows",
+    "WHITESPACE",
+    "copy_csv",
     "ErrorList",
     "FORMULA_ESCAPED_RE",
     "FORMULA_RE",

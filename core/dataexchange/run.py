@@ -59,6 +59,7 @@ class ImportRun:
         self.notices: list[str] = []
         self.phases: list[tuple[str, float]] = []
         self._tables: list[str] = []
+        self._views: list[str] = []
 
     @contextmanager
     def phase(self, name: str):
@@ -88,6 +89,15 @@ class ImportRun:
                 cursor.execute(f"ANALYZE {name}")
         return name
 
+    def create_view(self, purpose: str, select: str) -> str:
+        """A temporary view (a query over staging tables, named like them); returns its name."""
+        name = f"import_{self.kind}_{purpose}"
+        if name not in self._views:
+            self._views.append(name)
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"CREATE OR REPLACE TEMPORARY VIEW {name} AS {select}")
+        return name
+
     def collect(self, sql: str, params: Sequence = (), reason=None) -> None:
         collect(self.connection, self.errors, sql, params, reason)
 
@@ -96,6 +106,9 @@ class ImportRun:
 
     def drop_tables(self) -> None:
         with self.connection.cursor() as cursor:
+            for name in reversed(self._views):
+                cursor.execute(f"DROP VIEW IF EXISTS {name}")
             for name in reversed(self._tables):
                 cursor.execute(f"DROP TABLE IF EXISTS {name}")
         self._tables.clear()
+        self._views.clear()

@@ -94,13 +94,13 @@ def test_a_dead_workers_upload_becomes_interrupted_with_a_message(clerk, course)
 
 
 @contextlib.contextmanager
-def a_worker_holding(job):
+def a_worker_holding(job, lock_class=services.UPLOAD_LOCK_CLASS):
     """A worker's hold on `job` (its advisory lock), from another connection, while the block runs."""
     holding, release = threading.Event(), threading.Event()
 
     def worker():
         try:
-            with reaper.held(services.UPLOAD_LOCK_CLASS, job.pk):
+            with reaper.held(lock_class, job.pk):
                 holding.set()
                 release.wait(30)
         finally:

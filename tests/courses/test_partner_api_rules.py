@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from courses import api as partner_api
-from courses import partners
+from courses import partners, states
 from courses.models import Course, CourseStatus, HoursSource, IssuedHours
 from tests.factories import UserFactory
 
@@ -280,3 +280,25 @@ def test_the_limiter_is_django_ninjas_throttling():
 
     assert any(isinstance(t, SimpleRateThrottle) for t in partner_api.api.throttle)
     assert not hasattr(partner_api, "_rate_limit")  # the hand-written counter is gone
+
+
+# issue 17 point 3: the states a partner may send hours in are courses.states' "partner_hours" row
+
+
+@pytest.mark.parametrize("status", CourseStatus.values)
+def test_partner_hours_are_accepted_exactly_in_the_table_s_states(credential, university, teacher, status):
+    course = make_course(university)
+    Course.objects.filter(pk=course.pk).update(status=status)
+    batch = [record(course, teacher.person, course.start_date)]
+    if states.allows("partner_hours", status):
+        partners.partner_hours_submit(credential=credential, records=batch)
+        assert IssuedHours.objects.filter(course=course, person=teacher.person).count() == 1
+    else:
+        with pytest.raises(partners.BatchRefused) as refused:
+            partners.partner_hours_submit(credential=credential, records=batch)
+        assert partners.R_COURSE_STATE in refused.value.errors[0]["reasons"]
+        assert not IssuedHours.objects.filter(course=course).exists()
+    assert states.ACTIONS["partner_hours"].from_states == set(CourseStatus.values) - {
+        CourseStatus.REGISTERING,
+        CourseStatus.CANCELLED,
+    }

@@ -41,6 +41,7 @@ EXPECTED = {
     "sessions": ALL - {S.CANCELLED},
     "checkins": ALL - {S.REGISTERING, S.CANCELLED},
     "feedback": ALL - {S.CANCELLED},
+    "partner_hours": ALL - {S.REGISTERING, S.CANCELLED},
 }
 
 
@@ -103,7 +104,8 @@ def _attempts(clerk, course, teacher, applicant):
 
 
 CHECK_IN_ROWS = ("checkin", "session_edit", "sessions", "checkins")  # courses.checkin's own tests
-OWN_TESTS = (*CHECK_IN_ROWS, "feedback")  # 研習回饋問卷: tests/courses/test_feedback.py, its own code
+# 研習回饋問卷: tests/courses/test_feedback.py; partner hours: tests/courses/test_partner_api_rules.py
+OWN_TESTS = (*CHECK_IN_ROWS, "feedback", "partner_hours")
 
 
 def test_check_in_reads_the_table():
@@ -188,3 +190,15 @@ def test_the_teacher_is_offered_decline_exactly_when_the_table_allows_it(course_
         return
     shown = f'href="{reverse("courses:decline", args=[f"S{course.pk}"])}"' in html.content.decode()
     assert shown == (status in EXPECTED["decline"])
+
+
+@pytest.mark.parametrize("status", sorted(EXPECTED["checkins"]))
+def test_the_check_in_record_page_offers_the_check_in_page_exactly_when_the_table_allows_it(
+    clerk, course_in, status
+):
+    """報到紀錄與出席時數 links 報到頁 by the table's "checkin" row (it once tested a substring of the state)."""
+    course, _teacher, _applicant = course_in(status)
+    response = signed_in_client(clerk).get(reverse("courses:checkins", args=[course.pk]))
+    assert response.status_code == 200
+    shown = f'href="{reverse("courses:checkin", args=[course.pk])}"' in response.content.decode()
+    assert shown == (status in EXPECTED["checkin"])

@@ -55,6 +55,7 @@ def test_a_second_start_for_the_same_year_is_refused_while_one_waits(small_world
     with pytest.raises(services.RewardError) as refused:
         services.reward_run_start(actor=None, year=YEAR, via="command")
     assert "第 113 學年度的獎勵作業已在執行中" in str(refused.value.message)
+    assert refused.value.code == "already_active" and refused.value.status == 409
     assert RewardRun.objects.filter(year=YEAR).count() == 1
 
 
@@ -66,6 +67,7 @@ def test_a_taken_run_is_not_executed_twice(small_world):
 def test_years_without_hours_or_a_cycle_or_not_yet_over_are_refused(db):
     with pytest.raises(services.RewardError) as no_cycle:
         services.reward_run_start(actor=None, year=100)
+    assert no_cycle.value.code == "no_cycle"
     assert str(no_cycle.value.message) == (
         "第 100 學年度既沒有研習時數，也沒有進修規劃年度（填報期程），無法計算獎勵。"
     )
@@ -74,6 +76,7 @@ def test_years_without_hours_or_a_cycle_or_not_yet_over_are_refused(db):
     PlanningCycle.objects.create(year=199, roster_cutoff=dt.datetime(2110, 8, 2, 9, tzinfo=dt.UTC))
     with pytest.raises(services.RewardError) as not_over:
         services.reward_run_start(actor=None, year=199)
+    assert not_over.value.code == "year_not_over"
     assert (
         str(not_over.value.message) == "第 199 學年度尚未結束（至 200年7月31日），學年度結束後才能計算獎勵。"
     )
