@@ -78,7 +78,9 @@ def create_test_db(self, verbosity=1, autoclobber=False, serialize=True, keepdb=
                     )
                     connection.settings_dict["TEST"] = saved_test
                 cursor.execute(f"ALTER DATABASE {quote(building)} RENAME TO {quote(template)}")
-                cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [prefix + "%"])
+                cursor.execute(
+                    "SELECT datname FROM pg_database WHERE left(datname, %s) = %s", [len(prefix), prefix]
+                )
                 for (stale,) in cursor.fetchall():
                     if stale != template:
                         try:
