@@ -13,7 +13,9 @@ class AccountsConfig(AppConfig):
             audit,  # noqa: F401 — registers models with the audit log
             checks,  # noqa: F401 — the deploy checks of the shared cache
             importers,
+            ratelimits,
             security_log,  # noqa: F401 — connects the sign-in receivers
         )
 
+        ratelimits.install()  # allauth's rate limits in one Redis round trip per check
         dataexchange.register(importers.KIND)  # SPEC §8 kind `units`

@@ -15,7 +15,7 @@ from accounts import applying, permissions
 from accounts.permissions import Perm, requires
 from core import exports as core_exports
 from core import fonts
-from core.refusals import refused_response
+from core.refusals import raise_denial, refused_response
 from core.uploads import limited_upload
 from courses import (
     certificates,
@@ -362,6 +362,7 @@ def upload_retry(request, pk: int, upload_id: int):
     try:
         services.attendance_upload_retry(actor=request.user, course=course, upload=job)
     except services.CourseError as error:
+        raise_denial(error)  # 404/403 as everywhere; a rule of the data comes back as a message
         messages.error(request, error.message)
     return redirect("courses:upload-status", pk=course.pk, upload_id=job.pk)
 
@@ -411,6 +412,7 @@ def correction_decide(request, correction_id: int):
     try:
         services.correction_decide(actor=request.user, correction=correction, approve=approve)
     except services.CourseError as error:
+        raise_denial(error)  # 404/403 as everywhere; a rule of the data comes back as a message
         messages.error(request, error.message)
     else:
         messages.success(request, _("已核定更正。") if approve else _("已不予核定。"))

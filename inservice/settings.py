@@ -316,6 +316,8 @@ if os.environ.get("EMAIL_URL"):
 
 # Sessions (SPEC §9): a new token at sign-in (Django rotates it), 30 minutes idle, 12 hours absolute.
 SESSION_COOKIE_AGE = 30 * 60
+# PostgreSQL, written once per sign-in (accounts.sessions says why not Redis).
+SESSION_ENGINE = "accounts.sessions"
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ABSOLUTE_LIMIT_SECONDS = 12 * 60 * 60

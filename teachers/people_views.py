@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import Person
 from accounts.permissions import Perm, requires
+from core.refusals import raise_denial
 from teachers import people
 from teachers.services import RosterError
 
@@ -61,6 +62,7 @@ class MergeForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def correct_id(request):
     form = CorrectIdForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         person = _person(form, "current_id", "name")
         if person is not None:
@@ -69,24 +71,29 @@ def correct_id(request):
                     actor=request.user, person=person, new_national_id=form.cleaned_data["new_id"]
                 )
             except RosterError as exc:
+                raise_denial(exc)
                 form.add_error("new_id", exc.message)
+                status = exc.status  # the refusal's code decides: 409 a clash, 400 an ID the rules refuse
             else:
                 messages.success(request, _("已更正 %(name)s 的身分證字號。") % {"name": person.masked_name})
                 return redirect("teachers:correct-id")
-    return render(request, "teachers/correct_id.html", {"form": form})
+    return render(request, "teachers/correct_id.html", {"form": form}, status=status)
 
 
 @requires(Perm.OPERATOR_ADMIN)
 @require_http_methods(["GET", "POST"])
 def merge(request):
     form = MergeForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         keep, duplicate = _person(form, "keep_id"), _person(form, "duplicate_id")
         if keep is not None and duplicate is not None:
             try:
                 moved = people.people_merge(actor=request.user, keep=keep, duplicate=duplicate)
             except RosterError as exc:
+                raise_denial(exc)
                 form.add_error(None, exc.message)
+                status = exc.status  # 409: a clash the merge cannot move (named in the message)
             else:
                 summary = "、".join(f"{label} {n}" for label, n in moved.items())
                 messages.success(
@@ -94,4 +101,4 @@ def merge(request):
                     _("已合併至 %(name)s：%(summary)s。") % {"name": keep.masked_name, "summary": summary},
                 )
                 return redirect("teachers:merge")
-    return render(request, "teachers/merge.html", {"form": form})
+    return render(request, "teachers/merge.html", {"form": form}, status=status)

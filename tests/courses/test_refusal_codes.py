@@ -14,7 +14,16 @@ from django.utils import timezone
 from core.refusals import Kind
 from courses import services
 from courses.choices import Admission
-from courses.models import Course, CourseStatus, Enrolment, EnrolmentStatus, HoursCorrection, IssuedHours
+from courses.models import (
+    AttendanceUpload,
+    Course,
+    CourseStatus,
+    Enrolment,
+    EnrolmentStatus,
+    HoursCorrection,
+    IssuedHours,
+    UploadStatus,
+)
 from tests.factories import BusinessAccountFactory
 from tests.helpers import refusal_of, signed_in_client
 
@@ -169,3 +178,37 @@ def test_every_course_refusal_names_its_rule():
     """CourseError takes no default code: a raise site that names none fails at once."""
     with pytest.raises(TypeError):
         services.CourseError("x")
+
+
+def test_a_forbidden_decision_answers_403_not_a_redirect(clerk, confirmed, centre, monkeypatch):
+    """correction_decide shows a rule of the data as a message; a refusal of who the actor is is 403."""
+    course, enrolment = confirmed
+    correction = services.correction_request(
+        actor=clerk, course=course, enrolment=enrolment, hours_after=Decimal("3"), reason="早退"
+    )
+
+    def refuse(**kwargs):
+        raise services.CourseError(services.MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
+
+    monkeypatch.setattr(services, "correction_decide", refuse)
+    response = signed_in_client(centre).post(
+        reverse("courses:correction-decide", args=[correction.pk]), {"decision": "approve"}
+    )
+    assert response.status_code == 403
+    correction.refresh_from_db()
+    assert correction.status == "pending"
+
+
+def test_a_forbidden_retry_answers_403_not_a_redirect(clerk, confirmed, monkeypatch):
+    """重新處理 shows a rule of the upload as a message; a refusal of who the actor is is 403."""
+    course, _enrolment = confirmed
+    job = AttendanceUpload.objects.create(
+        course=course, uploaded_by=clerk, filename="a.csv", content=b"", status=UploadStatus.FAILED
+    )
+
+    def refuse(**kwargs):
+        raise services.CourseError(services.MSG_FORBIDDEN, code="forbidden", kind=Kind.FORBIDDEN)
+
+    monkeypatch.setattr(services, "attendance_upload_retry", refuse)
+    response = signed_in_client(clerk).post(reverse("courses:upload-retry", args=[course.pk, job.pk]))
+    assert response.status_code == 403

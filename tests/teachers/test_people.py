@@ -188,3 +188,38 @@ def test_a_refused_form_does_not_write_the_national_ids_back(operator, pair):
     )
     assert "教師帳號" in html
     assert keep.reveal_national_id() not in html and duplicate.reveal_national_id() not in html
+
+
+# issue 17 point 2: the pages answer a refusal by its kind (409 a clash), the wording on the form
+
+
+def test_a_merge_clash_answers_409_with_the_rule_s_wording(operator, pair):
+    keep, duplicate = pair
+    teacher_account(keep)  # two teacher accounts: the merge cannot move them
+    response = signed_in_client(operator).post(
+        reverse("teachers:merge"),
+        {
+            "keep_id": keep.reveal_national_id(),
+            "duplicate_id": duplicate.reveal_national_id(),
+            "confirmed": "on",
+        },
+    )
+    assert response.status_code == 409
+    assert str(people.MSG_TWO_TEACHER_ACCOUNTS) in response.content.decode()
+    assert Person.objects.filter(pk=duplicate.pk).exists()
+
+
+def test_a_correction_to_a_taken_id_answers_409_with_the_rule_s_wording(operator):
+    person, other = PersonFactory(), PersonFactory()
+    response = signed_in_client(operator).post(
+        reverse("teachers:correct-id"),
+        {
+            "current_id": person.reveal_national_id(),
+            "name": person.name,
+            "new_id": other.reveal_national_id(),
+            "confirmed": "on",
+        },
+    )
+    assert response.status_code == 409
+    assert str(people.MSG_ID_TAKEN) in response.content.decode()
+    assert Person.objects.get(pk=person.pk).reveal_national_id() != other.reveal_national_id()
