@@ -47,7 +47,7 @@ BIND_MAX_AGE = 3 * 24 * 3600
 MSG_BAD_LINK = gettext_lazy("確認連結無效或已過期，請重新以帳號漫遊登入。")
 
 
-def fetch_eduinfo(access_token: str) -> dict:
+def eduinfo_fetch(access_token: str) -> dict:
     """The eduinfo resource: {"schoolid": "…", "titles": [{"schoolid": "…", "titles": ["教師"]}]}."""
     request = urllib.request.Request(
         settings.MOE_SSO_EDUINFO_URL, headers={"Authorization": f"Bearer {access_token}"}
@@ -69,7 +69,7 @@ def _titles(eduinfo: dict) -> list[str]:
     return found
 
 
-def update_school(person: Person, eduinfo: dict) -> Membership | None:
+def person_school_update(person: Person, eduinfo: dict) -> Membership | None:
     """Move the person to the school eduinfo names, when it is another one; the new membership or None."""
     code = str(eduinfo.get("schoolid") or "").strip()
     unit = Unit.objects.filter(code=code, kind=UnitKind.SCHOOL).first() if code else None
@@ -135,11 +135,11 @@ class MoeSocialAccountAdapter(DefaultSocialAccountAdapter):
     def pre_social_login(self, request, sociallogin) -> None:
         if sociallogin.account.provider != PROVIDER:
             return
-        eduinfo = fetch_eduinfo(sociallogin.token.token) if sociallogin.token else {}
+        eduinfo = eduinfo_fetch(sociallogin.token.token) if sociallogin.token else {}
         if sociallogin.is_existing:
             person = sociallogin.user.person
             if person is not None:
-                update_school(person, eduinfo)
+                person_school_update(person, eduinfo)
             return
         userinfo = (sociallogin.account.extra_data or {}).get("userinfo") or {}
         request.session[SESSION_KEY] = {
@@ -159,12 +159,12 @@ def _bind(user: User, uid: str, eduinfo: dict) -> SocialAccount:
         )
     account = SocialAccount.objects.create(user=user, provider=PROVIDER, uid=uid, extra_data={})
     if user.person is not None:
-        update_school(user.person, eduinfo)
+        person_school_update(user.person, eduinfo)
     return account
 
 
 @transaction.atomic
-def bind_with_teacher_account(*, user: User, uid: str, eduinfo: dict) -> SocialAccount:
+def sso_binding_by_account(*, user: User, uid: str, eduinfo: dict) -> SocialAccount:
     """Proof by signing in with an existing, 啟用中 teacher account."""
     account = TeacherAccount.objects.filter(user=user, status=AccountStatus.ACTIVE).first()
     if account is None:
@@ -172,7 +172,7 @@ def bind_with_teacher_account(*, user: User, uid: str, eduinfo: dict) -> SocialA
     return _bind(user, uid, eduinfo)
 
 
-def request_binding_by_id(
+def sso_binding_request(
     *, national_id_value: str, name: str, uid: str, eduinfo: dict, asker: str, site: str
 ) -> None:
     """Proof by national ID and name: queue the check and the mail for the worker, whatever was
@@ -197,7 +197,7 @@ def asking_school(eduinfo: dict) -> Unit | None:
     return Unit.objects.filter(code=code).first() if code else None
 
 
-def send_binding_mail(
+def sso_binding_mail_send(
     *, id_digest: str | list[str], name: str, uid: str, eduinfo: dict, asker: str, site: str
 ) -> bool:
     """In the worker: when the ID and name match a person serving now who has a roster address,
@@ -244,7 +244,7 @@ def binding_from_token(token: str) -> dict:
 
 
 @transaction.atomic
-def confirm_binding(*, token: str) -> User:
+def sso_binding_confirm(*, token: str) -> User:
     """The e-mailed link: the person's teacher account (created, 啟用中, if none) gets the `sub`."""
     try:
         data = signing.loads(token, salt=BIND_SALT, max_age=BIND_MAX_AGE)

@@ -60,7 +60,7 @@ def bind(request):
         )
         if user is not None:
             try:
-                sso.bind_with_teacher_account(
+                sso.sso_binding_by_account(
                     user=user, uid=pending["uid"], eduinfo=pending.get("eduinfo") or {}
                 )
             except RosterError as exc:
@@ -81,7 +81,7 @@ def bind(request):
             return render(request, "teachers/apply_throttled.html", status=429)
         national_id_value = id_form.cleaned_data["national_id"]
         if applying.allowed_id(request, services.APPLY_ACTION, national_id_value):
-            sso.request_binding_by_id(
+            sso.sso_binding_request(
                 national_id_value=national_id_value,
                 name=id_form.cleaned_data["name"],
                 uid=pending["uid"],
@@ -139,7 +139,7 @@ def confirm(request, token: str):
         return render(request, "teachers/sso_sent.html", {"error": exc.message}, status=exc.status)
     if request.method == "POST":
         try:
-            sso.confirm_binding(token=token)
+            sso.sso_binding_confirm(token=token)
         except RosterError as exc:
             return render(request, "teachers/sso_sent.html", {"error": exc.message}, status=exc.status)
         messages.success(request, _("已綁定帳號漫遊，請以教育體系單一簽入登入。"))

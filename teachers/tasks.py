@@ -40,6 +40,6 @@ def send_sso_binding_mail(
     id_digest: str | list[str], name: str, uid: str, eduinfo: dict, asker: str, site: str
 ) -> bool:
     """帳號漫遊 by national ID and name: the check and the mail, off the request (teachers.sso)."""
-    return sso.send_binding_mail(
+    return sso.sso_binding_mail_send(
         id_digest=id_digest, name=name, uid=uid, eduinfo=eduinfo, asker=asker, site=site
     )

@@ -321,7 +321,7 @@ def test_a_bound_sub_cannot_be_bound_again_to_someone_else(provider, school):
     from teachers.services import RosterError
 
     with pytest.raises(RosterError):
-        sso.bind_with_teacher_account(user=second.user, uid="sub-6", eduinfo={})
+        sso.sso_binding_by_account(user=second.user, uid="sub-6", eduinfo={})
     assert SocialAccount.objects.get().user == first.user
 
 
