@@ -1,6 +1,9 @@
 """Reads of units and business accounts, already scoped to what the actor may see."""
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from auditlog.models import LogEntry
+from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, When
 
@@ -9,6 +12,7 @@ from accounts.models import (
     BusinessAccount,
     BusinessAccountStatus,
     BusinessAccountType,
+    SecurityEvent,
     Unit,
     UnitKind,
 )
@@ -73,3 +77,23 @@ def business_account_audit_log() -> QuerySet[LogEntry]:
         .select_related("actor__business_account")
         .order_by("-timestamp")
     )
+
+
+def security_events() -> QuerySet[SecurityEvent]:
+    """安全稽核紀錄: every sign-in and refused request, newest first (the model's order)."""
+    return SecurityEvent.objects.all()
+
+
+def admin_log_entries() -> QuerySet[AdminLogEntry]:
+    """管理後台異動紀錄: every change made in the Django admin, newest first, with who and what."""
+    return AdminLogEntry.objects.select_related("user", "content_type").order_by("-action_time", "-pk")
+
+
+def authenticators_of(user) -> QuerySet[Authenticator]:
+    """The user's two-step verification devices (帳號設定)."""
+    return Authenticator.objects.filter(user=user)
+
+
+def email_addresses_of(user) -> QuerySet[EmailAddress]:
+    """The user's e-mail addresses, the primary first (帳號設定)."""
+    return EmailAddress.objects.filter(user=user).order_by("-primary", "email")

@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from accounts import applying, permissions, selectors, services
 from accounts.filters import DirectoryFilter, SecurityEventFilter
 from accounts.forms import BusinessAccountApplyForm, ChangeTypeForm
-from accounts.models import BusinessAccount, BusinessAccountType, SecurityEvent
+from accounts.models import BusinessAccount, BusinessAccountType
 from accounts.permissions import Perm, Role, requires
 from accounts.services import Refusal
 from core.refusals import refused_response
@@ -142,8 +141,8 @@ def audit_log(request):
 @requires(Perm.AUDIT_LOG)
 def security_log(request):
     """安全稽核紀錄: sign-ins and refused requests, filtered; read-only, like every audit page."""
-    filterset = SecurityEventFilter(request.GET or None, queryset=SecurityEvent.objects.all())
-    events = filterset.qs if filterset.is_bound and filterset.is_valid() else SecurityEvent.objects.all()
+    filterset = SecurityEventFilter(request.GET or None, queryset=selectors.security_events())
+    events = filterset.qs if filterset.is_bound and filterset.is_valid() else selectors.security_events()
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -155,8 +154,7 @@ def security_log(request):
 @requires(Perm.AUDIT_LOG)
 def admin_log(request):
     """管理後台異動紀錄: every change made in the Django admin, by whom and when (issue 9 point 3)."""
-    entries = AdminLogEntry.objects.select_related("user", "content_type").order_by("-action_time", "-pk")
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.admin_log_entries(), 50).get_page(request.GET.get("page"))
     return render(request, "accounts/admin_log.html", {"page": page})
 
 

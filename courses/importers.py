@@ -167,7 +167,7 @@ def import_hours(run: ImportRun, table: Table) -> dict[str, int]:
 def _lookups(connection) -> tuple[dict[str, str], dict[str, int], LeadingZeros]:
     """Every person's id by digest (national IDs resolved without a query per row), every unit's
     id by code, and the known codes a spreadsheet may have stripped of their leading zeros."""
-    with connection.cursor() as cursor:
+    with connection.chunked_cursor() as cursor:  # server-side: 200,000 rows not held whole in libpq
         cursor.execute(f"SELECT national_id_digest, id FROM {PERSON}")
         person_by_digest: dict[str, str] = {}
         while rows := cursor.fetchmany(10000):

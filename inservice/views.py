@@ -2,7 +2,6 @@ import logging
 import os
 
 import redis
-from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -12,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from accounts import permissions
+from accounts import selectors as account_selectors
 from accounts.permissions import Role
 from inservice.navigation import MENU
 from planning import selectors as planning_selectors
@@ -56,13 +56,13 @@ def _failed_feed_runs(user):
 @login_required
 def account_settings(request):
     """帳號設定: one page that leads to every account page (e-mail, password, two-step verification)."""
-    authenticators = {a.type: a for a in Authenticator.objects.filter(user=request.user)}
+    authenticators = {a.type: a for a in account_selectors.authenticators_of(request.user)}
     recovery = authenticators.get(Authenticator.Type.RECOVERY_CODES)
     return render(
         request,
         "account/settings.html",
         {
-            "emails": EmailAddress.objects.filter(user=request.user).order_by("-primary", "email"),
+            "emails": account_selectors.email_addresses_of(request.user),
             "totp_active": Authenticator.Type.TOTP in authenticators,
             "recovery_codes_left": len(recovery.wrap().get_unused_codes()) if recovery else None,
             "mfa_required": permissions.requires_mfa(request.user),

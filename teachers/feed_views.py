@@ -10,14 +10,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import Perm, requires
-from teachers import feeds
+from teachers import feeds, selectors
 from teachers.models import FeedRun, FeedRunStatus, FeedSource
 from teachers.tasks import sync_teacher_feed
 
 
 @requires(Perm.OPERATOR_ADMIN)
 def feed_runs(request):
-    page = Paginator(FeedRun.objects.defer("refusals"), 20).get_page(request.GET.get("page"))
+    page = Paginator(selectors.feed_runs(), 20).get_page(request.GET.get("page"))
     for run in page:
         run.progress = feeds.progress_of(run)
     return render(

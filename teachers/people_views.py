@@ -12,10 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from accounts.models import Person
 from accounts.permissions import Perm, requires
 from core.refusals import raise_denial
-from teachers import people
+from teachers import people, selectors
 from teachers.services import RosterError
 
 MSG_NOT_FOUND = gettext_lazy("查無此身分證字號的人員資料。")
@@ -23,7 +22,7 @@ MSG_NAME = gettext_lazy("姓名與此身分證字號登錄的資料不符。")
 
 
 def _person(form, field: str, name_field: str | None = None):
-    person = Person.objects.by_national_id(form.cleaned_data[field]).first()
+    person = selectors.person_by_national_id(form.cleaned_data[field])
     if person is None:
         form.add_error(field, MSG_NOT_FOUND)
     elif name_field and person.name != form.cleaned_data[name_field]:

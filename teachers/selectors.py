@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
-from accounts.models import Unit
+from accounts.models import Person, Unit
 from accounts.permissions import Perm
 from core.roc import academic_year
 from teachers import hours, trust
@@ -22,6 +22,7 @@ from teachers.models import (
     AccountStatus,
     ApplicationStatus,
     Category,
+    FeedRun,
     Membership,
     Subject,
     TeacherAccount,
@@ -312,3 +313,13 @@ def download_rows(unit: Unit, chunk_size: int = 2000) -> Iterator[tuple]:
         roster.order_by("person__name", "pk").values_list(*DOWNLOAD_FIELDS).iterator(chunk_size=chunk_size)
     ):
         yield (*row, subjects.get(row[-1], ()))
+
+
+def person_by_national_id(number: str) -> Person | None:
+    """The person registered under this national ID (人員資料合併, 身分證字號更正), or None."""
+    return Person.objects.by_national_id(number).first()
+
+
+def feed_runs() -> QuerySet[FeedRun]:
+    """教師資料同步紀錄, newest first (the model's order), without the refusals' text."""
+    return FeedRun.objects.defer("refusals")
