@@ -131,59 +131,48 @@ def filtered_roster(
     return roster.filter(condition)
 
 
-def account_counts(prefix: str = "") -> dict[str, models.Expression]:
-    """學校總人數, 已申請人數 (含帳號漫遊) split 教師 / 行政職員, and 待申請人數 (the rest), over the
-    current memberships reached through `prefix` ("" from Membership, "memberships__" from Unit):
-    the regional centre's counts (a school's own page counts the same by roster_counts)."""
-    # A LEFT JOIN to the teacher account (one per person), not a subquery per row and count. Every
-    # membership is 教師 or 行政職員 (a check constraint), so 已申請 is the two together.
-    current = Q(**{f"{prefix}end_date__isnull": True})
-    has_account = Q(**{f"{prefix}person__teacher_account__isnull": False})
-    no_account = Q(**{f"{prefix}person__teacher_account__isnull": True})
-    category = f"{prefix}category"
-
-    def count(condition: Q) -> Count:
-        return Count(f"{prefix}pk", filter=current & condition)
-
-    return {
-        "total": count(Q()),
-        "applied_teachers": count(has_account & Q(**{category: Category.TEACHER})),
-        "applied_staff": count(has_account & Q(**{category: Category.STAFF})),
-        "applied": count(has_account),
-        "pending": count(no_account),
-    }
+COUNT_KEYS = ("total", "applied_teachers", "applied_staff", "applied", "pending", "waiting")
 
 
-def roster_counts(unit: Unit) -> dict[str, int]:
-    """The unit's account_counts, and 已申請（待啟用） (no account yet, a waiting application) — one query.
-
-    The same definitions as account_counts, counted by grouping the unit's current memberships on
-    (category, has a teacher account, has a waiting application): each condition is an indexed
-    EXISTS evaluated once per membership, where the FILTERed counts join every person and every
-    teacher account of the country (a test holds the figures equal to the centre's row)."""
-    rows = (
-        Membership.objects.filter(unit=unit, end_date__isnull=True)
+def _grouped_counts(memberships: QuerySet[Membership], *by: str):
+    """The current memberships grouped on (*by, category, has a teacher account, has a waiting
+    application), each condition an indexed EXISTS evaluated once per membership: the one query
+    behind every 學校總人數 / 已申請 / 待申請 figure (a FILTERed count over a join of every person and
+    teacher account of the country costs more)."""
+    return (
+        memberships.filter(end_date__isnull=True)
         .annotate(
             has_account=Exists(TeacherAccount.objects.filter(person_id=OuterRef("person_id"))),
             applying=Exists(_waiting("person_id")),
         )
         .order_by()
-        .values_list("category", "has_account", "applying")
+        .values_list(*by, "category", "has_account", "applying")
         .annotate(n=Count("pk"))
     )
-    counts = dict.fromkeys(("total", "applied_teachers", "applied_staff", "applied", "pending", "waiting"), 0)
-    for category, has_account, applying, n in rows:
-        counts["total"] += n
-        if has_account:
-            counts["applied"] += n
-            if category == Category.TEACHER:
-                counts["applied_teachers"] += n
-            elif category == Category.STAFF:
-                counts["applied_staff"] += n
-        else:
-            counts["pending"] += n
-            if applying:
-                counts["waiting"] += n
+
+
+def _add(counts: dict[str, int], category: str, has_account: bool, applying: bool, n: int) -> None:
+    """The definitions, once: 學校總人數 every current membership; 已申請 (含帳號漫遊) those with a
+    teacher account, split 教師 / 行政職員 (every membership is one of the two, a check constraint);
+    待申請 the rest, of whom 已申請（待啟用） have a waiting application."""
+    counts["total"] += n
+    if has_account:
+        counts["applied"] += n
+        if category == Category.TEACHER:
+            counts["applied_teachers"] += n
+        elif category == Category.STAFF:
+            counts["applied_staff"] += n
+    else:
+        counts["pending"] += n
+        if applying:
+            counts["waiting"] += n
+
+
+def roster_counts(unit: Unit) -> dict[str, int]:
+    """本單位教師帳號管理's counts for the unit, in one query (the centre's row counts the same)."""
+    counts = dict.fromkeys(COUNT_KEYS, 0)
+    for row in _grouped_counts(Membership.objects.filter(unit=unit)):
+        _add(counts, *row)
     return counts
 
 
@@ -212,16 +201,20 @@ def subject_choices(unit: Unit) -> QuerySet[Subject]:
     return subjects_for_stage(unit.stage).order_by("name")
 
 
-def centre_school_counts(actor) -> QuerySet[Unit]:
-    """The regional centre's view: the same counts for each school of its authority, read only."""
+def centre_school_counts(actor) -> list[Unit]:
+    """The regional centre's view: each school of its authority with the counts its own page shows
+    (attributes named as COUNT_KEYS), read only; two queries whatever the number of schools."""
     if not permissions.has_perm(actor, Perm.CENTRE_ROSTER_COUNTS):
-        return Unit.objects.none()
-    return (
-        Unit.objects.schools()
-        .filter(permissions.unit_scope(actor).q())
-        .annotate(**account_counts("memberships__"))
-        .order_by("code")
-    )
+        return []
+    schools = Unit.objects.schools().filter(permissions.unit_scope(actor).q()).order_by("code")
+    by_unit: dict[int, dict[str, int]] = {}
+    for unit_id, *row in _grouped_counts(Membership.objects.filter(unit__in=schools), "unit_id"):
+        _add(by_unit.setdefault(unit_id, dict.fromkeys(COUNT_KEYS, 0)), *row)
+    units = list(schools)
+    for unit in units:
+        for key, value in by_unit.get(unit.pk, dict.fromkeys(COUNT_KEYS, 0)).items():
+            setattr(unit, key, value)
+    return units
 
 
 def membership_for_manager(actor, pk: int) -> Membership:
