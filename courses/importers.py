@@ -15,6 +15,7 @@ with one set-based INSERT. Decisions:
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from pathlib import Path
 
@@ -130,6 +131,25 @@ def _check_person(value: str, person_by_digest: dict[str, str]) -> str | Problem
     if nid.__class__ is Problem:
         return nid
     return person_by_digest.get(national_id.digest(nid)) or Problem(MSG_UNKNOWN_PERSON)
+
+
+def _stage_checked(table, raws, check, *, stored=None, into: dict | None = None) -> bool:
+    """Each distinct raw value of the copied file checked once into its map table: (raw, the
+    checked value or `stored` of it, null) when good, (raw, null, the problem) when refused; the
+    good ones also into `into` (raw → checked value). Returns whether any value was refused."""
+    text, null = table.text, table.null
+    refused = False
+    with table.writer() as add:
+        for raw in raws:
+            value = check(raw)
+            if value.__class__ is Problem:
+                refused = True
+                add((text(raw), null, text(str(value))))
+            else:
+                add((text(raw), value if stored is None else stored(value), null))
+                if into is not None:
+                    into[raw] = value
+    return refused
 
 
 def import_hours(run: ImportRun, table: Table) -> dict[str, int]:
@@ -282,37 +302,14 @@ def _check_copied(run: ImportRun, copied: CopiedRows) -> tuple[_Rows, _Rows]:
 
     people = run.staging("people", [("raw", "text"), ("person_id", "bigint"), ("problem", "text")])
     text, null = people.text, people.null
-    with people.writer() as add:
-        for nid in nids:
-            person = _check_person(nid, person_by_digest)
-            if person.__class__ is Problem:
-                bad = True
-                add((text(nid), null, text(str(person))))
-            else:
-                add((text(nid), person, null))
+    bad |= _stage_checked(people, nids, functools.partial(_check_person, person_by_digest=person_by_digest))
     del nids, person_by_digest
     dates = run.staging("dates", [("raw", "text"), ("day", "date"), ("problem", "text")])
     day_of: dict[str, str] = {}
-    with dates.writer() as add:
-        for raw_day in days:
-            day = _check_date(raw_day)
-            if day.__class__ is Problem:
-                bad = True
-                add((text(raw_day), null, text(str(day))))
-            else:
-                add((text(raw_day), day, null))
-                day_of[raw_day] = day
+    bad |= _stage_checked(dates, days, _check_date, into=day_of)
     hour_values = run.staging("values", [("raw", "text"), ("value", "numeric(6,1)"), ("problem", "text")])
-    tenths_of: dict[str, int] = {}
-    with hour_values.writer() as add:
-        for raw_hours in values:
-            value = _check_hours(raw_hours)
-            if value.__class__ is Problem:
-                bad = True
-                add((text(raw_hours), null, text(str(value))))
-            else:
-                add((text(raw_hours), value[0], null))
-                tenths_of[raw_hours] = value[1]
+    hours_of: dict[str, tuple] = {}  # raw → (value, tenths)
+    bad |= _stage_checked(hour_values, values, _check_hours, stored=lambda value: value[0], into=hours_of)
     course_map = run.staging(
         "course_map",
         [("code_raw", "text"), ("title_raw", "text"), ("organiser_raw", "text"), ("code", "text"),
@@ -347,7 +344,7 @@ def _check_copied(run: ImportRun, copied: CopiedRows) -> tuple[_Rows, _Rows]:
                 course.last = day
         for code, raw_hours in code_values:
             course = course_of[code]
-            course.tenths = max(course.tenths, tenths_of[raw_hours])
+            course.tenths = max(course.tenths, hours_of[raw_hours][1])
         course_staging = _stage_courses(run, courses)
         codes = run.staging("codes", [("raw", "text"), ("code", "text")])
         with codes.writer() as add:
@@ -360,7 +357,7 @@ def _check_copied(run: ImportRun, copied: CopiedRows) -> tuple[_Rows, _Rows]:
                 JOIN {dates.name} d ON d.raw = r.c4 JOIN {hour_values.name} h ON h.raw = r.c5""",
         )
         return _Rows(rows, copied.count), course_staging
-    del code_days, code_values, course_of, day_of, tenths_of
+    del code_days, code_values, course_of, day_of, hours_of
     definitions = run.staging(
         "course_definitions", [("code", "text"), ("title", "text"), ("organiser_id", "bigint")]
     )
