@@ -8,7 +8,6 @@ PostgreSQL.
 
 import os
 import signal
-import uuid
 
 import pytest
 from django.urls import reverse
@@ -18,7 +17,7 @@ from core.exports import ExportStatus
 from rewards import services
 from rewards.models import ListExport
 from tests.helpers import signed_in_client
-from tests.integration.test_rewards_worker import _wait, services_up, workers_on  # noqa: F401
+from tests.integration.workers import own_queue, wait, workers_on
 from tests.rewards.conftest import (
     YEAR,
     ensure_pingtung_113,
@@ -33,9 +32,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def start_worker(services_up, settings, tmp_path):  # noqa: F811
+def start_worker(services_up, settings, tmp_path):
     """A real worker on a queue of its own, with the web side's media root."""
-    queue = f"test-exports-{uuid.uuid4().hex[:8]}"
+    queue = own_queue("exports")
     settings.REWARDS_QUEUE = queue
     settings.MEDIA_ROOT = tmp_path
     settings.TRANSIENT_ROOT = tmp_path / "transient"
@@ -65,7 +64,7 @@ def test_a_worker_writes_the_national_list_encrypted_and_its_requester_downloads
     worker = start_worker()
     client = signed_in_client(operator)
     client.post(reverse("rewards:export-request"), {"year": YEAR, "format": "csv", "list": "teachers"})
-    export = _wait(lambda: _settled(ListExport.objects.get().pk), what="the worker to write the export")
+    export = wait(lambda: _settled(ListExport.objects.get().pk), what="the worker to write the export")
     assert export.status == ExportStatus.READY, export.error
     assert worker.poll() is None  # written by the worker, not in this process
     stored = export.path.read_bytes()
@@ -81,11 +80,11 @@ def test_a_killed_worker_leaves_the_export_interrupted(start_worker, published, 
         reverse("rewards:export-request"), {"year": YEAR, "format": "xlsx", "list": "teachers"}
     )
     export = ListExport.objects.get()
-    _wait(lambda: ListExport.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).exists(),
+    wait(lambda: ListExport.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).exists(),
           what="the worker to take the export")  # fmt: skip
     assert reaper.reap(services.LIST_EXPORT_JOB) == []  # its worker holds the lock
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.wait(timeout=30)
-    _wait(lambda: reaper.reap(services.LIST_EXPORT_JOB), timeout=30, what="the dead export to be reaped")
+    wait(lambda: reaper.reap(services.LIST_EXPORT_JOB), timeout=30, what="the dead export to be reaped")
     export.refresh_from_db()
     assert export.status == ExportStatus.INTERRUPTED and export.get_status_display() == "中斷"

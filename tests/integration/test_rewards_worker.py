@@ -6,24 +6,17 @@ complete results stay published, the run shows as 中斷 and its year is free fo
 Skipped (failed in CI) without Redis and PostgreSQL.
 """
 
-import contextlib
 import os
 import signal
-import subprocess
-import sys
-import time
-import uuid
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from accounts.models import Stage
 from rewards import services
 from rewards.models import RewardRun, RunStatus, TeacherResult
-from tests.conftest import skip_or_fail
+from tests.integration.workers import own_queue, wait, workers_on
 from tests.rewards.conftest import (
     ensure_pingtung_113,
     give_hours,
@@ -33,58 +26,13 @@ from tests.rewards.conftest import (
     teacher_plan,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def services_up():
-    if not settings.REDIS_URL:
-        skip_or_fail("REDIS_URL is not set: no Redis broker for a real worker")
-    if connection.vendor != "postgresql":
-        skip_or_fail("DATABASE_URL is not PostgreSQL: a worker process cannot share the test database")
-
-
-def _database_url() -> str:
-    db = settings.DATABASES["default"]
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-@contextlib.contextmanager
-def workers_on(queue):
-    """start(**env) -> a real worker process on `queue`; every worker started is stopped on exit."""
-    processes = []
-
-    def start(**extra_env):
-        env = {**os.environ, "DATABASE_URL": _database_url(), **extra_env}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "inservice", "worker", "--pool=solo", "-Q", queue,
-             "--loglevel=warning"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        processes.append(process)
-        return process
-
-    try:
-        yield start
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
 
 
 @pytest.fixture
 def start_worker(services_up, settings):
     """start_worker(**env) -> the worker process, listening on a queue of its own (the runs' queue)."""
-    queue = f"test-rewards-{uuid.uuid4().hex[:8]}"
+    queue = own_queue("rewards")
     settings.REWARDS_QUEUE = queue
     with workers_on(queue) as start:
         yield start
@@ -102,16 +50,6 @@ def year_data(db):
     return people
 
 
-def _wait(predicate, timeout=120, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _finished(run_id):
     run = RewardRun.objects.get(pk=run_id)
     return run if not run.is_active else None
@@ -121,7 +59,7 @@ def test_the_job_runs_on_a_real_worker_through_redis(start_worker, year_data):
     assert not settings.CELERY_TASK_ALWAYS_EAGER
     start_worker()
     run = services.reward_run_start(actor=None, year=113, via="command")
-    run = _wait(lambda: _finished(run.pk), what="the worker to finish the run")
+    run = wait(lambda: _finished(run.pk), what="the worker to finish the run")
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert run.summary["population"] == 4
     assert run.summary["national_average"] == "4.500000"
@@ -132,7 +70,7 @@ def test_the_job_runs_on_a_real_worker_through_redis(start_worker, year_data):
 def test_a_killed_worker_leaves_the_previous_results_and_the_run_interrupted(start_worker, year_data):
     first_worker = start_worker()
     good = services.reward_run_start(actor=None, year=113, via="command")
-    good = _wait(lambda: _finished(good.pk), what="the first run")
+    good = wait(lambda: _finished(good.pk), what="the first run")
     assert good.status == RunStatus.SUCCEEDED
     first_worker.terminate()
     first_worker.wait(timeout=30)
@@ -141,7 +79,7 @@ def test_a_killed_worker_leaves_the_previous_results_and_the_run_interrupted(sta
     doomed_worker = start_worker(INSERVICE_REWARDS_PAUSE_BEFORE_COMMIT="120")
     doomed = services.reward_run_start(actor=None, year=113, via="command")
     # Progress is visible while it runs: wait until its new rows are written, not yet committed.
-    _wait(
+    wait(
         lambda: services.progress_of(RewardRun.objects.get(pk=doomed.pk))[0] == "公布結果",
         what="the run to reach the publishing stage",
     )
@@ -153,7 +91,7 @@ def test_a_killed_worker_leaves_the_previous_results_and_the_run_interrupted(sta
 
     os.kill(doomed_worker.pid, signal.SIGKILL)
     doomed_worker.wait(timeout=30)
-    _wait(lambda: services.reward_runs_reap_interrupted(), timeout=30, what="the dead run to be reaped")
+    wait(lambda: services.reward_runs_reap_interrupted(), timeout=30, what="the dead run to be reaped")
 
     doomed.refresh_from_db()
     assert doomed.status == RunStatus.INTERRUPTED

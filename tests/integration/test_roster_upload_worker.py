@@ -8,7 +8,6 @@ file again and it is imported. Skipped (failed in CI) without Redis and PostgreS
 
 import os
 import signal
-import uuid
 from pathlib import Path
 
 import pytest
@@ -19,22 +18,16 @@ from core import reaper
 from teachers import batch, tasks
 from teachers.models import Membership, RosterUpload, UploadStatus
 from tests.factories import BusinessAccountFactory, SchoolFactory, valid_national_id
-from tests.integration.test_rewards_worker import _wait, services_up, workers_on  # noqa: F401
+from tests.integration.workers import task_on_own_queue, wait, workers_on
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def worker_queue(services_up, monkeypatch, settings, tmp_path):  # noqa: F811
+def worker_queue(services_up, monkeypatch, settings, tmp_path):
     """A queue of this test's own (the upload task is sent there); files in this test's folder."""
-    queue = f"test-roster-{uuid.uuid4().hex[:8]}"
     settings.ROSTER_UPLOAD_DIR = str(tmp_path)
-    monkeypatch.setattr(
-        tasks.import_roster_upload,
-        "delay",
-        lambda *args: tasks.import_roster_upload.apply_async(args, queue=queue),
-    )
-    return queue
+    return task_on_own_queue(monkeypatch, tasks.import_roster_upload, "roster")
 
 
 @pytest.fixture
@@ -61,7 +54,7 @@ def test_a_killed_worker_leaves_the_roster_upload_interrupted_and_its_file_delet
     upload = batch.roster_upload_submit(actor=chief, unit=school, uploaded=_file(school))
     stored = Path(upload.stored_path)
     assert stored.is_file()
-    _wait(
+    wait(
         lambda: RosterUpload.objects.get(pk=upload.pk).status == UploadStatus.RUNNING,
         what="the worker to claim the upload",
     )
@@ -83,7 +76,7 @@ def test_a_killed_worker_leaves_the_roster_upload_interrupted_and_its_file_delet
             return False
         return RosterUpload.objects.get(pk=upload.pk).status == UploadStatus.INTERRUPTED
 
-    _wait(reaped, timeout=240, what="the dead upload to be reaped")
+    wait(reaped, timeout=240, what="the dead upload to be reaped")
     upload.refresh_from_db()
     assert upload.get_status_display() == "中斷"
     assert "工作程序中斷" in upload.messages[0] and "請重新上傳檔案" in upload.messages[0]
@@ -92,7 +85,7 @@ def test_a_killed_worker_leaves_the_roster_upload_interrupted_and_its_file_delet
 
     # The school uploads the file again; the live worker imports it.
     again = batch.roster_upload_submit(actor=chief, unit=school, uploaded=_file(school))
-    _wait(
+    wait(
         lambda: RosterUpload.objects.get(pk=again.pk).status == UploadStatus.DONE,
         timeout=240,
         what="the new upload to complete",

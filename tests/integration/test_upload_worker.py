@@ -8,7 +8,6 @@ Skipped (failed in CI) without Redis and PostgreSQL.
 import datetime as dt
 import os
 import signal
-import uuid
 
 import pytest
 from celery.exceptions import TimeoutError as CeleryTimeout
@@ -19,21 +18,15 @@ from courses import services, tasks
 from courses.models import AttendanceUpload, Course, CourseStatus, UploadStatus
 from tests.courses.conftest import course_fields
 from tests.factories import BusinessAccountFactory, MembershipFactory, SchoolFactory, UserFactory
-from tests.integration.test_rewards_worker import _wait, services_up, workers_on  # noqa: F401
+from tests.integration.workers import task_on_own_queue, wait, workers_on
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def worker_queue(services_up, monkeypatch):  # noqa: F811
+def worker_queue(services_up, monkeypatch):
     """A queue of this test's own; the upload task is sent there."""
-    queue = f"test-uploads-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setattr(
-        tasks.process_attendance_upload,
-        "delay",
-        lambda *args: tasks.process_attendance_upload.apply_async(args, queue=queue),
-    )
-    return queue
+    return task_on_own_queue(monkeypatch, tasks.process_attendance_upload, "uploads")
 
 
 @pytest.fixture
@@ -61,7 +54,7 @@ def test_a_killed_worker_leaves_the_upload_interrupted_and_it_can_be_retried(sta
     upload = services.attendance_upload_create(
         actor=clerk, course=course, filename="attendance.csv", content=content
     )
-    _wait(
+    wait(
         lambda: AttendanceUpload.objects.get(pk=upload.pk).status == UploadStatus.RUNNING,
         what="the worker to claim the upload",
     )
@@ -83,14 +76,14 @@ def test_a_killed_worker_leaves_the_upload_interrupted_and_it_can_be_retried(sta
             return False
         return AttendanceUpload.objects.get(pk=upload.pk).status == UploadStatus.INTERRUPTED
 
-    _wait(reaped, timeout=240, what="the dead upload to be reaped")
+    wait(reaped, timeout=240, what="the dead upload to be reaped")
     stuck.refresh_from_db()
     assert stuck.get_status_display() == "中斷"
     assert "工作程序中斷" in stuck.messages[0]
     assert Course.objects.get(pk=course.pk).status == CourseStatus.CLOSED  # nothing written
 
     services.attendance_upload_retry(actor=clerk, course=course, upload=stuck)
-    _wait(
+    wait(
         lambda: AttendanceUpload.objects.get(pk=upload.pk).status == UploadStatus.DONE,
         timeout=240,
         what="the retried upload to complete",
