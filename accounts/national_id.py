@@ -151,10 +151,9 @@ def digester():
 
 
 def encrypter():
-    """`encrypt` for numbers `check` has normalised already, bound to the writer key."""
-    # cryptography's own Fernet: a hand-made CBC over a shared AES context was a third cheaper
-    # (about 1 s of a national roster import) but is crypto written by hand and not thread-safe.
-    writer = _fernet_for(fernet_keys()[0])
+    """`encrypt` for numbers `check` has normalised already, bound to the settings' keys once (the
+    same MultiFernet as encrypt: it writes with the first key)."""
+    writer = _fernet()
     return lambda value: writer.encrypt(value.encode()).decode()
 
 
